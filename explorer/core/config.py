@@ -1,0 +1,109 @@
+"""Configuration dataclasses: what a model is and how it is trained.
+
+Both are plain, JSON-serialisable data: they travel inside checkpoints, across the
+worker thread and on the command line. `validate()` turns a bad setting into a
+ConfigError that names the setting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from explorer.core.errors import ConfigError
+
+ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+MAX_LATENT_DIM = 64
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of a VAE; enough to rebuild it from its weights."""
+
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the images
+    latent_dim: int = 2  # size of z, 1..64
+    architecture: str = "mlp"  # "mlp" (fully connected) or "conv" (strided convolutions)
+    hidden: tuple[int, ...] = (400,)  # MLP: hidden layer widths; conv: width of the dense layer
+    likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE) or "gaussian" (fixed σ)
+    gaussian_sigma: float = 0.1  # σ of the Gaussian likelihood, in pixel units of [0, 1]
+
+    def validate(self) -> ModelConfig:
+        if not 1 <= self.latent_dim <= MAX_LATENT_DIM:
+            raise ConfigError(
+                f"latent size must be between 1 and {MAX_LATENT_DIM}, got {self.latent_dim}"
+            )
+        if self.architecture not in ARCHITECTURES:
+            raise ConfigError(
+                f"architecture must be one of {', '.join(ARCHITECTURES)}, "
+                f"got {self.architecture!r}"
+            )
+        if self.likelihood not in LIKELIHOODS:
+            raise ConfigError(
+                f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
+            )
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ConfigError(f"image shape must be (channels, height, width), got {self.image_shape}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise ConfigError(f"hidden sizes must be positive integers, got {self.hidden}")
+        if not (self.gaussian_sigma > 0 and math.isfinite(self.gaussian_sigma)):
+            raise ConfigError(f"Gaussian σ must be positive, got {self.gaussian_sigma}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"unknown model settings: {', '.join(sorted(unknown))}")
+        data = dict(data)
+        for key in ("image_shape", "hidden"):
+            if key in data:
+                data[key] = tuple(int(v) for v in data[key])
+        return cls(**data).validate()
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: the objective's β and the optimiser's settings."""
+
+    beta: float = 1.0  # weight of the KL term; 0 = plain autoencoder objective, 1 = VAE
+    epochs: int = 10  # passes over the training split
+    batch_size: int = 128  # images per optimiser step
+    lr: float = 1e-3  # Adam learning rate
+    seed: int = 0  # seeds weights, shuffling, sampling and the validation split
+    device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:1", "mps"
+    val_fraction: float = 0.1  # share of the data held out for the validation ELBO
+    warmup_epochs: float = 0.0  # ramp β linearly from 0 over this many epochs (0 = off)
+    threads: int = 0  # CPU threads for torch; 0 = leave torch's default
+
+    def validate(self) -> TrainConfig:
+        if not (self.beta >= 0 and math.isfinite(self.beta)):
+            raise ConfigError(f"β must be a finite number ≥ 0, got {self.beta}")
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError(f"validation fraction must be in [0, 1), got {self.val_fraction}")
+        if not (self.warmup_epochs >= 0 and math.isfinite(self.warmup_epochs)):
+            raise ConfigError(f"warm-up epochs must be ≥ 0, got {self.warmup_epochs}")
+        if self.threads < 0:
+            raise ConfigError(f"threads must be ≥ 0, got {self.threads}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        # Older or newer files may carry extra keys; a training config is informative
+        # once training is over, so unknown keys are dropped rather than refused.
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,55 @@
+"""Datasets: the container, the built-in generators and the file loaders.
+
+`load_dataset("digits")`, `load_dataset("sprites", count=...)` or
+`load_dataset("path/to/file-or-folder")` return a `Dataset`; anything wrong with a
+file raises `DataError` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from explorer.core.data.arrays import load_arrays
+from explorer.core.data.dataset import Dataset
+from explorer.core.data.digits import make_digits
+from explorer.core.data.folder import load_folder
+from explorer.core.data.idx import is_idx_path, load_idx
+from explorer.core.data.sprites import make_sprites
+from explorer.core.errors import DataError
+
+# Built-in datasets: name -> (generator(count, seed), default count)
+BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int]] = {
+    "digits": (make_digits, 20_000),
+    "sprites": (make_sprites, 50_000),
+}
+
+
+def open_dataset(path: str | Path, image_key: str | None = None, label_key: str | None = None) -> Dataset:
+    """Read a dataset file or folder: IDX (.gz or raw), .npz / .npy, or a folder of images."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if path.is_dir():
+        return load_folder(path)
+    if is_idx_path(path):
+        return load_idx(path)
+    if path.suffix.lower() in (".npz", ".npy"):
+        return load_arrays(path, image_key, label_key)
+    raise DataError(
+        f"{path}: unrecognised dataset format (expected an IDX file such as "
+        "train-images-idx3-ubyte.gz, a .npz / .npy array, or a folder of images)"
+    )
+
+
+def load_dataset(spec: str, count: int | None = None, seed: int = 0, **keys: str | None) -> Dataset:
+    """A built-in dataset by name (`count` images from `seed`) or a dataset file by path."""
+    if spec in BUILTINS:
+        make, default = BUILTINS[spec]
+        if count is not None and count < 1:
+            raise DataError(f"{spec}: the number of images must be at least 1, got {count}")
+        return make(count or default, seed)
+    return open_dataset(spec, **keys)
+
+
+__all__ = ["BUILTINS", "Dataset", "load_dataset", "make_digits", "make_sprites", "open_dataset"]

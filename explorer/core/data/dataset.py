@@ -1,0 +1,107 @@
+"""The one in-memory dataset container every loader and generator returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer.core.errors import DataError
+
+
+@dataclass
+class Dataset:
+    """Images plus what is known about them.
+
+    images: (N, H, W) or (N, H, W, C) uint8, 0 = black, 255 = white.
+    labels: (N,) int64 class index, or None.
+    factors: (N, K) int64 ground-truth generative factor indices, or None.
+    """
+
+    images: np.ndarray
+    name: str
+    labels: np.ndarray | None = None
+    class_names: list[str] | None = None  # display name per class index
+    factors: np.ndarray | None = None
+    factor_names: list[str] | None = None  # one per factor column
+    factor_sizes: list[int] | None = None  # number of values per factor
+    source: str | None = None  # file or folder it came from, None when generated
+    extra: dict = field(default_factory=dict)  # loader notes (e.g. skipped files)
+
+    def __post_init__(self) -> None:
+        where = self.source or self.name
+        if not isinstance(self.images, np.ndarray) or self.images.dtype != np.uint8:
+            raise DataError(f"{where}: images must be a uint8 array")
+        if self.images.ndim not in (3, 4) or len(self.images) == 0:
+            raise DataError(
+                f"{where}: expected at least one image as N×H×W or N×H×W×C, "
+                f"got an array of shape {self.images.shape}"
+            )
+        if self.images.ndim == 4 and self.images.shape[3] not in (1, 3, 4):
+            raise DataError(f"{where}: images have {self.images.shape[3]} channels (1, 3 or 4 expected)")
+        n = len(self.images)
+        if self.labels is not None:
+            self.labels = np.asarray(self.labels)
+            if self.labels.shape != (n,):
+                raise DataError(
+                    f"{where}: {len(self.labels)} labels for {n} images "
+                    f"(label array shape {self.labels.shape})"
+                )
+            if not np.issubdtype(self.labels.dtype, np.integer):
+                if not np.all(np.mod(self.labels, 1) == 0):
+                    raise DataError(f"{where}: labels must be whole numbers")
+            self.labels = self.labels.astype(np.int64)
+            if self.labels.min() < 0:
+                raise DataError(f"{where}: labels must be ≥ 0, found {int(self.labels.min())}")
+            if self.class_names is not None and self.labels.max() >= len(self.class_names):
+                raise DataError(
+                    f"{where}: label {int(self.labels.max())} is out of range for "
+                    f"{len(self.class_names)} class names"
+                )
+        if self.factors is not None:
+            self.factors = np.asarray(self.factors, dtype=np.int64)
+            if self.factors.ndim != 2 or len(self.factors) != n:
+                raise DataError(f"{where}: factors must be N×K, got shape {self.factors.shape}")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, height, width), the shape a model sees."""
+        h, w = self.images.shape[1:3]
+        c = 1 if self.images.ndim == 3 else self.images.shape[3]
+        return (c, h, w)
+
+    @property
+    def num_classes(self) -> int:
+        if self.labels is None:
+            return 0
+        if self.class_names is not None:
+            return len(self.class_names)
+        return int(self.labels.max()) + 1
+
+    def subset(self, index: np.ndarray, name: str | None = None) -> Dataset:
+        """The images (and their labels/factors) at `index`."""
+        return Dataset(
+            images=self.images[index],
+            name=name or self.name,
+            labels=None if self.labels is None else self.labels[index],
+            class_names=self.class_names,
+            factors=None if self.factors is None else self.factors[index],
+            factor_names=self.factor_names,
+            factor_sizes=self.factor_sizes,
+            source=self.source,
+        )
+
+    def describe(self) -> dict:
+        """Plain-data summary stored in checkpoints and shown in the UI."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "num_images": len(self),
+            "image_shape": list(self.image_shape),
+            "class_names": self.class_names,
+            "factor_names": self.factor_names,
+            "factor_sizes": self.factor_sizes,
+        }

@@ -1,0 +1,79 @@
+"""The latent plane: how a d-dimensional code is shown on, and recovered from, a 2-D plot.
+
+A plane is an origin o (d,) and a basis V (d, 2) with orthonormal columns: either two
+chosen latent dimensions, or the top two principal directions of the encoded means.
+
+    to_plane(z)         p = Vᵀ (z - o)
+    to_latent(p, z_cur) z = z_cur + V (p - Vᵀ (z_cur - o))
+
+`to_latent` sets the in-plane coordinates of the current code to p and keeps every
+other coordinate (the sliders' values), so to_plane(to_latent(p, z)) = p exactly and
+the plot and the sliders always agree. For a 2-D model with the dims plane, the plot
+is the latent space itself. A 1-D model is drawn against its single dimension on x;
+its basis is (1, 0) and y is ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Plane:
+    origin: np.ndarray  # o: (d,)
+    basis: np.ndarray  # V: (d, 2), orthonormal columns (d ≥ 2)
+    axis_labels: tuple[str, str]  # what x and y mean, for the plot's axes
+    kind: str  # "dims" or "pca"
+
+    @property
+    def latent_dim(self) -> int:
+        return len(self.origin)
+
+    def to_plane(self, z: np.ndarray) -> np.ndarray:
+        """Codes (..., d) -> plane coordinates (..., 2)."""
+        return (np.asarray(z, dtype=np.float64) - self.origin) @ self.basis
+
+    def to_latent(self, p: np.ndarray, z_current: np.ndarray) -> np.ndarray:
+        """Plane point(s) p: (..., 2) -> code(s) (..., d), off-plane parts from z_current."""
+        z_current = np.asarray(z_current, dtype=np.float64)
+        delta = np.asarray(p, dtype=np.float64) - self.to_plane(z_current)
+        return z_current + delta @ self.basis.T
+
+
+def dims_plane(latent_dim: int, x: int = 0, y: int = 1) -> Plane:
+    """The plane of latent dimensions x and y (through the origin)."""
+    if latent_dim == 1:
+        return Plane(np.zeros(1), np.array([[1.0, 0.0]]), ("z0", ""), "dims")
+    if not (0 <= x < latent_dim and 0 <= y < latent_dim) or x == y:
+        raise ConfigError(
+            f"plane dimensions must be two different numbers in 0..{latent_dim - 1}, got {x} and {y}"
+        )
+    basis = np.zeros((latent_dim, 2))
+    basis[x, 0] = basis[y, 1] = 1.0
+    return Plane(np.zeros(latent_dim), basis, (f"z{x}", f"z{y}"), "dims")
+
+
+def pca_plane(codes: np.ndarray) -> Plane:
+    """The plane of the two principal directions of `codes` (N, d), through their mean.
+
+    Signs are fixed so the largest entry of each direction is positive: retraining or
+    re-encoding does not flip the picture at random.
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    d = codes.shape[1]
+    if d < 2:
+        return dims_plane(d)
+    mean = codes.mean(0)
+    _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)
+    basis = vt[:2].T.copy()
+    for j in range(2):
+        if basis[np.argmax(np.abs(basis[:, j])), j] < 0:
+            basis[:, j] *= -1
+    var = s**2
+    share = var[:2] / var.sum() if var.sum() > 0 else np.zeros(2)
+    labels = (f"PC1 ({share[0]:.0%})", f"PC2 ({share[1]:.0%})")
+    return Plane(mean, basis, labels, "pca")
