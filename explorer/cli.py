@@ -1,6 +1,7 @@
 """Headless front end: `python -m explorer train | evaluate`; no Qt is imported.
 
-    python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 --out model.safetensors
+    python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 \
+        --out model.safetensors
     python -m explorer evaluate model.safetensors --dataset sprites
 
 Bad input ends with one line on stderr naming the file or setting, and exit status 2.
@@ -25,16 +26,23 @@ def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
     return sizes
 
 
 def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
-    p.add_argument("--dataset", default=default,
-                   help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
-                        + (f" (default: {default})" if default else " (default: the model's own)"))
+    p.add_argument(
+        "--dataset",
+        default=default,
+        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
+        + (f" (default: {default})" if default else " (default: the model's own)"),
+    )
     p.add_argument("--count", type=int, help="images to generate for a built-in dataset")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of a built-in dataset (default 0)")
+    p.add_argument(
+        "--data-seed", type=int, default=0, help="seed of a built-in dataset (default 0)"
+    )
     p.add_argument("--image-key", help=".npz: the array holding the images")
     p.add_argument("--label-key", help=".npz: the array holding the labels")
 
@@ -47,9 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(t, "digits")
     t.add_argument("--latent-dim", type=int, default=2, help="size of z, 1..64 (default 2)")
     t.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default 1)")
-    t.add_argument("--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)")
-    t.add_argument("--hidden", type=_hidden, default=None,
-                   help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp, 256 for conv)")
+    t.add_argument(
+        "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
+    )
+    t.add_argument(
+        "--hidden",
+        type=_hidden,
+        default=None,
+        help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp, 256 for conv)",
+    )
     t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
@@ -57,13 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup", type=float, default=0.0, help="epochs over which β ramps up from 0")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's)")
-    t.add_argument("--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)")
+    t.add_argument(
+        "--threads", type=int, default=0, help="CPU threads for torch (default: torch's)"
+    )
+    t.add_argument(
+        "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
+    )
 
     e = sub.add_parser("evaluate", help="ELBO, importance-weighted bound, active units, MIG")
     e.add_argument("model", type=Path, help="a .safetensors checkpoint")
     _add_data_options(e, None)
-    e.add_argument("--k", type=int, default=50, help="samples per image for the IW bound (default 50)")
+    e.add_argument(
+        "--k", type=int, default=50, help="samples per image for the IW bound (default 50)"
+    )
     e.add_argument("--max-images", type=int, default=2000, help="images evaluated (default 2000)")
     e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
 
@@ -82,9 +102,11 @@ class ProgressBar:
     def update(self, p) -> None:
         if p.kind == "epoch":
             v = p.val
-            line = (f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  "
-                    f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})  "
-                    f"{p.samples_per_s:,.0f} img/s")
+            line = (
+                f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  "
+                f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})  "
+                f"{p.samples_per_s:,.0f} img/s"
+            )
             self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
             self.stream.flush()
             return
@@ -97,7 +119,8 @@ class ProgressBar:
         eta = "" if p.eta_s != p.eta_s else f"  ETA {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}"
         self.stream.write(
             f"\r\033[Kepoch {p.epoch + 1}/{p.epochs} [{'█' * filled}{'·' * (width - filled)}] "
-            f"{p.fraction:4.0%}  loss {p.loss:.2f} (recon {p.recon:.2f}, KL {p.kl:.2f}, β {p.beta:g})  "
+            f"{p.fraction:4.0%}  loss {p.loss:.2f} (recon {p.recon:.2f}, KL {p.kl:.2f}, "
+            f"β {p.beta:g})  "
             f"{p.samples_per_s:,.0f} img/s{eta}"
         )
         self.stream.flush()
@@ -106,23 +129,38 @@ class ProgressBar:
 def _load_data(args):
     from explorer.core.data import load_dataset
 
-    return load_dataset(args.dataset, count=args.count, seed=args.data_seed,
-                        image_key=args.image_key, label_key=args.label_key)
+    return load_dataset(
+        args.dataset,
+        count=args.count,
+        seed=args.data_seed,
+        image_key=args.image_key,
+        label_key=args.label_key,
+    )
 
 
 def _print_report(rep, out=sys.stdout) -> None:
     e = rep.evaluation
     d = len(rep.active)
     print(f"  images evaluated  {e.count:,}", file=out)
-    print(f"  ELBO              {e.elbo:.2f} nats/image  (reconstruction {e.recon:.2f}, KL {e.kl:.2f})", file=out)
+    print(
+        f"  ELBO              {e.elbo:.2f} nats/image  "
+        f"(reconstruction {e.recon:.2f}, KL {e.kl:.2f})",
+        file=out,
+    )
     if rep.iw_bound is not None:
-        print(f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  (importance-weighted, k = {rep.iw_k})", file=out)
+        print(
+            f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  "
+            f"(importance-weighted, k = {rep.iw_k})",
+            file=out,
+        )
     print(f"  active units      {rep.active_count} of {d}", file=out)
     kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
     print(f"  KL per dimension  {kls}", file=out)
     if rep.mig is not None:
-        per = ", ".join(f"{n} {g:.2f} (z{b})" for n, g, b in
-                        zip(rep.mig.factor_names, rep.mig.gaps, rep.mig.best_dims))
+        per = ", ".join(
+            f"{n} {g:.2f} (z{b})"
+            for n, g, b in zip(rep.mig.factor_names, rep.mig.gaps, rep.mig.best_dims, strict=True)
+        )
         print(f"  MIG               {rep.mig.score:.3f}  [{per}]", file=out)
 
 
@@ -133,27 +171,46 @@ def cmd_train(args) -> int:
     from explorer.core.model import build_model
     from explorer.core.training import pick_device, train
 
-    train_cfg = TrainConfig(beta=args.beta, epochs=args.epochs, batch_size=args.batch_size,
-                            lr=args.lr, seed=args.seed, device=args.device,
-                            warmup_epochs=args.warmup, threads=args.threads).validate()
+    train_cfg = TrainConfig(
+        beta=args.beta,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        warmup_epochs=args.warmup,
+        threads=args.threads,
+    ).validate()
     device = pick_device(train_cfg.device)
     dataset = _load_data(args)
     hidden = args.hidden or ((400,) if args.arch == "mlp" else (256,))
-    model_cfg = ModelConfig(image_shape=dataset.image_shape, latent_dim=args.latent_dim,
-                            architecture=args.arch, hidden=hidden,
-                            likelihood=args.likelihood).validate()
-    out = args.out or Path(f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors")
+    model_cfg = ModelConfig(
+        image_shape=dataset.image_shape,
+        latent_dim=args.latent_dim,
+        architecture=args.arch,
+        hidden=hidden,
+        likelihood=args.likelihood,
+    ).validate()
+    out = args.out or Path(
+        f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors"
+    )
     if out.is_dir():
         raise ExplorerError(f"{out}: is a folder; give a file name for the checkpoint")
     if not out.parent.exists():
         raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
     skipped = dataset.extra.get("skipped")
     if skipped:
-        print(f"note: skipped {len(skipped)} unreadable file(s) in {dataset.source}, "
-              f"e.g. {skipped[0]}", file=sys.stderr)
-    print(f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
-          f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, {args.arch}, "
-          f"device {device}", file=sys.stderr)
+        print(
+            f"note: skipped {len(skipped)} unreadable file(s) in {dataset.source}, "
+            f"e.g. {skipped[0]}",
+            file=sys.stderr,
+        )
+    print(
+        f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
+        f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, {args.arch}, "
+        f"device {device}",
+        file=sys.stderr,
+    )
 
     model = build_model(model_cfg, seed=train_cfg.seed)
     cancel = threading.Event()
@@ -176,9 +233,16 @@ def cmd_train(args) -> int:
         sys.stderr.write("\r\033[K")
     print(final.message, file=sys.stderr)
     rep = report(model, dataset)
-    save_checkpoint(out, Checkpoint(model=model, train_config=train_cfg,
-                                    dataset=dataset.describe(), metrics=rep.to_dict(),
-                                    kl_per_dim=list(rep.evaluation.kl_per_dim)))
+    save_checkpoint(
+        out,
+        Checkpoint(
+            model=model,
+            train_config=train_cfg,
+            dataset=dataset.describe(),
+            metrics=rep.to_dict(),
+            kl_per_dim=list(rep.evaluation.kl_per_dim),
+        ),
+    )
     print(f"saved {out}")
     _print_report(rep)
     return {"completed": 0, "stopped": 130}.get(final.status, 1)
@@ -194,13 +258,16 @@ def cmd_evaluate(args) -> int:
     if args.dataset is None:
         name = ckpt.dataset.get("name")
         if name not in BUILTINS:
-            raise ExplorerError(f"{args.model}: trained on {name or 'unknown data'}; "
-                                "name the data to evaluate on with --dataset")
+            raise ExplorerError(
+                f"{args.model}: trained on {name or 'unknown data'}; "
+                "name the data to evaluate on with --dataset"
+            )
         args.dataset = name
     dataset = _load_data(args)
     if dataset.image_shape != tuple(ckpt.model.config.image_shape):
         raise ExplorerError(
-            f"{args.model}: the model expects images of shape {tuple(ckpt.model.config.image_shape)} "
+            f"{args.model}: the model expects images of shape "
+            f"{tuple(ckpt.model.config.image_shape)} "
             f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
         )
     if args.k < 1 or args.max_images < 1:
@@ -212,8 +279,10 @@ def cmd_evaluate(args) -> int:
     else:
         cfg = ckpt.model.config
         beta = ckpt.train_config.beta if ckpt.train_config else float("nan")
-        print(f"{args.model}: latent size {cfg.latent_dim}, β = {beta:g}, {cfg.architecture}, "
-              f"{cfg.likelihood}; evaluated on {dataset.name}")
+        print(
+            f"{args.model}: latent size {cfg.latent_dim}, β = {beta:g}, {cfg.architecture}, "
+            f"{cfg.likelihood}; evaluated on {dataset.name}"
+        )
         _print_report(rep)
     return 0
 
@@ -226,7 +295,11 @@ def run_app(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] == "app" or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if (
+        not argv
+        or argv[0] == "app"
+        or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))
+    ):
         return run_app(argv[1:] if argv and argv[0] == "app" else argv)
     args = build_parser().parse_args(argv)
     try:

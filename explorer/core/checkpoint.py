@@ -71,8 +71,10 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         tmp = None
     except (OSError, SafetensorError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise CheckpointError(f"{path}: could not save the checkpoint ({reason}); "
-                              "any previous file there is unchanged") from e
+        raise CheckpointError(
+            f"{path}: could not save the checkpoint ({reason}); "
+            "any previous file there is unchanged"
+        ) from e
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
@@ -90,7 +92,9 @@ def _sniff(path: Path) -> str:
     if head.startswith(b"PK"):
         return " It looks like a PyTorch .pt/.pth (zip) file, which could run code when opened."
     if head[:1] == b"\x80":
-        return " It looks like a Python pickle, which could run code when opened; it is never loaded."
+        return (
+            " It looks like a Python pickle, which could run code when opened; it is never loaded."
+        )
     return ""
 
 
@@ -98,7 +102,9 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's JSON metadata, validated, without reading the weights."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}")
+        raise CheckpointError(
+            f"{path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}"
+        )
     try:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(_META_KEY)
@@ -142,10 +148,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if expected != found:
         missing = sorted(set(expected) - set(found))
         extra = sorted(set(found) - set(expected))
-        wrong = [f"{k} is {found[k]}, expected {expected[k]}"
-                 for k in sorted(set(expected) & set(found)) if expected[k] != found[k]]
-        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + \
-                ([f"unexpected {', '.join(extra[:3])}"] if extra else []) + wrong[:3]
+        wrong = [
+            f"{k} is {found[k]}, expected {expected[k]}"
+            for k in sorted(set(expected) & set(found))
+            if expected[k] != found[k]
+        ]
+        parts = (
+            ([f"missing {', '.join(missing[:3])}"] if missing else [])
+            + ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
+            + wrong[:3]
+        )
         raise CheckpointError(
             f"{path}: the weights do not match the model described in the file "
             f"(latent size {config.latent_dim}, {config.architecture}, image "

@@ -36,15 +36,16 @@ class ModelConfig:
             )
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(
-                f"architecture must be one of {', '.join(ARCHITECTURES)}, "
-                f"got {self.architecture!r}"
+                f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}"
             )
         if self.likelihood not in LIKELIHOODS:
             raise ConfigError(
                 f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
             )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ConfigError(f"image shape must be (channels, height, width), got {self.image_shape}")
+            raise ConfigError(
+                f"image shape must be (channels, height, width), got {self.image_shape}"
+            )
         if not self.hidden or min(self.hidden) < 1:
             raise ConfigError(f"hidden sizes must be positive integers, got {self.hidden}")
         if not (self.gaussian_sigma > 0 and math.isfinite(self.gaussian_sigma)):

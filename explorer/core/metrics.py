@@ -48,7 +48,9 @@ def _batches(images: torch.Tensor, batch_size: int, device: torch.device) -> Ite
 
 
 @torch.inference_mode()
-def encode(model: VAE, images: torch.Tensor, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def encode(
+    model: VAE, images: torch.Tensor, batch_size: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters of every image: uint8 (N, C, H, W) -> mu, logvar: (N, d)."""
     was_training = model.training
     model.eval()
@@ -154,12 +156,12 @@ def mig(
         pick = np.random.default_rng(seed).choice(len(mu), max_points, replace=False)
         mu, factors = mu[pick], factors[pick]
     # Histogram discretisation as in disentanglement_lib: bin edges over each latent's range.
-    codes = np.stack(
-        [np.digitize(m, np.histogram(m, bins)[1][:-1]) for m in mu.T], axis=1
-    )
+    codes = np.stack([np.digitize(m, np.histogram(m, bins)[1][:-1]) for m in mu.T], axis=1)
     k = factors.shape[1]
     names = tuple(factor_names or [f"factor {i}" for i in range(k)])
-    mi = np.array([[_discrete_mi(codes[:, j], factors[:, f]) for f in range(k)] for j in range(mu.shape[1])])
+    mi = np.array(
+        [[_discrete_mi(codes[:, j], factors[:, f]) for f in range(k)] for j in range(mu.shape[1])]
+    )
     gaps, best = [], []
     for f in range(k):
         h = _entropy(factors[:, f])
@@ -196,18 +198,24 @@ class Report:
 
     def to_dict(self) -> dict:
         e = self.evaluation
-        out = {"images": e.count, "elbo": e.elbo, "recon": e.recon, "kl": e.kl,
-               "active_units": self.active_count}
+        out = {
+            "images": e.count,
+            "elbo": e.elbo,
+            "recon": e.recon,
+            "kl": e.kl,
+            "active_units": self.active_count,
+        }
         if self.iw_bound is not None:
             out |= {"iw_bound": self.iw_bound, "iw_k": self.iw_k}
         if self.mig is not None:
             out["mig"] = self.mig.score
-            out["mig_per_factor"] = dict(zip(self.mig.factor_names, self.mig.gaps))
+            out["mig_per_factor"] = dict(zip(self.mig.factor_names, self.mig.gaps, strict=True))
         return out
 
 
-def report(model: VAE, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000,
-           seed: int = 0) -> Report:
+def report(
+    model: VAE, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000, seed: int = 0
+) -> Report:
     """Evaluate `model` on (a seeded subset of at most `max_images` of) `dataset`."""
     pick = np.arange(len(dataset))
     if len(pick) > max_images:
@@ -221,5 +229,10 @@ def report(model: VAE, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000
     result = None
     if dataset.factors is not None:
         result = mig(mu, dataset.factors[pick], dataset.factor_names, seed=seed)
-    return Report(evaluation=evaluation, active=tuple(bool(a) for a in active_units(mu)),
-                  iw_bound=bound, iw_k=iw_k, mig=result)
+    return Report(
+        evaluation=evaluation,
+        active=tuple(bool(a) for a in active_units(mu)),
+        iw_bound=bound,
+        iw_k=iw_k,
+        mig=result,
+    )

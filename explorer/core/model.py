@@ -14,6 +14,7 @@ sigmoid followed by BCE).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermos
 def _mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
@@ -61,30 +62,33 @@ class VAE(nn.Module):
         if config.architecture == "mlp":
             sizes = [c * h * w, *config.hidden]
             self.encoder = nn.Sequential(nn.Flatten(), _mlp([*sizes, 2 * d]))
-            self.decoder = nn.Sequential(
-                _mlp([d, *reversed(sizes)]), nn.Unflatten(1, (c, h, w))
-            )
+            self.decoder = nn.Sequential(_mlp([d, *reversed(sizes)]), nn.Unflatten(1, (c, h, w)))
             return
         depth = _conv_depth(h, w)
         chans = [c, *_CONV_CHANNELS[:depth]]
         fh, fw = h >> depth, w >> depth
         feat = chans[-1] * fh * fw
         down: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:]):
+        for a, b in itertools.pairwise(chans):
             down += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.ReLU()]
         self.encoder = nn.Sequential(
-            *down, nn.Flatten(), _mlp([feat, *config.hidden]), nn.ReLU(),
+            *down,
+            nn.Flatten(),
+            _mlp([feat, *config.hidden]),
+            nn.ReLU(),
             nn.Linear(config.hidden[-1], 2 * d),
         )
         up: list[nn.Module] = []
         rev = chans[::-1]
-        for i, (a, b) in enumerate(zip(rev[:-1], rev[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(rev)):
             up.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
             if i < len(rev) - 2:
                 up.append(nn.ReLU())
         self.decoder = nn.Sequential(
-            _mlp([d, *reversed(config.hidden), feat]), nn.ReLU(),
-            nn.Unflatten(1, (chans[-1], fh, fw)), *up,
+            _mlp([d, *reversed(config.hidden), feat]),
+            nn.ReLU(),
+            nn.Unflatten(1, (chans[-1], fh, fw)),
+            *up,
         )
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -50,7 +50,8 @@ def dims_plane(latent_dim: int, x: int = 0, y: int = 1) -> Plane:
         return Plane(np.zeros(1), np.array([[1.0, 0.0]]), ("z0", ""), "dims")
     if not (0 <= x < latent_dim and 0 <= y < latent_dim) or x == y:
         raise ConfigError(
-            f"plane dimensions must be two different numbers in 0..{latent_dim - 1}, got {x} and {y}"
+            f"plane dimensions must be two different numbers in 0..{latent_dim - 1}, "
+            f"got {x} and {y}"
         )
     basis = np.zeros((latent_dim, 2))
     basis[x, 0] = basis[y, 1] = 1.0

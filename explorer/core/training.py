@@ -70,7 +70,9 @@ def pick_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as e:
-        raise ConfigError(f"device {name!r} is not a device name (try auto, cpu, cuda or mps)") from e
+        raise ConfigError(
+            f"device {name!r} is not a device name (try auto, cpu, cuda or mps)"
+        ) from e
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {name!r} was asked for but CUDA is not available here")
     if device.type == "mps" and not torch.backends.mps.is_available():
@@ -81,7 +83,7 @@ def pick_device(name: str = "auto") -> torch.device:
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, validation) index split; tiny datasets keep everything for training."""
     order = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * val_fraction)) if n >= 10 else 0
+    n_val = round(n * val_fraction) if n >= 10 else 0
     return order[n_val:], order[:n_val]
 
 
@@ -146,9 +148,20 @@ def train(
 
     def record(kind: str, epoch: int, **extra) -> Progress:
         eta = (steps_total - step) * bs / rate if rate > 0 else float("nan")
-        return Progress(kind=kind, epoch=epoch, epochs=config.epochs, step=step,
-                        steps_total=steps_total, loss=loss, recon=recon, kl=kl, beta=beta,
-                        samples_per_s=rate, eta_s=eta, **extra)
+        return Progress(
+            kind=kind,
+            epoch=epoch,
+            epochs=config.epochs,
+            step=step,
+            steps_total=steps_total,
+            loss=loss,
+            recon=recon,
+            kl=kl,
+            beta=beta,
+            samples_per_s=rate,
+            eta_s=eta,
+            **extra,
+        )
 
     for epoch in range(config.epochs):
         perm = torch.randperm(n, generator=shuffle).to(device)
@@ -156,8 +169,13 @@ def train(
         for b in range(steps_per_epoch):
             if cancel is not None and cancel.is_set():
                 model.eval()
-                yield record("done", epoch, val=val, status="stopped",
-                             message=f"Stopped by the user after {step} of {steps_total} steps.")
+                yield record(
+                    "done",
+                    epoch,
+                    val=val,
+                    status="stopped",
+                    message=f"Stopped by the user after {step} of {steps_total} steps.",
+                )
                 return
             x = data[perm[b * bs : (b + 1) * bs]].float().div_(255.0)
             if warmup_steps > 0:
@@ -172,10 +190,15 @@ def train(
                     kept = f"the weights from step {step}"
                 model.eval()
                 yield record(
-                    "done", epoch, val=val, status="diverged",
-                    message=(f"Training stopped: the loss became {loss} at step {step + 1} "
-                             f"(epoch {epoch + 1}) with β = {beta:g} and learning rate "
-                             f"{config.lr:g}. Kept {kept}. Try a lower learning rate."),
+                    "done",
+                    epoch,
+                    val=val,
+                    status="diverged",
+                    message=(
+                        f"Training stopped: the loss became {loss} at step {step + 1} "
+                        f"(epoch {epoch + 1}) with β = {beta:g} and learning rate "
+                        f"{config.lr:g}. Kept {kept}. Try a lower learning rate."
+                    ),
                 )
                 return
             optimizer.zero_grad(set_to_none=True)
@@ -189,5 +212,10 @@ def train(
         val = evaluate(model, val_data)
         yield record("epoch", epoch + 1, val=val)
     model.eval()
-    yield record("done", config.epochs, val=val, status="completed",
-                 message=f"Trained {config.epochs} epochs ({steps_total} steps).")
+    yield record(
+        "done",
+        config.epochs,
+        val=val,
+        status="completed",
+        message=f"Trained {config.epochs} epochs ({steps_total} steps).",
+    )

@@ -25,7 +25,9 @@ BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int]] = {
 }
 
 
-def open_dataset(path: str | Path, image_key: str | None = None, label_key: str | None = None) -> Dataset:
+def open_dataset(
+    path: str | Path, image_key: str | None = None, label_key: str | None = None
+) -> Dataset:
     """Read a dataset file or folder: IDX (.gz or raw), .npz / .npy, or a folder of images."""
     path = Path(path)
     if not path.exists():

@@ -69,18 +69,4 @@ def load_arrays(path: Path, image_key: str | None = None, label_key: str | None 
                     if candidate.shape == (len(images),):
                         labels = candidate
                         break
-    if labels is not None:
-        labels = _check_labels(labels, path)
     return Dataset(images=images, name=path.stem, labels=labels, source=str(path))
-
-
-def _check_labels(labels: np.ndarray, path: Path) -> np.ndarray:
-    if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-        raise DataError(f"{path}: labels must be integers, got dtype {labels.dtype}")
-    if np.issubdtype(labels.dtype, np.floating):
-        if not np.isfinite(labels).all() or np.any(labels != np.round(labels)):
-            raise DataError(f"{path}: labels must be whole numbers")
-    labels = labels.astype(np.int64)
-    if labels.min() < 0:
-        raise DataError(f"{path}: labels must be ≥ 0, found {labels.min()}")
-    return labels

@@ -59,9 +59,7 @@ def to_uint8_images(array: np.ndarray, where: str) -> np.ndarray:
         raise DataError(f"{where}: {bad} pixel values are NaN or infinite")
     lo, hi = float(array.min()), float(array.max())
     if lo < 0 or hi > 255:
-        raise DataError(
-            f"{where}: pixel values run from {lo:g} to {hi:g}; expected 0..1 or 0..255"
-        )
+        raise DataError(f"{where}: pixel values run from {lo:g} to {hi:g}; expected 0..1 or 0..255")
     if np.issubdtype(array.dtype, np.floating) and hi <= 1.0:
         array = array * 255.0
     return np.ascontiguousarray(np.rint(array).astype(np.uint8))

@@ -38,7 +38,9 @@ class Dataset:
                 f"got an array of shape {self.images.shape}"
             )
         if self.images.ndim == 4 and self.images.shape[3] not in (1, 3, 4):
-            raise DataError(f"{where}: images have {self.images.shape[3]} channels (1, 3 or 4 expected)")
+            raise DataError(
+                f"{where}: images have {self.images.shape[3]} channels (1, 3 or 4 expected)"
+            )
         n = len(self.images)
         if self.labels is not None:
             self.labels = np.asarray(self.labels)
@@ -47,9 +49,13 @@ class Dataset:
                     f"{where}: {len(self.labels)} labels for {n} images "
                     f"(label array shape {self.labels.shape})"
                 )
-            if not np.issubdtype(self.labels.dtype, np.integer):
-                if not np.all(np.mod(self.labels, 1) == 0):
-                    raise DataError(f"{where}: labels must be whole numbers")
+            is_int = np.issubdtype(self.labels.dtype, np.integer)
+            if not (is_int or np.issubdtype(self.labels.dtype, np.floating)):
+                raise DataError(f"{where}: labels must be integers, got dtype {self.labels.dtype}")
+            if not is_int and not (
+                np.isfinite(self.labels).all() and np.all(self.labels == np.round(self.labels))
+            ):
+                raise DataError(f"{where}: labels must be whole numbers")
             self.labels = self.labels.astype(np.int64)
             if self.labels.min() < 0:
                 raise DataError(f"{where}: labels must be ≥ 0, found {int(self.labels.min())}")

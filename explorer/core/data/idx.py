@@ -33,7 +33,9 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as f:
             head = f.read(4)
             if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _TYPES:
-                raise DataError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
+                raise DataError(
+                    f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})"
+                )
             ndim = head[3]
             if ndim == 0:
                 raise DataError(f"{path}: IDX header declares zero dimensions")
@@ -98,8 +100,8 @@ def load_idx(path: Path) -> Dataset:
                 f"{lpath}: holds {labels.shape[0] if labels.ndim else 0} labels "
                 f"but {path.name} holds {len(images)} images"
             )
-        if labels.min() < 0:
-            raise DataError(f"{lpath}: labels must be ≥ 0, found {int(labels.min())}")
-        class_names = [str(i) for i in range(int(labels.max()) + 1)]
+        class_names = [str(i) for i in range(max(int(labels.max()), 0) + 1)]
     name = re.sub(r"[-.]?images.*$|[-.]?idx\d-ubyte(\.gz)?$", "", path.name) or path.stem
-    return Dataset(images=images, name=name, labels=labels, class_names=class_names, source=str(path))
+    return Dataset(
+        images=images, name=name, labels=labels, class_names=class_names, source=str(path)
+    )

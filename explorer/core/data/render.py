@@ -16,7 +16,7 @@ def splat_strokes(points: np.ndarray, half_width: np.ndarray, size: int) -> np.n
     Returns (N, size, size) uint8. A pixel's value is max over samples of
     clip(half_width + 0.5 - distance, 0, 1): a stroke with a one-pixel soft edge.
     """
-    n, m, _ = points.shape
+    n, _m, _ = points.shape
     pad = _REACH + 1  # draw on a padded canvas so no index needs bounds checks
     side = size + 2 * pad
     p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)) + pad

@@ -72,7 +72,9 @@ def render_sprites(factors: np.ndarray, chunk: int = 4096) -> np.ndarray:
             v = (cos * dy - sin * dx) / radius
             window = _inside(shape, u, v).to(torch.uint8).numpy() * np.uint8(255)
             ii = np.arange(_WINDOW)
-            out[idx[:, None, None], y0[:, None, None] + ii[:, None], x0[:, None, None] + ii] = window
+            out[idx[:, None, None], y0[:, None, None] + ii[:, None], x0[:, None, None] + ii] = (
+                window
+            )
     return out
 
 

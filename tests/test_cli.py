@@ -1,0 +1,114 @@
+"""The headless CLI as a user runs it: a real process, its output and exit status."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from explorer.core.checkpoint import load_checkpoint
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_train_then_evaluate_on_builtin_data(tmp_path):
+    out = tmp_path / "m.safetensors"
+    r = cli(
+        "train",
+        "--dataset",
+        "sprites",
+        "--count",
+        "300",
+        "--latent-dim",
+        "3",
+        "--beta",
+        "4",
+        "--epochs",
+        "1",
+        "--hidden",
+        "32",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    assert f"saved {out}" in r.stdout and "MIG" in r.stdout
+    assert "epoch 1/1" in r.stderr and "Traceback" not in r.stderr
+    ckpt = load_checkpoint(out)
+    assert ckpt.train_config.beta == 4.0 and ckpt.model.config.latent_dim == 3
+    assert ckpt.dataset["name"] == "sprites" and "mig" in ckpt.metrics
+    assert len(ckpt.kl_per_dim) == 3
+
+    r = cli("evaluate", str(out), "--count", "200", "--k", "5", "--max-images", "100", "--json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    figures = json.loads(r.stdout)
+    assert figures["images"] == 100 and figures["iw_bound"] <= 0 and "mig" in figures
+
+
+def test_train_on_an_npz_file(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "d.npz",
+        x=rng.integers(0, 256, (50, 12, 12), dtype=np.uint8),
+        y=np.arange(50) % 5,
+    )
+    r = cli(
+        "train",
+        "--dataset",
+        str(tmp_path / "d.npz"),
+        "--epochs",
+        "1",
+        "--hidden",
+        "16",
+        "--out",
+        str(tmp_path / "m.safetensors"),
+    )
+    assert r.returncode == 0, r.stderr
+    assert load_checkpoint(tmp_path / "m.safetensors").model.config.image_shape == (1, 12, 12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--latent-dim", "0"], "error: latent size must be between 1 and 64, got 0"),
+        (["train", "--beta", "-1"], "error: β must be a finite number ≥ 0, got -1.0"),
+        (["train", "--dataset", "missing.npz"], "error: missing.npz: no such file or folder"),
+        (["evaluate", "nothing.safetensors"], "error: nothing.safetensors: no such file"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    r = cli(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == message
+    assert "Traceback" not in r.stderr
+
+
+def test_evaluate_a_pickle_renamed_to_safetensors(tmp_path):
+    import pickle
+
+    (tmp_path / "m.safetensors").write_bytes(pickle.dumps([1, 2, 3]))
+    r = cli("evaluate", str(tmp_path / "m.safetensors"), "--dataset", "digits")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "not a safetensors checkpoint" in r.stderr and "pickle" in r.stderr
+
+
+def test_evaluate_with_mismatched_image_shape(tmp_path):
+    out = tmp_path / "m.safetensors"
+    assert (
+        cli(
+            "train", "--count", "40", "--epochs", "1", "--hidden", "8", "--out", str(out)
+        ).returncode
+        == 0
+    )
+    r = cli("evaluate", str(out), "--dataset", "sprites", "--count", "10")
+    assert r.returncode == 2
+    assert "expects images of shape (1, 28, 28)" in r.stderr and "(1, 64, 64)" in r.stderr
