@@ -295,12 +295,8 @@ def run_app(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if (
-        not argv
-        or argv[0] == "app"
-        or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))
-    ):
-        return run_app(argv[1:] if argv and argv[0] == "app" else argv)
+    if not argv or argv[0] == "app":  # the desktop app is the default
+        return run_app(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate}[args.command](args)

@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
-from explorer.core.data import Dataset  # noqa: E402
+from explorer.core.data import Dataset
 
 # Small thread counts keep the suite quick and stable on 2-core CI machines.
 torch.set_num_threads(2)
@@ -34,3 +34,30 @@ def blobs() -> Dataset:
     images[labels == 1, :, 4:] = 220
     images = np.clip(images + rng.integers(0, 30, images.shape), 0, 255).astype(np.uint8)
     return Dataset(images=images, name="blobs", labels=labels, class_names=["left", "right"])
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Window settings in a throw-away INI file, never the user's own."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A small digits model (latent size 2) trained for one epoch on 256 built-in digits."""
+    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.config import ModelConfig, TrainConfig
+    from explorer.core.data import make_digits
+    from explorer.core.model import build_model
+    from explorer.core.training import train
+
+    data = make_digits(256, seed=0)
+    model = build_model(ModelConfig(latent_dim=2, hidden=(48,)))
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=3e-3)
+    for _ in train(model, data, cfg):
+        pass
+    path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
+    save_checkpoint(path, Checkpoint(model=model, train_config=cfg, dataset=data.describe()))
+    return path

@@ -71,7 +71,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise DataError(f"{path}: damaged or truncated gzip data ({e})") from e
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from e
-    return np.frombuffer(b"".join(chunks), dtype=dtype).reshape(dims)
+    return np.frombuffer(bytearray().join(chunks), dtype=dtype).reshape(dims)  # writable
 
 
 def labels_path_for(images_path: Path) -> Path | None:

@@ -1,0 +1,74 @@
+"""Application set-up: the QApplication, the fully wired main window, and main()."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from explorer import __version__
+
+
+def application() -> QApplication:
+    """The process's QApplication, created once with the app's names and plot defaults."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Latent Explorer")
+    app.setOrganizationName("LatentExplorer")
+    app.setApplicationVersion(__version__)
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    return app
+
+
+def build_main_window(
+    checkpoint: str | Path | None = None, dataset: str | Path | None = None, settings=None
+):
+    """The main window, wired and loaded, without entering the event loop.
+
+    With no checkpoint the bundled digits model opens on the built-in digits. Datasets
+    load and encode in the background: the window is usable at once and the scatter
+    appears when its codes arrive (`window.session.codesChanged`).
+    """
+    application()
+    from explorer.ui.main_window import MainWindow
+
+    window = MainWindow(settings=settings)
+    if checkpoint is None:
+        window.open_bundled("digits")
+    else:
+        window.open_checkpoint(checkpoint)
+    if dataset is not None:
+        window.open_dataset(dataset)
+    return window
+
+
+def _excepthook(window):
+    def hook(kind, value, tb):
+        detail = "".join(traceback.format_exception(kind, value, tb))
+        sys.stderr.write(detail)
+        if window is not None:
+            window.show_error("Unexpected error", f"{kind.__name__}: {value}\n\n{detail}")
+
+    return hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer app", description="Open the Latent Explorer window."
+    )
+    parser.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint")
+    parser.add_argument("--dataset", help="built-in name or a dataset file/folder to open")
+    args = parser.parse_args(list(argv or []))
+    app = application()
+    try:
+        window = build_main_window(args.checkpoint, args.dataset)
+    except Exception as e:
+        QMessageBox.critical(None, "Latent Explorer", f"Cannot start: {e}")
+        return 1
+    sys.excepthook = _excepthook(window)
+    window.show()
+    return app.exec()

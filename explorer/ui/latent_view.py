@@ -1,0 +1,159 @@
+"""The latent plot (`latentPlot`): the dataset's codes on the current plane, a marker at z.
+
+Hover decodes the point under the cursor. pyqtgraph's scene drops mouse moves that
+come sooner than its rate limit, so a fast flick could end on a stale point; instead
+the viewport's own move events are coalesced: the latest position is kept and decoded
+once when the event queue is drained, so the image always ends where the cursor ended.
+Click pins the code (a second click or Esc releases it).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+
+from explorer.ui.palette import group_points
+from explorer.ui.state import Session
+
+
+class LatentView(pg.PlotWidget):
+    hoverDecoded = Signal()  # the code under the cursor was handed to the session
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent, background="w")
+        self.setObjectName("latentPlot")
+        self.session = session
+        self.colour_by = "label"  # "label" or a factor name
+        self.plotItem.showGrid(x=True, y=True, alpha=0.15)
+        self.plotItem.setMenuEnabled(False)
+        self.legend = self.plotItem.addLegend(
+            offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)
+        )
+        self.groups: list[pg.ScatterPlotItem] = []
+        self.marker = pg.ScatterPlotItem(
+            size=18, symbol="o", brush=None, pen=pg.mkPen("#111", width=2.5)
+        )
+        self.marker.setZValue(10)
+        self.addItem(self.marker)
+        self._pending: QPointF | None = None
+        self._hover_timer = QTimer(self, singleShot=True, interval=0)
+        self._hover_timer.timeout.connect(self._apply_hover)
+        self.viewport().installEventFilter(self)
+        self.setMouseTracking(True)
+        self.scene().sigMouseClicked.connect(self._clicked)
+        session.codesChanged.connect(self.refresh)
+        session.planeChanged.connect(self.refresh)
+        session.datasetChanged.connect(self.refresh)
+        session.codeChanged.connect(self.move_marker)
+        session.pinnedChanged.connect(self._show_pinned)
+
+    # -- drawing ------------------------------------------------------------------
+    def set_colour_by(self, what: str) -> None:
+        self.colour_by = what
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the scatter from the session's codes on its plane."""
+        for item in self.groups:
+            self.removeItem(item)
+        self.groups.clear()
+        self.legend.clear()
+        s = self.session
+        if s.plane is not None:
+            self.setLabel("bottom", s.plane.axis_labels[0])
+            self.setLabel("left", s.plane.axis_labels[1])
+        if (
+            s.codes is None
+            or s.plane is None
+            or s.dataset is None
+            or len(s.codes) != len(s.dataset)
+        ):
+            self.move_marker()
+            return
+        xy = s.plane.to_plane(s.codes)
+        if s.latent_dim == 1:  # spread a 1-D model's codes vertically by class to see them
+            xy[:, 1] = (
+                s.dataset.labels if s.dataset.labels is not None else 0
+            ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
+        size = 5 if len(xy) < 5000 else 3
+        for name, colour, index in group_points(s.dataset, self.colour_by):
+            item = pg.ScatterPlotItem(
+                xy[index, 0],
+                xy[index, 1],
+                size=size,
+                pen=None,
+                brush=pg.mkBrush(colour),
+                hoverable=False,
+            )
+            self.addItem(item)
+            self.groups.append(item)
+            if name:
+                self.legend.addItem(item, name)
+        self.autoRange(padding=0.05)
+        self.move_marker()
+
+    def move_marker(self) -> None:
+        s = self.session
+        if s.plane is None or len(s.z) == 0:
+            self.marker.setData([], [])
+            return
+        p = s.plane.to_plane(s.z)
+        self.marker.setData([p[0]], [p[1] if s.latent_dim > 1 else 0.0])
+
+    def _show_pinned(self, pinned: bool) -> None:
+        self.marker.setPen(pg.mkPen("#d62728" if pinned else "#111", width=3 if pinned else 2.5))
+        self.marker.setSymbol("star" if pinned else "o")
+
+    # -- mouse --------------------------------------------------------------------
+    def plane_point(self, pos: QPointF) -> np.ndarray:
+        """Viewport pixel position -> plane coordinates."""
+        p = self.plotItem.vb.mapSceneToView(self.mapToScene(pos.toPoint()))
+        return np.array([p.x(), p.y()])
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseMove:
+            self._pending = event.position()
+            if not self._hover_timer.isActive():
+                self._hover_timer.start()
+        return False
+
+    def _apply_hover(self) -> None:
+        if self._pending is None or self.session.pinned:
+            return
+        self.session.hover(self.plane_point(self._pending))
+        self._pending = None
+        self.hoverDecoded.emit()
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if self.session.pinned:
+            self.session.set_pinned(False)
+            return
+        p = self.plotItem.vb.mapSceneToView(event.scenePos())
+        self.session.set_pinned(True, np.array([p.x(), p.y()]))
+
+    _NUDGE: ClassVar[dict[Qt.Key, tuple[int, int]]] = {
+        Qt.Key.Key_Left: (-1, 0),
+        Qt.Key.Key_Right: (1, 0),
+        Qt.Key.Key_Up: (0, 1),
+        Qt.Key.Key_Down: (0, -1),
+    }
+
+    def keyPressEvent(self, event) -> None:
+        s = self.session
+        if event.key() == Qt.Key.Key_Escape and s.pinned:
+            s.set_pinned(False)
+            return
+        if event.key() in self._NUDGE and s.pinned and s.plane is not None:
+            # 1% of the visible range per press, 10% with Shift.
+            (x0, x1), (y0, y1) = self.plotItem.vb.viewRange()
+            scale = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.01
+            dx, dy = self._NUDGE[event.key()]
+            p = s.plane.to_plane(s.z) + scale * np.array([dx * (x1 - x0), dy * (y1 - y0)])
+            s.set_z(s.plane.to_latent(p, s.z))
+            return
+        super().keyPressEvent(event)

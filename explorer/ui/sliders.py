@@ -1,0 +1,125 @@
+"""One slider per latent dimension (`latentSlider0` ...), range ±3 (the prior's ±3σ).
+
+Dragging a slider sets that coordinate of z; every change of z from elsewhere (the
+cursor, a pin, another button) moves the sliders without echoing back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.ui.state import Session
+
+RANGE = 3.0  # slider ends, in prior standard deviations
+STEPS = 600  # integer positions across the range: 0.01 per step
+
+
+def to_position(value: float) -> int:
+    return int(np.rint((np.clip(value, -RANGE, RANGE) + RANGE) / (2 * RANGE) * STEPS))
+
+
+def to_value(position: int) -> float:
+    return position / STEPS * 2 * RANGE - RANGE
+
+
+class LatentSliders(QWidget):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.rng = np.random.default_rng()
+        self.sliders: list[QSlider] = []
+        self.readouts: list[QLabel] = []
+        self.names: list[QLabel] = []
+        self._syncing = False
+
+        buttons = QHBoxLayout()
+        for text, tip, slot in [
+            ("Zero", "Set every dimension to 0 (the prior's mean)", self.reset),
+            ("Sample prior", "Draw z from N(0, I)", self.sample_prior),
+            ("Random data point", "Jump to the code of a random image", self.random_point),
+        ]:
+            b = QPushButton(text)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+        self.grid = QGridLayout()
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setVerticalSpacing(2)
+        inner = QWidget()
+        inner.setLayout(self.grid)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.scroll)
+        session.modelChanged.connect(self.rebuild)
+        session.codeChanged.connect(self.sync)
+
+    def rebuild(self) -> None:
+        """One row per latent dimension of the current model."""
+        for w in self.sliders + self.readouts + self.names:
+            w.deleteLater()
+        self.sliders, self.readouts, self.names = [], [], []
+        kl = self.session.info.kl_per_dim
+        for i in range(self.session.latent_dim):
+            name = QLabel(f"z{i}")
+            if i < len(kl):
+                name.setToolTip(f"KL of this dimension: {kl[i]:.2f} nats")
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setObjectName(f"latentSlider{i}")
+            slider.setRange(0, STEPS)
+            slider.setSingleStep(5)
+            slider.setPageStep(50)
+            slider.setAccessibleName(f"latent dimension {i}")
+            slider.valueChanged.connect(lambda pos, i=i: self._moved(i, pos))
+            readout = QLabel("0.00")
+            readout.setMinimumWidth(44)
+            readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.grid.addWidget(name, i, 0)
+            self.grid.addWidget(slider, i, 1)
+            self.grid.addWidget(readout, i, 2)
+            self.sliders.append(slider)
+            self.readouts.append(readout)
+            self.names.append(name)
+        self.sync()
+
+    def sync(self) -> None:
+        z = self.session.z
+        if len(z) != len(self.sliders):
+            return
+        self._syncing = True
+        for slider, readout, v in zip(self.sliders, self.readouts, z, strict=True):
+            slider.setValue(to_position(v))
+            readout.setText(f"{v:+.2f}")
+        self._syncing = False
+
+    def _moved(self, i: int, position: int) -> None:
+        if self._syncing:
+            return
+        z = self.session.z.copy()
+        z[i] = to_value(position)
+        self.session.set_z(z)
+
+    def reset(self) -> None:
+        self.session.set_z(np.zeros(self.session.latent_dim))
+
+    def sample_prior(self) -> None:
+        self.session.set_z(self.rng.standard_normal(self.session.latent_dim))
+
+    def random_point(self) -> None:
+        codes = self.session.codes
+        if codes is not None and len(codes):
+            self.session.set_z(codes[self.rng.integers(len(codes))])

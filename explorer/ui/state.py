@@ -1,0 +1,144 @@
+"""The session: what the user is looking at, as one QObject with signals and no widgets.
+
+Views receive it, read from it and call its setters; they never reach into each other.
+It holds the model used for decoding (a CPU copy, never the one being trained), the
+dataset, the encoded means of the dataset, the latent plane and the current code z.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from explorer.core.config import TrainConfig
+from explorer.core.data import Dataset
+from explorer.core.model import VAE
+from explorer.core.projection import Plane, dims_plane, pca_plane
+
+
+@dataclass
+class ModelInfo:
+    """What is known about the current model besides its weights."""
+
+    train_config: TrainConfig | None = None
+    metrics: dict = field(default_factory=dict)
+    kl_per_dim: list[float] = field(default_factory=list)
+    path: Path | None = None  # file it was loaded from or last saved to
+    unsaved: bool = False  # trained in this session and not saved since
+    source: str = ""  # how it came to be: "bundled digits", a file name, "trained"
+
+
+class Session(QObject):
+    modelChanged = Signal()  # a different model (new weights or config)
+    datasetChanged = Signal()
+    codesChanged = Signal()  # the dataset's encoded means were replaced
+    planeChanged = Signal()
+    codeChanged = Signal()  # the current code z moved
+    pinnedChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.model: VAE | None = None
+        self.info = ModelInfo()
+        self.dataset: Dataset | None = None
+        self.codes: np.ndarray | None = None  # (N, d) posterior means of the dataset
+        self.plane: Plane | None = None
+        self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
+        self.z = np.zeros(0)  # (d,) the code being shown
+        self.pinned = False
+
+    # -- model and data ---------------------------------------------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.model.config.latent_dim if self.model is not None else 0
+
+    def set_model(self, model: VAE, info: ModelInfo) -> None:
+        """Show `model` (moved to the CPU, eval mode); its codes arrive via set_codes."""
+        self.model = model.to("cpu").eval()
+        self.info = info
+        self.codes = None
+        if self.latent_dim != len(self.z):
+            self.z = np.zeros(self.latent_dim)
+            self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
+        self._update_plane()
+        self.modelChanged.emit()
+        self.codeChanged.emit()
+
+    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Swap in a weight snapshot of the same model (e.g. after a training epoch)."""
+        if self.model is None:
+            return
+        with torch.no_grad():
+            self.model.load_state_dict(state)
+        self.codeChanged.emit()  # same code, new decoder
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.codes = None
+        self.datasetChanged.emit()
+
+    def set_codes(self, codes: np.ndarray) -> None:
+        """Encoded means of the dataset, (N, d); a PCA plane is refitted to them."""
+        self.codes = codes
+        if self.plane_choice[0] == "pca":
+            self._update_plane()
+        self.codesChanged.emit()
+
+    # -- plane and code --------------------------------------------------------------
+    def set_plane(self, kind: str, x: int = 0, y: int = 1) -> None:
+        self.plane_choice = (kind, x, y)
+        self._update_plane()
+
+    def _update_plane(self) -> None:
+        d = self.latent_dim
+        if d == 0:
+            return
+        kind, x, y = self.plane_choice
+        if kind == "pca" and self.codes is not None and d > 2:
+            self.plane = pca_plane(self.codes)
+        elif kind == "pca":
+            self.plane = dims_plane(d, 0, 1) if d > 1 else dims_plane(1)
+        else:
+            self.plane = dims_plane(d, x, y) if d > 1 else dims_plane(1)
+        self.planeChanged.emit()
+
+    def set_z(self, z: np.ndarray) -> None:
+        z = np.asarray(z, dtype=np.float64)
+        if z.shape != (self.latent_dim,):
+            raise ValueError(
+                f"code of shape {z.shape} for a model of latent size {self.latent_dim}"
+            )
+        if np.array_equal(z, self.z):
+            return
+        self.z = z
+        self.codeChanged.emit()
+
+    def hover(self, point: np.ndarray) -> None:
+        """The cursor is at plane point `point`: follow it unless the code is pinned."""
+        if not self.pinned and self.plane is not None:
+            self.set_z(self.plane.to_latent(point, self.z))
+
+    def set_pinned(self, pinned: bool, point: np.ndarray | None = None) -> None:
+        if point is not None and self.plane is not None:
+            self.set_z(self.plane.to_latent(point, self.z))
+        if pinned != self.pinned:
+            self.pinned = pinned
+            self.pinnedChanged.emit(pinned)
+
+    # -- decoding --------------------------------------------------------------------
+    def decode(self, z: np.ndarray | None = None) -> np.ndarray:
+        """The decoded mean image of z (default: the current code) as float32 in [0, 1].
+
+        Returns (H, W) for one channel, (H, W, C) otherwise.
+        """
+        if self.model is None:
+            raise RuntimeError("no model")
+        z = self.z if z is None else z
+        with torch.inference_mode():
+            img = self.model.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0]
+        img = img.permute(1, 2, 0).numpy()
+        return img[..., 0] if img.shape[2] == 1 else img

@@ -1,0 +1,265 @@
+"""Training settings, Train/Stop, progress and live loss curves.
+
+β has an exact spin box (`betaSpin`, accepts 0) beside a log-scale slider from 0.01 to
+100. The panel only gathers settings and shows progress; the main window starts and
+stops the worker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core.training import Progress
+from explorer.ui.state import Session
+
+_LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
+_SMOOTH = 0.9  # exponential smoothing of the per-step curves
+
+
+def devices() -> list[str]:
+    out = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        out.append("mps")
+    return out
+
+
+class TrainingPanel(QWidget):
+    trainRequested = Signal()
+    stopRequested = Signal()
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        form = QFormLayout()
+        self.data_label = QLabel("–")
+        self.data_label.setWordWrap(True)
+        form.addRow("Data", self.data_label)
+        self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64, value=2)
+        form.addRow("Latent size", self.latent_spin)
+        self.arch_combo = QComboBox(objectName="archCombo")
+        self.arch_combo.addItems(["mlp", "conv"])
+        form.addRow("Network", self.arch_combo)
+
+        self.beta_spin = QDoubleSpinBox(
+            objectName="betaSpin",
+            minimum=0.0,
+            maximum=1000.0,
+            decimals=3,
+            singleStep=0.1,
+            value=1.0,
+        )
+        self.beta_spin.setToolTip("Weight of the KL term: 0 = autoencoder, 1 = VAE, >1 = β-VAE")
+        self.beta_slider = QSlider(Qt.Orientation.Horizontal, objectName="betaSlider")
+        self.beta_slider.setRange(0, _LOG_STEPS)
+        self.beta_slider.setToolTip("β on a log scale, 0.01 to 100")
+        beta_row = QHBoxLayout()
+        beta_row.addWidget(self.beta_spin)
+        beta_row.addWidget(self.beta_slider, 1)
+        form.addRow("β", beta_row)
+        self.beta_spin.valueChanged.connect(self._beta_from_spin)
+        self.beta_slider.valueChanged.connect(self._beta_from_slider)
+        self._beta_from_spin(self.beta_spin.value())
+
+        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000, value=10)
+        form.addRow("Epochs", self.epochs_spin)
+        self.lr_spin = QDoubleSpinBox(
+            objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
+        )
+        form.addRow("Learning rate", self.lr_spin)
+        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
+        form.addRow("Batch size", self.batch_spin)
+        self.device_combo = QComboBox(objectName="deviceCombo")
+        self.device_combo.addItems(devices())
+        form.addRow("Device", self.device_combo)
+
+        self.train_button = QPushButton("Train", objectName="trainButton")
+        self.train_button.setDefault(True)
+        self.stop_button = QPushButton("Stop", objectName="stopButton", enabled=False)
+        self.train_button.clicked.connect(self.trainRequested)
+        self.stop_button.clicked.connect(self.stopRequested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.stop_button)
+        self.progress = QProgressBar(objectName="trainProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+
+        self.loss_plot = pg.PlotWidget(objectName="lossPlot", background="w")
+        self.loss_plot.setMinimumHeight(180)
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.setLabel("left", "nats / image")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
+        self.curves = {
+            "total": self.loss_plot.plot(pen=pg.mkPen("#222", width=2), name="loss (recon + β·KL)"),
+            "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1.5), name="reconstruction"),
+            "kl": self.loss_plot.plot(pen=pg.mkPen("#D55E00", width=1.5), name="KL"),
+            "val": self.loss_plot.plot(
+                pen=None, symbol="o", symbolSize=7, symbolBrush="#009E73", name="validation −ELBO"
+            ),
+        }
+        self.summary = QLabel(objectName="modelSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.loss_plot, 1)
+        layout.addWidget(self.summary)
+        self.clear_curves()
+        session.modelChanged.connect(self.show_model)
+        session.datasetChanged.connect(self.show_dataset)
+
+    # -- β: exact value and log slider kept in step -----------------------------------
+    def _beta_from_spin(self, beta: float) -> None:
+        pos = (
+            0
+            if beta <= 0
+            else round((math.log10(beta) - _LOG_MIN) / (_LOG_MAX - _LOG_MIN) * _LOG_STEPS)
+        )
+        self.beta_slider.blockSignals(True)
+        self.beta_slider.setValue(int(np.clip(pos, 0, _LOG_STEPS)))
+        self.beta_slider.blockSignals(False)
+
+    def _beta_from_slider(self, pos: int) -> None:
+        beta = 10 ** (_LOG_MIN + (_LOG_MAX - _LOG_MIN) * pos / _LOG_STEPS)
+        self.beta_spin.blockSignals(True)
+        self.beta_spin.setValue(float(f"{beta:.3g}"))
+        self.beta_spin.blockSignals(False)
+
+    # -- settings -------------------------------------------------------------------
+    def model_config(self, image_shape: tuple[int, int, int]) -> ModelConfig:
+        arch = self.arch_combo.currentText()
+        return ModelConfig(
+            image_shape=image_shape,
+            latent_dim=self.latent_spin.value(),
+            architecture=arch,
+            hidden=(400,) if arch == "mlp" else (256,),
+        )
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(
+            beta=self.beta_spin.value(),
+            epochs=self.epochs_spin.value(),
+            lr=self.lr_spin.value(),
+            batch_size=self.batch_spin.value(),
+            device=self.device_combo.currentText(),
+        )
+
+    def show_model(self) -> None:
+        s = self.session
+        if s.model is None:
+            return
+        cfg = s.model.config
+        self.latent_spin.setValue(cfg.latent_dim)
+        self.arch_combo.setCurrentText(cfg.architecture)
+        tc = s.info.train_config
+        if tc is not None:
+            self.beta_spin.setValue(tc.beta)
+        lines = [
+            f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}, β = {tc.beta:g}"
+            if tc
+            else f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}",
+            f"{cfg.architecture}, {cfg.likelihood} likelihood",
+        ]
+        m = s.info.metrics
+        if "elbo" in m:
+            lines.append(
+                f"ELBO {m['elbo']:.1f} nats (recon {m['recon']:.1f}, KL {m['kl']:.1f}); "
+                f"active units {m.get('active_units', '?')} of {cfg.latent_dim}"
+            )
+        if s.info.kl_per_dim:
+            lines.append("KL per dimension: " + " ".join(f"{k:.2f}" for k in s.info.kl_per_dim))
+        self.summary.setText("<br>".join(lines))
+
+    def show_dataset(self) -> None:
+        d = self.session.dataset
+        if d is not None:
+            c, h, w = d.image_shape
+            self.data_label.setText(
+                f"{d.name}: {len(d):,} images, {w}×{h}" + (f"×{c}" if c > 1 else "")
+            )
+
+    # -- progress -------------------------------------------------------------------
+    def set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for w in (
+            self.latent_spin,
+            self.arch_combo,
+            self.epochs_spin,
+            self.lr_spin,
+            self.batch_spin,
+            self.device_combo,
+            self.beta_spin,
+            self.beta_slider,
+        ):
+            w.setEnabled(not running)
+
+    def clear_curves(self) -> None:
+        self.series: dict[str, list[float]] = {k: [] for k in ("step", "total", "recon", "kl")}
+        self.val_points: tuple[list[float], list[float]] = ([], [])
+        self._ema: dict[str, float] = {}
+        for c in self.curves.values():
+            c.setData([], [])
+
+    def add_steps(self, records: list[Progress]) -> None:
+        for p in records:
+            self.series["step"].append(p.step)
+            for key, value in (("total", p.loss), ("recon", p.recon), ("kl", p.kl)):
+                prev = self._ema.get(key, value)
+                self._ema[key] = _SMOOTH * prev + (1 - _SMOOTH) * value
+                self.series[key].append(self._ema[key])
+        steps = np.asarray(self.series["step"])
+        for key in ("total", "recon", "kl"):
+            self.curves[key].setData(steps, np.asarray(self.series[key]))
+        self.show_progress(records[-1])
+
+    def add_epoch(self, p: Progress) -> None:
+        if p.val is not None:
+            self.val_points[0].append(p.step)
+            self.val_points[1].append(-p.val.elbo)
+            self.curves["val"].setData(*self.val_points)
+        self.show_progress(p)
+
+    def show_progress(self, p: Progress) -> None:
+        self.progress.setValue(int(1000 * p.fraction))
+        eta = ""
+        if math.isfinite(p.eta_s):
+            eta = f" · {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left"
+        self.progress.setFormat(
+            f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs} · {p.samples_per_s:,.0f} img/s{eta}"
+        )
+
+    def show_done(self, p: Progress) -> None:
+        self.progress.setValue(int(1000 * p.fraction))
+        self.progress.setFormat(
+            {"completed": "done", "stopped": "stopped", "diverged": "diverged"}.get(
+                p.status, p.status
+            )
+        )

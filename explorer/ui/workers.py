@@ -1,0 +1,114 @@
+"""Background work for the app: training and any one-off job (encoding, loading data).
+
+Both are QThreads that never touch a widget: they emit plain data (progress records,
+CPU weight snapshots, NumPy codes) through queued signals. superqt's GeneratorWorker
+was considered, but it treats a RuntimeError from the job as "worker deleted" and
+returns it as a value; torch reports most failures as RuntimeError, so a failed
+training would look like a result. These classes report every failure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from PySide6.QtCore import QThread, Signal
+
+from explorer.core.config import TrainConfig
+from explorer.core.data import Dataset
+from explorer.core.errors import ExplorerError
+from explorer.core.metrics import encode
+from explorer.core.model import VAE
+from explorer.core.training import Progress, state_snapshot, train
+
+_STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The model as of an epoch (or the end): weights and the dataset's new codes."""
+
+    progress: Progress
+    state: dict[str, torch.Tensor]  # detached CPU copies
+    codes: np.ndarray | None  # (N, d) posterior means of the plotted images
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ExplorerError):
+        return str(error)
+    detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return f"Unexpected error: {detail}\n\n{traceback.format_exc()}"
+
+
+class TrainingThread(QThread):
+    """Runs the core's training generator on `model` (owned by this thread from now on)."""
+
+    stepsReady = Signal(object)  # list[Progress], the steps since the last emit
+    epochReady = Signal(object)  # Snapshot after each epoch
+    trainingDone = Signal(object)  # Snapshot with the "done" record
+    failed = Signal(str)
+
+    def __init__(
+        self, model: VAE, dataset: Dataset, config: TrainConfig, images: torch.Tensor, parent=None
+    ):
+        super().__init__(parent)
+        self.model = model
+        self.dataset = dataset
+        self.config = config
+        self.images = images  # uint8 (N, C, H, W): what the scatter plots
+        self._cancel = threading.Event()
+
+    def stop(self) -> None:
+        """Ask training to stop after the current step (thread-safe)."""
+        self._cancel.set()
+
+    def _snapshot(self, p: Progress) -> Snapshot:
+        return Snapshot(p, state_snapshot(self.model), encode(self.model, self.images)[0])
+
+    def run(self) -> None:
+        try:
+            pending: list[Progress] = []
+            last = 0.0
+            for p in train(self.model, self.dataset, self.config, cancel=self._cancel):
+                if p.kind == "step":
+                    pending.append(p)
+                    now = time.monotonic()
+                    if now - last >= _STEP_EMIT_INTERVAL:
+                        self.stepsReady.emit(pending)
+                        pending, last = [], now
+                    continue
+                if pending:
+                    self.stepsReady.emit(pending)
+                    pending = []
+                if p.kind == "epoch":
+                    self.epochReady.emit(self._snapshot(p))
+                else:
+                    self.trainingDone.emit(self._snapshot(p))
+        except Exception as e:
+            self.failed.emit(_describe(e))
+
+
+class TaskThread(QThread):
+    """Runs `fn(*args)` once; emits `succeeded(result)` or `failed(message)`."""
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, parent=None):
+        super().__init__(parent)
+        self.fn = fn
+        self.args = args
+
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args)
+        except Exception as e:
+            self.failed.emit(_describe(e))
+            return
+        self.succeeded.emit(result)
