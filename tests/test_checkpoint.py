@@ -124,3 +124,13 @@ def test_failed_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
 def test_save_into_missing_folder(tmp_path):
     with pytest.raises(CheckpointError, match="could not save"):
         save_checkpoint(tmp_path / "no" / "such" / "m.safetensors", _ckpt())
+
+
+def test_new_checkpoints_get_ordinary_permissions(tmp_path):
+    path = save_checkpoint(tmp_path / "m.safetensors", _ckpt())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(path, 0o640)
+    save_checkpoint(path, _ckpt(seed=1))  # overwriting keeps the file's mode
+    assert path.stat().st_mode & 0o777 == 0o640

@@ -65,6 +65,7 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         save_file(tensors, tmp, metadata={_META_KEY: json.dumps(meta)})
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the checkpoint private
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -80,6 +81,16 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
             os.unlink(tmp)
     ckpt.path, ckpt.created = path, meta["created"]
     return path
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for a new checkpoint: the old file's, else the usual umask default."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _sniff(path: Path) -> str:

@@ -121,6 +121,8 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.panel.setMinimumWidth(340)
+        self.resizeDocks([dock], [380], Qt.Orientation.Horizontal)  # the plot gets the room
+        split.setSizes([700, 360])
 
         self.panel.trainRequested.connect(self.start_training)
         self.panel.stopRequested.connect(self.stop_training)

@@ -94,6 +94,7 @@ class LatentSliders(QWidget):
             self.sliders.append(slider)
             self.readouts.append(readout)
             self.names.append(name)
+        self.grid.setRowStretch(self.grid.rowCount(), 1)  # rows stay packed at the top
         self.sync()
 
     def sync(self) -> None:

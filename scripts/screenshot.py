@@ -1,0 +1,81 @@
+"""Render the main window to a PNG, as a user would see it after a moment of hovering.
+
+    python scripts/screenshot.py docs/screenshot.png [--checkpoint M] [--dataset D] [--pin X Y]
+
+Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
+cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+
+from explorer.app import application, build_main_window  # noqa: E402
+
+
+def wait(app, condition, timeout_s: float = 60.0) -> None:
+    """Run the event loop until `condition()` holds."""
+    loop = QEventLoop()
+    timer = QTimer(interval=20)
+    timer.timeout.connect(lambda: condition() and loop.quit())
+    timer.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    if not condition():
+        raise SystemExit("timed out waiting for the window to load")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--dataset")
+    ap.add_argument(
+        "--pin",
+        nargs=2,
+        type=float,
+        metavar=("X", "Y"),
+        help="plane point to pin (default: a point of the data)",
+    )
+    ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
+    args = ap.parse_args()
+    app = application()
+    settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
+    window = build_main_window(args.checkpoint, args.dataset, settings=settings)
+    window.resize(*args.size)
+    window.show()
+    wait(
+        app,
+        lambda: (
+            window.session.codes is not None
+            and len(window.session.codes) == len(window.session.dataset)
+        ),
+    )
+    s = window.session
+    point = np.array(args.pin) if args.pin else s.plane.to_plane(s.codes[7])
+    s.set_pinned(True, point)
+    wait(app, lambda: window.decoder_view.image is not None, 5)
+    app.processEvents()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(args.out))
+    settings_file = args.out.with_suffix(".ini")
+    window.session.info.unsaved = False
+    window.close()
+    settings_file.unlink(missing_ok=True)
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
