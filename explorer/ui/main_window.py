@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
         self.y_spin = QSpinBox(objectName="planeY", prefix="y = z", value=1)
         self.colour_combo = QComboBox(objectName="colourCombo")
+        self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for w in (self.plane_combo, self.x_spin, self.y_spin):
             (w.currentIndexChanged if w is self.plane_combo else w.valueChanged).connect(
                 self._plane_chosen

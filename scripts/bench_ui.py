@@ -1,0 +1,199 @@
+"""UI speed against DESIGN §5, offscreen, on the real main window.
+
+  hover       mouse move on the plot -> decoded image set and repainted (p50, p99), for the
+              bundled digits (28×28 MLP) and sprites (64×64) models
+  timer       how late a 10 ms QTimer fires while training runs in the worker (p99)
+  scatter     60,000 points: full refresh (rebuild + repaint), and a marker-only repaint
+  cold_start  a fresh process: start -> window shown with the scatter drawn
+
+Prints one JSON line; exits 1 when any figure misses its target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QPoint, QSettings, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from explorer.app import application, build_main_window  # noqa: E402
+from explorer.core.data import make_digits  # noqa: E402
+from explorer.resources import bundled_model  # noqa: E402
+
+TARGETS = {
+    "hover_digits_p50_ms": 2.0,
+    "hover_digits_p99_ms": 8.0,
+    "hover_sprites_p99_ms": 16.0,
+    "timer_late_p99_ms": 30.0,
+    "scatter_refresh_ms": 150.0,
+    "marker_repaint_ms": 5.0,
+    "cold_start_s": 4.0,
+}
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def wait_until(app, condition, timeout_s: float = 60.0) -> None:
+    end = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def open_window(app, name: str, settings: QSettings):
+    w = build_main_window(bundled_model(name), settings=settings)
+    w.resize(1440, 860)
+    w.show()
+    wait_until(
+        app, lambda: w.session.codes is not None and len(w.session.codes) == len(w.session.dataset)
+    )
+    return w
+
+
+def hover_times(app, w, moves: int = 400) -> list[float]:
+    """Milliseconds from a mouse move to the new decoded image painted."""
+    vp = w.latent_view.viewport()
+    rng = np.random.default_rng(0)
+    out = []
+    decoded = [0]
+    w.latent_view.hoverDecoded.connect(lambda: decoded.__setitem__(0, decoded[0] + 1))
+    for _ in range(moves):
+        pos = QPoint(
+            int(rng.integers(40, vp.width() - 40)), int(rng.integers(40, vp.height() - 40))
+        )
+        before = decoded[0]
+        t0 = time.perf_counter()
+        QTest.mouseMove(vp, pos)
+        while decoded[0] == before:
+            app.processEvents()
+        w.decoder_view.viewport().repaint()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out[20:]  # the first moves warm caches
+
+
+def timer_lateness(app, w, seconds: float = 6.0) -> list[float]:
+    """Lateness (ms) of a 10 ms timer while the window trains its model."""
+    w.panel.epochs_spin.setValue(1000)
+    w.start_training()
+    wait_until(app, lambda: len(w.panel.series["step"]) > 0)
+    late: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer(interval=10)
+    timer.setTimerType(timer.timerType().PreciseTimer)
+
+    def tick():
+        late.append(max(clock.restart() - 10, 0))
+
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    w.stop_training()
+    wait_until(app, lambda: w.training is None)
+    return late[5:]
+
+
+def scatter_times(app, w) -> tuple[float, float]:
+    s = w.session
+    data = make_digits(60_000, seed=1)
+    codes = np.random.default_rng(0).normal(size=(60_000, s.latent_dim))
+    s.dataset = data
+    s.codes = codes
+    refresh, marker = [], []
+    vp = w.latent_view.viewport()
+    for _ in range(5):
+        t0 = time.perf_counter()
+        w.latent_view.refresh()
+        vp.repaint()
+        refresh.append((time.perf_counter() - t0) * 1000)
+    for i in range(50):
+        z = np.array([np.sin(i / 5), np.cos(i / 5)] + [0.0] * (s.latent_dim - 2))
+        t0 = time.perf_counter()
+        s.set_z(z)
+        vp.repaint()
+        marker.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(refresh), statistics.median(marker)
+
+
+def cold_start() -> float:
+    code = (
+        "import os,time,sys;t0=float(sys.argv[1]);os.environ['QT_QPA_PLATFORM']='offscreen';"
+        "sys.path.insert(0, sys.argv[2]);"
+        "from explorer.app import application, build_main_window;"
+        "from PySide6.QtCore import QSettings;"
+        "app=application();"
+        "w=build_main_window(settings=QSettings(sys.argv[3], QSettings.Format.IniFormat));"
+        "w.show();"
+        "import time as T\n"
+        "while w.session.codes is None: app.processEvents(); T.sleep(0.002)\n"
+        "w.latent_view.viewport().repaint();print(time.time()-t0)"
+    )
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(time.time()),
+                str(ROOT),
+                f"/tmp/bench-ui-{os.getpid()}.ini",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(runs)
+
+
+def main() -> int:
+    app = application()
+    settings = QSettings(f"/tmp/bench-ui-{os.getpid()}.ini", QSettings.Format.IniFormat)
+    digits = open_window(app, "digits", settings)
+    h_digits = hover_times(app, digits)
+    late = timer_lateness(app, digits)
+    refresh, marker = scatter_times(app, digits)
+    digits.session.info.unsaved = False
+    digits.close()
+    sprites = open_window(app, "sprites", settings)
+    h_sprites = hover_times(app, sprites)
+    sprites.close()
+    r = {
+        "benchmark": "ui",
+        "hover_digits_p50_ms": round(pct(h_digits, 50), 2),
+        "hover_digits_p99_ms": round(pct(h_digits, 99), 2),
+        "hover_sprites_p50_ms": round(pct(h_sprites, 50), 2),
+        "hover_sprites_p99_ms": round(pct(h_sprites, 99), 2),
+        "timer_late_p99_ms": round(pct(late, 99), 1),
+        "timer_late_p50_ms": round(pct(late, 50), 1),
+        "scatter_refresh_ms": round(refresh, 1),
+        "marker_repaint_ms": round(marker, 2),
+        "cold_start_s": round(cold_start(), 2),
+    }
+    r["targets"] = TARGETS
+    r["failed"] = [k for k, t in TARGETS.items() if r[k] > t]
+    print(json.dumps(r))
+    return 1 if r["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
