@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -51,7 +52,8 @@ def main() -> int:
     ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
     args = ap.parse_args()
     app = application()
-    settings = QSettings(str(args.out.with_suffix(".ini")), QSettings.Format.IniFormat)
+    scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
+    settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
     window = build_main_window(args.checkpoint, args.dataset, settings=settings)
     window.resize(*args.size)
     window.show()
@@ -69,10 +71,7 @@ def main() -> int:
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))
-    settings_file = args.out.with_suffix(".ini")
-    window.session.info.unsaved = False
     window.close()
-    settings_file.unlink(missing_ok=True)
     print(args.out)
     return 0
 
