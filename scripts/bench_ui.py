@@ -89,7 +89,7 @@ def hover_times(app, w, moves: int = 400) -> list[float]:
 def timer_lateness(app, w, seconds: float = 6.0) -> list[float]:
     """Lateness (ms) of a 10 ms timer while the window trains its model."""
     w.panel.epochs_spin.setValue(1000)
-    w.start_training()
+    w.trainer.start()
     wait_until(app, lambda: len(w.panel.series["step"]) > 0)
     late: list[float] = []
     clock = QElapsedTimer()
@@ -107,8 +107,8 @@ def timer_lateness(app, w, seconds: float = 6.0) -> list[float]:
         app.processEvents()
         time.sleep(0.001)
     timer.stop()
-    w.stop_training()
-    wait_until(app, lambda: w.training is None)
+    w.trainer.stop()
+    wait_until(app, lambda: not w.trainer.running)
     return late[5:]
 
 

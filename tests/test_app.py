@@ -127,7 +127,7 @@ def test_train_with_a_new_beta(qtbot, window):
     window.findChild(type(window.panel.beta_spin), "betaSpin").setValue(4.0)
     window.panel.epochs_spin.setValue(1)
     window.panel.batch_spin.setValue(32)
-    with qtbot.waitSignal(window.trainingFinished, timeout=60_000) as done:
+    with qtbot.waitSignal(window.trainer.finished, timeout=60_000) as done:
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "completed"
     steps, losses = window.panel.curves["total"].getData()
@@ -144,10 +144,10 @@ def test_stop_mid_training(qtbot, window):
     window.panel.batch_spin.setValue(16)
     with qtbot.waitSignal(window.panel.progress.valueChanged, timeout=30_000):
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(window.trainingFinished, timeout=10_000) as done:
+    with qtbot.waitSignal(window.trainer.finished, timeout=10_000) as done:
         QTest.mouseClick(window.panel.stop_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "stopped" and done.args[0].step < done.args[0].steps_total
-    qtbot.waitUntil(lambda: window.training is None)
+    qtbot.waitUntil(lambda: not window.trainer.running)
     assert window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled()
 
 
@@ -155,7 +155,7 @@ def test_close_mid_training(qtbot, window, qtlog):
     window.panel.epochs_spin.setValue(200)
     with qtbot.waitSignal(window.panel.progress.valueChanged, timeout=30_000):
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
-    thread = window.training
+    thread = window.trainer.thread
     assert window.close()
     assert thread.isFinished()
     assert not [r for r in qtlog.records if "QThread" in r.message]
@@ -248,3 +248,27 @@ def test_exports(qtbot, window, tmp_path):
     expected = np.round(window.decoder_view.image * 255).astype(np.uint8)
     assert np.array_equal(img[::8, ::8], expected)
     assert Image.open(tmp_path / "p.png").size[0] > 200
+
+
+def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):
+    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.config import ModelConfig
+    from explorer.core.model import build_model
+
+    path = tmp_path / "z4.safetensors"
+    model = build_model(ModelConfig(latent_dim=4, hidden=(16,)))
+    save_checkpoint(path, Checkpoint(model=model, dataset=window.session.dataset.describe()))
+    assert window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: window.session.codes is not None, timeout=10_000)
+    assert window.session.plane.kind == "pca"  # the default for more than 2 dimensions
+    assert window.findChildren(QSlider, "latentSlider3")
+    bar = window.plane_bar
+    bar.plane_combo.setCurrentIndex(1)
+    bar.x_spin.setValue(2)
+    bar.y_spin.setValue(3)
+    assert window.session.plane.axis_labels == ("z2", "z3")
+    z_before = window.session.z.copy()
+    hover(qtbot, window, QPoint(140, 120))
+    z = window.session.z
+    assert np.array_equal(z[:2], z_before[:2])  # off-plane coordinates keep their values
+    assert np.allclose(z[2:], window.latent_view.plane_point(QPoint(140, 120).toPointF()))

@@ -13,14 +13,11 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,15 +26,17 @@ from PySide6.QtWidgets import (
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
-from explorer.core.metrics import active_units, encode
-from explorer.core.model import VAE, build_model, images_to_tensor
+from explorer.core.metrics import encode
+from explorer.core.model import VAE, images_to_tensor
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
+from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import ModelInfo, Session
+from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
-from explorer.ui.workers import Snapshot, TaskThread, TrainingThread
+from explorer.ui.workers import TaskThread
 
 _MAX_RECENT = 8
 _EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
@@ -45,14 +44,12 @@ _EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
 
 class MainWindow(QMainWindow):
     errorShown = Signal(str)  # every message shown to the user in an error dialog
-    trainingFinished = Signal(object)  # the final Progress record of a training run
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("Latent Explorer")
         self.settings = settings or QSettings()
         self.session = Session(self)
-        self.training: TrainingThread | None = None
         self._tasks: set[TaskThread] = set()
         self._encode_generation = 0
         self._build_views()
@@ -73,30 +70,11 @@ class MainWindow(QMainWindow):
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
 
-        self.plane_combo = QComboBox(objectName="planeCombo")
-        self.plane_combo.addItems(["PCA of the codes", "Two dimensions"])
-        self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
-        self.y_spin = QSpinBox(objectName="planeY", prefix="y = z", value=1)
-        self.colour_combo = QComboBox(objectName="colourCombo")
-        self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        for w in (self.plane_combo, self.x_spin, self.y_spin):
-            (w.currentIndexChanged if w is self.plane_combo else w.valueChanged).connect(
-                self._plane_chosen
-            )
-        self.colour_combo.currentTextChanged.connect(
-            lambda t: t and self.latent_view.set_colour_by(t.removeprefix("colour by "))
-        )
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Plane:"))
-        bar.addWidget(self.plane_combo)
-        bar.addWidget(self.x_spin)
-        bar.addWidget(self.y_spin)
-        bar.addStretch(1)
-        bar.addWidget(self.colour_combo)
+        self.plane_bar = PlaneBar(s, self.latent_view)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(4, 4, 4, 4)
-        lv.addLayout(bar)
+        lv.addWidget(self.plane_bar)
         lv.addWidget(self.latent_view, 1)
 
         self.pin_label = QLabel("Hover to decode · click to pin · Esc to release")
@@ -125,10 +103,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [380], Qt.Orientation.Horizontal)  # the plot gets the room
         split.setSizes([700, 360])
 
-        self.panel.trainRequested.connect(self.start_training)
-        self.panel.stopRequested.connect(self.stop_training)
+        self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
+        self.trainer.started.connect(self._training_started)
+        self.trainer.finished.connect(lambda p: self.statusBar().showMessage(p.message, 10_000))
         s.modelChanged.connect(self._model_changed)
-        s.datasetChanged.connect(self._dataset_changed)
         s.pinnedChanged.connect(
             lambda p: self.pin_label.setText(
                 "Pinned · click again or press Esc to release"
@@ -394,111 +372,12 @@ class MainWindow(QMainWindow):
             self._set_last_dir(path)
             self.export(what, path)
 
-    # -- training --------------------------------------------------------------------
-    def start_training(self) -> None:
-        s = self.session
-        if self.training is not None or s.dataset is None:
-            return
-        try:
-            model_cfg = self.panel.model_config(s.dataset.image_shape).validate()
-            train_cfg = self.panel.train_config().validate()
-            from explorer.core.training import pick_device
-
-            pick_device(train_cfg.device)
-        except ExplorerError as e:
-            self.show_error("Cannot start training", str(e))
-            return
-        model = build_model(model_cfg, seed=train_cfg.seed)
-        self.training = TrainingThread(
-            model, s.dataset, train_cfg, images_to_tensor(s.dataset.images), parent=self
-        )
-        self._training_first_epoch = True
-        self.training.stepsReady.connect(self.panel.add_steps)
-        self.training.epochReady.connect(self._epoch_done)
-        self.training.trainingDone.connect(self._training_done)
-        self.training.failed.connect(self._training_failed)
-        self.training.finished.connect(self._training_thread_finished)
-        self.panel.clear_curves()
-        self.panel.set_running(True)
-        self._encode_generation += 1  # codes now come from training
-        self.training.start()
-
-    def stop_training(self) -> None:
-        if self.training is not None:
-            self.training.stop()
-
-    def _apply_snapshot(self, snap: Snapshot, final: bool) -> None:
-        t = self.training
-        if t is None:
-            return
-        p = snap.progress
-        info = ModelInfo(
-            train_config=t.config, source=f"trained, β = {t.config.beta:g}", unsaved=True
-        )
-        if p.val is not None:
-            info.metrics = {"elbo": p.val.elbo, "recon": p.val.recon, "kl": p.val.kl}
-            info.kl_per_dim = list(p.val.kl_per_dim)
-        if snap.codes is not None:
-            info.metrics["active_units"] = int(active_units(snap.codes).sum())
-        if self._training_first_epoch:
-            model = VAE(t.model.config)
-            model.load_state_dict(snap.state)
-            self.session.set_model(model, info)
-            self._training_first_epoch = False
-        else:
-            self.session.load_weights(snap.state)
-            self.session.info = info
-            if final:
-                self.session.modelChanged.emit()
-        if snap.codes is not None:
-            self.session.set_codes(snap.codes)
-
-    def _epoch_done(self, snap: Snapshot) -> None:
-        self.panel.add_epoch(snap.progress)
-        self._apply_snapshot(snap, final=False)
-
-    def _training_done(self, snap: Snapshot) -> None:
-        self._apply_snapshot(snap, final=True)
-        p = snap.progress
-        self.panel.show_done(p)
-        if p.status == "diverged":
-            self.show_error("Training stopped", p.message)
-        else:
-            self.statusBar().showMessage(p.message, 10_000)
-        self.trainingFinished.emit(p)
-
-    def _training_failed(self, message: str) -> None:
-        self.show_error("Training failed", message)
-
-    def _training_thread_finished(self) -> None:
-        self.training = None
-        self.panel.set_running(False)
-
     # -- plane, model and data changes -----------------------------------------------
-    def _plane_chosen(self) -> None:
-        pca = self.plane_combo.currentIndex() == 0
-        self.x_spin.setEnabled(not pca)
-        self.y_spin.setEnabled(not pca)
-        x, y = self.x_spin.value(), self.y_spin.value()
-        if not pca and x == y:
-            return
-        self.session.set_plane("pca" if pca else "dims", x, y)
+    def _training_started(self) -> None:
+        self._encode_generation += 1  # codes now come from training; drop pending encodes
 
     def _model_changed(self) -> None:
         s = self.session
-        d = s.latent_dim
-        for w in (self.plane_combo, self.x_spin, self.y_spin):
-            w.blockSignals(True)
-        self.plane_combo.setCurrentIndex(0 if s.plane_choice[0] == "pca" else 1)
-        self.plane_combo.setEnabled(d > 2)
-        self.x_spin.setRange(0, max(d - 1, 0))
-        self.y_spin.setRange(0, max(d - 1, 0))
-        self.x_spin.setValue(s.plane_choice[1])
-        self.y_spin.setValue(s.plane_choice[2])
-        self.x_spin.setEnabled(d > 2 and s.plane_choice[0] == "dims")
-        self.y_spin.setEnabled(d > 2 and s.plane_choice[0] == "dims")
-        for w in (self.plane_combo, self.x_spin, self.y_spin):
-            w.blockSignals(False)
         cfg = s.model.config
         beta = s.info.train_config.beta if s.info.train_config else float("nan")
         self.model_label.setText(
@@ -506,16 +385,6 @@ class MainWindow(QMainWindow):
             f"{cfg.likelihood} · decoding on CPU"
         )
         self.setWindowTitle(f"Latent Explorer — {s.info.source}")
-
-    def _dataset_changed(self) -> None:
-        ds = self.session.dataset
-        self.colour_combo.blockSignals(True)
-        self.colour_combo.clear()
-        options = ["label"] + [f for f in (ds.factor_names or []) if f != "shape"]
-        self.colour_combo.addItems([f"colour by {o}" for o in options])
-        self.colour_combo.setVisible(len(options) > 1)
-        self.colour_combo.blockSignals(False)
-        self.latent_view.colour_by = "label"
 
     # -- settings, recent files, drag and drop ---------------------------------------
     def _last_dir(self) -> str:
@@ -571,8 +440,6 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop training and wait for every background thread."""
-        if self.training is not None:
-            self.training.stop()
-            self.training.wait()
+        self.trainer.shutdown()
         for task in list(self._tasks):
             task.wait()

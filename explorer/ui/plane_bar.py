@@ -1,0 +1,72 @@
+"""The bar above the latent plot: which plane to show, and what colours the points."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+
+from explorer.ui.latent_view import LatentView
+from explorer.ui.state import Session
+
+
+class PlaneBar(QWidget):
+    def __init__(self, session: Session, latent_view: LatentView, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.latent_view = latent_view
+        self.plane_combo = QComboBox(objectName="planeCombo")
+        self.plane_combo.addItems(["PCA of the codes", "Two dimensions"])
+        self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
+        self.y_spin = QSpinBox(objectName="planeY", prefix="y = z", value=1)
+        self.colour_combo = QComboBox(objectName="colourCombo")
+        self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.plane_combo.currentIndexChanged.connect(self._plane_chosen)
+        self.x_spin.valueChanged.connect(self._plane_chosen)
+        self.y_spin.valueChanged.connect(self._plane_chosen)
+        self.colour_combo.currentTextChanged.connect(
+            lambda t: t and latent_view.set_colour_by(t.removeprefix("colour by "))
+        )
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(QLabel("Plane:"))
+        bar.addWidget(self.plane_combo)
+        bar.addWidget(self.x_spin)
+        bar.addWidget(self.y_spin)
+        bar.addStretch(1)
+        bar.addWidget(self.colour_combo)
+        session.modelChanged.connect(self._model_changed)
+        session.datasetChanged.connect(self._dataset_changed)
+
+    def _plane_chosen(self) -> None:
+        pca = self.plane_combo.currentIndex() == 0
+        self.x_spin.setEnabled(not pca)
+        self.y_spin.setEnabled(not pca)
+        x, y = self.x_spin.value(), self.y_spin.value()
+        if not pca and x == y:
+            return
+        self.session.set_plane("pca" if pca else "dims", x, y)
+
+    def _model_changed(self) -> None:
+        s = self.session
+        d = s.latent_dim
+        kind, x, y = s.plane_choice
+        controls = (self.plane_combo, self.x_spin, self.y_spin)
+        for w in controls:
+            w.blockSignals(True)
+        self.plane_combo.setCurrentIndex(0 if kind == "pca" else 1)
+        self.plane_combo.setEnabled(d > 2)
+        for spin, value in ((self.x_spin, x), (self.y_spin, y)):
+            spin.setRange(0, max(d - 1, 0))
+            spin.setValue(value)
+            spin.setEnabled(d > 2 and kind == "dims")
+        for w in controls:
+            w.blockSignals(False)
+
+    def _dataset_changed(self) -> None:
+        ds = self.session.dataset
+        self.colour_combo.blockSignals(True)
+        self.colour_combo.clear()
+        options = ["label"] + [f for f in (ds.factor_names or []) if f != "shape"]
+        self.colour_combo.addItems([f"colour by {o}" for o in options])
+        self.colour_combo.setVisible(len(options) > 1)
+        self.colour_combo.blockSignals(False)
+        self.latent_view.colour_by = "label"

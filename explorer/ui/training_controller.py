@@ -1,0 +1,125 @@
+"""Runs training for the window: settings from the panel in, progress and models out.
+
+Starts a TrainingThread on a fresh model built from the panel's settings, feeds its
+step records to the panel's curves, and after every epoch puts a CPU copy of the
+weights and the new codes into the session, so the scatter re-arranges itself while
+training goes on. The model being trained is never the one the views decode with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.core.errors import ExplorerError
+from explorer.core.metrics import active_units
+from explorer.core.model import VAE, build_model, images_to_tensor
+from explorer.core.training import pick_device
+from explorer.ui.state import ModelInfo, Session
+from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.workers import Snapshot, TrainingThread
+
+
+class TrainingController(QObject):
+    started = Signal()
+    finished = Signal(object)  # the final Progress record of a run
+
+    def __init__(
+        self,
+        session: Session,
+        panel: TrainingPanel,
+        show_error: Callable[[str, str], None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.session = session
+        self.panel = panel
+        self.show_error = show_error
+        self.thread: TrainingThread | None = None
+        self._first_epoch = True
+        panel.trainRequested.connect(self.start)
+        panel.stopRequested.connect(self.stop)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    def start(self) -> None:
+        s = self.session
+        if self.thread is not None or s.dataset is None:
+            return
+        try:
+            model_cfg = self.panel.model_config(s.dataset.image_shape).validate()
+            train_cfg = self.panel.train_config().validate()
+            pick_device(train_cfg.device)
+        except ExplorerError as e:
+            self.show_error("Cannot start training", str(e))
+            return
+        model = build_model(model_cfg, seed=train_cfg.seed)
+        t = TrainingThread(
+            model, s.dataset, train_cfg, images_to_tensor(s.dataset.images), parent=self
+        )
+        t.stepsReady.connect(self.panel.add_steps)
+        t.epochReady.connect(self._epoch_done)
+        t.trainingDone.connect(self._done)
+        t.failed.connect(lambda msg: self.show_error("Training failed", msg))
+        t.finished.connect(self._thread_finished)
+        self.thread = t
+        self._first_epoch = True
+        self.panel.clear_curves()
+        self.panel.set_running(True)
+        self.started.emit()
+        t.start()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.thread.stop()
+
+    def shutdown(self) -> None:
+        """Stop and wait: no thread outlives the window."""
+        if self.thread is not None:
+            self.thread.stop()
+            self.thread.wait()
+
+    def _apply(self, snap: Snapshot, final: bool) -> None:
+        t = self.thread
+        if t is None:
+            return
+        p = snap.progress
+        info = ModelInfo(
+            train_config=t.config, source=f"trained, β = {t.config.beta:g}", unsaved=True
+        )
+        if p.val is not None:
+            info.metrics = {"elbo": p.val.elbo, "recon": p.val.recon, "kl": p.val.kl}
+            info.kl_per_dim = list(p.val.kl_per_dim)
+        if snap.codes is not None:
+            info.metrics["active_units"] = int(active_units(snap.codes).sum())
+        if self._first_epoch:  # a new model object: the views switch to it
+            model = VAE(t.model.config)
+            model.load_state_dict(snap.state)
+            self.session.set_model(model, info)
+            self._first_epoch = False
+        else:
+            self.session.load_weights(snap.state)
+            self.session.info = info
+            if final:
+                self.session.modelChanged.emit()
+        if snap.codes is not None:
+            self.session.set_codes(snap.codes)
+
+    def _epoch_done(self, snap: Snapshot) -> None:
+        self.panel.add_epoch(snap.progress)
+        self._apply(snap, final=False)
+
+    def _done(self, snap: Snapshot) -> None:
+        self._apply(snap, final=True)
+        p = snap.progress
+        self.panel.show_done(p)
+        if p.status == "diverged":
+            self.show_error("Training stopped", p.message)
+        self.finished.emit(p)
+
+    def _thread_finished(self) -> None:
+        self.thread = None
+        self.panel.set_running(False)
