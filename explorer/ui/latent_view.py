@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QGraphicsItem
 
 from explorer.ui.palette import group_points
 from explorer.ui.state import Session
@@ -37,7 +38,10 @@ class LatentView(pg.PlotWidget):
             size=18, symbol="o", brush=None, pen=pg.mkPen("#111", width=2.5)
         )
         self.marker.setZValue(10)
-        self.addItem(self.marker)
+        # The marker never drives the view's range: a moving marker must not rescale
+        # the plot (which would invalidate the cached scatter).
+        self.addItem(self.marker, ignoreBounds=True)
+        self.plotItem.vb.disableAutoRange()
         self._pending: QPointF | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
         self._hover_timer.timeout.connect(self._apply_hover)
@@ -88,11 +92,13 @@ class LatentView(pg.PlotWidget):
                 brush=pg.mkBrush(colour),
                 hoverable=False,
             )
+            # Cache the drawn points: moving the marker then repaints a pixmap, not N points.
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.addItem(item)
             self.groups.append(item)
             if name:
                 self.legend.addItem(item, name)
-        self.autoRange(padding=0.05)
+        self.autoRange(padding=0.05)  # fit once per refresh; auto-range stays off
         self.move_marker()
 
     def move_marker(self) -> None:
