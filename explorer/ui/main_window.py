@@ -191,13 +191,16 @@ class MainWindow(QMainWindow):
         generation = self._encode_generation
         model = VAE(s.model.config)
         model.load_state_dict(s.model.state_dict())
+        images = images_to_tensor(
+            s.dataset.images
+        )  # this model with this data, whatever comes next
 
         def apply(codes: np.ndarray) -> None:
             if generation == self._encode_generation:  # a newer model/dataset supersedes it
                 self.session.set_codes(codes)
 
         self._run(
-            lambda: encode(model, images_to_tensor(s.dataset.images))[0],
+            lambda: encode(model, images)[0],
             done=apply,
             error_title="Cannot encode the dataset",
         )

@@ -64,7 +64,8 @@ class Session(QObject):
         if self.latent_dim != len(self.z):
             self.z = np.zeros(self.latent_dim)
             self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
-        self._update_plane()
+        self._fit_plane()
+        self.planeChanged.emit()
         self.modelChanged.emit()
         self.codeChanged.emit()
 
@@ -82,18 +83,23 @@ class Session(QObject):
         self.datasetChanged.emit()
 
     def set_codes(self, codes: np.ndarray) -> None:
-        """Encoded means of the dataset, (N, d); a PCA plane is refitted to them."""
+        """Encoded means of the dataset, (N, d); a PCA plane is refitted to them.
+
+        Only codesChanged is emitted: listeners redraw the codes on the (refitted) plane
+        once, rather than once for the plane and again for the codes.
+        """
         self.codes = codes
         if self.plane_choice[0] == "pca":
-            self._update_plane()
+            self._fit_plane()
         self.codesChanged.emit()
 
     # -- plane and code --------------------------------------------------------------
     def set_plane(self, kind: str, x: int = 0, y: int = 1) -> None:
         self.plane_choice = (kind, x, y)
-        self._update_plane()
+        self._fit_plane()
+        self.planeChanged.emit()
 
-    def _update_plane(self) -> None:
+    def _fit_plane(self) -> None:
         d = self.latent_dim
         if d == 0:
             return
@@ -104,7 +110,6 @@ class Session(QObject):
             self.plane = dims_plane(d, 0, 1) if d > 1 else dims_plane(1)
         else:
             self.plane = dims_plane(d, x, y) if d > 1 else dims_plane(1)
-        self.planeChanged.emit()
 
     def set_z(self, z: np.ndarray) -> None:
         z = np.asarray(z, dtype=np.float64)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import active_units
-from explorer.core.model import VAE, build_model, images_to_tensor
+from explorer.core.model import VAE, build_model
 from explorer.core.training import pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
@@ -57,9 +57,7 @@ class TrainingController(QObject):
             self.show_error("Cannot start training", str(e))
             return
         model = build_model(model_cfg, seed=train_cfg.seed)
-        t = TrainingThread(
-            model, s.dataset, train_cfg, images_to_tensor(s.dataset.images), parent=self
-        )
+        t = TrainingThread(model, s.dataset, train_cfg, parent=self)
         t.stepsReady.connect(self.panel.add_steps)
         t.epochReady.connect(self._epoch_done)
         t.trainingDone.connect(self._done)

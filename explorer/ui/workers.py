@@ -24,7 +24,7 @@ from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
-from explorer.core.model import VAE
+from explorer.core.model import VAE, images_to_tensor
 from explorer.core.training import Progress, state_snapshot, train
 
 _STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
@@ -54,14 +54,12 @@ class TrainingThread(QThread):
     trainingDone = Signal(object)  # Snapshot with the "done" record
     failed = Signal(str)
 
-    def __init__(
-        self, model: VAE, dataset: Dataset, config: TrainConfig, images: torch.Tensor, parent=None
-    ):
+    def __init__(self, model: VAE, dataset: Dataset, config: TrainConfig, parent=None):
         super().__init__(parent)
         self.model = model
         self.dataset = dataset
         self.config = config
-        self.images = images  # uint8 (N, C, H, W): what the scatter plots
+        self.images = images_to_tensor(dataset.images)  # (N, C, H, W) uint8, what the scatter plots
         self._cancel = threading.Event()
 
     def stop(self) -> None:
