@@ -29,7 +29,8 @@ def build_main_window(
 ):
     """The main window, wired and loaded, without entering the event loop.
 
-    With no checkpoint the bundled digits model opens on the built-in digits. Datasets
+    With no checkpoint the bundled digits model opens on the built-in digits; a dataset
+    whose images it cannot decode gets a new, untrained model of its shape. Datasets
     load and encode in the background: the window is usable at once and the scatter
     appears when its codes arrive (`window.session.codesChanged`).
     """
@@ -41,8 +42,8 @@ def build_main_window(
         window.open_bundled("digits")
     else:
         window.open_checkpoint(checkpoint)
-    if dataset is not None:
-        window.open_dataset(dataset)
+    if dataset is not None:  # asked for by name: a new model if the bundled one cannot fit
+        window.open_dataset(dataset, new_model_if_needed=True)
     return window
 
 

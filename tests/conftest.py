@@ -61,3 +61,21 @@ def tiny_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
     save_checkpoint(path, Checkpoint(model=model, train_config=cfg, dataset=data.describe()))
     return path
+
+
+@pytest.fixture
+def window(qtbot, tiny_checkpoint, settings, monkeypatch):
+    """The real main window on the tiny model, shown, with the codes encoded."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.app import build_main_window
+
+    w = build_main_window(tiny_checkpoint, settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    # Closing with an unsaved model asks; tests answer "discard".
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    yield w
+    w.shutdown()

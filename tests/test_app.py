@@ -4,37 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QSlider, QStyle, QStyleOptionSlider
+from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider
 
-from explorer.app import build_main_window
-from explorer.core.checkpoint import load_checkpoint
 from explorer.ui.sliders import to_value
-
-
-@pytest.fixture
-def window(qtbot, tiny_checkpoint, settings, monkeypatch):
-    w = build_main_window(tiny_checkpoint, settings=settings)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
-    # Closing with an unsaved model asks; tests answer "discard".
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    yield w
-    w.shutdown()
-
-
-def expected_image(w, z) -> np.ndarray:
-    with torch.inference_mode():
-        return w.session.model.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0, 0].numpy()
-
-
-def hover(qtbot, w, pos: QPoint) -> None:
-    with qtbot.waitSignal(w.latent_view.hoverDecoded, timeout=5000):
-        QTest.mouseMove(w.latent_view.viewport(), pos)
+from tests.gui import expected_image, hover
 
 
 def test_hover_decodes_the_point_under_the_cursor(qtbot, window):
@@ -159,95 +134,6 @@ def test_close_mid_training(qtbot, window, qtlog):
     assert window.close()
     assert thread.isFinished()
     assert not [r for r in qtlog.records if "QThread" in r.message]
-
-
-def test_corrupt_checkpoint_keeps_the_current_model(qtbot, window, tmp_path):
-    bad = tmp_path / "broken.safetensors"
-    bad.write_bytes(b"\x80\x04not really a checkpoint")
-    model, codes = window.session.model, window.session.codes
-    with qtbot.waitSignal(window.errorShown) as shown:
-        assert not window.open_checkpoint(bad)
-    assert "broken.safetensors" in shown.args[0] and "pickle" in shown.args[0]
-    assert window.session.model is model and window.session.codes is codes
-    for box in window.findChildren(QMessageBox):
-        box.close()
-
-
-def test_shape_mismatched_model_is_refused(qtbot, window, tmp_path):
-    from explorer.core.checkpoint import Checkpoint, save_checkpoint
-    from explorer.core.config import ModelConfig
-    from explorer.core.model import build_model
-
-    path = tmp_path / "small.safetensors"
-    save_checkpoint(
-        path,
-        Checkpoint(
-            model=build_model(ModelConfig(image_shape=(1, 8, 8), hidden=(8,))),
-            dataset={"name": "mine", "source": "/data/mine.npz"},
-        ),
-    )
-    model = window.session.model
-    with qtbot.waitSignal(window.errorShown) as shown:
-        assert not window.open_checkpoint(path)
-    assert "expects images of shape (1, 8, 8)" in shown.args[0] and "(1, 28, 28)" in shown.args[0]
-    assert window.session.model is model
-
-
-def test_shape_mismatched_dataset_is_refused(qtbot, window, tmp_path):
-    np.save(tmp_path / "small.npy", np.zeros((5, 12, 12), np.uint8))
-    dataset = window.session.dataset
-    with qtbot.waitSignal(window.errorShown, timeout=10_000) as shown:
-        window.open_dataset(tmp_path / "small.npy")
-    assert "small.npy" in shown.args[0] and "(1, 12, 12)" in shown.args[0]
-    assert window.session.dataset is dataset
-
-
-def test_corrupt_dataset_reports_the_file(qtbot, window, tmp_path):
-    bad = tmp_path / "t10k-images-idx3-ubyte.gz"
-    bad.write_bytes(b"\x1f\x8b\x08\x00 truncated")
-    with qtbot.waitSignal(window.errorShown, timeout=10_000) as shown:
-        window.open_dataset(bad)
-    assert "t10k-images-idx3-ubyte.gz" in shown.args[0]
-
-
-def test_open_a_real_idx_dataset(qtbot, window, tmp_path):
-    from tests.idx_writer import write_idx
-
-    images = (np.random.default_rng(0).random((40, 28, 28)) * 255).astype(np.uint8)
-    write_idx(tmp_path / "my-images-idx3-ubyte.gz", images)
-    write_idx(tmp_path / "my-labels-idx1-ubyte.gz", (np.arange(40) % 10).astype(np.uint8))
-    window.open_dataset(tmp_path / "my-images-idx3-ubyte.gz")
-    qtbot.waitUntil(
-        lambda: (
-            window.session.dataset.name == "my"
-            and window.session.codes is not None
-            and len(window.session.codes) == 40
-        ),
-        timeout=10_000,
-    )
-    assert str(tmp_path / "my-images-idx3-ubyte.gz") in window.recent_files()
-
-
-def test_save_and_reopen(qtbot, window, tmp_path):
-    path = tmp_path / "saved model.safetensors"
-    assert window.save_checkpoint(path)
-    reloaded = load_checkpoint(path)
-    a, b = window.session.model.state_dict(), reloaded.model.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert window.open_checkpoint(path)
-    assert window.session.info.path == path and str(path) in window.recent_files()
-
-
-def test_exports(qtbot, window, tmp_path):
-    from PIL import Image
-
-    hover(qtbot, window, QPoint(130, 170))
-    assert window.export("image", tmp_path / "d.png") and window.export("plot", tmp_path / "p.png")
-    img = np.asarray(Image.open(tmp_path / "d.png"))
-    assert img.shape == (28 * 8, 28 * 8)
-    expected = np.round(window.decoder_view.image * 255).astype(np.uint8)
-    assert np.array_equal(img[::8, ::8], expected)
-    assert Image.open(tmp_path / "p.png").size[0] > 200
 
 
 def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):

@@ -27,7 +27,8 @@ from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoin
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
-from explorer.core.model import VAE, images_to_tensor
+from explorer.core.model import VAE, build_model, images_to_tensor
+from explorer.core.training import pick_device
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_menus()
         self._build_status_bar()
+        self.panel.restore_settings(self.settings)
         self.setAcceptDrops(True)
         self.resize(1440, 860)
         geometry = self.settings.value("window/geometry")
@@ -104,7 +106,7 @@ class MainWindow(QMainWindow):
         split.setSizes([700, 360])
 
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
-        self.trainer.started.connect(self._training_started)
+        self.trainer.runningChanged.connect(self._training_running)
         self.trainer.finished.connect(lambda p: self.statusBar().showMessage(p.message, 10_000))
         s.modelChanged.connect(self._model_changed)
         s.pinnedChanged.connect(
@@ -150,9 +152,25 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.code_label = QLabel()
         self.model_label = QLabel()
+        self.device_label = QLabel()
         self.statusBar().addWidget(self.code_label, 1)
         self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.device_label)
         self.session.codeChanged.connect(self._show_code)
+        self.panel.device_combo.currentTextChanged.connect(self._show_device)
+        self._show_device()
+
+    def _show_device(self) -> None:
+        """Where training runs (or would run) and where the cursor decodes."""
+        t = self.trainer.thread
+        if t is not None:
+            where = f"training on {t.device}"
+        else:
+            try:
+                where = f"trains on {pick_device(self.panel.device_combo.currentText())}"
+            except ExplorerError:
+                where = "training device unavailable"
+        self.device_label.setText(f"{where} · decodes on cpu")
 
     def _show_code(self) -> None:
         z = self.session.z
@@ -216,6 +234,8 @@ class MainWindow(QMainWindow):
     ) -> bool:
         """Open a checkpoint; a matching built-in dataset is generated when needed."""
         path = Path(path)
+        if self._refuse_while_training("a model"):
+            return False
         try:
             ckpt = load_checkpoint(path)
         except ExplorerError as e:
@@ -257,31 +277,76 @@ class MainWindow(QMainWindow):
             self._remember(path)
         return True
 
-    def open_dataset(self, spec: str | Path, count: int | None = None) -> TaskThread:
-        """Load a dataset (built-in name or path) in the background, then encode it."""
-        spec = str(spec)
+    def open_dataset(
+        self, spec: str | Path, count: int | None = None, new_model_if_needed: bool = False
+    ) -> TaskThread | None:
+        """Load a dataset (built-in name or path) in the background, then encode it.
+
+        Images of another shape than the current model's cannot be decoded by it: the
+        user is asked whether to switch to a new, untrained model for them (or it is
+        done without asking when `new_model_if_needed`, e.g. `--dataset` at start-up).
+        """
+        if self._refuse_while_training("a dataset"):
+            return None
 
         def apply(dataset: Dataset) -> None:
             m = self.session.model
-            if m is not None and tuple(m.config.image_shape) != dataset.image_shape:
-                self.show_error(
-                    "Model and data do not match",
-                    f"{dataset.source or dataset.name}: images of shape {dataset.image_shape} "
-                    f"(channels, height, width), but the current model expects "
-                    f"{tuple(m.config.image_shape)}. Open a model trained on such images.",
-                )
-                return
-            skipped = dataset.extra.get("skipped")
-            if skipped:
-                self.statusBar().showMessage(
-                    f"Skipped {len(skipped)} unreadable file(s), e.g. {skipped[0]}", 15_000
-                )
-            self.session.set_dataset(dataset)
-            self._encode()
-            if dataset.source:
-                self._remember(Path(dataset.source))
+            if m is None or tuple(m.config.image_shape) == dataset.image_shape:
+                self._show_dataset(dataset)
+            elif new_model_if_needed:
+                self._show_dataset_with_new_model(dataset)
+            else:
+                self._offer_new_model(dataset)
 
-        return self._run(load_dataset, spec, count, done=apply, error_title="Cannot open dataset")
+        return self._run(
+            load_dataset, str(spec), count, done=apply, error_title="Cannot open dataset"
+        )
+
+    def _show_dataset(self, dataset: Dataset) -> None:
+        skipped = dataset.extra.get("skipped")
+        if skipped:
+            self.statusBar().showMessage(
+                f"Skipped {len(skipped)} unreadable file(s), e.g. {skipped[0]}", 15_000
+            )
+        self.session.set_dataset(dataset)
+        self._encode()
+        if dataset.source:
+            self._remember(Path(dataset.source))
+
+    def _offer_new_model(self, dataset: Dataset) -> None:
+        """A non-blocking question; nothing changes unless the user says so."""
+        shape = tuple(self.session.model.config.image_shape)
+        message = (
+            f"{dataset.source or dataset.name}: images of shape {dataset.image_shape} "
+            f"(channels, height, width), but the current model expects {shape}. "
+            "Open a model trained on such images, or switch to a new untrained model "
+            "for this dataset and train it."
+        )
+        if self.session.info.unsaved:
+            message += " The model trained in this session has not been saved."
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Model and data do not match", message, parent=self
+        )
+        switch = box.addButton("New model for this dataset", QMessageBox.ButtonRole.AcceptRole)
+        switch.setObjectName("newModelButton")
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda b: self._show_dataset_with_new_model(dataset) if b is switch else None
+        )
+        box.open()
+        self.errorShown.emit(message)
+
+    def _show_dataset_with_new_model(self, dataset: Dataset) -> None:
+        try:
+            config = self.panel.model_config(dataset.image_shape).validate()
+        except ExplorerError as e:
+            self.show_error("Cannot make a model for this dataset", str(e))
+            return
+        info = ModelInfo(source=f"untrained model for {dataset.name}")
+        self.session.set_model(build_model(config), info)
+        self._show_dataset(dataset)
+        self.statusBar().showMessage("New untrained model: press Train to fit it", 15_000)
 
     def open_path(self, path: Path) -> None:
         if path.suffix == ".safetensors":
@@ -376,16 +441,25 @@ class MainWindow(QMainWindow):
             self.export(what, path)
 
     # -- plane, model and data changes -----------------------------------------------
-    def _training_started(self) -> None:
-        self._encode_generation += 1  # codes now come from training; drop pending encodes
+    def _training_running(self, running: bool) -> None:
+        if running:
+            self._encode_generation += 1  # codes now come from training; drop pending encodes
+        self._show_device()
+
+    def _refuse_while_training(self, what: str) -> bool:
+        """Opening another model or dataset mid-training would mix the two; say so."""
+        if self.trainer.running:
+            self.show_error(
+                f"Cannot open {what}", f"Training is running: stop it before opening {what}."
+            )
+        return self.trainer.running
 
     def _model_changed(self) -> None:
         s = self.session
         cfg = s.model.config
-        beta = s.info.train_config.beta if s.info.train_config else float("nan")
+        beta = f" · β {s.info.train_config.beta:g}" if s.info.train_config else ""
         self.model_label.setText(
-            f"{s.info.source} · latent {cfg.latent_dim} · β {beta:g} · "
-            f"{cfg.likelihood} · decoding on CPU"
+            f"{s.info.source} · latent {cfg.latent_dim}{beta} · {cfg.likelihood}"
         )
         self.setWindowTitle(f"Latent Explorer — {s.info.source}")
 
@@ -437,6 +511,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.shutdown()
+        self.panel.save_settings(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         super().closeEvent(event)

@@ -22,7 +22,7 @@ from explorer.ui.workers import Snapshot, TrainingThread
 
 
 class TrainingController(QObject):
-    started = Signal()
+    runningChanged = Signal(bool)  # a worker started (True) or its thread ended (False)
     finished = Signal(object)  # the final Progress record of a run
 
     def __init__(
@@ -67,7 +67,7 @@ class TrainingController(QObject):
         self._first_epoch = True
         self.panel.clear_curves()
         self.panel.set_running(True)
-        self.started.emit()
+        self.runningChanged.emit(True)
         t.start()
 
     def stop(self) -> None:
@@ -121,3 +121,4 @@ class TrainingController(QObject):
     def _thread_finished(self) -> None:
         self.thread = None
         self.panel.set_running(False)
+        self.runningChanged.emit(False)

@@ -7,12 +7,13 @@ stops the worker.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -170,6 +171,30 @@ class TrainingPanel(QWidget):
             batch_size=self.batch_spin.value(),
             device=self.device_combo.currentText(),
         )
+
+    # Settings that outlive a model: latent size, network and β follow the model on
+    # screen (so "retrain this with another β" starts from what is shown).
+    _PERSISTED = (
+        ("training/epochs", "epochs_spin", int),
+        ("training/lr", "lr_spin", float),
+        ("training/batch_size", "batch_spin", int),
+    )
+
+    def save_settings(self, settings: QSettings) -> None:
+        for key, name, _ in self._PERSISTED:
+            settings.setValue(key, getattr(self, name).value())
+        settings.setValue("training/device", self.device_combo.currentText())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        """Last run's values; anything unreadable or gone (a GPU) keeps the default."""
+        for key, name, kind in self._PERSISTED:
+            value = settings.value(key)
+            if value is not None:
+                with contextlib.suppress(TypeError, ValueError):
+                    getattr(self, name).setValue(kind(value))
+        device = settings.value("training/device")
+        if device is not None and self.device_combo.findText(str(device)) >= 0:
+            self.device_combo.setCurrentText(str(device))
 
     def show_model(self) -> None:
         s = self.session

@@ -25,7 +25,7 @@ from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
 from explorer.core.model import VAE, images_to_tensor
-from explorer.core.training import Progress, state_snapshot, train
+from explorer.core.training import Progress, pick_device, state_snapshot, train
 
 _STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
 
@@ -59,6 +59,7 @@ class TrainingThread(QThread):
         self.model = model
         self.dataset = dataset
         self.config = config
+        self.device = pick_device(config.device)  # where train() will run, for the status bar
         self.images = images_to_tensor(dataset.images)  # (N, C, H, W) uint8, what the scatter plots
         self._cancel = threading.Event()
 

@@ -1,0 +1,18 @@
+"""Helpers for driving the real window in GUI tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QPoint
+from PySide6.QtTest import QTest
+
+
+def expected_image(w, z) -> np.ndarray:
+    with torch.inference_mode():
+        return w.session.model.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0, 0].numpy()
+
+
+def hover(qtbot, w, pos: QPoint) -> None:
+    with qtbot.waitSignal(w.latent_view.hoverDecoded, timeout=5000):
+        QTest.mouseMove(w.latent_view.viewport(), pos)
