@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QSlider, QStyle, QStyleOptionSlider
+from PySide6.QtWidgets import QPushButton, QSlider, QStyle, QStyleOptionSlider
 
 from explorer.ui.sliders import to_value
 from tests.gui import expected_image, hover
@@ -158,3 +158,17 @@ def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):
     z = window.session.z
     assert np.array_equal(z[:2], z_before[:2])  # off-plane coordinates keep their values
     assert np.allclose(z[2:], window.latent_view.plane_point(QPoint(140, 120).toPointF()))
+
+
+def test_slider_buttons(qtbot, window):
+    buttons = {b.text(): b for b in window.sliders.findChildren(QPushButton)}
+    s = window.session
+    QTest.mouseClick(buttons["Sample prior"], Qt.MouseButton.LeftButton)
+    assert s.z.shape == (2,) and not np.array_equal(s.z, np.zeros(2))
+    QTest.mouseClick(buttons["Random data point"], Qt.MouseButton.LeftButton)
+    assert (np.abs(s.codes - s.z).sum(axis=1) == 0).any()  # exactly some image's code
+    assert np.allclose(window.decoder_view.image, expected_image(window, s.z), atol=1e-6)
+    QTest.mouseClick(buttons["Zero"], Qt.MouseButton.LeftButton)
+    assert np.array_equal(s.z, np.zeros(2))
+    assert [r.text() for r in window.sliders.readouts] == ["+0.00", "+0.00"]
+    assert np.allclose(window.decoder_view.image, expected_image(window, s.z), atol=1e-6)

@@ -33,7 +33,7 @@ from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
 from explorer.ui.plane_bar import PlaneBar
-from explorer.ui.sliders import LatentSliders
+from explorer.ui.sliders import LatentSliders, signed
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
@@ -154,8 +154,9 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.statusBar().addWidget(self.code_label, 1)
-        self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().addPermanentWidget(self.device_label)
+        for label in (self.model_label, self.device_label):
+            label.setStyleSheet("padding: 0 6px; border-left: 1px solid palette(mid);")
+            self.statusBar().addPermanentWidget(label)
         self.session.codeChanged.connect(self._show_code)
         self.panel.device_combo.currentTextChanged.connect(self._show_device)
         self._show_device()
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
 
     def _show_code(self) -> None:
         z = self.session.z
-        shown = ", ".join(f"{v:+.2f}" for v in z[:8]) + (", …" if len(z) > 8 else "")
+        shown = ", ".join(signed(v) for v in z[:8]) + (", …" if len(z) > 8 else "")
         self.code_label.setText(f"z = ({shown})")
 
     # -- errors ----------------------------------------------------------------------

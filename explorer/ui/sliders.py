@@ -33,6 +33,11 @@ def to_value(position: int) -> float:
     return position / STEPS * 2 * RANGE - RANGE
 
 
+def signed(value: float) -> str:
+    """A coordinate as shown to the user: "+0.30", "-1.25", and never "-0.00"."""
+    return f"{round(value, 2) + 0.0:+.2f}"
+
+
 class LatentSliders(QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -43,7 +48,7 @@ class LatentSliders(QWidget):
         self.names: list[QLabel] = []
         self._syncing = False
 
-        buttons = QHBoxLayout()
+        self._buttons = buttons = QHBoxLayout()
         for text, tip, slot in [
             ("Zero", "Set every dimension to 0 (the prior's mean)", self.reset),
             ("Sample prior", "Draw z from N(0, I)", self.sample_prior),
@@ -71,6 +76,7 @@ class LatentSliders(QWidget):
     def rebuild(self) -> None:
         """One row per latent dimension of the current model."""
         for w in self.sliders + self.readouts + self.names:
+            self.grid.removeWidget(w)
             w.deleteLater()
         self.sliders, self.readouts, self.names = [], [], []
         kl = self.session.info.kl_per_dim
@@ -95,6 +101,12 @@ class LatentSliders(QWidget):
             self.readouts.append(readout)
             self.names.append(name)
         self.grid.setRowStretch(self.grid.rowCount(), 1)  # rows stay packed at the top
+        # A few sliders take only their own height (the decoded image gets the rest);
+        # many scroll.
+        rows = self.grid.sizeHint().height() + 2 * self.scroll.frameWidth()
+        self.scroll.setMaximumHeight(rows)
+        spacing = self.layout().spacing()
+        self.setMaximumHeight(self._buttons.sizeHint().height() + spacing + rows)
         self.sync()
 
     def sync(self) -> None:
@@ -104,7 +116,7 @@ class LatentSliders(QWidget):
         self._syncing = True
         for slider, readout, v in zip(self.sliders, self.readouts, z, strict=True):
             slider.setValue(to_position(v))
-            readout.setText(f"{v:+.2f}")
+            readout.setText(signed(v))
         self._syncing = False
 
     def _moved(self, i: int, position: int) -> None:

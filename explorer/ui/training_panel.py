@@ -252,6 +252,7 @@ class TrainingPanel(QWidget):
         self._ema: dict[str, float] = {}
         for c in self.curves.values():
             c.setData([], [])
+        self.loss_plot.setTitle("Press Train: the losses appear here", color="#777", size="9pt")
 
     def add_steps(self, records: list[Progress]) -> None:
         for p in records:
@@ -260,6 +261,8 @@ class TrainingPanel(QWidget):
                 prev = self._ema.get(key, value)
                 self._ema[key] = _SMOOTH * prev + (1 - _SMOOTH) * value
                 self.series[key].append(self._ema[key])
+        if len(self.series["step"]) == len(records):  # the first points of a run
+            self.loss_plot.setTitle(None)
         steps = np.asarray(self.series["step"])
         for key in ("total", "recon", "kl"):
             self.curves[key].setData(steps, np.asarray(self.series[key]))
