@@ -8,6 +8,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton, QSlider, QStyle, QStyleOptionSlider
 
+from explorer.core.metrics import encode
+from explorer.core.model import images_to_tensor
 from explorer.ui.sliders import to_value
 from tests.gui import expected_image, hover
 
@@ -124,6 +126,10 @@ def test_stop_mid_training(qtbot, window):
     assert done.args[0].status == "stopped" and done.args[0].step < done.args[0].steps_total
     qtbot.waitUntil(lambda: not window.trainer.running)
     assert window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled()
+    # The stop is shown first; the codes of the final weights follow.
+    s = window.session
+    images = images_to_tensor(s.dataset.images)
+    assert np.allclose(s.codes, encode(s.model, images)[0], atol=1e-5)
 
 
 def test_close_mid_training(qtbot, window, qtlog):

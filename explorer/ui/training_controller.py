@@ -61,6 +61,7 @@ class TrainingController(QObject):
         t.stepsReady.connect(self.panel.add_steps)
         t.epochReady.connect(self._epoch_done)
         t.trainingDone.connect(self._done)
+        t.codesReady.connect(self._final_codes)
         t.failed.connect(lambda msg: self.show_error("Training failed", msg))
         t.finished.connect(self._thread_finished)
         self.thread = t
@@ -77,7 +78,7 @@ class TrainingController(QObject):
     def shutdown(self) -> None:
         """Stop and wait: no thread outlives the window."""
         if self.thread is not None:
-            self.thread.stop()
+            self.thread.abandon()
             self.thread.wait()
 
     def _apply(self, snap: Snapshot, final: bool) -> None:
@@ -93,6 +94,9 @@ class TrainingController(QObject):
             info.kl_per_dim = list(p.val.kl_per_dim)
         if snap.codes is not None:
             info.metrics["active_units"] = int(active_units(snap.codes).sum())
+        elif not self._first_epoch and "active_units" in self.session.info.metrics:
+            # the last epoch's count stands until this model's own codes arrive
+            info.metrics["active_units"] = self.session.info.metrics["active_units"]
         if self._first_epoch:  # a new model object: the views switch to it
             model = VAE(t.model.config)
             model.load_state_dict(snap.state)
@@ -117,6 +121,14 @@ class TrainingController(QObject):
         if p.status == "diverged":
             self.show_error("Training stopped", p.message)
         self.finished.emit(p)
+
+    def _final_codes(self, codes) -> None:
+        """Codes of a run that stopped early, encoded after its final weights were shown."""
+        if self.thread is None:
+            return
+        self.session.info.metrics["active_units"] = int(active_units(codes).sum())
+        self.session.set_codes(codes)
+        self.panel.show_model()
 
     def _thread_finished(self) -> None:
         self.thread = None

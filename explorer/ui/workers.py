@@ -28,6 +28,7 @@ from explorer.core.model import VAE, images_to_tensor
 from explorer.core.training import Progress, pick_device, state_snapshot, train
 
 _STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
+_ENCODE_CHUNK = 4096  # images per encode call; a stop is noticed between chunks
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,18 @@ def _describe(error: BaseException) -> str:
 
 
 class TrainingThread(QThread):
-    """Runs the core's training generator on `model` (owned by this thread from now on)."""
+    """Runs the core's training generator on `model` (owned by this thread from now on).
+
+    Stop is reported at once: a run that ends before its last epoch sends its final
+    weights first (`trainingDone`, no codes) and the dataset's codes after encoding them
+    (`codesReady`); a completed run's codes are those of its last epoch. Encoding goes
+    in chunks so a stop (or closing the window) is seen within one chunk.
+    """
 
     stepsReady = Signal(object)  # list[Progress], the steps since the last emit
     epochReady = Signal(object)  # Snapshot after each epoch
     trainingDone = Signal(object)  # Snapshot with the "done" record
+    codesReady = Signal(object)  # (N, d) codes of the final weights, when the run stopped early
     failed = Signal(str)
 
     def __init__(self, model: VAE, dataset: Dataset, config: TrainConfig, parent=None):
@@ -61,19 +69,32 @@ class TrainingThread(QThread):
         self.config = config
         self.device = pick_device(config.device)  # where train() will run, for the status bar
         self.images = images_to_tensor(dataset.images)  # (N, C, H, W) uint8, what the scatter plots
-        self._cancel = threading.Event()
+        self._cancel = threading.Event()  # stop training after the current step
+        self._abandon = threading.Event()  # the window is closing: skip the final encode
 
     def stop(self) -> None:
         """Ask training to stop after the current step (thread-safe)."""
         self._cancel.set()
 
-    def _snapshot(self, p: Progress) -> Snapshot:
-        return Snapshot(p, state_snapshot(self.model), encode(self.model, self.images)[0])
+    def abandon(self) -> None:
+        """Stop, and send nothing more that needs work (the window is closing)."""
+        self._abandon.set()
+        self._cancel.set()
+
+    def _encode(self, interrupt: threading.Event) -> np.ndarray | None:
+        """Means of the plotted images, (N, d); None when `interrupt` is set meanwhile."""
+        parts = []
+        for i in range(0, len(self.images), _ENCODE_CHUNK):
+            if interrupt.is_set():
+                return None
+            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK])[0])
+        return np.concatenate(parts)
 
     def run(self) -> None:
         try:
             pending: list[Progress] = []
             last = 0.0
+            codes_current = False  # the last codes sent are those of the current weights
             for p in train(self.model, self.dataset, self.config, cancel=self._cancel):
                 if p.kind == "step":
                     pending.append(p)
@@ -85,10 +106,17 @@ class TrainingThread(QThread):
                 if pending:
                     self.stepsReady.emit(pending)
                     pending = []
+                state = state_snapshot(self.model)
                 if p.kind == "epoch":
-                    self.epochReady.emit(self._snapshot(p))
-                else:
-                    self.trainingDone.emit(self._snapshot(p))
+                    codes = self._encode(self._cancel)
+                    codes_current = codes is not None
+                    self.epochReady.emit(Snapshot(p, state, codes))
+                    continue
+                self.trainingDone.emit(Snapshot(p, state, None))
+                if p.status != "completed" or not codes_current:
+                    codes = self._encode(self._abandon)
+                    if codes is not None:
+                        self.codesReady.emit(codes)
         except Exception as e:
             self.failed.emit(_describe(e))
 
