@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=0, help="CPU threads for torch (default: torch's)"
     )
     t.add_argument(
+        "--precision",
+        choices=["auto", "bf16", "fp32"],
+        default="auto",
+        help="matmul precision: auto = bf16 mixed precision where the device has native "
+        "bf16, else fp32 (weights and losses are always fp32)",
+    )
+    t.add_argument(
         "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
     )
 
@@ -169,7 +176,7 @@ def cmd_train(args) -> int:
     from explorer.core.config import ModelConfig, TrainConfig
     from explorer.core.metrics import report
     from explorer.core.model import build_model
-    from explorer.core.training import pick_device, train
+    from explorer.core.training import pick_device, pick_precision, train
 
     train_cfg = TrainConfig(
         beta=args.beta,
@@ -180,8 +187,10 @@ def cmd_train(args) -> int:
         device=args.device,
         warmup_epochs=args.warmup,
         threads=args.threads,
+        precision=args.precision,
     ).validate()
     device = pick_device(train_cfg.device)
+    precision = pick_precision(train_cfg.precision, device)
     dataset = _load_data(args)
     hidden = args.hidden or ((400,) if args.arch == "mlp" else (256,))
     model_cfg = ModelConfig(
@@ -208,7 +217,7 @@ def cmd_train(args) -> int:
     print(
         f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
         f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, {args.arch}, "
-        f"device {device}",
+        f"device {device} ({precision})",
         file=sys.stderr,
     )
 

@@ -8,7 +8,7 @@ import torch
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import ConfigError
 from explorer.core.model import build_model
-from explorer.core.training import state_snapshot, train
+from explorer.core.training import native_bf16, pick_precision, state_snapshot, train
 
 SMALL = ModelConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(64,))
 
@@ -117,3 +117,28 @@ def test_one_image_dataset_trains(tiny_digits):
     one = tiny_digits.subset([0])
     records = run(build_model(SMALL), one, TrainConfig(epochs=2))
     assert records[-1].status == "completed" and records[-1].val.count == 1
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_both_precisions_learn_the_same_thing(tiny_digits, precision):
+    """bf16 mixed precision is a speed option: it must land where fp32 lands."""
+    model = build_model(SMALL)
+    cfg = TrainConfig(epochs=6, batch_size=32, lr=3e-3, precision=precision)
+    records = run(model, tiny_digits, cfg)
+    first, last = (r for r in records if r.kind == "epoch" and r.epoch in (1, 6))
+    assert last.val.elbo > first.val.elbo + 20
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32
+    reference = run(
+        build_model(SMALL), tiny_digits, TrainConfig(**{**cfg.to_dict(), "precision": "fp32"})
+    )
+    assert last.val.elbo == pytest.approx(reference[-1].val.elbo, abs=3.0)
+
+
+def test_auto_precision_follows_the_hardware():
+    cpu = torch.device("cpu")
+    assert pick_precision("auto", cpu) == ("bf16" if native_bf16(cpu) else "fp32")
+    assert pick_precision("fp32", cpu) == "fp32" and pick_precision("bf16", cpu) == "bf16"
+    with pytest.raises(ConfigError, match="bf16 precision is not supported on mps"):
+        pick_precision("bf16", torch.device("mps"))
+    with pytest.raises(ConfigError, match="precision must be one of auto, bf16, fp32"):
+        TrainConfig(precision="fp16").validate()

@@ -68,6 +68,9 @@ class ModelConfig:
         return cls(**data).validate()
 
 
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: the objective's β and the optimiser's settings."""
@@ -81,6 +84,10 @@ class TrainConfig:
     val_fraction: float = 0.1  # share of the data held out for the validation ELBO
     warmup_epochs: float = 0.0  # ramp β linearly from 0 over this many epochs (0 = off)
     threads: int = 0  # CPU threads for torch; 0 = leave torch's default
+    # Matmul precision: "auto" (bf16 mixed precision where the device computes bf16
+    # natively, else fp32), "bf16" or "fp32". Weights, optimiser state, losses and all
+    # reported metrics stay fp32 either way.
+    precision: str = "auto"
 
     def validate(self) -> TrainConfig:
         if not (self.beta >= 0 and math.isfinite(self.beta)):
@@ -97,6 +104,10 @@ class TrainConfig:
             raise ConfigError(f"warm-up epochs must be ≥ 0, got {self.warmup_epochs}")
         if self.threads < 0:
             raise ConfigError(f"threads must be ≥ 0, got {self.threads}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:

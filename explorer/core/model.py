@@ -108,8 +108,11 @@ class VAE(nn.Module):
         return self.decode_logits(z), mu, logvar
 
     def loss(self, x: torch.Tensor, beta: float) -> LossTerms:
-        """The β-weighted negative ELBO of a batch x: (B, C, H, W), per image in nats."""
-        logits, mu, logvar = self(x)
+        """The β-weighted negative ELBO of a batch x: (B, C, H, W), per image in nats.
+
+        The loss is computed in fp32 even when the network ran in bf16 (autocast).
+        """
+        logits, mu, logvar = (t.float() for t in self(x))
         recon = reconstruction_nll(logits, x, self.config).mean()
         kl_dims = gaussian_kl(mu, logvar).mean(0)
         kl = kl_dims.sum()

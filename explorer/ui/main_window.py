@@ -28,7 +28,7 @@ from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
 from explorer.core.model import VAE, build_model, images_to_tensor
-from explorer.core.training import pick_device
+from explorer.core.training import pick_device, pick_precision
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
@@ -164,13 +164,12 @@ class MainWindow(QMainWindow):
     def _show_device(self) -> None:
         """Where training runs (or would run) and where the cursor decodes."""
         t = self.trainer.thread
-        if t is not None:
-            where = f"training on {t.device}"
-        else:
-            try:
-                where = f"trains on {pick_device(self.panel.device_combo.currentText())}"
-            except ExplorerError:
-                where = "training device unavailable"
+        try:
+            device = t.device if t else pick_device(self.panel.device_combo.currentText())
+            precision = pick_precision("auto", device)
+            where = f"{'training' if t else 'trains'} on {device} ({precision})"
+        except ExplorerError:
+            where = "training device unavailable"
         self.device_label.setText(f"{where} · decodes on cpu")
 
     def _show_code(self) -> None:
