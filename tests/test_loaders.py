@@ -173,7 +173,7 @@ def test_folder_with_mixed_sizes(tmp_path):
 
 def test_folder_with_no_images(tmp_path):
     (tmp_path / "readme.txt").write_text("hi")
-    with pytest.raises(DataError, match="no readable images found"):
+    with pytest.raises(DataError, match="no readable images"):
         open_dataset(tmp_path)
 
 

@@ -25,6 +25,7 @@ from safetensors.torch import save_file
 from explorer import __version__
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import CheckpointError, ConfigError
+from explorer.core.files import check_readable_file
 from explorer.core.model import VAE
 
 FORMAT = "latent-explorer-checkpoint"
@@ -112,10 +113,7 @@ def _sniff(path: Path) -> str:
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's JSON metadata, validated, without reading the weights."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path}: {'is a folder, not a file' if path.is_dir() else 'no such file'}"
-        )
+    check_readable_file(path, CheckpointError)
     try:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(_META_KEY)

@@ -17,6 +17,7 @@ from explorer.core.data.folder import load_folder
 from explorer.core.data.idx import is_idx_path, load_idx
 from explorer.core.data.sprites import make_sprites
 from explorer.core.errors import DataError
+from explorer.core.files import check_readable_file
 
 # Built-in datasets: name -> (generator(count, seed), default count)
 BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int]] = {
@@ -34,6 +35,7 @@ def open_dataset(
         raise DataError(f"{path}: no such file or folder")
     if path.is_dir():
         return load_folder(path)
+    check_readable_file(path, DataError)
     if is_idx_path(path):
         return load_idx(path)
     if path.suffix.lower() in (".npz", ".npy"):

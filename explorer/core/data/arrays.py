@@ -1,15 +1,23 @@
-"""NumPy `.npz` / `.npy` files, read without pickle; image and label keys detected."""
+"""NumPy `.npz` / `.npy` files, read without pickle; image and label keys detected.
+
+Every array's header is read and checked before its data: the size it declares must be
+what the file (or the archive member) really holds, and must fit in memory, so a lying
+header or a zip bomb is refused without allocating what it asks for.
+"""
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from explorer.core.data.convert import image_layout, to_uint8_images
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import DataError
+from explorer.core.files import memory_budget
 
 IMAGE_KEYS = ("x", "images", "x_train", "arr_0", "X", "imgs", "data", "x_test")
 LABEL_KEYS = ("y", "labels", "y_train", "targets", "Y", "y_test")
@@ -25,9 +33,58 @@ def _read(path: Path, archive: np.lib.npyio.NpzFile | None, key: str | None) -> 
         raise DataError(f"{path}: damaged or truncated NumPy file ({e})") from e
 
 
+def _check_npy_header(f: BinaryIO, stored: int, where: str) -> None:
+    """Read an .npy header from `f` (whose array part holds `stored` bytes in all)."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(f)
+        else:  # 3.0 (utf-8 field names) has no public reader
+            shape, _, dtype = fmt._read_array_header(f, version)
+    except (ValueError, EOFError, OSError, SyntaxError, AttributeError) as e:
+        raise DataError(f"{where}: not a valid NumPy array ({e})") from e
+    if dtype.hasobject:
+        raise DataError(
+            f"{where}: holds Python objects, which cannot be read without pickle (never done here)"
+        )
+    need = math.prod(shape) * dtype.itemsize
+    have = stored - f.tell()
+    if need != have:
+        raise DataError(
+            f"{where}: the header declares an array of shape {shape} ({need:,} bytes) "
+            f"but {have:,} bytes follow it: the file is damaged or truncated"
+        )
+    budget = memory_budget()
+    if need > budget:
+        raise DataError(
+            f"{where}: the array of shape {shape} needs {need / 2**30:.1f} GiB, more than "
+            f"the {budget / 2**30:.1f} GiB this machine can spare for it"
+        )
+
+
+def _check_sizes(path: Path) -> None:
+    """Check every array header in a .npy file or .npz archive before any data is read."""
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as f:
+                _check_npy_header(f, path.stat().st_size, str(path))
+            return
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.filename.endswith(".npy"):
+                    with z.open(info) as f:
+                        _check_npy_header(f, info.file_size, f"{path} [{info.filename[:-4]}]")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+        raise DataError(f"{path}: damaged or truncated NumPy file ({e})") from e
+
+
 def load_arrays(path: Path, image_key: str | None = None, label_key: str | None = None) -> Dataset:
     """Images (and labels, when a label array of matching length is present)."""
-    if path.suffix == ".npy":
+    _check_sizes(path)
+    if path.suffix.lower() == ".npy":
         if image_key or label_key:
             raise DataError(f"{path}: a .npy file holds one array; keys apply to .npz only")
         images = to_uint8_images(_read(path, None, None), str(path))

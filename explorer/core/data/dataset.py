@@ -8,6 +8,8 @@ import numpy as np
 
 from explorer.core.errors import DataError
 
+MAX_CLASSES = 10_000  # labels are class indices; more classes than this is not a labelling
+
 
 @dataclass
 class Dataset:
@@ -59,6 +61,11 @@ class Dataset:
             self.labels = self.labels.astype(np.int64)
             if self.labels.min() < 0:
                 raise DataError(f"{where}: labels must be ≥ 0, found {int(self.labels.min())}")
+            if self.labels.max() >= MAX_CLASSES:
+                raise DataError(
+                    f"{where}: labels must be class numbers below {MAX_CLASSES:,}, "
+                    f"found {int(self.labels.max()):,}"
+                )
             if self.class_names is not None and self.labels.max() >= len(self.class_names):
                 raise DataError(
                     f"{where}: label {int(self.labels.max())} is out of range for "

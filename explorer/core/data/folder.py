@@ -41,7 +41,7 @@ def load_folder(path: Path) -> Dataset:
             try:
                 with Image.open(f) as im:
                     rgb = np.asarray(im.convert("RGB"))
-            except (UnidentifiedImageError, OSError, ValueError):
+            except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
                 skipped.append(str(f))
                 continue
             first_of_size.setdefault(rgb.shape, f)
@@ -54,8 +54,11 @@ def load_folder(path: Path) -> Dataset:
             pixels.append(rgb)
             labels.append(label)
     if not pixels:
-        what = f" ({len(skipped)} unreadable)" if skipped else ""
-        raise DataError(f"{path}: no readable images found{what}")
+        kinds = ", ".join(sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
+        broken = f"; {len(skipped)} could not be decoded" if skipped else ""
+        raise DataError(
+            f"{path}: a folder with no readable images in it (looked for {kinds}{broken})"
+        )
     images = np.stack(pixels)
     if (images == images[..., :1]).all():  # grey stored as RGB: keep one channel
         images = np.ascontiguousarray(images[..., 0])
