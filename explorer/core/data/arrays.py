@@ -19,6 +19,16 @@ from explorer.core.data.dataset import Dataset
 from explorer.core.errors import DataError
 from explorer.core.files import memory_budget
 
+# What reading a damaged file or archive raises: zipfile adds NotImplementedError (an
+# unknown compression method) and RuntimeError (an encrypted member).
+_DAMAGED = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    RuntimeError,
+)
 IMAGE_KEYS = ("x", "images", "x_train", "arr_0", "X", "imgs", "data", "x_test")
 LABEL_KEYS = ("y", "labels", "y_train", "targets", "Y", "y_test")
 
@@ -29,7 +39,7 @@ def _read(path: Path, archive: np.lib.npyio.NpzFile | None, key: str | None) -> 
     except ValueError as e:  # object arrays need pickle, which we never allow
         what = f"array {key!r}" if key else "the array"
         raise DataError(f"{path}: {what} cannot be read without pickle ({e})") from e
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
+    except _DAMAGED as e:
         raise DataError(f"{path}: damaged or truncated NumPy file ({e})") from e
 
 
@@ -44,7 +54,8 @@ def _check_npy_header(f: BinaryIO, stored: int, where: str) -> None:
             shape, _, dtype = fmt.read_array_header_2_0(f)
         else:  # 3.0 (utf-8 field names) has no public reader
             shape, _, dtype = fmt._read_array_header(f, version)
-    except (ValueError, EOFError, OSError, SyntaxError, AttributeError) as e:
+    except Exception as e:  # numpy's header parser raises many kinds (fuzzing found
+        # ValueError, SyntaxError, tokenize.TokenError): any of them means "not an array"
         raise DataError(f"{where}: not a valid NumPy array ({e})") from e
     if dtype.hasobject:
         raise DataError(
@@ -77,7 +88,7 @@ def _check_sizes(path: Path) -> None:
                 if info.filename.endswith(".npy"):
                     with z.open(info) as f:
                         _check_npy_header(f, info.file_size, f"{path} [{info.filename[:-4]}]")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+    except _DAMAGED as e:
         raise DataError(f"{path}: damaged or truncated NumPy file ({e})") from e
 
 
@@ -91,7 +102,7 @@ def load_arrays(path: Path, image_key: str | None = None, label_key: str | None 
         return Dataset(images=images, name=path.stem, source=str(path))
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    except (ValueError, *_DAMAGED) as e:
         raise DataError(f"{path}: not a readable .npz archive ({e})") from e
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"{path}: holds a single array; rename it to .npy")

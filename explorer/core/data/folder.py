@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import DataError
@@ -41,7 +41,8 @@ def load_folder(path: Path) -> Dataset:
             try:
                 with Image.open(f) as im:
                     rgb = np.asarray(im.convert("RGB"))
-            except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+            except Exception:  # Pillow reports damage as OSError, SyntaxError, ValueError,
+                # DecompressionBombError and more (found by fuzzing): skip and count it
                 skipped.append(str(f))
                 continue
             first_of_size.setdefault(rgb.shape, f)
