@@ -6,3 +6,8 @@ top of it, and `explorer.cli` the headless front end.
 """
 
 __version__ = "0.1.0"
+
+import logging as _logging
+
+# A library stays quiet until a front end asks for a log file (explorer.logs).
+_logging.getLogger("explorer").addHandler(_logging.NullHandler())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from collections.abc import Sequence
@@ -12,6 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer import __version__
+from explorer.logs import LOGGER, setup_logging
+
+log = logging.getLogger(LOGGER)
 
 
 def application() -> QApplication:
@@ -51,6 +55,7 @@ def _excepthook(window):
     def hook(kind, value, tb):
         detail = "".join(traceback.format_exception(kind, value, tb))
         sys.stderr.write(detail)
+        log.error("unexpected error\n%s", detail)
         if window is not None:
             window.show_error("Unexpected error", f"{kind.__name__}: {value}\n\n{detail}")
 
@@ -64,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint")
     parser.add_argument("--dataset", help="built-in name or a dataset file/folder to open")
     args = parser.parse_args(list(argv or []))
+    setup_logging()
     app = application()
     try:
         window = build_main_window(args.checkpoint, args.dataset)

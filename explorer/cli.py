@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from explorer.core.errors import ExplorerError
+from explorer.logs import LOGGER, setup_logging
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -307,9 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] == "app":  # the desktop app is the default
         return run_app(argv[1:])
     args = build_parser().parse_args(argv)
+    setup_logging()
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate}[args.command](args)
     except ExplorerError as e:
+        logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)
         return 2
 

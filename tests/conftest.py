@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -14,6 +16,22 @@ from explorer.core.data import Dataset
 
 # Small thread counts keep the suite quick and stable on 2-core CI machines.
 torch.set_num_threads(2)
+
+# Logs (and anything else platformdirs places) go to a throw-away folder, never the
+# user's own; subprocesses inherit it.
+_USER_DIRS = tempfile.mkdtemp(prefix="explorer-tests-")
+for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
+
+
+@pytest.fixture(autouse=True)
+def _no_log_file_left_behind():
+    """A test that set up the log file (the CLI in-process does) leaves none for the next."""
+    yield
+    logger = logging.getLogger("explorer")
+    for h in [h for h in logger.handlers if not isinstance(h, logging.NullHandler)]:
+        logger.removeHandler(h)
+        h.close()
 
 
 @pytest.fixture

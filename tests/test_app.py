@@ -178,3 +178,31 @@ def test_slider_buttons(qtbot, window):
     assert np.array_equal(s.z, np.zeros(2))
     assert [r.text() for r in window.sliders.readouts] == ["+0.00", "+0.00"]
     assert np.allclose(window.decoder_view.image, expected_image(window, s.z), atol=1e-6)
+
+
+def test_a_hover_storm_leaves_no_backlog(qtbot, window):
+    """10,000 queued mouse moves: one decode for the last position, not a queue of them."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    vp = window.latent_view.viewport()
+    decodes = []
+    window.latent_view.hoverDecoded.connect(lambda: decodes.append(window.session.z.copy()))
+    for i in range(10_000):
+        pos = QPointF(40 + (i * 7) % 260, 40 + (i * 13) % 200)
+        QApplication.postEvent(
+            vp,
+            QMouseEvent(
+                QEvent.Type.MouseMove,
+                pos,
+                vp.mapToGlobal(pos),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
+    last = window.latent_view.plane_point(pos)
+    qtbot.waitUntil(lambda: bool(decodes) and np.allclose(decodes[-1], last), timeout=20_000)
+    assert len(decodes) <= 3  # coalesced: the storm cost a few decodes, not 10,000
+    assert np.allclose(window.decoder_view.image, expected_image(window, last), atol=1e-6)

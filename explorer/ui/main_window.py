@@ -6,11 +6,13 @@ all of them, so no thread outlives its widgets.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -23,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer import __version__
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
 from explorer.core.model import VAE, build_model, images_to_tensor
 from explorer.core.training import pick_device, pick_precision
+from explorer.logs import LOGGER, log_path
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
@@ -39,6 +43,7 @@ from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import TaskThread
 
+log = logging.getLogger(LOGGER)
 _MAX_RECENT = 8
 _EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
 
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         data = self.menuBar().addMenu("&Data")
         for name in BUILTINS:
             self._action(data, f"Built-in: {name}", lambda n=name: self.open_dataset(n))
+        self._action(self.menuBar().addMenu("&Help"), "&About Latent Explorer", self.show_about)
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         a = QAction(text, self)
@@ -186,7 +192,29 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.statusBar().showMessage(f"{title}: {message.splitlines()[0]}", 10_000)
+        log.warning("%s: %s", title, message)
         self.errorShown.emit(message)
+
+    def about_text(self) -> str:
+        where = log_path()
+        return (
+            f"<b>Latent Explorer {__version__}</b><br>"
+            "See what your variational autoencoder learned.<br><br>"
+            f"PyTorch {torch.__version__} · Qt {qVersion()} · "
+            f"{'CUDA available' if torch.cuda.is_available() else 'CPU only'}<br>"
+            + (
+                f"Warnings and errors are logged to <code>{where}</code>"
+                if where
+                else "No log file is being written."
+            )
+        )
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About Latent Explorer", "", parent=self)
+        box.setText(self.about_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # -- background tasks ------------------------------------------------------------
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
