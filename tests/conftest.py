@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -20,6 +22,7 @@ torch.set_num_threads(2)
 # Logs (and anything else platformdirs places) go to a throw-away folder, never the
 # user's own; subprocesses inherit it.
 _USER_DIRS = tempfile.mkdtemp(prefix="explorer-tests-")
+atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
 for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
     os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
 
