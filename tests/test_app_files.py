@@ -84,7 +84,7 @@ def test_open_a_real_idx_dataset(qtbot, window, tmp_path):
         ),
         timeout=10_000,
     )
-    assert str(tmp_path / "my-images-idx3-ubyte.gz") in window.recent_files()
+    assert str(tmp_path / "my-images-idx3-ubyte.gz") in window.recent.files()
 
 
 def test_save_and_reopen(qtbot, window, tmp_path):
@@ -94,7 +94,7 @@ def test_save_and_reopen(qtbot, window, tmp_path):
     a, b = window.session.model.state_dict(), reloaded.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert window.open_checkpoint(path)
-    assert window.session.info.path == path and str(path) in window.recent_files()
+    assert window.session.info.path == path and str(path) in window.recent.files()
 
 
 def test_exports(qtbot, window, tmp_path):
@@ -122,7 +122,7 @@ def test_a_dataset_of_another_shape_can_get_a_new_model(qtbot, window, tmp_path)
     s = window.session
     assert s.dataset.name == "small" and tuple(s.model.config.image_shape) == (1, 12, 12)
     assert s.codes.shape == (6, window.panel.latent_spin.value())
-    assert "untrained" in window.model_label.text()
+    assert "untrained" in window.statusBar().model_label.text()
     window.panel.epochs_spin.setValue(1)
     with qtbot.waitSignal(window.trainer.finished, timeout=30_000) as done:
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
@@ -144,7 +144,7 @@ def test_opening_is_refused_while_training(qtbot, window, tiny_checkpoint):
     window.panel.epochs_spin.setValue(200)
     with qtbot.waitSignal(window.panel.progress.valueChanged, timeout=30_000):
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
-    assert "training on cpu" in window.device_label.text()
+    assert "training on cpu" in window.statusBar().device_label.text()
     with qtbot.waitSignal(window.errorShown) as shown:
         assert not window.open_checkpoint(tiny_checkpoint)
     assert "stop it" in shown.args[0]
@@ -152,7 +152,7 @@ def test_opening_is_refused_while_training(qtbot, window, tiny_checkpoint):
         assert window.open_dataset("digits") is None
     with qtbot.waitSignal(window.trainer.runningChanged, timeout=10_000):
         window.trainer.stop()
-    assert "trains on cpu" in window.device_label.text()
+    assert "trains on cpu" in window.statusBar().device_label.text()
     close_dialogs(window)
 
 

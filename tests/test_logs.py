@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from explorer.logs import log_folder, log_path, setup_logging
+from explorer.ui.about import about_text
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_errors_shown_in_the_window_are_logged(qtbot, window, tmp_path, log_file
         box.close()
     text = log_file.read_text()
     assert "WARNING" in text and "Cannot open checkpoint" in text and "broken.safetensors" in text
-    assert str(log_file) in window.about_text() and log_path() == log_file
+    assert str(log_file) in about_text() and log_path() == log_file
 
 
 def test_cli_errors_are_logged_in_the_user_log_folder(tmp_path):
@@ -42,4 +43,4 @@ def test_cli_errors_are_logged_in_the_user_log_folder(tmp_path):
 
 def test_the_about_dialog_says_when_nothing_is_logged(qtbot, window):
     assert log_path() is None
-    assert "No log file" in window.about_text()
+    assert "No log file" in about_text()

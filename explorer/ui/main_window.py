@@ -10,9 +10,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt, Signal, qVersion
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -25,26 +24,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import __version__
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
 from explorer.core.model import VAE, build_model, images_to_tensor
-from explorer.core.training import pick_device, pick_precision
-from explorer.logs import LOGGER, log_path
+from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS, bundled_model
+from explorer.ui.about import show_about
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
 from explorer.ui.plane_bar import PlaneBar
-from explorer.ui.sliders import LatentSliders, signed
+from explorer.ui.recent_files import RecentFiles
+from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import ModelInfo, Session
+from explorer.ui.status_bar import StatusBar
 from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import TaskThread
 
 log = logging.getLogger(LOGGER)
-_MAX_RECENT = 8
 _EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
 
 
@@ -60,7 +59,7 @@ class MainWindow(QMainWindow):
         self._encode_generation = 0
         self._build_views()
         self._build_menus()
-        self._build_status_bar()
+        self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
         self.panel.restore_settings(self.settings)
         self.setAcceptDrops(True)
         self.resize(1440, 860)
@@ -129,8 +128,7 @@ class MainWindow(QMainWindow):
         )
         self._action(m, "Open &dataset…", self.ask_open_dataset)
         self._action(m, "Open dataset &folder…", self.ask_open_dataset_folder)
-        self.recent_menu = m.addMenu("Recent files")
-        self._refresh_recent()
+        self.recent = RecentFiles(self.settings, m.addMenu("Recent files"), self.open_path)
         m.addSeparator()
         self._action(
             m, "&Save checkpoint as…", self.ask_save_checkpoint, QKeySequence.StandardKey.Save
@@ -145,7 +143,9 @@ class MainWindow(QMainWindow):
         data = self.menuBar().addMenu("&Data")
         for name in BUILTINS:
             self._action(data, f"Built-in: {name}", lambda n=name: self.open_dataset(n))
-        self._action(self.menuBar().addMenu("&Help"), "&About Latent Explorer", self.show_about)
+        self._action(
+            self.menuBar().addMenu("&Help"), "&About Latent Explorer", lambda: show_about(self)
+        )
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         a = QAction(text, self)
@@ -154,34 +154,6 @@ class MainWindow(QMainWindow):
         a.triggered.connect(slot)
         menu.addAction(a)
         return a
-
-    def _build_status_bar(self) -> None:
-        self.code_label = QLabel()
-        self.model_label = QLabel()
-        self.device_label = QLabel()
-        self.statusBar().addWidget(self.code_label, 1)
-        for label in (self.model_label, self.device_label):
-            label.setStyleSheet("padding: 0 6px; border-left: 1px solid palette(mid);")
-            self.statusBar().addPermanentWidget(label)
-        self.session.codeChanged.connect(self._show_code)
-        self.panel.device_combo.currentTextChanged.connect(self._show_device)
-        self._show_device()
-
-    def _show_device(self) -> None:
-        """Where training runs (or would run) and where the cursor decodes."""
-        t = self.trainer.thread
-        try:
-            device = t.device if t else pick_device(self.panel.device_combo.currentText())
-            precision = pick_precision("auto", device)
-            where = f"{'training' if t else 'trains'} on {device} ({precision})"
-        except ExplorerError:
-            where = "training device unavailable"
-        self.device_label.setText(f"{where} · decodes on cpu")
-
-    def _show_code(self) -> None:
-        z = self.session.z
-        shown = ", ".join(signed(v) for v in z[:8]) + (", …" if len(z) > 8 else "")
-        self.code_label.setText(f"z = ({shown})")
 
     # -- errors ----------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
@@ -194,27 +166,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{title}: {message.splitlines()[0]}", 10_000)
         log.warning("%s: %s", title, message)
         self.errorShown.emit(message)
-
-    def about_text(self) -> str:
-        where = log_path()
-        return (
-            f"<b>Latent Explorer {__version__}</b><br>"
-            "See what your variational autoencoder learned.<br><br>"
-            f"PyTorch {torch.__version__} · Qt {qVersion()} · "
-            f"{'CUDA available' if torch.cuda.is_available() else 'CPU only'}<br>"
-            + (
-                f"Warnings and errors are logged to <code>{where}</code>"
-                if where
-                else "No log file is being written."
-            )
-        )
-
-    def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Latent Explorer", "", parent=self)
-        box.setText(self.about_text())
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     # -- background tasks ------------------------------------------------------------
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
@@ -302,7 +253,7 @@ class MainWindow(QMainWindow):
         else:
             self._encode()
         if remember:
-            self._remember(path)
+            self.recent.remember(path)
         return True
 
     def open_dataset(
@@ -339,7 +290,7 @@ class MainWindow(QMainWindow):
         self.session.set_dataset(dataset)
         self._encode()
         if dataset.source:
-            self._remember(Path(dataset.source))
+            self.recent.remember(Path(dataset.source))
 
     def _offer_new_model(self, dataset: Dataset) -> None:
         """A non-blocking question; nothing changes unless the user says so."""
@@ -384,27 +335,29 @@ class MainWindow(QMainWindow):
 
     def ask_open_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open checkpoint", self._last_dir(), "Checkpoints (*.safetensors)"
+            self, "Open checkpoint", self.recent.last_dir(), "Checkpoints (*.safetensors)"
         )
         if path:
-            self._set_last_dir(path)
+            self.recent.set_last_dir(path)
             self.open_checkpoint(path)
 
     def ask_open_dataset(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Open dataset",
-            self._last_dir(),
+            self.recent.last_dir(),
             "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
         )
         if path:
-            self._set_last_dir(path)
+            self.recent.set_last_dir(path)
             self.open_dataset(path)
 
     def ask_open_dataset_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_dir())
+        path = QFileDialog.getExistingDirectory(
+            self, "Open a folder of images", self.recent.last_dir()
+        )
         if path:
-            self._set_last_dir(path)
+            self.recent.set_last_dir(path)
             self.open_dataset(path)
 
     # -- saving and exporting --------------------------------------------------------
@@ -425,12 +378,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot save checkpoint", str(e))
             return False
         s.info.path, s.info.unsaved, s.info.source = Path(path), False, Path(path).name
-        self._remember(Path(path))
+        self.recent.remember(Path(path))
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
     def ask_save_checkpoint(self) -> bool:
-        default = str(Path(self._last_dir()) / "model.safetensors")
+        default = str(Path(self.recent.last_dir()) / "model.safetensors")
         path, _ = QFileDialog.getSaveFileName(
             self, "Save checkpoint as", default, "Checkpoints (*.safetensors)"
         )
@@ -438,7 +391,7 @@ class MainWindow(QMainWindow):
             return False
         if not path.endswith(".safetensors"):
             path += ".safetensors"
-        self._set_last_dir(path)
+        self.recent.set_last_dir(path)
         return self.save_checkpoint(path)
 
     def export(self, what: str, path: str | Path) -> bool:
@@ -462,17 +415,16 @@ class MainWindow(QMainWindow):
     def ask_export(self, what: str) -> None:
         name = "decoded.png" if what == "image" else "latent-plot.png"
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export PNG", str(Path(self._last_dir()) / name), "PNG images (*.png)"
+            self, "Export PNG", str(Path(self.recent.last_dir()) / name), "PNG images (*.png)"
         )
         if path:
-            self._set_last_dir(path)
+            self.recent.set_last_dir(path)
             self.export(what, path)
 
     # -- plane, model and data changes -----------------------------------------------
     def _training_running(self, running: bool) -> None:
         if running:
             self._encode_generation += 1  # codes now come from training; drop pending encodes
-        self._show_device()
 
     def _refuse_while_training(self, what: str) -> bool:
         """Opening another model or dataset mid-training would mix the two; say so."""
@@ -483,36 +435,9 @@ class MainWindow(QMainWindow):
         return self.trainer.running
 
     def _model_changed(self) -> None:
-        s = self.session
-        cfg = s.model.config
-        beta = f" · β {s.info.train_config.beta:g}" if s.info.train_config else ""
-        self.model_label.setText(
-            f"{s.info.source} · latent {cfg.latent_dim}{beta} · {cfg.likelihood}"
-        )
-        self.setWindowTitle(f"Latent Explorer — {s.info.source}")
+        self.setWindowTitle(f"Latent Explorer — {self.session.info.source}")
 
-    # -- settings, recent files, drag and drop ---------------------------------------
-    def _last_dir(self) -> str:
-        return str(self.settings.value("files/last_dir", str(Path.home())))
-
-    def _set_last_dir(self, path: str) -> None:
-        self.settings.setValue("files/last_dir", str(Path(path).parent))
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("files/recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _remember(self, path: Path) -> None:
-        recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
-        self.settings.setValue("files/recent", recent[:_MAX_RECENT])
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self.recent_files():
-            self._action(self.recent_menu, p, lambda checked=False, p=p: self.open_path(Path(p)))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
-
+    # -- drag and drop ---------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()

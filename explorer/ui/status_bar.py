@@ -1,0 +1,56 @@
+"""The status bar: the current code, the model on screen, and where training runs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from explorer.core.errors import ExplorerError
+from explorer.core.training import pick_device, pick_precision
+from explorer.ui.sliders import signed
+from explorer.ui.state import Session
+from explorer.ui.training_controller import TrainingController
+from explorer.ui.training_panel import TrainingPanel
+
+_SHOWN_DIMS = 8  # coordinates of z written out; the rest is "…"
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, session: Session, trainer: TrainingController, panel: TrainingPanel):
+        super().__init__()
+        self.session, self.trainer, self.panel = session, trainer, panel
+        self.code_label = QLabel()
+        self.model_label = QLabel()
+        self.device_label = QLabel()
+        self.addWidget(self.code_label, 1)
+        for label in (self.model_label, self.device_label):
+            label.setStyleSheet("padding: 0 6px; border-left: 1px solid palette(mid);")
+            self.addPermanentWidget(label)
+        session.codeChanged.connect(self.show_code)
+        session.modelChanged.connect(self.show_model)
+        trainer.runningChanged.connect(self.show_device)
+        panel.device_combo.currentTextChanged.connect(self.show_device)
+        self.show_device()
+
+    def show_code(self) -> None:
+        z = self.session.z
+        shown = ", ".join(signed(v) for v in z[:_SHOWN_DIMS])
+        self.code_label.setText(f"z = ({shown}{', …' if len(z) > _SHOWN_DIMS else ''})")
+
+    def show_model(self) -> None:
+        s = self.session
+        cfg = s.model.config
+        beta = f" · β {s.info.train_config.beta:g}" if s.info.train_config else ""
+        self.model_label.setText(
+            f"{s.info.source} · latent {cfg.latent_dim}{beta} · {cfg.likelihood}"
+        )
+
+    def show_device(self) -> None:
+        """Where training runs (or would run) and where the cursor decodes."""
+        t = self.trainer.thread
+        try:
+            device = t.device if t else pick_device(self.panel.device_combo.currentText())
+            precision = pick_precision("auto", device)
+            where = f"{'training' if t else 'trains'} on {device} ({precision})"
+        except ExplorerError:
+            where = "training device unavailable"
+        self.device_label.setText(f"{where} · decodes on cpu")
