@@ -10,4 +10,4 @@ __version__ = "0.1.0"
 import logging as _logging
 
 # A library stays quiet until a front end asks for a log file (explorer.logs).
-_logging.getLogger("explorer").addHandler(_logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -269,6 +269,8 @@ class MainWindow(QMainWindow):
             return None
 
         def apply(dataset: Dataset) -> None:
+            if self._refuse_while_training("a dataset"):  # Train was pressed while it loaded
+                return
             m = self.session.model
             if m is None or tuple(m.config.image_shape) == dataset.image_shape:
                 self._show_dataset(dataset)
@@ -317,6 +319,8 @@ class MainWindow(QMainWindow):
         self.errorShown.emit(message)
 
     def _show_dataset_with_new_model(self, dataset: Dataset) -> None:
+        if self._refuse_while_training("a dataset"):  # the question was answered late
+            return
         try:
             config = self.panel.model_config(dataset.image_shape).validate()
         except ExplorerError as e:

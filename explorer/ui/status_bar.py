@@ -48,8 +48,9 @@ class StatusBar(QStatusBar):
         """Where training runs (or would run) and where the cursor decodes."""
         t = self.trainer.thread
         try:
-            device = t.device if t else pick_device(self.panel.device_combo.currentText())
-            precision = pick_precision("auto", device)
+            config = t.config if t else self.panel.train_config()
+            device = t.device if t else pick_device(config.device)
+            precision = pick_precision(config.precision, device)
             where = f"{'training' if t else 'trains'} on {device} ({precision})"
         except ExplorerError:
             where = "training device unavailable"
