@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer import __version__
+from explorer.autosave import Autosave
 from explorer.logs import LOGGER, setup_logging
 
 log = logging.getLogger(LOGGER)
@@ -29,25 +30,31 @@ def application() -> QApplication:
 
 
 def build_main_window(
-    checkpoint: str | Path | None = None, dataset: str | Path | None = None, settings=None
+    checkpoint: str | Path | None = None,
+    dataset: str | Path | None = None,
+    settings=None,
+    autosave: Autosave | None = None,
 ):
     """The main window, wired and loaded, without entering the event loop.
 
     With no checkpoint the bundled digits model opens on the built-in digits; a dataset
     whose images it cannot decode gets a new, untrained model of its shape. Datasets
     load and encode in the background: the window is usable at once and the scatter
-    appears when its codes arrive (`window.session.codesChanged`).
+    appears when its codes arrive (`window.session.codesChanged`). With an `autosave`
+    slot, trained models are kept there until saved, and one left by an earlier run
+    (never saved) is offered for restoring.
     """
     application()
     from explorer.ui.main_window import MainWindow
 
-    window = MainWindow(settings=settings)
+    window = MainWindow(settings=settings, autosave=autosave)
     if checkpoint is None:
         window.open_bundled("digits")
     else:
         window.open_checkpoint(checkpoint)
     if dataset is not None:  # asked for by name: a new model if the bundled one cannot fit
         window.open_dataset(dataset, new_model_if_needed=True)
+    window.saver.offer_restore(window.open_checkpoint)
     return window
 
 
@@ -72,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     app = application()
     try:
-        window = build_main_window(args.checkpoint, args.dataset)
+        window = build_main_window(args.checkpoint, args.dataset, autosave=Autosave())
     except Exception as e:
         QMessageBox.critical(None, "Latent Explorer", f"Cannot start: {e}")
         return 1

@@ -85,18 +85,30 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 @pytest.fixture
-def window(qtbot, tiny_checkpoint, settings, monkeypatch):
-    """The real main window on the tiny model, shown, with the codes encoded."""
+def autosave(tmp_path):
+    """An autosave slot of the test's own."""
+    from explorer.autosave import Autosave
+
+    return Autosave(tmp_path / "autosave")
+
+
+@pytest.fixture
+def discard_on_close(monkeypatch):
+    """Closing with an unsaved model asks (modally); tests answer "discard"."""
     from PySide6.QtWidgets import QMessageBox
 
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+
+
+@pytest.fixture
+def window(qtbot, tiny_checkpoint, settings, autosave, discard_on_close):
+    """The real main window on the tiny model, shown, with the codes encoded."""
     from explorer.app import build_main_window
 
-    w = build_main_window(tiny_checkpoint, settings=settings)
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
-    # Closing with an unsaved model asks; tests answer "discard".
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     yield w
     w.shutdown()

@@ -16,3 +16,15 @@ def expected_image(w, z) -> np.ndarray:
 def hover(qtbot, w, pos: QPoint) -> None:
     with qtbot.waitSignal(w.latent_view.hoverDecoded, timeout=5000):
         QTest.mouseMove(w.latent_view.viewport(), pos)
+
+
+def train(qtbot, w, epochs: int = 1):
+    """Press Train for `epochs` epochs; the final progress record once the worker is gone."""
+    from PySide6.QtCore import Qt
+
+    w.panel.epochs_spin.setValue(epochs)
+    w.panel.batch_spin.setValue(32)
+    with qtbot.waitSignal(w.trainer.finished, timeout=60_000) as done:
+        QTest.mouseClick(w.panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.trainer.running)
+    return done.args[0]

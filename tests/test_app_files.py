@@ -49,7 +49,25 @@ def test_shape_mismatched_model_is_refused(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.errorShown) as shown:
         assert not window.open_checkpoint(path)
     assert "expects images of shape (1, 8, 8)" in shown.args[0] and "(1, 28, 28)" in shown.args[0]
+    assert "/data/mine.npz, its training data, is not there" in shown.args[0]
     assert window.session.model is model
+
+
+def test_a_model_brings_its_own_dataset_file_when_it_is_there(qtbot, window, blobs, tmp_path):
+    """A model trained on a file opens with that file, when the open data cannot do."""
+    data_file = tmp_path / "blobs.npz"
+    np.savez(data_file, images=blobs.images, labels=blobs.labels)
+    from explorer.core.data import load_dataset
+
+    dataset = load_dataset(str(data_file))
+    path = tmp_path / "blobs-model.safetensors"
+    model = build_model(ModelConfig(image_shape=(1, 8, 8), hidden=(8,)))
+    save_checkpoint(path, Checkpoint(model=model, dataset=dataset.describe()))
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        assert window.open_checkpoint(path)
+    assert window.session.dataset.source == str(data_file)
+    assert np.array_equal(window.session.dataset.images, blobs.images)
+    assert window.session.codes.shape == (len(blobs), model.config.latent_dim)
 
 
 def test_shape_mismatched_dataset_is_refused(qtbot, window, tmp_path):

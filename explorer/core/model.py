@@ -107,6 +107,12 @@ class VAE(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return self.decode_logits(z), mu, logvar
 
+    def copy(self) -> VAE:
+        """An independent CPU copy in eval mode (for another thread to decode or save)."""
+        twin = VAE(self.config)
+        twin.load_state_dict(self.state_dict())
+        return twin.eval()
+
     def loss(self, x: torch.Tensor, beta: float) -> LossTerms:
         """The β-weighted negative ELBO of a batch x: (B, C, H, W), per image in nats.
 

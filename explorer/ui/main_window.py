@@ -24,16 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from explorer.autosave import Autosave
+from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
-from explorer.core.model import VAE, build_model, images_to_tensor
+from explorer.core.model import build_model, images_to_tensor
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.about import show_about
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
+from explorer.ui.model_saver import ModelSaver
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.sliders import LatentSliders
@@ -47,16 +49,27 @@ log = logging.getLogger(LOGGER)
 _EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
 
 
+def _own_dataset(described: dict) -> str | None:
+    """What a checkpoint was trained on, when it can be opened here: a built-in or a path."""
+    source = described.get("source")
+    if source is None:
+        return described.get("name") if described.get("name") in BUILTINS else None
+    return source if Path(source).exists() else None
+
+
 class MainWindow(QMainWindow):
     errorShown = Signal(str)  # every message shown to the user in an error dialog
 
-    def __init__(self, settings: QSettings | None = None):
+    def __init__(self, settings: QSettings | None = None, autosave: Autosave | None = None):
+        """`autosave`: where a trained model is kept until saved (none: not kept)."""
         super().__init__()
         self.setWindowTitle("Latent Explorer")
         self.settings = settings or QSettings()
         self.session = Session(self)
         self._tasks: set[TaskThread] = set()
         self._encode_generation = 0
+        self._autosave = autosave
+        self._closing = False
         self._build_views()
         self._build_menus()
         self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
@@ -129,6 +142,15 @@ class MainWindow(QMainWindow):
         self._action(m, "Open &dataset…", self.ask_open_dataset)
         self._action(m, "Open dataset &folder…", self.ask_open_dataset_folder)
         self.recent = RecentFiles(self.settings, m.addMenu("Recent files"), self.open_path)
+        self.saver = ModelSaver(
+            self,
+            self.session,
+            self.recent,
+            self.show_error,
+            lambda text: self.statusBar().showMessage(text, 10_000),
+            self._run,
+            self._autosave,
+        )
         m.addSeparator()
         self._action(
             m, "&Save checkpoint as…", self.ask_save_checkpoint, QKeySequence.StandardKey.Save
@@ -186,8 +208,7 @@ class MainWindow(QMainWindow):
             return
         self._encode_generation += 1
         generation = self._encode_generation
-        model = VAE(s.model.config)
-        model.load_state_dict(s.model.state_dict())
+        model = s.model.copy()
         images = images_to_tensor(
             s.dataset.images
         )  # this model with this data, whatever comes next
@@ -211,7 +232,10 @@ class MainWindow(QMainWindow):
     def open_checkpoint(
         self, path: str | Path, source: str | None = None, remember: bool = True
     ) -> bool:
-        """Open a checkpoint; a matching built-in dataset is generated when needed."""
+        """Open a checkpoint, and the dataset it was trained on when the open one cannot do.
+
+        A built-in dataset is generated again; a dataset file is opened if still there.
+        """
         path = Path(path)
         if self._refuse_while_training("a model"):
             return False
@@ -222,20 +246,22 @@ class MainWindow(QMainWindow):
             return False
         shape = tuple(ckpt.model.config.image_shape)
         ds = self.session.dataset
-        builtin = ckpt.dataset.get("name") if ckpt.dataset.get("source") is None else None
-        need_builtin = (
+        own = _own_dataset(ckpt.dataset)
+        need_data = (
             ds is None
             or ds.image_shape != shape
-            or (builtin in BUILTINS and ds.source is None and ds.name != builtin)
+            or (own in BUILTINS and ds.source is None and ds.name != own)
         )
-        if need_builtin and builtin not in BUILTINS:
+        if need_data and own is None:
             have = (
                 f"the open dataset {ds.name} has {ds.image_shape}" if ds else "no dataset is open"
             )
+            trained_on = ckpt.dataset.get("source")
+            missing = f" ({trained_on}, its training data, is not there)" if trained_on else ""
             self.show_error(
                 "Model and data do not match",
                 f"{path}: the model expects images of shape {shape} (channels, height, "
-                f"width) but {have}. Open a dataset of that shape first.",
+                f"width) but {have}. Open a dataset of that shape first{missing}.",
             )
             return False
         self.session.set_model(
@@ -248,8 +274,9 @@ class MainWindow(QMainWindow):
                 source=source or path.name,
             ),
         )
-        if need_builtin:
-            self.open_dataset(builtin, count=ckpt.dataset.get("num_images"))
+        if need_data:
+            count = ckpt.dataset.get("num_images") if own in BUILTINS else None
+            self.open_dataset(own, count=count)
         else:
             self._encode()
         if remember:
@@ -366,37 +393,10 @@ class MainWindow(QMainWindow):
 
     # -- saving and exporting --------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> bool:
-        s = self.session
-        if s.model is None:
-            return False
-        ckpt = Checkpoint(
-            model=s.model,
-            train_config=s.info.train_config,
-            dataset=s.dataset.describe() if s.dataset else {},
-            metrics=s.info.metrics,
-            kl_per_dim=s.info.kl_per_dim,
-        )
-        try:
-            save_checkpoint(path, ckpt)
-        except ExplorerError as e:
-            self.show_error("Cannot save checkpoint", str(e))
-            return False
-        s.info.path, s.info.unsaved, s.info.source = Path(path), False, Path(path).name
-        self.recent.remember(Path(path))
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
+        return self.saver.save(path)
 
     def ask_save_checkpoint(self) -> bool:
-        default = str(Path(self.recent.last_dir()) / "model.safetensors")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save checkpoint as", default, "Checkpoints (*.safetensors)"
-        )
-        if not path:
-            return False
-        if not path.endswith(".safetensors"):
-            path += ".safetensors"
-        self.recent.set_last_dir(path)
-        return self.save_checkpoint(path)
+        return self.saver.ask_save()
 
     def export(self, what: str, path: str | Path) -> bool:
         try:
@@ -429,6 +429,8 @@ class MainWindow(QMainWindow):
     def _training_running(self, running: bool) -> None:
         if running:
             self._encode_generation += 1  # codes now come from training; drop pending encodes
+        elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
+            self.saver.autosave()
 
     def _refuse_while_training(self, what: str) -> bool:
         """Opening another model or dataset mid-training would mix the two; say so."""
@@ -453,6 +455,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        discard = False
         if self.session.info.unsaved:
             answer = QMessageBox.question(
                 self,
@@ -467,7 +470,11 @@ class MainWindow(QMainWindow):
             ):
                 event.ignore()
                 return
+            discard = answer == QMessageBox.StandardButton.Discard
+        self._closing = True  # a training stopped by closing is not autosaved again
         self.shutdown()
+        if discard:  # after shutdown, so no autosave write is still in flight
+            self.saver.discard()
         self.panel.save_settings(self.settings)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

@@ -33,8 +33,12 @@ def open_dataset(
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if path.is_dir():
-        return load_folder(path)
+    dataset = load_folder(path) if path.is_dir() else _open_file(path, image_key, label_key)
+    dataset.source = str(path.absolute())  # a checkpoint can find it again from elsewhere
+    return dataset
+
+
+def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Dataset:
     check_readable_file(path, DataError)
     if is_idx_path(path):
         return load_idx(path)

@@ -1,0 +1,135 @@
+"""Saving the session's model: "Save as", the autosave after training, and its restore offer.
+
+A trained model is never only in memory: when a training ends the window hands it to
+`autosave()`, which writes it in the background to the autosave slot. Saving it with
+"Save as" (or discarding it on close) empties the slot; a slot still full at the next
+start means the model was lost with the app, and `offer_restore` asks to bring it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from explorer.autosave import Autosave
+from explorer.core.checkpoint import Checkpoint, save_checkpoint
+from explorer.core.errors import ExplorerError
+from explorer.ui.recent_files import RecentFiles
+from explorer.ui.state import Session
+
+RESTORED = "restored: the last model trained, never saved"
+
+
+class ModelSaver(QObject):
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        recent: RecentFiles,
+        show_error: Callable[[str, str], None],
+        show_status: Callable[[str], None],
+        run_task: Callable[..., object],
+        autosave: Autosave | None = None,
+    ):
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.session = session
+        self.recent = recent
+        self.show_error = show_error
+        self.show_status = show_status
+        self.run_task = run_task  # runs fn in a TaskThread: run_task(fn, done=…, error_title=…)
+        self.autosave_slot = autosave  # None: no autosave (e.g. windows made by tests)
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The session's model and what is known about it, with a copy of the weights."""
+        s = self.session
+        if s.model is None:
+            return None
+        return Checkpoint(
+            model=s.model.copy(),
+            train_config=s.info.train_config,
+            dataset=s.dataset.describe() if s.dataset else {},
+            metrics=dict(s.info.metrics),
+            kl_per_dim=list(s.info.kl_per_dim),
+        )
+
+    # -- "Save as" ---------------------------------------------------------------------
+    def save(self, path: str | Path) -> bool:
+        ckpt = self.checkpoint()
+        if ckpt is None:
+            return False
+        try:
+            save_checkpoint(path, ckpt)
+        except ExplorerError as e:
+            self.show_error("Cannot save checkpoint", str(e))
+            return False
+        info = self.session.info
+        if info.unsaved and self.autosave_slot is not None:
+            self.autosave_slot.clear()  # the trained model is safe in `path` now
+        info.path, info.unsaved, info.source = Path(path), False, Path(path).name
+        self.recent.remember(Path(path))
+        self.show_status(f"Saved {path}")
+        return True
+
+    def ask_save(self) -> bool:
+        default = str(Path(self.recent.last_dir()) / "model.safetensors")
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent_widget, "Save checkpoint as", default, "Checkpoints (*.safetensors)"
+        )
+        if not path:
+            return False
+        if not path.endswith(".safetensors"):
+            path += ".safetensors"
+        self.recent.set_last_dir(path)
+        return self.save(path)
+
+    # -- the autosave ------------------------------------------------------------------
+    def autosave(self) -> None:
+        """Keep the just-trained model in the autosave slot (written in the background)."""
+        slot, ckpt = self.autosave_slot, self.checkpoint()
+        if slot is None or ckpt is None or not self.session.info.unsaved:
+            return
+        self.run_task(
+            slot.write,
+            ckpt,
+            done=lambda path: self.show_status(f"Trained model kept in {path} until saved"),
+            error_title="Cannot keep a copy of the trained model",
+        )
+
+    def discard(self) -> None:
+        """The user chose not to keep the trained model."""
+        if self.autosave_slot is not None:
+            self.autosave_slot.clear()
+
+    def offer_restore(self, open_checkpoint: Callable[..., bool]) -> QMessageBox | None:
+        """If the last trained model was never saved, ask (without blocking) to restore it."""
+        pending = self.autosave_slot.pending() if self.autosave_slot else None
+        if pending is None:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restore the last trained model?",
+            "The model trained in the last session was never saved. Restore it? "
+            f"(A copy is kept in {pending}.)",
+            parent=self.parent_widget,
+        )
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        restore.setObjectName("restoreButton")
+        discard = box.addButton("Discard it", QMessageBox.ButtonRole.DestructiveRole)
+        discard.setObjectName("discardButton")
+        box.addButton("Ask next time", QMessageBox.ButtonRole.RejectRole)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button) -> None:
+            if button is discard:
+                self.discard()
+            elif button is restore and open_checkpoint(pending, source=RESTORED, remember=False):
+                info = self.session.info
+                info.unsaved, info.path = True, None  # closing still asks to save it
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        return box

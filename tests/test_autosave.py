@@ -1,0 +1,96 @@
+"""A trained model is never lost: autosaved after training, offered back after a crash."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6.QtWidgets import QPushButton
+
+from explorer.app import build_main_window
+from explorer.autosave import Autosave
+from explorer.core.checkpoint import load_checkpoint
+from explorer.ui.model_saver import RESTORED
+from tests.gui import train
+
+pytestmark = pytest.mark.usefixtures("discard_on_close")
+
+
+def same_weights(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_training_is_autosaved_until_saved(qtbot, window, autosave, tmp_path):
+    assert autosave.pending() is None
+    train(qtbot, window)
+    qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=10_000)
+    kept = load_checkpoint(autosave.pending())
+    assert same_weights(kept.model, window.session.model)
+    assert kept.train_config == window.session.info.train_config
+    assert window.save_checkpoint(tmp_path / "mine.safetensors")
+    assert autosave.pending() is None  # safe elsewhere now: nothing to offer
+
+
+def test_closing_with_discard_forgets_it(qtbot, window, autosave):
+    train(qtbot, window)
+    qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=10_000)
+    assert window.close()  # the fixture answers the unsaved-model question with "Discard"
+    assert autosave.pending() is None
+
+
+def answer(qtbot, w, button: str) -> None:
+    """Click `button` of the question the window asks at start-up."""
+    qtbot.waitUntil(lambda: w.findChild(QPushButton, button) is not None)
+    w.findChild(QPushButton, button).click()
+
+
+def left_behind(qtbot, tiny_checkpoint, settings, autosave):
+    """A window that trained a model and then vanished without closing (a crash or a kill)."""
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    train(qtbot, w)
+    qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=10_000)
+    trained = w.session.model
+    w.shutdown()
+    return trained
+
+
+def test_the_next_start_offers_the_unsaved_model(qtbot, tiny_checkpoint, settings, autosave):
+    trained = left_behind(qtbot, tiny_checkpoint, settings, autosave)
+
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    assert not same_weights(w.session.model, trained)  # it opened on what it was asked for
+    answer(qtbot, w, "restoreButton")
+    assert same_weights(w.session.model, trained)
+    assert w.session.info.source == RESTORED and w.session.info.unsaved
+    assert autosave.pending() is not None  # kept until the user saves or discards it
+    w.shutdown()
+
+
+def test_discarding_the_offer_forgets_it(qtbot, tiny_checkpoint, settings, autosave):
+    left_behind(qtbot, tiny_checkpoint, settings, autosave)
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+    qtbot.addWidget(w)
+    answer(qtbot, w, "discardButton")
+    assert autosave.pending() is None
+    w.shutdown()
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+    qtbot.addWidget(w)
+    assert w.findChild(QPushButton, "restoreButton") is None  # not asked again
+    w.shutdown()
+
+
+def test_an_unwritable_autosave_folder_is_reported(qtbot, tiny_checkpoint, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the autosave folder should be")
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=Autosave(blocker / "x"))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    with qtbot.waitSignal(w.errorShown, timeout=30_000) as shown:
+        train(qtbot, w)
+    assert "not-a-folder" in shown.args[0]
+    assert w.session.info.unsaved  # the model is still there to save by hand
+    w.shutdown()
