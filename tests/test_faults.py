@@ -126,8 +126,7 @@ def test_a_full_disk_during_save_keeps_the_old_file(qtbot, window, tmp_path, mon
 
 
 _SAVE_FOREVER = """
-import sys, threading
-import explorer.core.checkpoint as ck
+import os, sys, threading
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig
 from explorer.core.model import build_model
@@ -139,7 +138,7 @@ if hold:  # stop between writing the temporary file and renaming it over the tar
     def replace(src, dst):
         print("written", flush=True)
         threading.Event().wait()
-    ck.os.replace = replace
+    os.replace = replace
     save_checkpoint(path, newer)
 print("saving", flush=True)
 while True:

@@ -2,17 +2,14 @@
 
 The metadata (key "latent_explorer") holds the model config (enough to rebuild the
 model), the training config, the dataset's description, final metrics, per-dimension
-KL and the format version. Files are written to a temporary file in the same folder,
-flushed to disk and renamed over the target, so a crash or a full disk never leaves a
-half-written checkpoint and never damages the previous one. Loading parses the
-safetensors format only: nothing is ever unpickled.
+KL and the format version. Files are written atomically (`files.atomic_write`), so a
+crash or a full disk never leaves a half-written checkpoint and never damages the
+previous one. Loading parses the safetensors format only: nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +22,7 @@ from safetensors.torch import save_file
 from explorer import __version__
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import CheckpointError, ConfigError
-from explorer.core.files import check_readable_file
+from explorer.core.files import atomic_write, check_readable_file
 from explorer.core.model import VAE
 
 FORMAT = "latent-explorer-checkpoint"
@@ -61,37 +58,17 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         "kl_per_dim": list(ckpt.kl_per_dim),
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.model.state_dict().items()}
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        save_file(tensors, tmp, metadata={_META_KEY: json.dumps(meta)})
-        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the checkpoint private
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        with atomic_write(path) as tmp:
+            save_file(tensors, tmp, metadata={_META_KEY: json.dumps(meta)})
     except (OSError, SafetensorError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise CheckpointError(
             f"{path}: could not save the checkpoint ({reason}); "
             "any previous file there is unchanged"
         ) from e
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
     ckpt.path, ckpt.created = path, meta["created"]
     return path
-
-
-def _file_mode(path: Path) -> int:
-    """Permissions for a new checkpoint: the old file's, else the usual umask default."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _sniff(path: Path) -> str:

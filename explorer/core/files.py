@@ -1,13 +1,21 @@
-"""Checks made before reading a user's file, so each failure gets its own plain message.
+"""Reading and writing a user's files safely.
 
-A path that is missing, a folder where a file is expected, an empty file or one we may
+`check_readable_file` runs before reading, so each failure gets its own plain message:
+a path that is missing, a folder where a file is expected, an empty file or one we may
 not read would otherwise surface as a format error ("not an IDX file", "header too
 small") that sends the user looking in the wrong place.
+
+`atomic_write` is how every file is written: into a temporary file beside the target,
+flushed to disk and renamed over it, so a crash, a kill or a full disk never leaves a
+half-written file and never damages the previous one.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from explorer.core.errors import ExplorerError
@@ -40,3 +48,32 @@ def memory_budget() -> int:
     except (AttributeError, OSError, ValueError):
         return _FALLBACK_BUDGET
     return total // _MEMORY_SHARE if total > 0 else _FALLBACK_BUDGET
+
+
+@contextmanager
+def atomic_write(path: Path) -> Iterator[str]:
+    """Yield a temporary path to write; on success it replaces `path` in one rename.
+
+    On any error the temporary file is removed and `path` is left as it was.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the file private
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for a new file: the old file's, else the usual umask default."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

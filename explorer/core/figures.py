@@ -1,0 +1,108 @@
+"""The codes behind the explanatory views, and decoding and tiling them.
+
+Each view of what a model learned is a set of codes decoded at once:
+- `traversal_codes`: one row per latent dimension, that coordinate swept from -3 to +3
+  around the current code, the others kept (the figure of the β-VAE papers);
+- `grid_codes`: an n×n grid over the latent plane (the "manifold map"), evenly spaced
+  over a range or, for the prior's view, at its inverse-CDF quantiles;
+- `interpolation_codes`: k codes on the straight line between two codes, or on the
+  spherical (slerp) path.
+`decode_images` decodes any such batch; `tile` lays the images out as one picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from explorer.core.model import VAE
+from explorer.core.projection import Plane
+
+_DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
+
+
+@torch.inference_mode()
+def decode_images(model: VAE, z: np.ndarray) -> np.ndarray:
+    """Mean images of codes z: (B, d) -> float32 (B, H, W, C) in [0, 1], on the CPU."""
+    z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+    device = next(model.parameters()).device
+    parts = [
+        model.decode(z[i : i + _DECODE_CHUNK].to(device)).float().cpu()
+        for i in range(0, len(z), _DECODE_CHUNK)
+    ]
+    _, h, w = model.config.image_shape
+    if not parts:
+        return np.zeros((0, h, w, model.config.image_shape[0]), np.float32)
+    return torch.cat(parts).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def traversal_codes(z: np.ndarray, dims: Sequence[int], values: np.ndarray) -> np.ndarray:
+    """z: (d,), values: (k,) -> (len(dims) * k, d); row r sweeps dimension dims[r]."""
+    z = np.asarray(z, dtype=np.float64)
+    codes = np.repeat(z[None], len(dims) * len(values), axis=0)
+    for r, dim in enumerate(dims):
+        codes[r * len(values) : (r + 1) * len(values), dim] = values
+    return codes
+
+
+def prior_quantiles(n: int) -> np.ndarray:
+    """The n points that split N(0, 1) into equal-probability cells: Φ⁻¹((i + ½) / n)."""
+    p = (np.arange(n) + 0.5) / n
+    return np.array([_normal_ppf(q) for q in p])
+
+
+def _normal_ppf(p: float) -> float:
+    """Φ⁻¹(p) by Newton's method on the error function (no SciPy dependency)."""
+    x = 0.0
+    for _ in range(50):
+        cdf = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+        step = (cdf - p) / (math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi))
+        x -= step
+        if abs(step) < 1e-12:
+            break
+    return x
+
+
+def grid_codes(plane: Plane, z_current: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Codes at plane points (xs[j], ys[i]) -> (len(ys) * len(xs), d), row-major from the top.
+
+    Row 0 is the largest y, so the tiles read like the plot (y grows upwards). Off-plane
+    coordinates come from z_current, as for the cursor.
+    """
+    gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float)[::-1])
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    return plane.to_latent(points, z_current)
+
+
+def interpolation_codes(
+    z0: np.ndarray, z1: np.ndarray, k: int, spherical: bool = False
+) -> np.ndarray:
+    """k codes from z0 to z1, both included: (k, d).
+
+    The spherical path is slerp (White, "Sampling Generative Networks", 2016): it
+    follows the great circle between the two codes instead of cutting through the
+    low-norm middle, where a high-dimensional prior has almost no mass.
+    """
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    t = np.linspace(0.0, 1.0, k)[:, None]
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if spherical and n0 > 0 and n1 > 0:
+        omega = math.acos(float(np.clip(z0 @ z1 / (n0 * n1), -1.0, 1.0)))
+        if omega > 1e-6:
+            return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / math.sin(omega)
+    return (1 - t) * z0 + t * z1
+
+
+def tile(images: np.ndarray, rows: int, cols: int, gap: int = 1, fill: float = 1.0) -> np.ndarray:
+    """images: (rows * cols, H, W, C) -> one (rows·H + gaps, cols·W + gaps, C) picture."""
+    _, h, w, c = images.shape
+    out = np.full(
+        (rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap, c), fill, dtype=images.dtype
+    )
+    for i, img in enumerate(images[: rows * cols]):
+        r, col = divmod(i, cols)
+        out[r * (h + gap) : r * (h + gap) + h, col * (w + gap) : col * (w + gap) + w] = img
+    return out
