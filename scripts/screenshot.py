@@ -1,6 +1,7 @@
 """Render the main window to a PNG, as a user would see it after a moment of hovering.
 
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M] [--dataset D] [--pin X Y]
+        [--manifold N] [--tab traversals|kl] [--sort-by-kl]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
 cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
@@ -20,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
 
@@ -50,6 +52,10 @@ def main() -> int:
         help="plane point to pin (default: a point of the data)",
     )
     ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
+    ap.add_argument("--manifold", type=int, metavar="N", help="show an N×N manifold map")
+    ap.add_argument("--prior-spacing", action="store_true", help="the map at prior quantiles")
+    ap.add_argument("--tab", choices=["traversals", "kl"], default="traversals")
+    ap.add_argument("--sort-by-kl", action="store_true")
     args = ap.parse_args()
     app = application()
     scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
@@ -68,6 +74,17 @@ def main() -> int:
     point = np.array(args.pin) if args.pin else s.plane.to_plane(s.codes[7])
     s.set_pinned(True, point)
     wait(app, lambda: window.decoder_view.image is not None, 5)
+    tabs = window.findChild(QTabWidget, "insightTabs")
+    tabs.setCurrentIndex(0 if args.tab == "traversals" else 1)
+    window.sliders.sort_check.setChecked(args.sort_by_kl)
+    if args.tab == "traversals":
+        wait(app, lambda: window.traversal_view.result is not None)
+    if args.manifold:
+        manifold = window.plane_bar.manifold
+        manifold.size_spin.setValue(args.manifold)
+        manifold.spacing_combo.setCurrentIndex(1 if args.prior_spacing else 0)
+        manifold.check.setChecked(True)
+        wait(app, lambda: manifold.result is not None)
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))

@@ -171,7 +171,7 @@ def test_slider_buttons(qtbot, window):
     s = window.session
     QTest.mouseClick(buttons["Sample prior"], Qt.MouseButton.LeftButton)
     assert s.z.shape == (2,) and not np.array_equal(s.z, np.zeros(2))
-    QTest.mouseClick(buttons["Random data point"], Qt.MouseButton.LeftButton)
+    QTest.mouseClick(buttons["Data point"], Qt.MouseButton.LeftButton)
     assert (np.abs(s.codes - s.z).sum(axis=1) == 0).any()  # exactly some image's code
     assert np.allclose(window.decoder_view.image, expected_image(window, s.z), atol=1e-6)
     QTest.mouseClick(buttons["Zero"], Qt.MouseButton.LeftButton)

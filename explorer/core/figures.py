@@ -7,16 +7,19 @@ Each view of what a model learned is a set of codes decoded at once:
   over a range or, for the prior's view, at its inverse-CDF quantiles;
 - `interpolation_codes`: k codes on the straight line between two codes, or on the
   spherical (slerp) path.
-`decode_images` decodes any such batch; `tile` lays the images out as one picture.
+`decode_images` decodes any such batch; `tile` lays the images out as one picture and
+`save_png` writes it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from explorer.core.model import VAE
 from explorer.core.projection import Plane
@@ -106,3 +109,15 @@ def tile(images: np.ndarray, rows: int, cols: int, gap: int = 1, fill: float = 1
         r, col = divmod(i, cols)
         out[r * (h + gap) : r * (h + gap) + h, col * (w + gap) : col * (w + gap) + w] = img
     return out
+
+
+def save_png(path: str | Path, image: np.ndarray, scale: int = 1) -> None:
+    """Write a float image in [0, 1], (H, W) or (H, W, C), enlarged `scale`× with crisp pixels.
+
+    Raises OSError or ValueError (e.g. an unknown suffix) naming nothing: callers add the path.
+    """
+    pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    pil = Image.fromarray(pixels)
+    pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST).save(path)

@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,12 +28,14 @@ from explorer.autosave import Autosave
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
-from explorer.core.metrics import encode
+from explorer.core.metrics import encode, kl_per_dim
 from explorer.core.model import build_model, images_to_tensor
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.about import show_about
 from explorer.ui.decoder_view import DecoderView
+from explorer.ui.exporter import Exporter
+from explorer.ui.kl_view import KLView
 from explorer.ui.latent_view import LatentView
 from explorer.ui.model_saver import ModelSaver
 from explorer.ui.plane_bar import PlaneBar
@@ -43,10 +45,10 @@ from explorer.ui.state import ModelInfo, Session
 from explorer.ui.status_bar import StatusBar
 from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
-from explorer.ui.workers import TaskThread
+from explorer.ui.traversal_view import TraversalView
+from explorer.ui.workers import LatestJob, TaskThread
 
 log = logging.getLogger(LOGGER)
-_EXPORT_SCALE = 8  # decoded-image PNGs are enlarged with crisp pixels
 
 
 def _own_dataset(described: dict) -> str | None:
@@ -122,6 +124,16 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [380], Qt.Orientation.Horizontal)  # the plot gets the room
         split.setSizes([700, 360])
 
+        self.kl_view = KLView(s)
+        self.traversal_view = TraversalView(s)
+        tabs = QTabWidget(objectName="insightTabs")
+        tabs.addTab(self.traversal_view, "Traversals")
+        tabs.addTab(self.kl_view, "KL per dimension")
+        insight = QDockWidget("What the model learned", self, objectName="insightDock")
+        insight.setWidget(tabs)
+        insight.setFeatures(dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, insight)
+
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
         self.trainer.runningChanged.connect(self._training_running)
         self.trainer.finished.connect(lambda p: self.statusBar().showMessage(p.message, 10_000))
@@ -147,7 +159,7 @@ class MainWindow(QMainWindow):
             self.session,
             self.recent,
             self.show_error,
-            lambda text: self.statusBar().showMessage(text, 10_000),
+            self.show_status,
             self._run,
             self._autosave,
         )
@@ -155,8 +167,30 @@ class MainWindow(QMainWindow):
         self._action(
             m, "&Save checkpoint as…", self.ask_save_checkpoint, QKeySequence.StandardKey.Save
         )
-        self._action(m, "Export decoded &image…", lambda: self.ask_export("image"))
-        self._action(m, "Export latent &plot…", lambda: self.ask_export("plot"))
+        self.exporter = Exporter(
+            self,
+            self.session,
+            {
+                "image": self.decoder_view,
+                "plot": self.latent_view,
+                "traversals": self.traversal_view,
+                "kl": self.kl_view,
+            },
+            self.recent,
+            self.show_error,
+            self.show_status,
+            self._run,
+        )
+        self.traversal_view.exportRequested.connect(lambda: self.exporter.ask_export("traversals"))
+        exports = m.addMenu("&Export")
+        for what, text in [
+            ("image", "Decoded &image…"),
+            ("plot", "Latent &plot…"),
+            ("traversals", "&Traversals…"),
+            ("kl", "&KL per dimension…"),
+        ]:
+            self._action(exports, f"{text} (PNG)", lambda w=what: self.exporter.ask_export(w))
+        self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         models = self.menuBar().addMenu("&Model")
@@ -189,6 +223,9 @@ class MainWindow(QMainWindow):
         log.warning("%s: %s", title, message)
         self.errorShown.emit(message)
 
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
     # -- background tasks ------------------------------------------------------------
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
         task = TaskThread(fn, *args, parent=self)
@@ -208,20 +245,24 @@ class MainWindow(QMainWindow):
             return
         self._encode_generation += 1
         generation = self._encode_generation
-        model = s.model.copy()
+        model = s.model_snapshot()
         images = images_to_tensor(
             s.dataset.images
         )  # this model with this data, whatever comes next
 
-        def apply(codes: np.ndarray) -> None:
-            if generation == self._encode_generation:  # a newer model/dataset supersedes it
-                self.session.set_codes(codes)
+        def job() -> tuple[np.ndarray, np.ndarray]:
+            mu, logvar = encode(model, images)
+            return mu, kl_per_dim(mu, logvar)
 
-        self._run(
-            lambda: encode(model, images)[0],
-            done=apply,
-            error_title="Cannot encode the dataset",
-        )
+        def apply(result: tuple[np.ndarray, np.ndarray]) -> None:
+            if generation != self._encode_generation:  # a newer model/dataset supersedes it
+                return
+            mu, kl = result
+            if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
+                self.session.info.kl_per_dim = kl.tolist()
+            self.session.set_codes(mu)
+
+        self._run(job, done=apply, error_title="Cannot encode the dataset")
 
     # -- opening things --------------------------------------------------------------
     def open_bundled(self, name: str) -> bool:
@@ -399,31 +440,7 @@ class MainWindow(QMainWindow):
         return self.saver.ask_save()
 
     def export(self, what: str, path: str | Path) -> bool:
-        try:
-            if what == "image":
-                img = self.decoder_view.image
-                if img is None:
-                    raise OSError("nothing decoded yet")
-                pil = Image.fromarray(np.round(img * 255).astype(np.uint8))
-                pil.resize(
-                    (pil.width * _EXPORT_SCALE, pil.height * _EXPORT_SCALE),
-                    Image.Resampling.NEAREST,
-                ).save(path)
-            elif not self.latent_view.grab().save(str(path)):
-                raise OSError("Qt could not write the image")
-        except (OSError, ValueError) as e:
-            self.show_error("Cannot export", f"{path}: {e}")
-            return False
-        return True
-
-    def ask_export(self, what: str) -> None:
-        name = "decoded.png" if what == "image" else "latent-plot.png"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export PNG", str(Path(self.recent.last_dir()) / name), "PNG images (*.png)"
-        )
-        if path:
-            self.recent.set_last_dir(path)
-            self.export(what, path)
+        return self.exporter.export(what, path)
 
     # -- plane, model and data changes -----------------------------------------------
     def _training_running(self, running: bool) -> None:
@@ -483,5 +500,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop training and wait for every background thread."""
         self.trainer.shutdown()
+        for job in self.findChildren(LatestJob):
+            job.wait()
         for task in list(self._tasks):
             task.wait()

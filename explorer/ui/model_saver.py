@@ -49,7 +49,7 @@ class ModelSaver(QObject):
         if s.model is None:
             return None
         return Checkpoint(
-            model=s.model.copy(),
+            model=s.model_snapshot(),
             train_config=s.info.train_config,
             dataset=s.dataset.describe() if s.dataset else {},
             metrics=dict(s.info.metrics),

@@ -1,10 +1,11 @@
-"""The bar above the latent plot: which plane to show, and what colours the points."""
+"""The bar above the latent plot: which plane, the manifold map, what colours the points."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from explorer.ui.latent_view import LatentView
+from explorer.ui.manifold import ManifoldControls
 from explorer.ui.state import Session
 
 
@@ -17,6 +18,7 @@ class PlaneBar(QWidget):
         self.plane_combo.addItems(["PCA of the codes", "Two dimensions"])
         self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
         self.y_spin = QSpinBox(objectName="planeY", prefix="y = z", value=1)
+        self.manifold = ManifoldControls(session, latent_view)
         self.colour_combo = QComboBox(objectName="colourCombo")
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.plane_combo.currentIndexChanged.connect(self._plane_chosen)
@@ -31,6 +33,8 @@ class PlaneBar(QWidget):
         bar.addWidget(self.plane_combo)
         bar.addWidget(self.x_spin)
         bar.addWidget(self.y_spin)
+        bar.addSpacing(12)
+        bar.addWidget(self.manifold)
         bar.addStretch(1)
         bar.addWidget(self.colour_combo)
         session.modelChanged.connect(self._model_changed)

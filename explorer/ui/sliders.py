@@ -1,7 +1,9 @@
 """One slider per latent dimension (`latentSlider0` ...), range ±3 (the prior's ±3σ).
 
 Dragging a slider sets that coordinate of z; every change of z from elsewhere (the
-cursor, a pin, another button) moves the sliders without echoing back.
+cursor, a pin, another button) moves the sliders without echoing back. Inactive
+dimensions (those the model does not use, see `kl_view`) have grey names; "Sort by KL"
+puts the dimensions that carry the most information first.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.ui.kl_view import INACTIVE_COLOUR, active_dims
 from explorer.ui.state import Session
 
 RANGE = 3.0  # slider ends, in prior standard deviations
@@ -52,12 +56,17 @@ class LatentSliders(QWidget):
         for text, tip, slot in [
             ("Zero", "Set every dimension to 0 (the prior's mean)", self.reset),
             ("Sample prior", "Draw z from N(0, I)", self.sample_prior),
-            ("Random data point", "Jump to the code of a random image", self.random_point),
+            ("Data point", "Jump to the code of a random image of the dataset", self.random_point),
         ]:
             b = QPushButton(text)
             b.setToolTip(tip)
             b.clicked.connect(slot)
             buttons.addWidget(b)
+        self.sort_check = QCheckBox("By KL", objectName="sortByKL")
+        self.sort_check.setToolTip("Sort the sliders: most informative dimensions first")
+        self.sort_check.toggled.connect(self._place)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sort_check)
         self.grid = QGridLayout()
         self.grid.setColumnStretch(1, 1)
         self.grid.setVerticalSpacing(2)
@@ -72,6 +81,7 @@ class LatentSliders(QWidget):
         layout.addWidget(self.scroll)
         session.modelChanged.connect(self.rebuild)
         session.codeChanged.connect(self.sync)
+        session.codesChanged.connect(self._place)
 
     def rebuild(self) -> None:
         """One row per latent dimension of the current model."""
@@ -79,11 +89,8 @@ class LatentSliders(QWidget):
             self.grid.removeWidget(w)
             w.deleteLater()
         self.sliders, self.readouts, self.names = [], [], []
-        kl = self.session.info.kl_per_dim
         for i in range(self.session.latent_dim):
             name = QLabel(f"z{i}")
-            if i < len(kl):
-                name.setToolTip(f"KL of this dimension: {kl[i]:.2f} nats")
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setObjectName(f"latentSlider{i}")
             slider.setRange(0, STEPS)
@@ -94,12 +101,10 @@ class LatentSliders(QWidget):
             readout = QLabel("0.00")
             readout.setMinimumWidth(44)
             readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.grid.addWidget(name, i, 0)
-            self.grid.addWidget(slider, i, 1)
-            self.grid.addWidget(readout, i, 2)
             self.sliders.append(slider)
             self.readouts.append(readout)
             self.names.append(name)
+        self._place()
         self.grid.setRowStretch(self.grid.rowCount(), 1)  # rows stay packed at the top
         # A few sliders take only their own height (the decoded image gets the rest);
         # many scroll.
@@ -108,6 +113,28 @@ class LatentSliders(QWidget):
         spacing = self.layout().spacing()
         self.setMaximumHeight(self._buttons.sizeHint().height() + spacing + rows)
         self.sync()
+
+    def order(self) -> list[int]:
+        """The dimensions from the top row down."""
+        d = len(self.sliders)
+        kl = self.session.info.kl_per_dim
+        if not self.sort_check.isChecked() or len(kl) != d:
+            return list(range(d))
+        return sorted(range(d), key=lambda i: -kl[i])
+
+    def _place(self) -> None:
+        """Lay the rows out in `order()` and grey the names of inactive dimensions."""
+        kl, active = self.session.info.kl_per_dim, active_dims(self.session)
+        for row, i in enumerate(self.order()):
+            for col, w in enumerate((self.names[i], self.sliders[i], self.readouts[i])):
+                self.grid.removeWidget(w)
+                self.grid.addWidget(w, row, col)
+            tip = f"KL of this dimension: {kl[i]:.2f} nats" if i < len(kl) else ""
+            inactive = active is not None and not active[i]
+            if inactive:
+                tip += " · inactive: the model does not use it"
+            self.names[i].setToolTip(tip.strip(" ·"))
+            self.names[i].setStyleSheet(f"color: {INACTIVE_COLOUR};" if inactive else "")
 
     def sync(self) -> None:
         z = self.session.z

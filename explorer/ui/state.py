@@ -50,6 +50,8 @@ class Session(QObject):
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
+        self._snapshot: tuple[int, VAE] | None = None  # (model_version, a copy of the model)
+        self.model_version = 0  # grows with every new model or new weights
 
     # -- model and data ---------------------------------------------------------------
     @property
@@ -59,6 +61,7 @@ class Session(QObject):
     def set_model(self, model: VAE, info: ModelInfo) -> None:
         """Show `model` (moved to the CPU, eval mode); its codes arrive via set_codes."""
         self.model = model.to("cpu").eval()
+        self.model_version += 1
         self.info = info
         self.codes = None
         if self.latent_dim != len(self.z):
@@ -75,6 +78,7 @@ class Session(QObject):
             return
         with torch.no_grad():
             self.model.load_state_dict(state)
+        self.model_version += 1
         self.codeChanged.emit()  # same code, new decoder
 
     def set_dataset(self, dataset: Dataset) -> None:
@@ -133,6 +137,12 @@ class Session(QObject):
         if pinned != self.pinned:
             self.pinned = pinned
             self.pinnedChanged.emit(pinned)
+
+    def model_snapshot(self) -> VAE:
+        """A copy of the model for background jobs; never changed, shared until replaced."""
+        if self._snapshot is None or self._snapshot[0] != self.model_version:
+            self._snapshot = (self.model_version, self.model.copy())
+        return self._snapshot[1]
 
     # -- decoding --------------------------------------------------------------------
     def decode(self, z: np.ndarray | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
@@ -139,3 +139,46 @@ class TaskThread(QThread):
             self.failed.emit(_describe(e))
             return
         self.succeeded.emit(result)
+
+
+class LatestJob(QObject):
+    """Background jobs of which only the newest matters (a view following the cursor).
+
+    One job runs at a time; a request made meanwhile waits, replacing any older waiting
+    one, and a result is delivered only when no newer request is waiting. So a stream
+    of requests costs at most one job in flight plus one queued, never a backlog.
+    """
+
+    done = Signal(object)  # the result of the newest request
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread: TaskThread | None = None
+        self._next: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._next = (fn, args)
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        fn, args = self._next
+        self._next = None
+        t = TaskThread(fn, *args, parent=self)
+        t.succeeded.connect(lambda result: self._next is None and self.done.emit(result))
+        t.failed.connect(self.failed)
+        t.finished.connect(self._finished)
+        self._thread = t
+        t.start()
+
+    def _finished(self) -> None:
+        self._thread = None
+        if self._next is not None:
+            self._start()
+
+    def wait(self) -> None:
+        """Drop what waits and let the running job end (the window is closing)."""
+        self._next = None
+        if self._thread is not None:
+            self._thread.wait()

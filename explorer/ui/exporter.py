@@ -1,0 +1,105 @@
+"""Exports: every view as a PNG, and the dataset's codes as CSV or NPY.
+
+PNG exports write what is on screen (plots are grabbed; decoded images are written at
+their own pixels, enlarged with crisp edges). The codes are encoded again in the
+background, with log-variances, and written atomically (`core.codes_file`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from explorer.core.codes_file import save_codes
+from explorer.core.figures import save_png
+from explorer.core.metrics import encode
+from explorer.core.model import images_to_tensor
+from explorer.ui.recent_files import RecentFiles
+from explorer.ui.state import Session
+
+_IMAGE_SCALE = 8  # a decoded image is a few dozen pixels wide: enlarge it
+DEFAULT_NAMES = {
+    "image": "decoded.png",
+    "plot": "latent-plot.png",
+    "traversals": "traversals.png",
+    "kl": "kl-per-dimension.png",
+}
+
+
+class Exporter(QObject):
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        views: dict[str, QWidget],
+        recent: RecentFiles,
+        show_error: Callable[[str, str], None],
+        show_status: Callable[[str], None],
+        run_task: Callable[..., object],
+    ):
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.session = session
+        self.views = views  # "image", "plot", "traversals", "kl" -> the view to export
+        self.recent = recent
+        self.show_error = show_error
+        self.show_status = show_status
+        self.run_task = run_task
+
+    def export(self, what: str, path: str | Path) -> bool:
+        """Write view `what` to `path` as a PNG; a failure is shown, not raised."""
+        view = self.views[what]
+        try:
+            if what == "image":
+                if view.image is None:
+                    raise OSError("nothing decoded yet")
+                save_png(path, view.image, _IMAGE_SCALE)
+            elif what == "traversals":
+                view.export(path)
+            elif not view.grab().save(str(path)):
+                raise OSError("Qt could not write the image")
+        except (OSError, ValueError) as e:
+            self.show_error("Cannot export", f"{path}: {e}")
+            return False
+        self.show_status(f"Exported {path}")
+        return True
+
+    def ask_export(self, what: str) -> None:
+        path = self._ask_path("Export PNG", DEFAULT_NAMES[what], "PNG images (*.png)")
+        if path:
+            self.export(what, path)
+
+    def export_codes(self, path: str | Path):
+        """Encode the dataset (means and log-variances) and write them, in the background."""
+        s = self.session
+        if s.model is None or s.dataset is None:
+            self.show_error("Cannot export codes", "No model and dataset are open.")
+            return None
+        model, dataset = s.model_snapshot(), s.dataset
+
+        def job() -> Path:
+            mu, logvar = encode(model, images_to_tensor(dataset.images))
+            return save_codes(path, mu, logvar, dataset)
+
+        return self.run_task(
+            job,
+            done=lambda p: self.show_status(f"Saved the codes of {len(dataset)} images to {p}"),
+            error_title="Cannot export codes",
+        )
+
+    def ask_export_codes(self) -> None:
+        path = self._ask_path(
+            "Export codes", "codes.csv", "CSV table (*.csv);;NumPy structured array (*.npy)"
+        )
+        if path:
+            self.export_codes(path)
+
+    def _ask_path(self, title: str, name: str, filters: str) -> str:
+        default = str(Path(self.recent.last_dir()) / name)
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, title, default, filters)
+        if path:
+            self.recent.set_last_dir(path)
+        return path

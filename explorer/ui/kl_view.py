@@ -1,0 +1,94 @@
+"""KL per latent dimension (`klPlot`): which dimensions the model uses, and collapse.
+
+One bar per dimension, the KL(q(z_i|x) ‖ p(z_i)) averaged over the data, in nats.
+A dimension is active when the variance over the data of its posterior mean exceeds
+0.01 (`metrics.active_units`); inactive bars are grey, like their sliders. A model
+with no active dimension, or almost no KL at all, has collapsed to its prior: the
+decoder ignores z, and the view says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from explorer.core.metrics import ACTIVE_THRESHOLD, active_units
+from explorer.ui.state import Session
+
+ACTIVE_COLOUR = "#1f77b4"
+INACTIVE_COLOUR = "#b0b0b0"
+COLLAPSE_KL = 0.1  # nats: below this in total the posterior is the prior, whatever x is
+
+
+def active_dims(session: Session) -> np.ndarray | None:
+    """(d,) bool: the active dimensions of the current codes, or None before they exist."""
+    codes = session.codes
+    if codes is None or codes.shape[1:] != (session.latent_dim,):
+        return None
+    return active_units(codes)
+
+
+class KLView(QWidget):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("klPlot")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setLabel("left", "KL (nats)")
+        self.plot.setLabel("bottom", "latent dimension")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self.plot.addItem(self.bars)
+        self.summary = QLabel(objectName="klSummary")
+        self.summary.setWordWrap(True)
+        self.warning = QLabel(objectName="collapseWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b00020; font-weight: bold;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.plot, 1)
+        session.modelChanged.connect(self.refresh)
+        session.codesChanged.connect(self.refresh)
+
+    def kl(self) -> np.ndarray:
+        """(d,) the KL of each dimension, as shown; empty when it is not known."""
+        kl = np.asarray(self.session.info.kl_per_dim, dtype=float)
+        return kl if len(kl) == self.session.latent_dim else np.zeros(0)
+
+    def refresh(self) -> None:
+        kl, active = self.kl(), active_dims(self.session)
+        d = len(kl)
+        colours = [
+            ACTIVE_COLOUR if active is None or active[i] else INACTIVE_COLOUR for i in range(d)
+        ]
+        # (pyqtgraph 0.13 fails on an empty `brushes` list: give none when there are no bars)
+        self.bars.setOpts(x=np.arange(d), height=kl, width=0.8, pen=None, brushes=colours or None)
+        self.plot.getAxis("bottom").setTicks(
+            [[(i, f"z{i}") for i in range(d)]] if d <= 20 else None
+        )
+        if d:
+            self.plot.setXRange(-0.6, d - 0.4, padding=0)
+            self.plot.setYRange(0, max(float(kl.max()), COLLAPSE_KL) * 1.1, padding=0)
+        if d == 0:
+            self.summary.setText("KL per dimension: not known for this model yet")
+        elif active is None:
+            self.summary.setText(f"Total KL {kl.sum():.2f} nats · encoding the data…")
+        else:
+            self.summary.setText(
+                f"Total KL {kl.sum():.2f} nats · active units {int(active.sum())} of {d} "
+                f"(variance of the mean over the data > {ACTIVE_THRESHOLD})"
+            )
+        collapsed = d > 0 and bool(
+            kl.sum() < COLLAPSE_KL or (active is not None and not active.any())
+        )
+        self.warning.setText(
+            "Posterior collapse: no dimension carries information, so the decoder ignores "
+            "z. Lower β, or train with KL warm-up."
+            if collapsed
+            else ""
+        )
+        self.warning.setVisible(collapsed)

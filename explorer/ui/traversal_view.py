@@ -1,0 +1,158 @@
+"""Latent traversals (`traversalGrid`): what each dimension does to the current code.
+
+One row per latent dimension (the active ones, or all), the decodes of the current
+code with that one coordinate swept evenly across ±range while the others stay: the
+figure of the β-VAE papers, live. Decoding runs in the background (`LatestJob`), only
+while the view is shown, and follows the cursor without a backlog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.figures import decode_images, save_png, tile, traversal_codes
+from explorer.core.model import VAE
+from explorer.ui.kl_view import active_dims
+from explorer.ui.state import Session
+from explorer.ui.workers import LatestJob
+
+_GAP = 1  # pixels between frames
+_GAP_FILL = 0.3  # grey lines between frames, visible on black and on white images
+_EXPORT_SCALE = 4
+
+
+@dataclass(frozen=True)
+class Traversal:
+    dims: list[int]  # the latent dimension of each row
+    values: np.ndarray  # (k,) the coordinate of each column
+    frames: np.ndarray  # (rows * k, H, W, C) decoded images, row-major
+    picture: np.ndarray  # the frames tiled, (rows·H + gaps, k·W + gaps, C)
+
+
+def compute_traversal(model: VAE, z: np.ndarray, dims: list[int], values: np.ndarray) -> Traversal:
+    frames = decode_images(model, traversal_codes(z, dims, values))
+    picture = tile(frames, len(dims), len(values), gap=_GAP, fill=_GAP_FILL)
+    return Traversal(dims, values, frames, picture)
+
+
+class TraversalView(QWidget):
+    exportRequested = Signal()  # the user pressed "Export PNG…"
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.result: Traversal | None = None  # what is on screen
+        self._stale = True  # something changed while hidden
+        self.rows_combo = QComboBox(objectName="traversalRows")
+        self.rows_combo.addItems(["active dims", "all dims"])
+        self.rows_combo.setToolTip("One row per active latent dimension, or per dimension")
+        self.steps_spin = QSpinBox(objectName="traversalSteps", minimum=3, maximum=21, value=9)
+        self.steps_spin.setSuffix(" steps")
+        self.range_spin = QDoubleSpinBox(
+            objectName="traversalRange", minimum=0.5, maximum=6.0, value=3.0, singleStep=0.5
+        )
+        self.range_spin.setPrefix("± ")
+        self.range_spin.setToolTip("Each row sweeps its dimension across this range")
+        export = QPushButton("Export…", objectName="exportTraversal")
+        export.setToolTip("Save the grid as a PNG")
+        export.clicked.connect(self.exportRequested)
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #555;")
+        for w in (self.rows_combo, self.steps_spin, self.range_spin):
+            signal = w.currentIndexChanged if w is self.rows_combo else w.valueChanged
+            signal.connect(self.request)
+        bar = QHBoxLayout()
+        for w in (self.rows_combo, self.steps_spin, self.range_spin):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(export)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setObjectName("traversalGrid")
+        self.canvas.setBackground("#202124")
+        self.view = self.canvas.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+        self.view.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image)
+        self.labels: list[pg.TextItem] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.note)
+        layout.addWidget(self.canvas, 1)
+
+        self.job = LatestJob(self)
+        self.job.done.connect(self._show)
+        for signal in (session.codeChanged, session.modelChanged, session.codesChanged):
+            signal.connect(self.request)
+
+    def rows(self) -> list[int]:
+        """The dimensions to traverse: the active ones unless all are asked for (or none is)."""
+        d = self.session.latent_dim
+        active = active_dims(self.session)
+        if self.rows_combo.currentIndex() == 1 or active is None or not active.any():
+            return list(range(d))
+        return [int(i) for i in np.flatnonzero(active)]
+
+    def values(self) -> np.ndarray:
+        r = self.range_spin.value()
+        return np.linspace(-r, r, self.steps_spin.value())
+
+    def request(self) -> None:
+        """Recompute for the current code; deferred while the view is hidden."""
+        s = self.session
+        if s.model is None or len(s.z) == 0 or not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        self.job.submit(
+            compute_traversal, s.model_snapshot(), s.z.copy(), self.rows(), self.values()
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.request()
+
+    def _show(self, result: Traversal) -> None:
+        self.result = result
+        picture = result.picture[..., 0] if result.picture.shape[2] == 1 else result.picture
+        self.image.setImage(picture, levels=(0.0, 1.0), autoLevels=False)
+        for label in self.labels:
+            self.view.removeItem(label)
+        h = result.frames.shape[1]
+        self.labels = []
+        for r, dim in enumerate(result.dims):
+            label = pg.TextItem(f"z{dim}", color="#e8eaed", anchor=(1, 0.5))
+            label.setPos(-1, r * (h + _GAP) + h / 2)
+            self.view.addItem(label)
+            self.labels.append(label)
+        height, width = picture.shape[:2]
+        # room on the left for the row names
+        self.view.setRange(xRange=(-0.9 * h, width), yRange=(0, height), padding=0.02)
+        k = len(result.values)
+        self.note.setText(
+            f"{len(result.dims)} dimension(s) × {k} steps from {result.values[0]:+g} to "
+            f"{result.values[-1]:+g}, around the current code"
+        )
+
+    def export(self, path: str | Path) -> None:
+        """Write the grid as a PNG; raises OSError or ValueError."""
+        if self.result is None:
+            raise OSError("no traversal computed yet")
+        save_png(path, self.result.picture, _EXPORT_SCALE)
