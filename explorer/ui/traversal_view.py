@@ -38,6 +38,7 @@ _EXPORT_SCALE = 4
 
 @dataclass(frozen=True)
 class Traversal:
+    z: np.ndarray  # (d,) the code traversed around
     dims: list[int]  # the latent dimension of each row
     values: np.ndarray  # (k,) the coordinate of each column
     frames: np.ndarray  # (rows * k, H, W, C) decoded images, row-major
@@ -47,7 +48,7 @@ class Traversal:
 def compute_traversal(model: VAE, z: np.ndarray, dims: list[int], values: np.ndarray) -> Traversal:
     frames = decode_images(model, traversal_codes(z, dims, values))
     picture = tile(frames, len(dims), len(values), gap=_GAP, fill=_GAP_FILL)
-    return Traversal(dims, values, frames, picture)
+    return Traversal(z, dims, values, frames, picture)
 
 
 class TraversalView(QWidget):

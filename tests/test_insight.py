@@ -1,0 +1,206 @@
+"""The views that explain the model, on the real window: manifold map, KL bars,
+traversals and exports. Each is checked against the decodes / metrics it must show."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+from PySide6.QtWidgets import QTabWidget
+
+from explorer.core.checkpoint import Checkpoint, save_checkpoint
+from explorer.core.config import ModelConfig
+from explorer.core.figures import decode_images, prior_quantiles, traversal_codes
+from explorer.core.metrics import active_units, encode, kl_per_dim
+from explorer.core.model import build_model, images_to_tensor
+from explorer.ui.kl_view import INACTIVE_COLOUR
+from tests.test_app import drag_slider
+
+
+def show_tab(window, index: int) -> None:
+    window.findChild(QTabWidget, "insightTabs").setCurrentIndex(index)
+
+
+def manifold_on(qtbot, window, n: int, prior: bool = False):
+    m = window.plane_bar.manifold
+    m.size_spin.setValue(n)
+    m.spacing_combo.setCurrentIndex(1 if prior else 0)
+    with qtbot.waitSignal(m.shown, timeout=10_000):
+        m.check.setChecked(True)
+    return m
+
+
+def test_manifold_tiles_are_the_decodes_of_the_grid(qtbot, window):
+    m = manifold_on(qtbot, window, 5)
+    s = window.session
+    (x0, x1), (y0, y1) = window.latent_view.plotItem.vb.viewRange()
+    assert len(m.tiles) == 25
+    for r in range(5):
+        for c in range(5):
+            item = m.tiles[r * 5 + c]
+            rect = item.mapRectToParent(item.boundingRect())
+            centre = np.array([rect.center().x(), rect.center().y()])
+            assert x0 - 1e-9 <= centre[0] <= x1 + 1e-9 and y0 - 1e-9 <= centre[1] <= y1 + 1e-9
+            expected = decode_images(s.model, s.plane.to_latent(centre, s.z)[None])[0, ..., 0]
+            assert np.allclose(item.image, expected[::-1], atol=1e-5)  # drawn y-up
+    # top row above bottom row, in the plot's y
+    top, bottom = m.tiles[0], m.tiles[20]
+    assert top.mapRectToParent(top.boundingRect()).center().y() > (
+        bottom.mapRectToParent(bottom.boundingRect()).center().y()
+    )
+    m.check.setChecked(False)
+    assert not any(t.isVisible() for t in m.tiles)
+
+
+def test_manifold_at_the_prior_quantiles(qtbot, window):
+    """The tiny model is 2-D: tiles sit at Φ⁻¹((i + ½)/n) on both axes."""
+    m = manifold_on(qtbot, window, 7, prior=True)
+    q = prior_quantiles(7)
+    assert np.allclose(m.result.cells.xs, q) and np.allclose(m.result.cells.ys, q)
+    item = m.tiles[6]  # top right: the largest x and y
+    rect = item.mapRectToParent(item.boundingRect())
+    x_edges = m.result.cells.x_edges
+    assert np.isclose(rect.left(), x_edges[6]) and np.isclose(rect.right(), x_edges[7])
+    expected = decode_images(window.session.model, np.array([[q[6], q[6]]]))[0, ..., 0]
+    assert np.allclose(item.image, expected[::-1], atol=1e-5)
+
+
+def test_manifold_follows_pan_and_new_weights(qtbot, window):
+    m = manifold_on(qtbot, window, 4)
+    first = m.result
+    with qtbot.waitSignal(m.shown, timeout=10_000):
+        window.latent_view.plotItem.vb.translateBy(x=0.5)
+    assert not np.allclose(m.result.cells.xs, first.cells.xs)
+    s = window.session
+    state = {k: v + 0.05 for k, v in s.model.state_dict().items()}
+    with qtbot.waitSignal(m.shown, timeout=10_000):
+        s.load_weights(state)
+    item = m.tiles[0]
+    centre = item.mapRectToParent(item.boundingRect()).center()
+    z = s.plane.to_latent(np.array([centre.x(), centre.y()]), s.z)
+    assert np.allclose(item.image, decode_images(s.model, z[None])[0, ::-1, :, 0], atol=1e-5)
+
+
+def test_kl_bars_equal_the_metric(qtbot, window, tmp_path):
+    """A checkpoint from elsewhere has no KL in its metadata: it is measured on the data."""
+    model = build_model(ModelConfig(latent_dim=4, hidden=(16,)), seed=3)
+    path = tmp_path / "no-kl.safetensors"
+    save_checkpoint(path, Checkpoint(model=model, dataset=window.session.dataset.describe()))
+    show_tab(window, 1)
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        assert window.open_checkpoint(path)
+    s = window.session
+    mu, logvar = encode(s.model, images_to_tensor(s.dataset.images))
+    heights = window.kl_view.bars.opts["height"]
+    assert np.allclose(heights, kl_per_dim(mu, logvar), atol=1e-5)
+    active = active_units(s.codes)
+    assert f"active units {int(active.sum())} of 4" in window.kl_view.summary.text()
+    for i in range(4):  # sliders of inactive dimensions are greyed
+        grey = INACTIVE_COLOUR in window.sliders.names[i].styleSheet()
+        assert grey == (not active[i])
+
+
+def test_a_collapsed_model_is_called_collapsed(qtbot, window, tmp_path):
+    """An encoder that outputs the prior for every image: KL 0, nothing active."""
+    model = build_model(ModelConfig(latent_dim=3, hidden=(16,)))
+    last = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+    path = tmp_path / "collapsed.safetensors"
+    save_checkpoint(path, Checkpoint(model=model, dataset=window.session.dataset.describe()))
+    show_tab(window, 1)
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        window.open_checkpoint(path)
+    assert window.kl_view.warning.isVisible()
+    assert "Posterior collapse" in window.kl_view.warning.text()
+    assert "active units 0 of 3" in window.kl_view.summary.text()
+    assert all(INACTIVE_COLOUR in n.styleSheet() for n in window.sliders.names)
+
+
+def test_sliders_sorted_by_kl(qtbot, window):
+    s = window.session
+    s.info.kl_per_dim = [0.5, 2.0]
+    window.sliders.sort_check.setChecked(True)
+    grid = window.sliders.grid
+    assert grid.itemAtPosition(0, 1).widget() is window.sliders.sliders[1]
+    assert grid.itemAtPosition(1, 1).widget() is window.sliders.sliders[0]
+    window.sliders.sort_check.setChecked(False)
+    assert grid.itemAtPosition(0, 1).widget() is window.sliders.sliders[0]
+
+
+def wait_traversal(qtbot, view, z) -> None:
+    """Until the grid shown is the one for code z with the view's current settings."""
+
+    def current() -> bool:
+        r = view.result
+        return (
+            r is not None
+            and np.allclose(r.z, z)
+            and np.array_equal(r.values, view.values())
+            and r.dims == view.rows()
+        )
+
+    qtbot.waitUntil(current, timeout=10_000)
+
+
+def test_traversal_frames_are_the_decodes_of_the_swept_codes(qtbot, window, tmp_path):
+    view = window.traversal_view
+    show_tab(window, 0)
+    view.rows_combo.setCurrentIndex(1)  # all dimensions
+    view.steps_spin.setValue(5)
+    s = window.session
+    wait_traversal(qtbot, view, s.z)
+    values = np.linspace(-3, 3, 5)
+    expected = decode_images(s.model, traversal_codes(s.z, [0, 1], values))
+    assert view.result.dims == [0, 1]
+    assert np.allclose(view.result.frames, expected, atol=1e-6)
+
+    # It follows the code: drag a slider and the grid is recomputed around the new z.
+    drag_slider(window.sliders.sliders[1], 0.8)
+    wait_traversal(qtbot, view, s.z)
+    expected = decode_images(s.model, traversal_codes(s.z, [0, 1], values))
+    assert np.allclose(view.result.frames, expected, atol=1e-6)
+
+    path = tmp_path / "trav.png"
+    assert window.export("traversals", path)
+    h, w = view.result.picture.shape[:2]
+    assert Image.open(path).size == (4 * w, 4 * h)
+
+
+def test_hidden_traversals_cost_nothing_until_shown(qtbot, window, monkeypatch):
+    view = window.traversal_view
+    show_tab(window, 1)
+    submitted = []
+    real_submit = view.job.submit
+    monkeypatch.setattr(view.job, "submit", lambda *a: (submitted.append(a), real_submit(*a)))
+    window.session.set_z(np.array([1.0, -1.0]))
+    drag_slider(window.sliders.sliders[0], 0.3)
+    assert submitted == []  # hidden: nothing decoded
+    show_tab(window, 0)
+    assert len(submitted) == 1  # shown: one job for the code as it is now
+    wait_traversal(qtbot, view, window.session.z)
+
+
+def test_export_codes_reload_to_the_encoder_output(qtbot, window, tmp_path):
+    s = window.session
+    mu, logvar = encode(s.model, images_to_tensor(s.dataset.images))
+    for name in ("codes.csv", "codes.npy"):
+        task = window.exporter.export_codes(tmp_path / name)
+        with qtbot.waitSignal(task.finished, timeout=30_000):
+            pass
+    table = np.load(tmp_path / "codes.npy")
+    assert np.array_equal(table["mu"], mu) and np.array_equal(table["logvar"], logvar)
+    assert np.array_equal(table["label"], s.dataset.labels)
+    rows = np.loadtxt(tmp_path / "codes.csv", delimiter=",", skiprows=1)
+    assert np.array_equal(rows[:, 2:4].astype(np.float32), mu)
+
+
+def test_exports_of_every_view(qtbot, window, tmp_path):
+    show_tab(window, 1)
+    for what in ("image", "plot", "kl"):
+        assert window.export(what, tmp_path / f"{what}.png")
+        assert Image.open(tmp_path / f"{what}.png").size[0] > 100
+    with qtbot.waitSignal(window.errorShown) as shown:
+        assert not window.export("kl", tmp_path / "no" / "such" / "folder.png")
+    assert "folder.png" in shown.args[0]
