@@ -1,0 +1,264 @@
+"""Opening models and datasets for the window, and encoding what was opened.
+
+Files load in the background; a checkpoint brings the dataset it was trained on when
+the open one cannot do (a built-in is generated again, a file opened if still there);
+a dataset of another shape than the model asks whether to switch to a new model.
+Nothing is opened while training runs (the run's codes would mix with other data).
+Encoding the dataset with the current model also runs in the background; a newer
+model or dataset supersedes a pending encode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from explorer.core.checkpoint import load_checkpoint
+from explorer.core.data import BUILTINS, Dataset, load_dataset
+from explorer.core.errors import ExplorerError
+from explorer.core.metrics import encode, kl_per_dim
+from explorer.core.model import build_model, images_to_tensor
+from explorer.resources import bundled_model
+from explorer.ui.recent_files import RecentFiles
+from explorer.ui.state import ModelInfo, Session
+from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.workers import TaskThread
+
+
+def _own_dataset(described: dict) -> str | None:
+    """What a checkpoint was trained on, when it can be opened here: a built-in or a path."""
+    source = described.get("source")
+    if source is None:
+        return described.get("name") if described.get("name") in BUILTINS else None
+    return source if Path(source).exists() else None
+
+
+class Opener(QObject):
+    def __init__(
+        self,
+        parent: QWidget,
+        session: Session,
+        panel: TrainingPanel,
+        recent: RecentFiles,
+        show_error: Callable[[str, str], None],
+        show_status: Callable[[str], None],
+        notify: Callable[[str], None],
+        run_task: Callable[..., TaskThread],
+        refuse_while_training: Callable[[str], bool],
+    ):
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.session = session
+        self.panel = panel  # its latent size and network make a new model's config
+        self.recent = recent
+        self.show_error = show_error
+        self.show_status = show_status
+        self.notify = notify  # a question was put to the user (as errors are, for tests)
+        self.run_task = run_task
+        self.refuse_while_training = refuse_while_training  # says so, and returns True
+        self._encode_generation = 0
+
+    def drop_pending_encodes(self) -> None:
+        """Codes come from elsewhere now (training): a pending encode must not land."""
+        self._encode_generation += 1
+
+    def encode(self) -> None:
+        """Re-encode the dataset with the current model, in the background."""
+        s = self.session
+        if s.model is None or s.dataset is None:
+            return
+        if tuple(s.model.config.image_shape) != s.dataset.image_shape:
+            return
+        self._encode_generation += 1
+        generation = self._encode_generation
+        model = s.model_snapshot()
+        images = images_to_tensor(s.dataset.images)  # this data, whatever is opened next
+
+        def job() -> tuple[np.ndarray, np.ndarray]:
+            mu, logvar = encode(model, images)
+            return mu, kl_per_dim(mu, logvar)
+
+        def apply(result: tuple[np.ndarray, np.ndarray]) -> None:
+            if generation != self._encode_generation:  # a newer model/dataset supersedes it
+                return
+            mu, kl = result
+            if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
+                self.session.info.kl_per_dim = kl.tolist()
+            self.session.set_codes(mu)
+
+        self.run_task(job, done=apply, error_title="Cannot encode the dataset")
+
+    def open_bundled(self, name: str) -> bool:
+        return self.open_checkpoint(
+            bundled_model(name), source=f"bundled {name} model", remember=False
+        )
+
+    def open_checkpoint(
+        self, path: str | Path, source: str | None = None, remember: bool = True
+    ) -> bool:
+        """Open a checkpoint, and the dataset it was trained on when the open one cannot do.
+
+        A built-in dataset is generated again; a dataset file is opened if still there.
+        """
+        path = Path(path)
+        if self.refuse_while_training("a model"):
+            return False
+        try:
+            ckpt = load_checkpoint(path)
+        except ExplorerError as e:
+            self.show_error("Cannot open checkpoint", str(e))
+            return False
+        shape = tuple(ckpt.model.config.image_shape)
+        ds = self.session.dataset
+        own = _own_dataset(ckpt.dataset)
+        need_data = (
+            ds is None
+            or ds.image_shape != shape
+            or (own in BUILTINS and ds.source is None and ds.name != own)
+        )
+        if need_data and own is None:
+            have = (
+                f"the open dataset {ds.name} has {ds.image_shape}" if ds else "no dataset is open"
+            )
+            trained_on = ckpt.dataset.get("source")
+            missing = f" ({trained_on}, its training data, is not there)" if trained_on else ""
+            self.show_error(
+                "Model and data do not match",
+                f"{path}: the model expects images of shape {shape} (channels, height, "
+                f"width) but {have}. Open a dataset of that shape first{missing}.",
+            )
+            return False
+        self.session.set_model(
+            ckpt.model,
+            ModelInfo(
+                train_config=ckpt.train_config,
+                metrics=ckpt.metrics,
+                kl_per_dim=ckpt.kl_per_dim,
+                path=path,
+                source=source or path.name,
+            ),
+        )
+        if need_data:
+            count = ckpt.dataset.get("num_images") if own in BUILTINS else None
+            self.open_dataset(own, count=count)
+        else:
+            self.encode()
+        if remember:
+            self.recent.remember(path)
+        return True
+
+    def open_dataset(
+        self, spec: str | Path, count: int | None = None, new_model_if_needed: bool = False
+    ) -> TaskThread | None:
+        """Load a dataset (built-in name or path) in the background, then encode it.
+
+        Images of another shape than the current model's cannot be decoded by it: the
+        user is asked whether to switch to a new, untrained model for them (or it is
+        done without asking when `new_model_if_needed`, e.g. `--dataset` at start-up).
+        """
+        if self.refuse_while_training("a dataset"):
+            return None
+
+        def apply(dataset: Dataset) -> None:
+            if self.refuse_while_training("a dataset"):  # Train was pressed while it loaded
+                return
+            m = self.session.model
+            if m is None or tuple(m.config.image_shape) == dataset.image_shape:
+                self._show_dataset(dataset)
+            elif new_model_if_needed:
+                self._show_dataset_with_new_model(dataset)
+            else:
+                self._offer_new_model(dataset)
+
+        return self.run_task(
+            load_dataset, str(spec), count, done=apply, error_title="Cannot open dataset"
+        )
+
+    def _show_dataset(self, dataset: Dataset) -> None:
+        skipped = dataset.extra.get("skipped")
+        if skipped:
+            self.show_status(f"Skipped {len(skipped)} unreadable file(s), e.g. {skipped[0]}")
+        self.session.set_dataset(dataset)
+        self.encode()
+        if dataset.source:
+            self.recent.remember(Path(dataset.source))
+
+    def _offer_new_model(self, dataset: Dataset) -> None:
+        """A non-blocking question; nothing changes unless the user says so."""
+        shape = tuple(self.session.model.config.image_shape)
+        message = (
+            f"{dataset.source or dataset.name}: images of shape {dataset.image_shape} "
+            f"(channels, height, width), but the current model expects {shape}. "
+            "Open a model trained on such images, or switch to a new untrained model "
+            "for this dataset and train it."
+        )
+        if self.session.info.unsaved:
+            message += " The model trained in this session has not been saved."
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Model and data do not match",
+            message,
+            parent=self.parent_widget,
+        )
+        switch = box.addButton("New model for this dataset", QMessageBox.ButtonRole.AcceptRole)
+        switch.setObjectName("newModelButton")
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda b: self._show_dataset_with_new_model(dataset) if b is switch else None
+        )
+        box.open()
+        self.notify(message)
+
+    def _show_dataset_with_new_model(self, dataset: Dataset) -> None:
+        if self.refuse_while_training("a dataset"):  # the question was answered late
+            return
+        try:
+            config = self.panel.model_config(dataset.image_shape).validate()
+        except ExplorerError as e:
+            self.show_error("Cannot make a model for this dataset", str(e))
+            return
+        info = ModelInfo(source=f"untrained model for {dataset.name}")
+        self.session.set_model(build_model(config), info)
+        self._show_dataset(dataset)
+        self.show_status("New untrained model: press Train to fit it")
+
+    def open_path(self, path: Path) -> None:
+        if path.suffix == ".safetensors":
+            self.open_checkpoint(path)
+        else:
+            self.open_dataset(path)
+
+    def ask_open_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Open checkpoint",
+            self.recent.last_dir(),
+            "Checkpoints (*.safetensors)",
+        )
+        if path:
+            self.recent.set_last_dir(path)
+            self.open_checkpoint(path)
+
+    def ask_open_dataset(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Open dataset",
+            self.recent.last_dir(),
+            "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
+        )
+        if path:
+            self.recent.set_last_dir(path)
+            self.open_dataset(path)
+
+    def ask_open_dataset_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self.parent_widget, "Open a folder of images", self.recent.last_dir()
+        )
+        if path:
+            self.recent.set_last_dir(path)
+            self.open_dataset(path)
