@@ -137,11 +137,11 @@ class MainWindow(QMainWindow):
         self._action(
             m,
             "&Open checkpoint…",
-            lambda: self.opener.ask_open_checkpoint(),
+            lambda: self.opener.ask_open("checkpoint"),
             QKeySequence.StandardKey.Open,
         )
-        self._action(m, "Open &dataset…", lambda: self.opener.ask_open_dataset())
-        self._action(m, "Open dataset &folder…", lambda: self.opener.ask_open_dataset_folder())
+        self._action(m, "Open &dataset…", lambda: self.opener.ask_open("dataset"))
+        self._action(m, "Open dataset &folder…", lambda: self.opener.ask_open("folder"))
         self.recent = RecentFiles(
             self.settings, m.addMenu("Recent files"), lambda p: self.opener.open_path(p)
         )

@@ -228,37 +228,23 @@ class Opener(QObject):
         self.show_status("New untrained model: press Train to fit it")
 
     def open_path(self, path: Path) -> None:
+        """A checkpoint or a dataset, told apart by the name."""
         if path.suffix == ".safetensors":
             self.open_checkpoint(path)
         else:
             self.open_dataset(path)
 
-    def ask_open_checkpoint(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self.parent_widget,
-            "Open checkpoint",
-            self.recent.last_dir(),
-            "Checkpoints (*.safetensors)",
-        )
+    def ask_open(self, what: str) -> None:
+        """Ask for a "checkpoint", "dataset" file or dataset "folder", then open it."""
+        parent, start = self.parent_widget, self.recent.last_dir()
+        if what == "folder":
+            path = QFileDialog.getExistingDirectory(parent, "Open a folder of images", start)
+        else:
+            filters = {
+                "checkpoint": "Checkpoints (*.safetensors)",
+                "dataset": "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
+            }[what]
+            path, _ = QFileDialog.getOpenFileName(parent, f"Open {what}", start, filters)
         if path:
             self.recent.set_last_dir(path)
-            self.open_checkpoint(path)
-
-    def ask_open_dataset(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self.parent_widget,
-            "Open dataset",
-            self.recent.last_dir(),
-            "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
-        )
-        if path:
-            self.recent.set_last_dir(path)
-            self.open_dataset(path)
-
-    def ask_open_dataset_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self.parent_widget, "Open a folder of images", self.recent.last_dir()
-        )
-        if path:
-            self.recent.set_last_dir(path)
-            self.open_dataset(path)
+            self.open_path(Path(path))
