@@ -6,11 +6,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig
-from explorer.core.figures import decode_images, prior_quantiles, traversal_codes
+from explorer.core.figures import (
+    decode_images,
+    interpolation_codes,
+    prior_quantiles,
+    traversal_codes,
+)
 from explorer.core.metrics import active_units, encode, kl_per_dim
 from explorer.core.model import build_model, images_to_tensor
 from explorer.ui.kl_view import INACTIVE_COLOUR
@@ -204,3 +211,62 @@ def test_exports_of_every_view(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.errorShown) as shown:
         assert not window.export("kl", tmp_path / "no" / "such" / "folder.png")
     assert "folder.png" in shown.args[0]
+
+
+def shift_click(qtbot, window, pos: QPoint) -> np.ndarray:
+    with qtbot.waitSignal(window.latent_view.codePicked, timeout=5000) as picked:
+        QTest.mouseClick(
+            window.latent_view.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.ShiftModifier,
+            pos,
+        )
+    return picked.args[0]
+
+
+def test_interpolation_between_two_shift_clicked_points(qtbot, window, tmp_path):
+    view = window.interpolation_view
+    s = window.session
+    # Far from any data point the click's own code is taken ...
+    s.set_codes(s.codes + 100.0)
+    a = shift_click(qtbot, window, QPoint(60, 80))
+    assert np.allclose(a, window.latent_view.plane_point(QPointF(60, 80)))
+    # ... near one, that image's code.
+    s.set_codes(s.codes - 100.0)
+    window.latent_view.autoRange(padding=0.05)
+    target = s.codes[5]
+    vb = window.latent_view.plotItem.vb
+    scene = vb.mapViewToScene(QPointF(*target))
+    b = shift_click(qtbot, window, window.latent_view.mapFromScene(scene) + QPoint(2, 1))
+    assert np.allclose(b, target)
+    assert window.findChild(QTabWidget, "insightTabs").currentWidget() is view
+
+    view.steps_spin.setValue(6)
+    qtbot.waitUntil(lambda: view.result is not None and len(view.result.codes) == 6)
+    expected = decode_images(s.model, interpolation_codes(a, b, 6))
+    assert np.allclose(view.result.frames, expected, atol=1e-6)
+    line = window.latent_view.path.getData()
+    assert np.allclose(np.column_stack(line), s.plane.to_plane(view.result.codes))
+
+    view.spherical_check.setChecked(True)
+    slerp = interpolation_codes(a, b, 6, spherical=True)
+    qtbot.waitUntil(lambda: np.allclose(view.result.codes, slerp), timeout=10_000)
+    assert np.allclose(view.result.frames, decode_images(s.model, slerp), atol=1e-6)
+
+    # Hovering frame 3 of the strip makes its code the current one: the marker moves.
+    strip = view.canvas
+    item = view.image
+    w = view.result.frames.shape[2]
+    centre = item.mapToScene(QPointF(3 * (w + 1) + w / 2, w / 2))
+    QTest.mouseMove(strip.viewport(), strip.mapFromScene(centre))
+    qtbot.waitUntil(lambda: np.allclose(s.z, slerp[3]), timeout=5000)
+    mx, my = window.latent_view.marker.getData()
+    assert np.allclose([mx[0], my[0]], s.plane.to_plane(slerp[3]))
+
+    assert window.export("interpolation", tmp_path / "i.png")
+    h, pw = view.result.picture.shape[:2]
+    assert Image.open(tmp_path / "i.png").size == (4 * pw, 4 * h)
+
+    # A third pick starts a new pair; the path on the plot goes until B is picked again.
+    shift_click(qtbot, window, QPoint(100, 100))
+    assert len(view.ends) == 1 and window.latent_view.path.getData()[0] is None

@@ -21,11 +21,13 @@ from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import Session
 
 _IMAGE_SCALE = 8  # a decoded image is a few dozen pixels wide: enlarge it
+_STRIP_SCALE = 4  # grids and strips of them, less so
 DEFAULT_NAMES = {
     "image": "decoded.png",
     "plot": "latent-plot.png",
     "traversals": "traversals.png",
     "kl": "kl-per-dimension.png",
+    "interpolation": "interpolation.png",
 }
 
 
@@ -43,7 +45,7 @@ class Exporter(QObject):
         super().__init__(parent)
         self.parent_widget = parent
         self.session = session
-        self.views = views  # "image", "plot", "traversals", "kl" -> the view to export
+        self.views = views  # a key of DEFAULT_NAMES -> the view to export
         self.recent = recent
         self.show_error = show_error
         self.show_status = show_status
@@ -57,8 +59,10 @@ class Exporter(QObject):
                 if view.image is None:
                     raise OSError("nothing decoded yet")
                 save_png(path, view.image, _IMAGE_SCALE)
-            elif what == "traversals":
-                view.export(path)
+            elif what in ("traversals", "interpolation"):
+                if view.result is None:
+                    raise OSError(f"no {what} computed yet")
+                save_png(path, view.result.picture, _STRIP_SCALE)
             elif not view.grab().save(str(path)):
                 raise OSError("Qt could not write the image")
         except (OSError, ValueError) as e:

@@ -4,7 +4,8 @@ Hover decodes the point under the cursor. pyqtgraph's scene drops mouse moves th
 come sooner than its rate limit, so a fast flick could end on a stale point; instead
 the viewport's own move events are coalesced: the latest position is kept and decoded
 once when the event queue is drained, so the image always ends where the cursor ended.
-Click pins the code (a second click or Esc releases it).
+Click pins the code (a second click or Esc releases it). Shift-click picks a code for
+the interpolation view, snapping to a data point within a few pixels of the click.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from explorer.ui.state import Session
 
 class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
+    codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent, background="w")
@@ -41,6 +43,16 @@ class LatentView(pg.PlotWidget):
         # The marker never drives the view's range: a moving marker must not rescale
         # the plot (which would invalidate the cached scatter).
         self.addItem(self.marker, ignoreBounds=True)
+        self.path = pg.PlotDataItem(
+            pen=pg.mkPen("#d62728", width=2, style=Qt.PenStyle.DashLine),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush="#d62728",
+            symbolPen=None,
+        )
+        self.path.setZValue(9)
+        self.addItem(self.path, ignoreBounds=True)
+        self._path_codes: np.ndarray | None = None
         self.plotItem.vb.disableAutoRange()
         self._pending: QPointF | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
@@ -100,6 +112,7 @@ class LatentView(pg.PlotWidget):
                 self.legend.addItem(item, name)
         self.autoRange(padding=0.05)  # fit once per refresh; auto-range stays off
         self.move_marker()
+        self.set_path(self._path_codes)
 
     def move_marker(self) -> None:
         s = self.session
@@ -108,6 +121,15 @@ class LatentView(pg.PlotWidget):
             return
         p = s.plane.to_plane(s.z)
         self.marker.setData([p[0]], [p[1] if s.latent_dim > 1 else 0.0])
+
+    def set_path(self, codes: np.ndarray | None) -> None:
+        """Draw a path of codes (k, d) on the plane (the interpolation's), or none."""
+        self._path_codes = codes
+        if codes is None or self.session.plane is None:
+            self.path.setData([], [])
+            return
+        xy = self.session.plane.to_plane(codes)
+        self.path.setData(xy[:, 0], xy[:, 1] if self.session.latent_dim > 1 else 0 * xy[:, 0])
 
     def _show_pinned(self, pinned: bool) -> None:
         self.marker.setPen(pg.mkPen("#d62728" if pinned else "#111", width=3 if pinned else 2.5))
@@ -118,6 +140,18 @@ class LatentView(pg.PlotWidget):
         """Viewport pixel position -> plane coordinates."""
         p = self.plotItem.vb.mapSceneToView(self.mapToScene(pos.toPoint()))
         return np.array([p.x(), p.y()])
+
+    def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
+        """The code of the data point within `radius_px` of plane point `point`, if any,
+        else the code at `point` itself (off-plane coordinates from the current code)."""
+        s = self.session
+        if s.codes is not None and s.latent_dim > 1 and len(s.codes) == len(s.dataset):
+            px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
+            d = (s.plane.to_plane(s.codes) - point) / np.array([px, py])
+            nearest = int(np.argmin((d**2).sum(1)))
+            if (d[nearest] ** 2).sum() <= radius_px**2:
+                return s.codes[nearest].astype(float)
+        return s.plane.to_latent(point, s.z)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseMove:
@@ -135,6 +169,10 @@ class LatentView(pg.PlotWidget):
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            p = self.plotItem.vb.mapSceneToView(event.scenePos())
+            self.codePicked.emit(self.code_near(np.array([p.x(), p.y()])))
             return
         if self.session.pinned:
             self.session.set_pinned(False)

@@ -29,6 +29,7 @@ from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
+from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
 from explorer.ui.latent_view import LatentView
 from explorer.ui.model_saver import ModelSaver
@@ -115,6 +116,11 @@ class MainWindow(QMainWindow):
         tabs = QTabWidget(objectName="insightTabs")
         tabs.addTab(self.traversal_view, "Traversals")
         tabs.addTab(self.kl_view, "KL per dimension")
+        self.interpolation_view = InterpolationView(s)
+        tabs.addTab(self.interpolation_view, "Interpolation")
+        self.latent_view.codePicked.connect(self.interpolation_view.pick)
+        self.latent_view.codePicked.connect(lambda: tabs.setCurrentWidget(self.interpolation_view))
+        self.interpolation_view.pathChanged.connect(self.latent_view.set_path)
         insight = QDockWidget("What the model learned", self, objectName="insightDock")
         insight.setWidget(tabs)
         insight.setFeatures(dock.features())
@@ -177,6 +183,7 @@ class MainWindow(QMainWindow):
                 "plot": self.latent_view,
                 "traversals": self.traversal_view,
                 "kl": self.kl_view,
+                "interpolation": self.interpolation_view,
             },
             self.recent,
             self.show_error,
@@ -190,6 +197,7 @@ class MainWindow(QMainWindow):
             ("plot", "Latent &plot…"),
             ("traversals", "&Traversals…"),
             ("kl", "&KL per dimension…"),
+            ("interpolation", "I&nterpolation…"),
         ]:
             self._action(exports, f"{text} (PNG)", lambda w=what: self.exporter.ask_export(w))
         self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)

@@ -9,7 +9,6 @@ while the view is shown, and follows the cursor without a backlog.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.figures import decode_images, save_png, tile, traversal_codes
+from explorer.core.figures import decode_images, tile, traversal_codes
 from explorer.core.model import VAE
 from explorer.ui.kl_view import active_dims
 from explorer.ui.state import Session
@@ -33,7 +32,6 @@ from explorer.ui.workers import LatestJob
 
 _GAP = 1  # pixels between frames
 _GAP_FILL = 0.3  # grey lines between frames, visible on black and on white images
-_EXPORT_SCALE = 4
 
 
 @dataclass(frozen=True)
@@ -151,9 +149,3 @@ class TraversalView(QWidget):
             f"{len(result.dims)} dimension(s) × {k} steps from {result.values[0]:+g} to "
             f"{result.values[-1]:+g}, around the current code"
         )
-
-    def export(self, path: str | Path) -> None:
-        """Write the grid as a PNG; raises OSError or ValueError."""
-        if self.result is None:
-            raise OSError("no traversal computed yet")
-        save_png(path, self.result.picture, _EXPORT_SCALE)
