@@ -1,7 +1,7 @@
 """Render the main window to a PNG, as a user would see it after a moment of hovering.
 
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M] [--dataset D] [--pin X Y]
-        [--manifold N] [--tab traversals|kl] [--sort-by-kl]
+        [--manifold N] [--prior-spacing] [--tab traversals|kl|interpolation] [--sort-by-kl]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
 cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
@@ -54,7 +54,7 @@ def main() -> int:
     ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
     ap.add_argument("--manifold", type=int, metavar="N", help="show an N×N manifold map")
     ap.add_argument("--prior-spacing", action="store_true", help="the map at prior quantiles")
-    ap.add_argument("--tab", choices=["traversals", "kl"], default="traversals")
+    ap.add_argument("--tab", choices=["traversals", "kl", "interpolation"], default="traversals")
     ap.add_argument("--sort-by-kl", action="store_true")
     args = ap.parse_args()
     app = application()
@@ -75,7 +75,13 @@ def main() -> int:
     s.set_pinned(True, point)
     wait(app, lambda: window.decoder_view.image is not None, 5)
     tabs = window.findChild(QTabWidget, "insightTabs")
-    tabs.setCurrentIndex(0 if args.tab == "traversals" else 1)
+    tabs.setCurrentIndex(["traversals", "kl", "interpolation"].index(args.tab))
+    if args.tab == "interpolation":  # between two images of different classes
+        labels = s.dataset.labels
+        a, b = int(np.flatnonzero(labels == 0)[0]), int(np.flatnonzero(labels == 1)[0])
+        for i in (a, b):
+            window.interpolation_view.pick(s.codes[i].astype(float))
+        wait(app, lambda: window.interpolation_view.result is not None)
     window.sliders.sort_check.setChecked(args.sort_by_kl)
     if args.tab == "traversals":
         wait(app, lambda: window.traversal_view.result is not None)
