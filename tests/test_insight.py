@@ -255,9 +255,8 @@ def test_interpolation_between_two_shift_clicked_points(qtbot, window, tmp_path)
 
     # Hovering frame 3 of the strip makes its code the current one: the marker moves.
     strip = view.canvas
-    item = view.image
     w = view.result.frames.shape[2]
-    centre = item.mapToScene(QPointF(3 * (w + 1) + w / 2, w / 2))
+    centre = strip.view.mapViewToScene(QPointF(3 * (w + 1) + w / 2, w / 2))
     QTest.mouseMove(strip.viewport(), strip.mapFromScene(centre))
     qtbot.waitUntil(lambda: np.allclose(s.z, slerp[3]), timeout=5000)
     mx, my = window.latent_view.marker.getData()

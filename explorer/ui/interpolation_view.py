@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from explorer.core.figures import decode_images, interpolation_codes, tile
 from explorer.core.model import VAE
+from explorer.ui.picture_canvas import PictureCanvas
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
@@ -60,13 +60,7 @@ class InterpolationView(QWidget):
         bar.addWidget(self.steps_spin)
         bar.addWidget(self.spherical_check)
         bar.addStretch(1)
-        self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setObjectName("interpolationStrip")
-        self.canvas.setBackground("#202124")
-        self.view = self.canvas.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-        self.view.setMenuEnabled(False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image)
+        self.canvas = PictureCanvas("interpolationStrip")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -87,7 +81,7 @@ class InterpolationView(QWidget):
         if len(self.ends) == 1:
             self.note.setText("A is set: shift-click a second point for B")
             self.result = None
-            self.image.clear()
+            self.canvas.clear_picture()
             self.pathChanged.emit(None)
         self.request()
 
@@ -102,9 +96,7 @@ class InterpolationView(QWidget):
 
     def _show(self, result: Interpolation) -> None:
         self.result = result
-        picture = result.picture[..., 0] if result.picture.shape[2] == 1 else result.picture
-        self.image.setImage(picture, levels=(0.0, 1.0), autoLevels=False)
-        self.view.autoRange(padding=0.02)
+        self.canvas.show_picture(result.picture)
         path = "spherical path" if self.spherical_check.isChecked() else "straight line"
         self.note.setText(
             f"{len(result.codes)} frames from A to B on the {path}; hover a frame to go there"
@@ -115,7 +107,7 @@ class InterpolationView(QWidget):
         """The frame under a point of the strip's scene, if any."""
         if self.result is None:
             return None
-        p = self.view.mapSceneToView(scene_pos)
+        p = self.canvas.view.mapSceneToView(scene_pos)
         w = self.result.frames.shape[2]
         i = int(p.x() // (w + _GAP))
         inside = 0 <= p.y() < self.result.frames.shape[1] and 0 <= i < len(self.result.codes)
@@ -129,7 +121,7 @@ class InterpolationView(QWidget):
     def _model_changed(self) -> None:
         if self.ends and len(self.ends[0]) != self.session.latent_dim:
             self.ends, self.result = [], None  # the codes belong to another latent space
-            self.image.clear()
+            self.canvas.clear_picture()
             self.note.setText("Shift-click two points of the plot: A, then B")
             self.pathChanged.emit(None)
         else:

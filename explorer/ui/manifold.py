@@ -93,7 +93,8 @@ class ManifoldControls(QWidget):
         self.spacing_combo.currentIndexChanged.connect(self.request)
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
-        for signal in (session.planeChanged, session.codesChanged, session.modelChanged):
+        session.planeChanged.connect(self._plane_changed)
+        for signal in (session.codesChanged, session.modelChanged):
             signal.connect(self.request)
         session.codeChanged.connect(self.request)  # new weights or off-plane coordinates
         latent_view.plotItem.vb.sigRangeChanged.connect(self.request)
@@ -118,9 +119,12 @@ class ManifoldControls(QWidget):
         self._requested = None
         self.request()
 
+    def _plane_changed(self) -> None:
+        self.spacing_combo.setEnabled(self.check.isChecked() and self.prior_spacing_possible())
+        self.request()
+
     def request(self) -> None:
         s = self.session
-        self.spacing_combo.setEnabled(self.check.isChecked() and self.prior_spacing_possible())
         if not self.check.isChecked() or s.model is None or s.plane is None or s.latent_dim < 2:
             return
         cells = self.cells()

@@ -3,7 +3,7 @@
 One row per latent dimension (the active ones, or all), the decodes of the current
 code with that one coordinate swept evenly across ±range while the others stay: the
 figure of the β-VAE papers, live. Decoding runs in the background (`LatestJob`), only
-while the view is shown, and follows the cursor without a backlog.
+while the view is shown; the grid follows the code once it rests, never per mouse move.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -27,9 +26,11 @@ from PySide6.QtWidgets import (
 from explorer.core.figures import decode_images, tile, traversal_codes
 from explorer.core.model import VAE
 from explorer.ui.kl_view import active_dims
+from explorer.ui.picture_canvas import PictureCanvas
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
+_REST_MS = 150  # the code must rest this long before the grid follows it
 _GAP = 1  # pixels between frames
 _GAP_FILL = 0.3  # grey lines between frames, visible on black and on white images
 
@@ -81,14 +82,7 @@ class TraversalView(QWidget):
         bar.addStretch(1)
         bar.addWidget(export)
 
-        self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setObjectName("traversalGrid")
-        self.canvas.setBackground("#202124")
-        self.view = self.canvas.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
-        self.view.setMenuEnabled(False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image)
-        self.labels: list[pg.TextItem] = []
+        self.canvas = PictureCanvas("traversalGrid")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -97,8 +91,13 @@ class TraversalView(QWidget):
 
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
-        for signal in (session.codeChanged, session.modelChanged, session.codesChanged):
-            signal.connect(self.request)
+        # While the cursor moves the grid waits: it is redrawn once the code rests, so
+        # hovering never shares the CPU with decoding a whole grid per mouse move.
+        self._rest = QTimer(self, singleShot=True, interval=_REST_MS)
+        self._rest.timeout.connect(self.request)
+        session.codeChanged.connect(self._code_moved)
+        session.modelChanged.connect(self.request)
+        session.codesChanged.connect(self.request)
 
     def rows(self) -> list[int]:
         """The dimensions to traverse: the active ones unless all are asked for (or none is)."""
@@ -115,13 +114,20 @@ class TraversalView(QWidget):
     def request(self) -> None:
         """Recompute for the current code; deferred while the view is hidden."""
         s = self.session
-        if s.model is None or len(s.z) == 0 or not self.isVisible():
+        codes_coming = s.dataset is not None and s.codes is None  # they decide the rows
+        if s.model is None or len(s.z) == 0 or codes_coming or not self.isVisible():
             self._stale = True
             return
         self._stale = False
         self.job.submit(
             compute_traversal, s.model_snapshot(), s.z.copy(), self.rows(), self.values()
         )
+
+    def _code_moved(self) -> None:
+        if self.isVisible():
+            self._rest.start()
+        else:
+            self._stale = True
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -130,20 +136,8 @@ class TraversalView(QWidget):
 
     def _show(self, result: Traversal) -> None:
         self.result = result
-        picture = result.picture[..., 0] if result.picture.shape[2] == 1 else result.picture
-        self.image.setImage(picture, levels=(0.0, 1.0), autoLevels=False)
-        for label in self.labels:
-            self.view.removeItem(label)
-        h = result.frames.shape[1]
-        self.labels = []
-        for r, dim in enumerate(result.dims):
-            label = pg.TextItem(f"z{dim}", color="#e8eaed", anchor=(1, 0.5))
-            label.setPos(-1, r * (h + _GAP) + h / 2)
-            self.view.addItem(label)
-            self.labels.append(label)
-        height, width = picture.shape[:2]
-        # room on the left for the row names
-        self.view.setRange(xRange=(-0.9 * h, width), yRange=(0, height), padding=0.02)
+        pitch = result.frames.shape[1] + _GAP
+        self.canvas.show_picture(result.picture, [f"z{d}" for d in result.dims], pitch)
         k = len(result.values)
         self.note.setText(
             f"{len(result.dims)} dimension(s) × {k} steps from {result.values[0]:+g} to "
