@@ -247,4 +247,8 @@ class Opener(QObject):
             path, _ = QFileDialog.getOpenFileName(parent, f"Open {what}", start, filters)
         if path:
             self.recent.set_last_dir(path)
-            self.open_path(Path(path))
+            # what was asked for decides, not the name: a checkpoint may be named anyhow
+            if what == "checkpoint":
+                self.open_checkpoint(path)
+            else:
+                self.open_dataset(path)
