@@ -227,3 +227,23 @@ def test_settings_persist_between_runs(qtbot, tiny_checkpoint, settings, monkeyp
     dock = second.findChild(QDockWidget, "trainingDock")
     assert second.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     second.shutdown()
+
+
+def test_file_open_dialogs(qtbot, window, tiny_checkpoint, tmp_path, monkeypatch):
+    """File ▸ Open checkpoint opens what was chosen as a checkpoint, whatever its name."""
+    from PySide6.QtWidgets import QFileDialog
+
+    odd = tmp_path / "model.bin"
+    odd.write_bytes(tiny_checkpoint.read_bytes())
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(odd), ""))
+    model = window.session.model
+    window.opener.ask_open("checkpoint")
+    assert window.session.model is not model and window.session.info.path == odd
+    np.save(tmp_path / "more.npy", window.session.dataset.images[:40])
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "more.npy"), "")
+    )
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        window.opener.ask_open("dataset")
+    assert window.session.dataset.name == "more" and len(window.session.codes) == 40
+    assert window.recent.last_dir() == str(tmp_path)
