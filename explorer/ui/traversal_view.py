@@ -73,6 +73,7 @@ class TraversalView(QWidget):
         export.clicked.connect(self.exportRequested)
         self.note = QLabel()
         self.note.setStyleSheet("color: #555;")
+        self.note.setWordWrap(True)  # a longer note must never widen the dock
         for w in (self.rows_combo, self.steps_spin, self.range_spin):
             signal = w.currentIndexChanged if w is self.rows_combo else w.valueChanged
             signal.connect(self.request)
