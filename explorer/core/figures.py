@@ -114,7 +114,8 @@ def tile(images: np.ndarray, rows: int, cols: int, gap: int = 1, fill: float = 1
 def save_png(path: str | Path, image: np.ndarray, scale: int = 1) -> None:
     """Write a float image in [0, 1], (H, W) or (H, W, C), enlarged `scale`× with crisp pixels.
 
-    Raises OSError or ValueError (e.g. an unknown suffix) naming nothing: callers add the path.
+    Raises OSError or ValueError (e.g. an unknown suffix); the message does not name the
+    file, so callers add the path.
     """
     pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
     if pixels.ndim == 3 and pixels.shape[2] == 1:

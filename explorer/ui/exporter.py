@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from explorer.core.codes_file import save_codes
 from explorer.core.figures import save_png
@@ -72,7 +72,9 @@ class Exporter(QObject):
         return True
 
     def ask_export(self, what: str) -> None:
-        path = self._ask_path("Export PNG", DEFAULT_NAMES[what], "PNG images (*.png)")
+        path = self.recent.ask_save_path(
+            self.parent_widget, "Export PNG", DEFAULT_NAMES[what], "PNG images (*.png)"
+        )
         if path:
             self.export(what, path)
 
@@ -95,15 +97,11 @@ class Exporter(QObject):
         )
 
     def ask_export_codes(self) -> None:
-        path = self._ask_path(
-            "Export codes", "codes.csv", "CSV table (*.csv);;NumPy structured array (*.npy)"
+        path = self.recent.ask_save_path(
+            self.parent_widget,
+            "Export codes",
+            "codes.csv",
+            "CSV table (*.csv);;NumPy structured array (*.npy)",
         )
         if path:
             self.export_codes(path)
-
-    def _ask_path(self, title: str, name: str, filters: str) -> str:
-        default = str(Path(self.recent.last_dir()) / name)
-        path, _ = QFileDialog.getSaveFileName(self.parent_widget, title, default, filters)
-        if path:
-            self.recent.set_last_dir(path)
-        return path

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QWidget
 
 from explorer.core.figures import decode_images, interpolation_codes, tile
 from explorer.core.model import VAE
-from explorer.ui.picture_canvas import PictureCanvas
+from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
 _GAP = 1
+_HOW_TO_PICK = "Shift-click two points of the plot: A, then B"
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,12 @@ class InterpolationView(QWidget):
         self.spherical_check.setToolTip(
             "Follow the great circle between A and B (slerp) instead of the straight line"
         )
-        self.note = QLabel("Shift-click two points of the plot: A, then B")
-        self.note.setStyleSheet("color: #555;")
-        self.note.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.steps_spin)
         bar.addWidget(self.spherical_check)
         bar.addStretch(1)
-        self.canvas = PictureCanvas("interpolationStrip")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.note)
-        layout.addWidget(self.canvas, 1)
+        self.note, self.canvas = picture_panel(self, bar, "interpolationStrip")
+        self.note.setText(_HOW_TO_PICK)
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
         self.steps_spin.valueChanged.connect(self.request)
@@ -122,7 +116,7 @@ class InterpolationView(QWidget):
         if self.ends and len(self.ends[0]) != self.session.latent_dim:
             self.ends, self.result = [], None  # the codes belong to another latent space
             self.canvas.clear_picture()
-            self.note.setText("Shift-click two points of the plot: A, then B")
+            self.note.setText(_HOW_TO_PICK)
             self.pathChanged.emit(None)
         else:
             self.request()

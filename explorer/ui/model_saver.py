@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from explorer.autosave import Autosave
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
@@ -75,23 +75,25 @@ class ModelSaver(QObject):
         return True
 
     def ask_save(self) -> bool:
-        default = str(Path(self.recent.last_dir()) / "model.safetensors")
-        path, _ = QFileDialog.getSaveFileName(
-            self.parent_widget, "Save checkpoint as", default, "Checkpoints (*.safetensors)"
+        path = self.recent.ask_save_path(
+            self.parent_widget,
+            "Save checkpoint as",
+            "model.safetensors",
+            "Checkpoints (*.safetensors)",
         )
         if not path:
             return False
         if not path.endswith(".safetensors"):
             path += ".safetensors"
-        self.recent.set_last_dir(path)
         return self.save(path)
 
     # -- the autosave ------------------------------------------------------------------
     def autosave(self) -> None:
         """Keep the just-trained model in the autosave slot (written in the background)."""
-        slot, ckpt = self.autosave_slot, self.checkpoint()
-        if slot is None or ckpt is None or not self.session.info.unsaved:
+        slot = self.autosave_slot
+        if slot is None or not self.session.info.unsaved:
             return
+        ckpt = self.checkpoint()
         self.run_task(
             slot.write,
             ckpt,

@@ -1,5 +1,8 @@
 """A picture made of decoded images (a traversal grid, an interpolation strip).
 
+`picture_panel` lays out such a view: its controls, a note saying what is shown, the
+picture.
+
 Dark background, crisp pixels at fixed levels [0, 1], row 0 at the top, optional names
 to the left of the rows. New pixels of the same layout only replace the image: labels
 and the view's range are rebuilt only when the layout changes, so a view that follows
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 BACKGROUND = "#202124"
 _LABEL_COLOUR = "#e8eaed"
@@ -68,3 +72,19 @@ class PictureCanvas(pg.GraphicsLayoutWidget):
         for label in self.labels:
             self.view.removeItem(label)
         self.labels = []
+
+
+def picture_panel(
+    owner: QWidget, controls: QHBoxLayout, object_name: str
+) -> tuple[QLabel, PictureCanvas]:
+    """Lay out `owner` as its controls, a note and a picture; returns (note, canvas)."""
+    note = QLabel()
+    note.setStyleSheet("color: #555;")
+    note.setWordWrap(True)  # a longer note must never widen the dock
+    canvas = PictureCanvas(object_name)
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(4, 4, 4, 4)
+    layout.addLayout(controls)
+    layout.addWidget(note)
+    layout.addWidget(canvas, 1)
+    return note, canvas

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 _MAX_RECENT = 8
 
@@ -33,6 +33,14 @@ class RecentFiles:
 
     def set_last_dir(self, path: str) -> None:
         self.settings.setValue("files/last_dir", str(Path(path).parent))
+
+    def ask_save_path(self, parent: QWidget, title: str, name: str, filters: str) -> str:
+        """A save dialog opening in the last folder with `name` proposed; "" if cancelled."""
+        default = str(Path(self.last_dir()) / name)
+        path, _ = QFileDialog.getSaveFileName(parent, title, default, filters)
+        if path:
+            self.set_last_dir(path)
+        return path
 
     def _refresh(self) -> None:
         self.menu.clear()

@@ -16,17 +16,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from explorer.core.figures import decode_images, tile, traversal_codes
 from explorer.core.model import VAE
 from explorer.ui.kl_view import active_dims
-from explorer.ui.picture_canvas import PictureCanvas
+from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
@@ -71,9 +69,6 @@ class TraversalView(QWidget):
         export = QPushButton("Export…", objectName="exportTraversal")
         export.setToolTip("Save the grid as a PNG")
         export.clicked.connect(self.exportRequested)
-        self.note = QLabel()
-        self.note.setStyleSheet("color: #555;")
-        self.note.setWordWrap(True)  # a longer note must never widen the dock
         for w in (self.rows_combo, self.steps_spin, self.range_spin):
             signal = w.currentIndexChanged if w is self.rows_combo else w.valueChanged
             signal.connect(self.request)
@@ -83,12 +78,7 @@ class TraversalView(QWidget):
         bar.addStretch(1)
         bar.addWidget(export)
 
-        self.canvas = PictureCanvas("traversalGrid")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.note)
-        layout.addWidget(self.canvas, 1)
+        self.note, self.canvas = picture_panel(self, bar, "traversalGrid")
 
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
