@@ -228,11 +228,11 @@ def test_interpolation_between_two_shift_clicked_points(qtbot, window, tmp_path)
     view = window.interpolation_view
     s = window.session
     # Far from any data point the click's own code is taken ...
-    s.set_codes(s.codes + 100.0)
+    s.set_codes(s.codes + 100.0, s.logvars)
     a = shift_click(qtbot, window, QPoint(60, 80))
     assert np.allclose(a, window.latent_view.plane_point(QPointF(60, 80)))
     # ... near one, that image's code.
-    s.set_codes(s.codes - 100.0)
+    s.set_codes(s.codes - 100.0, s.logvars)
     window.latent_view.autoRange(padding=0.05)
     target = s.codes[5]
     vb = window.latent_view.plotItem.vb

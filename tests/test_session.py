@@ -15,7 +15,7 @@ def test_new_codes_on_a_pca_plane_redraw_once(qapp):
     s.planeChanged.connect(lambda: counts.__setitem__("plane", counts["plane"] + 1))
     s.codesChanged.connect(lambda: counts.__setitem__("codes", counts["codes"] + 1))
     codes = np.random.default_rng(0).normal(size=(100, 4)) * [3, 1, 0.1, 0.1]
-    s.set_codes(codes)
+    s.set_codes(codes, np.zeros_like(codes))
     assert counts == {"plane": 0, "codes": 1}  # one redraw, on the refitted plane
     assert s.plane.kind == "pca" and abs(s.plane.basis[0, 0]) > 0.99
     s.set_plane("dims", 2, 3)

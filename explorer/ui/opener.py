@@ -78,19 +78,15 @@ class Opener(QObject):
         model = s.model_snapshot()
         images = images_to_tensor(s.dataset.images)  # this data, whatever is opened next
 
-        def job() -> tuple[np.ndarray, np.ndarray]:
-            mu, logvar = encode(model, images)
-            return mu, kl_per_dim(mu, logvar)
-
         def apply(result: tuple[np.ndarray, np.ndarray]) -> None:
             if generation != self._encode_generation:  # a newer model/dataset supersedes it
                 return
-            mu, kl = result
+            mu, logvar = result
             if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
-                self.session.info.kl_per_dim = kl.tolist()
-            self.session.set_codes(mu)
+                self.session.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
+            self.session.set_codes(mu, logvar)
 
-        self.run_task(job, done=apply, error_title="Cannot encode the dataset")
+        self.run_task(encode, model, images, done=apply, error_title="Cannot encode the dataset")
 
     def open_bundled(self, name: str) -> bool:
         return self.open_checkpoint(

@@ -2,7 +2,8 @@
 
 Views receive it, read from it and call its setters; they never reach into each other.
 It holds the model used for decoding (a CPU copy, never the one being trained), the
-dataset, the encoded means of the dataset, the latent plane and the current code z.
+dataset, its posteriors (means and log-variances), the latent plane, the current code
+z and the data point in focus.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Session(QObject):
     planeChanged = Signal()
     codeChanged = Signal()  # the current code z moved
     pinnedChanged = Signal(bool)
+    focusChanged = Signal()  # a different data point is in focus (or none)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -46,6 +48,8 @@ class Session(QObject):
         self.info = ModelInfo()
         self.dataset: Dataset | None = None
         self.codes: np.ndarray | None = None  # (N, d) posterior means of the dataset
+        self.logvars: np.ndarray | None = None  # (N, d) their log-variances, log σ²
+        self.focus: int | None = None  # the data point hovered or clicked last (an index)
         self.plane: Plane | None = None
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
@@ -63,7 +67,7 @@ class Session(QObject):
         self.model = model.to("cpu").eval()
         self.model_version += 1
         self.info = info
-        self.codes = None
+        self.codes = self.logvars = None
         if self.latent_dim != len(self.z):
             self.z = np.zeros(self.latent_dim)
             self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
@@ -83,16 +87,19 @@ class Session(QObject):
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self.codes = None
+        self.codes = self.logvars = None
+        self.set_focus(None)
         self.datasetChanged.emit()
 
-    def set_codes(self, codes: np.ndarray) -> None:
-        """Encoded means of the dataset, (N, d); a PCA plane is refitted to them.
+    def set_codes(self, codes: np.ndarray, logvars: np.ndarray) -> None:
+        """The dataset's posteriors q(z|x): means and log-variances, (N, d) each.
+
+        A PCA plane is refitted to the means.
 
         Only codesChanged is emitted: listeners redraw the codes on the (refitted) plane
         once, rather than once for the plane and again for the codes.
         """
-        self.codes = codes
+        self.codes, self.logvars = codes, logvars
         if self.plane_choice[0] == "pca":
             self._fit_plane()
         self.codesChanged.emit()
@@ -137,6 +144,12 @@ class Session(QObject):
         if pinned != self.pinned:
             self.pinned = pinned
             self.pinnedChanged.emit(pinned)
+
+    def set_focus(self, index: int | None) -> None:
+        """Put data point `index` (or none) in focus: its posterior is drawn and inspected."""
+        if index != self.focus:
+            self.focus = index
+            self.focusChanged.emit()
 
     def model_snapshot(self) -> VAE:
         """A copy of the model for background jobs; never changed, shared until replaced."""

@@ -108,7 +108,7 @@ class TrainingController(QObject):
             if final:
                 self.session.modelChanged.emit()
         if snap.codes is not None:
-            self.session.set_codes(snap.codes)
+            self.session.set_codes(snap.codes, snap.logvars)
 
     def _epoch_done(self, snap: Snapshot) -> None:
         self.panel.add_epoch(snap.progress)
@@ -122,12 +122,13 @@ class TrainingController(QObject):
             self.show_error("Training stopped", p.message)
         self.finished.emit(p)
 
-    def _final_codes(self, codes) -> None:
+    def _final_codes(self, posteriors: tuple) -> None:
         """Codes of a run that stopped early, encoded after its final weights were shown."""
         if self.thread is None:
             return
+        codes, logvars = posteriors
         self.session.info.metrics["active_units"] = int(active_units(codes).sum())
-        self.session.set_codes(codes)
+        self.session.set_codes(codes, logvars)
         self.panel.show_model()
 
     def _thread_finished(self) -> None:

@@ -38,6 +38,7 @@ class Snapshot:
     progress: Progress
     state: dict[str, torch.Tensor]  # detached CPU copies
     codes: np.ndarray | None  # (N, d) posterior means of the plotted images
+    logvars: np.ndarray | None  # (N, d) their log-variances
 
 
 def _describe(error: BaseException) -> str:
@@ -59,7 +60,7 @@ class TrainingThread(QThread):
     stepsReady = Signal(object)  # list[Progress], the steps since the last emit
     epochReady = Signal(object)  # Snapshot after each epoch
     trainingDone = Signal(object)  # Snapshot with the "done" record
-    codesReady = Signal(object)  # (N, d) codes of the final weights, when the run stopped early
+    codesReady = Signal(object)  # (mu, logvar) of the final weights, when the run stopped early
     failed = Signal(str)
 
     def __init__(self, model: VAE, dataset: Dataset, config: TrainConfig, parent=None):
@@ -81,14 +82,15 @@ class TrainingThread(QThread):
         self._abandon.set()
         self._cancel.set()
 
-    def _encode(self, interrupt: threading.Event) -> np.ndarray | None:
-        """Means of the plotted images, (N, d); None when `interrupt` is set meanwhile."""
+    def _encode(self, interrupt: threading.Event) -> tuple[np.ndarray, np.ndarray] | None:
+        """Posteriors of the plotted images: mu, logvar (N, d); None when `interrupt` is
+        set meanwhile."""
         parts = []
         for i in range(0, len(self.images), _ENCODE_CHUNK):
             if interrupt.is_set():
                 return None
-            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK])[0])
-        return np.concatenate(parts)
+            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK]))
+        return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
 
     def run(self) -> None:
         try:
@@ -110,9 +112,9 @@ class TrainingThread(QThread):
                 if p.kind == "epoch":
                     codes = self._encode(self._cancel)
                     codes_current = codes is not None
-                    self.epochReady.emit(Snapshot(p, state, codes))
+                    self.epochReady.emit(Snapshot(p, state, *(codes or (None, None))))
                     continue
-                self.trainingDone.emit(Snapshot(p, state, None))
+                self.trainingDone.emit(Snapshot(p, state, None, None))
                 if p.status != "completed" or not codes_current:
                     codes = self._encode(self._abandon)
                     if codes is not None:
