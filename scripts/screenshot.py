@@ -1,7 +1,7 @@
 """Render the main window to a PNG, as a user would see it after a moment of hovering.
 
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M] [--dataset D] [--pin X Y]
-        [--manifold N] [--prior-spacing] [--tab traversals|kl|interpolation] [--sort-by-kl]
+        [--manifold N] [--prior-spacing] [--tab TAB] [--sort-by-kl] [--ellipses N]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
 cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
@@ -25,18 +25,25 @@ from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
 
+ERRORS: list[str] = []  # what the window reported; any ends the script
+
 
 def wait(app, condition, timeout_s: float = 60.0) -> None:
     """Run the event loop until `condition()` holds."""
     loop = QEventLoop()
     timer = QTimer(interval=20)
-    timer.timeout.connect(lambda: condition() and loop.quit())
+    timer.timeout.connect(lambda: (condition() or ERRORS) and loop.quit())
     timer.start()
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
     timer.stop()
+    if ERRORS:
+        raise SystemExit(f"the window reported: {ERRORS[0]}")
     if not condition():
         raise SystemExit("timed out waiting for the window to load")
+
+
+TABS = ["traversals", "kl", "interpolation", "data-point"]  # in the order of the window's tabs
 
 
 def main() -> int:
@@ -54,13 +61,15 @@ def main() -> int:
     ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
     ap.add_argument("--manifold", type=int, metavar="N", help="show an N×N manifold map")
     ap.add_argument("--prior-spacing", action="store_true", help="the map at prior quantiles")
-    ap.add_argument("--tab", choices=["traversals", "kl", "interpolation"], default="traversals")
+    ap.add_argument("--tab", choices=TABS, default="traversals")
     ap.add_argument("--sort-by-kl", action="store_true")
+    ap.add_argument("--ellipses", type=int, default=0, metavar="N", help="1σ ellipses of N points")
     args = ap.parse_args()
     app = application()
     scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
     settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
     window = build_main_window(args.checkpoint, args.dataset, settings=settings)
+    window.errorShown.connect(ERRORS.append)
     window.resize(*args.size)
     window.show()
     wait(
@@ -71,11 +80,20 @@ def main() -> int:
         ),
     )
     s = window.session
-    point = np.array(args.pin) if args.pin else s.plane.to_plane(s.codes[7])
-    s.set_pinned(True, point)
+    if args.pin:
+        s.set_pinned(True, np.array(args.pin))
+    else:  # inspect a data point, as a click on it does
+        s.set_focus(7)
+        s.set_z(s.codes[7].astype(float))
+        s.set_pinned(True)
     wait(app, lambda: window.decoder_view.image is not None, 5)
     tabs = window.findChild(QTabWidget, "insightTabs")
-    tabs.setCurrentIndex(["traversals", "kl", "interpolation"].index(args.tab))
+    tabs.setCurrentIndex(TABS.index(args.tab))
+    if args.tab == "data-point":
+        wait(app, lambda: window.data_point_view.result is not None)
+    if args.ellipses:
+        window.data_point_view.subset_spin.setValue(args.ellipses)
+        window.data_point_view.subset_check.setChecked(True)
     if args.tab == "interpolation":  # between two images of different classes
         labels = s.dataset.labels
         a, b = int(np.flatnonzero(labels == 0)[0]), int(np.flatnonzero(labels == 1)[0])

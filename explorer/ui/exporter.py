@@ -28,6 +28,7 @@ DEFAULT_NAMES = {
     "traversals": "traversals.png",
     "kl": "kl-per-dimension.png",
     "interpolation": "interpolation.png",
+    "data point": "data-point.png",
 }
 
 
@@ -59,7 +60,7 @@ class Exporter(QObject):
                 if view.image is None:
                     raise OSError("nothing decoded yet")
                 save_png(path, view.image, _IMAGE_SCALE)
-            elif what in ("traversals", "interpolation"):
+            elif what in ("traversals", "interpolation", "data point"):
                 if view.result is None:
                     raise OSError(f"no {what} computed yet")
                 save_png(path, view.result.picture, _STRIP_SCALE)

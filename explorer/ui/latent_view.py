@@ -4,8 +4,11 @@ Hover decodes the point under the cursor. pyqtgraph's scene drops mouse moves th
 come sooner than its rate limit, so a fast flick could end on a stale point; instead
 the viewport's own move events are coalesced: the latest position is kept and decoded
 once when the event queue is drained, so the image always ends where the cursor ended.
-Click pins the code (a second click or Esc releases it). Shift-click picks a code for
-the interpolation view, snapping to a data point within a few pixels of the click.
+Click pins the code (a second click or Esc releases it); a click on a data point pins
+its code exactly and puts the point in focus for inspection. Hovering near a data point
+puts it in focus too (its encoder ellipses follow the cursor), and the focus stays on
+the last point until another is reached. Shift-click picks a code for the
+interpolation view, snapping to a data point within a few pixels of the click.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from explorer.ui.state import Session
 class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
+    pointInspected = Signal(int)  # a data point was clicked: its code is pinned
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent, background="w")
@@ -53,6 +57,7 @@ class LatentView(pg.PlotWidget):
         self.path.setZValue(9)
         self.addItem(self.path, ignoreBounds=True)
         self._path_codes: np.ndarray | None = None
+        self._xy: np.ndarray | None = None  # (N, 2) where each data point is drawn
         self.plotItem.vb.disableAutoRange()
         self._pending: QPointF | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
@@ -77,6 +82,7 @@ class LatentView(pg.PlotWidget):
             self.removeItem(item)
         self.groups.clear()
         self.legend.clear()
+        self._xy = None
         s = self.session
         if s.plane is not None:
             self.setLabel("bottom", s.plane.axis_labels[0])
@@ -94,6 +100,7 @@ class LatentView(pg.PlotWidget):
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
+        self._xy = xy
         size = 5 if len(xy) < 5000 else 3
         for name, colour, index in group_points(s.dataset, self.colour_by):
             item = pg.ScatterPlotItem(
@@ -141,16 +148,24 @@ class LatentView(pg.PlotWidget):
         p = self.plotItem.vb.mapSceneToView(self.mapToScene(pos.toPoint()))
         return np.array([p.x(), p.y()])
 
+    def point_near(self, point: np.ndarray, radius_px: float = 8.0) -> int | None:
+        """The data point drawn nearest to plane point `point`, if within `radius_px`."""
+        if self._xy is None or len(self._xy) == 0:
+            return None
+        px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
+        dx = (self._xy[:, 0] - point[0]) * (1.0 / px)
+        dy = (self._xy[:, 1] - point[1]) * (1.0 / py)
+        d2 = dx * dx + dy * dy
+        nearest = int(np.argmin(d2))
+        return nearest if d2[nearest] <= radius_px**2 else None
+
     def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
         """The code of the data point within `radius_px` of plane point `point`, if any,
         else the code at `point` itself (off-plane coordinates from the current code)."""
         s = self.session
-        if s.codes is not None and s.latent_dim > 1 and len(s.codes) == len(s.dataset):
-            px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
-            d = (s.plane.to_plane(s.codes) - point) / np.array([px, py])
-            nearest = int(np.argmin((d**2).sum(1)))
-            if (d[nearest] ** 2).sum() <= radius_px**2:
-                return s.codes[nearest].astype(float)
+        i = self.point_near(point, radius_px)
+        if i is not None:
+            return s.codes[i].astype(float)
         return s.plane.to_latent(point, s.z)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -163,9 +178,13 @@ class LatentView(pg.PlotWidget):
     def _apply_hover(self) -> None:
         if self._pending is None or self.session.pinned:
             return
-        self.session.hover(self.plane_point(self._pending))
+        point = self.plane_point(self._pending)
+        self.session.hover(point)
         self._pending = None
         self.hoverDecoded.emit()
+        near = self.point_near(point)
+        if near is not None:
+            self.session.set_focus(near)
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
@@ -174,11 +193,19 @@ class LatentView(pg.PlotWidget):
             p = self.plotItem.vb.mapSceneToView(event.scenePos())
             self.codePicked.emit(self.code_near(np.array([p.x(), p.y()])))
             return
-        if self.session.pinned:
-            self.session.set_pinned(False)
-            return
+        s = self.session
         p = self.plotItem.vb.mapSceneToView(event.scenePos())
-        self.session.set_pinned(True, np.array([p.x(), p.y()]))
+        point = np.array([p.x(), p.y()])
+        near = self.point_near(point)
+        if near is not None and not (s.pinned and s.focus == near):
+            s.set_focus(near)  # inspect it: pin its own code, not the cursor's
+            s.set_z(s.codes[near].astype(float))
+            s.set_pinned(True)
+            self.pointInspected.emit(near)
+        elif s.pinned:
+            s.set_pinned(False)
+        else:
+            s.set_pinned(True, point)
 
     _NUDGE: ClassVar[dict[Qt.Key, tuple[int, int]]] = {
         Qt.Key.Key_Left: (-1, 0),

@@ -27,6 +27,7 @@ from explorer.core.data import BUILTINS
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
+from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.interpolation_view import InterpolationView
@@ -42,6 +43,7 @@ from explorer.ui.status_bar import StatusBar
 from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
+from explorer.ui.uncertainty import UncertaintyOverlay
 from explorer.ui.workers import LatestJob, TaskThread
 
 log = logging.getLogger(LOGGER)
@@ -118,6 +120,11 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.kl_view, "KL per dimension")
         self.interpolation_view = InterpolationView(s)
         tabs.addTab(self.interpolation_view, "Interpolation")
+        self.data_point_view = DataPointView(s)
+        tabs.addTab(self.data_point_view, "Data point")
+        self.uncertainty = UncertaintyOverlay(s, self.latent_view)
+        self.data_point_view.subsetChanged.connect(self.uncertainty.set_subset_size)
+        self.latent_view.pointInspected.connect(lambda: tabs.setCurrentWidget(self.data_point_view))
         self.latent_view.codePicked.connect(self.interpolation_view.pick)
         self.latent_view.codePicked.connect(lambda: tabs.setCurrentWidget(self.interpolation_view))
         self.interpolation_view.pathChanged.connect(self.latent_view.set_path)
@@ -184,6 +191,7 @@ class MainWindow(QMainWindow):
                 "traversals": self.traversal_view,
                 "kl": self.kl_view,
                 "interpolation": self.interpolation_view,
+                "data point": self.data_point_view,
             },
             self.recent,
             self.show_error,
@@ -198,6 +206,7 @@ class MainWindow(QMainWindow):
             ("traversals", "&Traversals…"),
             ("kl", "&KL per dimension…"),
             ("interpolation", "I&nterpolation…"),
+            ("data point", "Inspected &data point…"),
         ]:
             self._action(exports, f"{text} (PNG)", lambda w=what: self.exporter.ask_export(w))
         self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)

@@ -1,0 +1,187 @@
+"""Inspect a data point (`dataPointPicture`, `codeTable`): what the encoder made of it.
+
+The data point in focus (hovered near, or clicked, on the latent plot) is shown as its
+original image x next to its reconstruction x̂ (the decode of its posterior mean μ),
+over a strip of decodes of codes drawn from q(z|x) = N(μ, σ²): how much the image
+would vary if the encoder's uncertainty were sampled. Beside it, its label or
+factors and, per dimension, μ, σ and the KL of this point. The same tab switches on
+the 1σ ellipses of a random subset of the data on the plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from explorer.core.data import Dataset
+from explorer.core.figures import decode_images, tile
+from explorer.core.model import VAE
+from explorer.core.posterior import posterior_samples
+from explorer.ui.picture_canvas import picture_panel
+from explorer.ui.state import Session
+from explorer.ui.workers import LatestJob
+
+_GAP = 1
+_FILL = 0.13  # empty cells match the canvas's dark background
+_HOW_TO = "Hover near a data point of the plot, or click one to pin it here"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    index: int  # the data point
+    mu: np.ndarray  # (d,) posterior mean
+    sigma: np.ndarray  # (d,) posterior standard deviation
+    reconstruction: np.ndarray  # (H, W, C) decode of mu
+    samples: np.ndarray  # (k, d) codes drawn from q(z|x)
+    sample_images: np.ndarray  # (k, H, W, C) their decodes
+    picture: np.ndarray  # x and x̂ over the samples' strip
+
+
+def image_of(dataset: Dataset, index: int) -> np.ndarray:
+    """Data image `index` as float32 (H, W, C) in [0, 1]."""
+    img = dataset.images[index].astype(np.float32) / 255.0
+    return img[..., None] if img.ndim == 2 else img
+
+
+def inspect_point(
+    model: VAE, original: np.ndarray, index: int, mu: np.ndarray, logvar: np.ndarray, k: int
+) -> Inspection:
+    """Decode a data point's posterior mean and k samples of it (seeded by the index)."""
+    samples = posterior_samples(mu, logvar, k, seed=index)
+    decoded = decode_images(model, np.concatenate([mu[None], samples]))
+    cols = max(2, k)
+    cells = np.full((2 * cols, *original.shape), _FILL, np.float32)
+    cells[0], cells[1], cells[cols : cols + k] = original, decoded[0], decoded[1:]
+    picture = tile(cells, 2, cols, gap=_GAP, fill=_FILL)
+    sigma = np.exp(0.5 * logvar)
+    return Inspection(index, mu, sigma, decoded[0], samples, decoded[1:], picture)
+
+
+def describe(dataset: Dataset, index: int) -> str:
+    """What is known about data point `index`: its label and factors, in words."""
+    parts = [f"Data point #{index:,}"]
+    if dataset.labels is not None:
+        label = int(dataset.labels[index])
+        names = dataset.class_names
+        parts.append(f"label {names[label] if names else label}")
+    if dataset.factors is not None:
+        names = dataset.factor_names or [f"factor {i}" for i in range(dataset.factors.shape[1])]
+        parts += [f"{n} {int(v)}" for n, v in zip(names, dataset.factors[index], strict=True)]
+    return " · ".join(parts)
+
+
+class DataPointView(QWidget):
+    subsetChanged = Signal(int)  # how many random points get ellipses on the plot (0: none)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.result: Inspection | None = None
+        self.samples_spin = QSpinBox(objectName="sampleCount", minimum=2, maximum=16, value=8)
+        self.samples_spin.setSuffix(" samples of q(z|x)")
+        self.subset_check = QCheckBox("1σ ellipses of", objectName="ellipseCheck")
+        self.subset_check.setToolTip(
+            "Draw the encoder's 1σ ellipse for a random subset of the data: at high β they "
+            "grow and overlap"
+        )
+        self.subset_spin = QSpinBox(objectName="ellipseCount", minimum=10, maximum=5000)
+        self.subset_spin.setValue(300)
+        self.subset_spin.setSingleStep(50)
+        self.subset_spin.setSuffix(" random points")
+        bar = QHBoxLayout()
+        for w in (self.samples_spin, self.subset_check, self.subset_spin):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.note, self.canvas = picture_panel(self, bar, "dataPointPicture")
+        self.table = QTableWidget(0, 4, objectName="codeTable")
+        self.table.setHorizontalHeaderLabels(["dim", "μ", "σ", "KL (nats)"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMaximumHeight(120)  # the picture gets the room; the table scrolls
+        self.layout().addWidget(self.table)
+        self.note.setText(_HOW_TO)
+        self.canvas.setToolTip(
+            "Top: the image x and its reconstruction (the decode of μ). Below: decodes of "
+            "codes drawn from q(z|x) = N(μ, σ²)"
+        )
+        self._stale = False
+
+        self.job = LatestJob(self)
+        self.job.done.connect(self._show)
+        self.samples_spin.valueChanged.connect(self.request)
+        self.subset_check.toggled.connect(self._subset_changed)
+        self.subset_spin.valueChanged.connect(self._subset_changed)
+        session.focusChanged.connect(self.request)
+        session.codesChanged.connect(self.request)  # new posteriors for the same point
+        session.datasetChanged.connect(self.request)
+
+    def subset_size(self) -> int:
+        return self.subset_spin.value() if self.subset_check.isChecked() else 0
+
+    def _subset_changed(self) -> None:
+        self.subsetChanged.emit(self.subset_size())
+
+    def request(self) -> None:
+        """Inspect the focused point with the current model; deferred while hidden."""
+        s = self.session
+        i = s.focus
+        ready = (
+            s.model is not None
+            and i is not None
+            and s.logvars is not None
+            and i < len(s.logvars)
+            and s.logvars.shape[1] == s.latent_dim
+        )
+        if not ready:
+            self.result = None
+            self.canvas.clear_picture()
+            self.table.setRowCount(0)
+            self.note.setText(_HOW_TO)
+            return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        self.job.submit(
+            inspect_point,
+            s.model_snapshot(),
+            image_of(s.dataset, i),
+            i,
+            s.codes[i].astype(np.float64),
+            s.logvars[i].astype(np.float64),
+            self.samples_spin.value(),
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.request()
+
+    def _show(self, result: Inspection) -> None:
+        s = self.session
+        if s.dataset is None or result.index >= len(s.dataset):
+            return  # the data changed while it was computed
+        self.result = result
+        pitch = result.reconstruction.shape[0] + _GAP
+        self.canvas.show_picture(result.picture, ["x, rec", "z ~ q"], pitch)
+        self.note.setText(describe(s.dataset, result.index))
+        mu, sigma = result.mu, result.sigma
+        kl = 0.5 * (mu**2 + sigma**2 - 1.0) - np.log(sigma)
+        self.table.setRowCount(len(mu))
+        for r, row in enumerate(zip(mu, sigma, kl, strict=True)):
+            cells = [f"z{r}", *(f"{v:+.3f}" if c == 0 else f"{v:.3f}" for c, v in enumerate(row))]
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()

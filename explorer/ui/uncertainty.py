@@ -1,0 +1,95 @@
+"""The encoder's uncertainty drawn on the latent plot: ellipses of q(z|x).
+
+For the data point in focus (hovered or clicked last) the 1σ (solid) and 2σ (dashed)
+ellipses of its posterior projected onto the plane; optionally the 1σ ellipses of a
+fixed random subset of the data, which shows how much the codes overlap (small, apart
+at low β; wide and overlapping at high β). Everything comes from the session's means
+and log-variances, so redrawing on a new plane or new codes needs no encoder call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt
+
+from explorer.core.posterior import ellipse_outlines, joined, plane_gaussian
+from explorer.ui.state import Session
+
+FOCUS_COLOUR = "#d62728"
+_SUBSET_PEN = (20, 20, 20, 130)  # translucent, so overlap reads as darker areas
+
+
+class UncertaintyOverlay(QObject):
+    def __init__(self, session: Session, plot: pg.PlotWidget):
+        super().__init__(plot)
+        self.session = session
+        self.subset_size = 0  # how many random data points get ellipses (0: none)
+        self.ring = pg.ScatterPlotItem(
+            size=11, symbol="o", brush=None, pen=pg.mkPen(FOCUS_COLOUR, width=2)
+        )
+        self.one_sigma = pg.PlotDataItem(pen=pg.mkPen(FOCUS_COLOUR, width=2))
+        self.two_sigma = pg.PlotDataItem(
+            pen=pg.mkPen(FOCUS_COLOUR, width=1.5, style=Qt.PenStyle.DashLine)
+        )
+        self.subset = pg.PlotDataItem(pen=pg.mkPen(_SUBSET_PEN, width=1), connect="finite")
+        for z, item in enumerate([self.subset, self.two_sigma, self.one_sigma, self.ring]):
+            item.setZValue(5 + z)  # over the scatter, under the cursor's marker
+            plot.addItem(item, ignoreBounds=True)  # never rescale the plot
+        session.focusChanged.connect(self.draw_focus)
+        for signal in (session.codesChanged, session.planeChanged, session.datasetChanged):
+            signal.connect(self.redraw)
+
+    def _ready(self) -> bool:
+        s = self.session
+        return (
+            s.logvars is not None
+            and s.plane is not None
+            and s.latent_dim > 1  # a 1-D model's plot has no second latent axis
+            and s.logvars.shape[1] == s.latent_dim
+        )
+
+    def focus_outlines(self) -> np.ndarray | None:
+        """(2, P, 2): the 1σ and 2σ outlines of the focused point, or None."""
+        s = self.session
+        if s.focus is None or not self._ready() or s.focus >= len(s.codes):
+            return None
+        centre, cov = plane_gaussian(s.plane, s.codes[s.focus], s.logvars[s.focus])
+        return np.concatenate(
+            [ellipse_outlines(centre[None], cov[None], k) for k in (1.0, 2.0)], axis=0
+        )
+
+    def draw_focus(self) -> None:
+        outlines = self.focus_outlines()
+        if outlines is None:
+            for item in (self.one_sigma, self.two_sigma, self.ring):
+                item.setData([], [])
+            return
+        self.one_sigma.setData(outlines[0, :, 0], outlines[0, :, 1])
+        self.two_sigma.setData(outlines[1, :, 0], outlines[1, :, 1])
+        centre = self.session.plane.to_plane(self.session.codes[self.session.focus])
+        self.ring.setData([centre[0]], [centre[1]])
+
+    def subset_indices(self) -> np.ndarray:
+        """The data points given ellipses: a fixed random choice, the same for every model."""
+        n = len(self.session.codes)
+        k = min(self.subset_size, n)
+        return np.sort(np.random.default_rng(0).choice(n, k, replace=False))
+
+    def draw_subset(self) -> None:
+        s = self.session
+        if self.subset_size == 0 or not self._ready():
+            self.subset.setData([], [])
+            return
+        pick = self.subset_indices()
+        centre, cov = plane_gaussian(s.plane, s.codes[pick], s.logvars[pick])
+        line = joined(ellipse_outlines(centre, cov, 1.0))
+        self.subset.setData(line[:, 0], line[:, 1])
+
+    def set_subset_size(self, n: int) -> None:
+        self.subset_size = n
+        self.draw_subset()
+
+    def redraw(self) -> None:
+        self.draw_focus()
+        self.draw_subset()
