@@ -100,6 +100,22 @@ def discard_on_close(monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
 
 
+def settle(plot) -> None:
+    """Paint the plot until its layout stops moving: pyqtgraph widens an axis to fit its
+    tick labels on the first paint, which shifts every pixel of the plot; tests that
+    click on a data point need the final layout."""
+    from PySide6.QtWidgets import QApplication
+
+    vb = plot.plotItem.vb
+    for _ in range(10):
+        before = vb.sceneBoundingRect()
+        plot.grab()
+        QApplication.processEvents()
+        if vb.sceneBoundingRect() == before:
+            return
+    raise AssertionError("the plot's layout never settled")
+
+
 @pytest.fixture
 def window(qtbot, tiny_checkpoint, settings, autosave, discard_on_close):
     """The real main window on the tiny model, shown, with the codes encoded."""
@@ -110,5 +126,6 @@ def window(qtbot, tiny_checkpoint, settings, autosave, discard_on_close):
     w.show()
     qtbot.waitExposed(w)
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    settle(w.latent_view)
     yield w
     w.shutdown()

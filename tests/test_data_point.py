@@ -41,7 +41,8 @@ def own_posterior(window, i: int) -> tuple[np.ndarray, np.ndarray]:
 def test_hovering_near_a_point_draws_its_ellipses(qtbot, window):
     s, overlay = window.session, window.uncertainty
     i = loneliest_point(window)
-    hover(qtbot, window, pixel_of(window, s.codes[i]) + QPoint(2, -1))
+    pos = pixel_of(window, s.codes[i]) + QPoint(2, -1)
+    hover(qtbot, window, pos)
     assert s.focus == i
     mu, sigma = own_posterior(window, i)
     # A 2-D model on the z0/z1 plane: the ellipses are axis-aligned with semi-axes kσ.
