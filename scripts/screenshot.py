@@ -43,7 +43,13 @@ def wait(app, condition, timeout_s: float = 60.0) -> None:
         raise SystemExit("timed out waiting for the window to load")
 
 
-TABS = ["traversals", "kl", "interpolation", "data-point"]  # in the order of the window's tabs
+TABS = [
+    "traversals",
+    "kl",
+    "interpolation",
+    "data-point",
+    "factors",
+]  # in the order of the window's tabs
 
 
 def main() -> int:
@@ -91,6 +97,8 @@ def main() -> int:
     tabs.setCurrentIndex(TABS.index(args.tab))
     if args.tab == "data-point":
         wait(app, lambda: window.data_point_view.result is not None)
+    if args.tab == "factors":
+        wait(app, lambda: window.factors_view.result is not None)
     if args.ellipses:
         window.data_point_view.subset_spin.setValue(args.ellipses)
         window.data_point_view.subset_check.setChecked(True)

@@ -125,6 +125,7 @@ class MIGResult:
     best_dims: tuple[int, ...]  # per factor: the latent dimension with the most MI
     mutual_info: np.ndarray  # (d, K) MI between each latent and each factor, nats
     factor_names: tuple[str, ...]
+    entropies: tuple[float, ...]  # per factor: H(factor) in nats, over the points used
 
 
 def _discrete_mi(a: np.ndarray, b: np.ndarray) -> float:
@@ -163,8 +164,8 @@ def mig(
         [[_discrete_mi(codes[:, j], factors[:, f]) for f in range(k)] for j in range(mu.shape[1])]
     )
     gaps, best = [], []
-    for f in range(k):
-        h = _entropy(factors[:, f])
+    entropies = tuple(_entropy(factors[:, f]) for f in range(k))
+    for f, h in enumerate(entropies):
         order = np.argsort(mi[:, f])[::-1]
         best.append(int(order[0]))
         if h <= 0:  # a constant factor carries nothing to disentangle
@@ -179,6 +180,7 @@ def mig(
         best_dims=tuple(best),
         mutual_info=mi,
         factor_names=names,
+        entropies=entropies,
     )
 
 

@@ -29,6 +29,7 @@ DEFAULT_NAMES = {
     "kl": "kl-per-dimension.png",
     "interpolation": "interpolation.png",
     "data point": "data-point.png",
+    "factors": "factors.png",
 }
 
 

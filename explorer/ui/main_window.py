@@ -30,6 +30,7 @@ from explorer.ui.about import show_about
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
+from explorer.ui.factors_view import FactorsView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
 from explorer.ui.latent_view import LatentView
@@ -117,11 +118,14 @@ class MainWindow(QMainWindow):
         self.traversal_view = TraversalView(s)
         tabs = QTabWidget(objectName="insightTabs")
         tabs.addTab(self.traversal_view, "Traversals")
-        tabs.addTab(self.kl_view, "KL per dimension")
+        tabs.addTab(self.kl_view, "KL")
         self.interpolation_view = InterpolationView(s)
         tabs.addTab(self.interpolation_view, "Interpolation")
         self.data_point_view = DataPointView(s)
         tabs.addTab(self.data_point_view, "Data point")
+        self.factors_view = FactorsView(s)
+        tabs.addTab(self.factors_view, "Factors")
+        self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
         self.data_point_view.subsetChanged.connect(self.uncertainty.set_subset_size)
         self.latent_view.pointInspected.connect(lambda: tabs.setCurrentWidget(self.data_point_view))
@@ -192,6 +196,7 @@ class MainWindow(QMainWindow):
                 "kl": self.kl_view,
                 "interpolation": self.interpolation_view,
                 "data point": self.data_point_view,
+                "factors": self.factors_view,
             },
             self.recent,
             self.show_error,
@@ -207,6 +212,7 @@ class MainWindow(QMainWindow):
             ("kl", "&KL per dimension…"),
             ("interpolation", "I&nterpolation…"),
             ("data point", "Inspected &data point…"),
+            ("factors", "&Factors table…"),
         ]:
             self._action(exports, f"{text} (PNG)", lambda w=what: self.exporter.ask_export(w))
         self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)

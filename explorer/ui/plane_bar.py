@@ -49,6 +49,21 @@ class PlaneBar(QWidget):
             return
         self.session.set_plane("pca" if pca else "dims", x, y)
 
+    def show_factor(self, name: str, x: int, y: int) -> None:
+        """Plot latent dimensions x and y, coloured by factor `name` (or the label)."""
+        i = self.colour_combo.findText(f"colour by {name}")
+        self.colour_combo.setCurrentIndex(max(i, 0))  # "shape" is the label's colouring
+        if self.session.latent_dim < 2 or x == y:
+            return
+        for spin, value in ((self.x_spin, x), (self.y_spin, y)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        if self.plane_combo.currentIndex() == 1:
+            self._plane_chosen()
+        else:
+            self.plane_combo.setCurrentIndex(1)  # chooses the plane
+
     def _model_changed(self) -> None:
         s = self.session
         d = s.latent_dim
