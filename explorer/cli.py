@@ -1,7 +1,8 @@
-"""Headless front end: `python -m explorer train | evaluate`; no Qt is imported.
+"""Headless front end: `python -m explorer train | sweep | evaluate`; no Qt is imported.
 
     python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 \
         --out model.safetensors
+    python -m explorer sweep --dataset sprites --betas 0,1,4 --latent-dim 10 --out sweep/
     python -m explorer evaluate model.safetensors --dataset sprites
 
 Bad input ends with one line on stderr naming the file or setting, and exit status 2.
@@ -34,6 +35,18 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _betas(text: str) -> list[float]:
+    try:
+        betas = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+    if len(set(betas)) != len(betas):
+        raise argparse.ArgumentTypeError(f"a β is listed twice in {text!r}")
+    return sorted(betas)
+
+
 def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--dataset",
@@ -49,14 +62,8 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument("--label-key", help=".npz: the array holding the labels")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,app}")
-
-    t = sub.add_parser("train", help="train a VAE / β-VAE and save a checkpoint")
-    _add_data_options(t, "digits")
+def _add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--latent-dim", type=int, default=2, help="size of z, 1..64 (default 2)")
-    t.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default 1)")
     t.add_argument(
         "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
     )
@@ -83,8 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="matmul precision: auto = bf16 mixed precision where the device has native "
         "bf16, else fp32 (weights and losses are always fp32)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,app}")
+
+    t = sub.add_parser("train", help="train a VAE / β-VAE and save a checkpoint")
+    _add_data_options(t, "digits")
+    t.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default 1)")
+    _add_training_options(t)
     t.add_argument(
         "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
+    )
+
+    w = sub.add_parser("sweep", help="train one model per β; a table and a rate–distortion plot")
+    _add_data_options(w, "digits")
+    w.add_argument(
+        "--betas", type=_betas, required=True, help="comma-separated, e.g. 0,0.5,1,2,4,8"
+    )
+    _add_training_options(w)
+    w.add_argument(
+        "--out", type=Path, help="folder to create for the sweep (default: sweep-<dataset>)"
     )
 
     e = sub.add_parser("evaluate", help="ELBO, importance-weighted bound, active units, MIG")
@@ -173,15 +200,12 @@ def _print_report(rep, out=sys.stdout) -> None:
         print(f"  MIG               {rep.mig.score:.3f}  [{per}]", file=out)
 
 
-def cmd_train(args) -> int:
-    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+def _configs(args, beta: float, dataset):
+    """The model and training settings of the command line, for one β."""
     from explorer.core.config import ModelConfig, TrainConfig
-    from explorer.core.metrics import report
-    from explorer.core.model import build_model
-    from explorer.core.training import pick_device, pick_precision, train
 
     train_cfg = TrainConfig(
-        beta=args.beta,
+        beta=beta,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -191,9 +215,6 @@ def cmd_train(args) -> int:
         threads=args.threads,
         precision=args.precision,
     ).validate()
-    device = pick_device(train_cfg.device)
-    precision = pick_precision(train_cfg.precision, device)
-    dataset = _load_data(args)
     hidden = args.hidden or ((400,) if args.arch == "mlp" else (256,))
     model_cfg = ModelConfig(
         image_shape=dataset.image_shape,
@@ -202,13 +223,10 @@ def cmd_train(args) -> int:
         hidden=hidden,
         likelihood=args.likelihood,
     ).validate()
-    out = args.out or Path(
-        f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors"
-    )
-    if out.is_dir():
-        raise ExplorerError(f"{out}: is a folder; give a file name for the checkpoint")
-    if not out.parent.exists():
-        raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
+    return model_cfg, train_cfg
+
+
+def _note_skipped(dataset) -> None:
     skipped = dataset.extra.get("skipped")
     if skipped:
         print(
@@ -216,18 +234,32 @@ def cmd_train(args) -> int:
             f"e.g. {skipped[0]}",
             file=sys.stderr,
         )
+
+
+def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
+    """Train one model with a progress bar, save it to `out`; (final record, report).
+
+    The first Ctrl-C stops training between steps (the model is still saved), a second
+    one aborts.
+    """
+    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.metrics import report
+    from explorer.core.model import build_model
+    from explorer.core.training import pick_device, pick_precision, train
+
+    device = pick_device(train_cfg.device)
     print(
         f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
-        f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, {args.arch}, "
-        f"device {device} ({precision})",
+        f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, "
+        f"{model_cfg.architecture}, device {device} "
+        f"({pick_precision(train_cfg.precision, device)})",
         file=sys.stderr,
     )
-
     model = build_model(model_cfg, seed=train_cfg.seed)
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
 
-    def on_interrupt(signum, frame):  # first Ctrl-C stops between steps, second one aborts
+    def on_interrupt(signum, frame):
         cancel.set()
         signal.signal(signal.SIGINT, previous)
 
@@ -255,8 +287,83 @@ def cmd_train(args) -> int:
         ),
     )
     print(f"saved {out}")
+    return final, rep
+
+
+_EXIT = {"completed": 0, "stopped": 130}  # anything else (diverged) exits 1
+
+
+def cmd_train(args) -> int:
+    from explorer.core.training import pick_device
+
+    dataset = _load_data(args)
+    model_cfg, train_cfg = _configs(args, args.beta, dataset)
+    pick_device(train_cfg.device)  # an unusable device is refused before any training
+    out = args.out or Path(
+        f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors"
+    )
+    if out.is_dir():
+        raise ExplorerError(f"{out}: is a folder; give a file name for the checkpoint")
+    if not out.parent.exists():
+        raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
+    _note_skipped(dataset)
+    final, rep = _train_and_save(model_cfg, train_cfg, dataset, out)
     _print_report(rep)
-    return {"completed": 0, "stopped": 130}.get(final.status, 1)
+    return _EXIT.get(final.status, 1)
+
+
+def cmd_sweep(args) -> int:
+    from explorer.core.sweep import MANIFEST, SweepModel, checkpoint_name, write_sweep
+    from explorer.core.training import pick_device
+
+    dataset = _load_data(args)
+    configs = [_configs(args, beta, dataset) for beta in args.betas]  # all checked first
+    pick_device(configs[0][1].device)
+    out = args.out or Path(f"sweep-{dataset.name}")
+    if (out / MANIFEST).exists():
+        raise ExplorerError(f"{out}: already holds a sweep; choose another --out")
+    if out.exists() and not out.is_dir():
+        raise ExplorerError(f"{out}: is a file; give a folder for the sweep")
+    if not out.parent.exists():
+        raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    _note_skipped(dataset)
+    done: list[SweepModel] = []
+    for i, (model_cfg, train_cfg) in enumerate(configs):
+        print(f"[{i + 1}/{len(configs)}] β = {train_cfg.beta:g}", file=sys.stderr)
+        name = checkpoint_name(train_cfg.beta)
+        final, rep = _train_and_save(model_cfg, train_cfg, dataset, out / name)
+        e = rep.evaluation
+        done.append(
+            SweepModel(
+                beta=train_cfg.beta,
+                file=name,
+                elbo=e.elbo,
+                recon=e.recon,
+                kl=e.kl,
+                active_units=rep.active_count,
+                mig=rep.mig.score if rep.mig is not None else None,
+                status=final.status,
+            )
+        )
+        write_sweep(out, dataset.describe(), done)  # after each: an interrupted sweep opens
+        if final.status == "stopped":
+            print("sweep stopped: the finished models are in the table", file=sys.stderr)
+            break
+    _print_sweep(done, out)
+    statuses = {m.status for m in done}
+    return 130 if "stopped" in statuses else (0 if statuses == {"completed"} else 1)
+
+
+def _print_sweep(models, out: Path) -> None:
+    print(f"\n{'β':>6}  {'ELBO':>9}  {'recon':>9}  {'KL':>7}  {'active':>6}  {'MIG':>6}")
+    for m in models:
+        mig = "" if m.mig is None else f"{m.mig:.3f}"
+        print(
+            f"{m.beta:>6g}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
+            f"{m.active_units:>6}  {mig:>6}" + ("" if m.status == "completed" else f"  {m.status}")
+        )
+    print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")
 
 
 def cmd_evaluate(args) -> int:
@@ -311,7 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate}[args.command](args)
+        commands = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate}
+        return commands[args.command](args)
     except ExplorerError as e:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)

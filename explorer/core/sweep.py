@@ -1,0 +1,164 @@
+"""β sweeps: one model per β on the same data, and the folder that holds them.
+
+`python -m explorer sweep` trains the models; this module writes and reads the folder:
+
+    beta-0.safetensors, beta-0.5.safetensors, ...   one checkpoint per β
+    sweep.json        what the app opens: the models in β order, with their figures
+    sweep.csv         the same table for a spreadsheet
+    rate-distortion.svg   KL (rate) against reconstruction (distortion), one point per β
+
+The table is rewritten after every model, so an interrupted sweep leaves a folder that
+opens with the models finished so far.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from explorer.core.errors import CheckpointError
+from explorer.core.files import atomic_write
+
+MANIFEST = "sweep.json"
+TABLE = "sweep.csv"
+PLOT = "rate-distortion.svg"
+_FORMAT = "latent-explorer-sweep"
+
+
+@dataclass(frozen=True)
+class SweepModel:
+    """One trained model of a sweep, with the figures of `metrics.report` (nats/image)."""
+
+    beta: float
+    file: str  # checkpoint name inside the sweep folder
+    elbo: float
+    recon: float  # distortion: E_q[-log p(x|z)]
+    kl: float  # rate: KL(q(z|x) ‖ p(z))
+    active_units: int
+    mig: float | None  # when the data has factors
+    status: str  # how its training ended: completed, stopped, diverged
+
+
+def checkpoint_name(beta: float) -> str:
+    return f"beta-{beta:g}.safetensors"
+
+
+def write_sweep(folder: Path, dataset: dict, models: list[SweepModel]) -> None:
+    """Write the manifest, the CSV table and the rate–distortion plot (each atomically)."""
+    models = sorted(models, key=lambda m: m.beta)
+    manifest = {
+        "format": _FORMAT,
+        "version": 1,
+        "dataset": dataset,
+        "models": [asdict(m) for m in models],
+    }
+    _write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    fields = list(asdict(models[0])) if models else []
+    writer.writerow(fields)
+    for m in models:
+        writer.writerow(["" if v is None else v for v in asdict(m).values()])
+    _write_text(folder / TABLE, text.getvalue())
+    _write_text(folder / PLOT, rate_distortion_svg(models))
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
+def load_sweep(folder: str | Path) -> tuple[Path, list[SweepModel]]:
+    """The models of a sweep folder, in β order, with checkpoint paths checked."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: cannot be read as a sweep manifest ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise CheckpointError(f"{path}: not a Latent Explorer sweep manifest")
+    try:
+        models = [SweepModel(**m) for m in manifest["models"]]
+    except (KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: malformed model list ({e})") from None
+    if not models:
+        raise CheckpointError(f"{path}: the sweep has no finished model yet")
+    for m in models:
+        if not (folder / m.file).is_file():
+            raise CheckpointError(f"{folder / m.file}: listed in {MANIFEST} but missing")
+    return folder, sorted(models, key=lambda m: m.beta)
+
+
+# -- the rate–distortion plot, as a small hand-written SVG (no plotting dependency) ----
+_W, _H, _M = 560, 400, 64  # size and margin, px
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About n round tick values covering [lo, hi]."""
+    step = 10 ** math.floor(math.log10((hi - lo) / n))
+    for mult in (1, 2, 5, 10):
+        if (hi - lo) / (step * mult) <= n:
+            step *= mult
+            break
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def rate_distortion_svg(models: list[SweepModel]) -> str:
+    """KL (x, the rate) against reconstruction (y, the distortion), labelled by β."""
+    xs, ys = [m.kl for m in models], [m.recon for m in models]
+    x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    y0, y1 = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    pad_x, pad_y = max((x1 - x0) * 0.08, 0.5), max((y1 - y0) * 0.08, 0.5)
+    x0, x1, y0, y1 = max(x0 - pad_x, 0.0), x1 + pad_x, y0 - pad_y, y1 + pad_y
+
+    def px(x: float) -> float:
+        return _M + (x - x0) / (x1 - x0) * (_W - 1.5 * _M)
+
+    def py(y: float) -> float:
+        return _H - _M - (y - y0) / (y1 - y0) * (_H - 1.5 * _M)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="{_W}" height="{_H}" fill="white"/>',
+        f'<text x="{_W / 2}" y="20" text-anchor="middle" font-size="14">'
+        "Rate–distortion of the β sweep</text>",
+    ]
+    for t in _ticks(x0, x1):
+        out.append(
+            f'<line x1="{px(t):.1f}" y1="{_M / 2}" x2="{px(t):.1f}" y2="{_H - _M}" '
+            f'stroke="#eee"/><text x="{px(t):.1f}" y="{_H - _M + 16}" '
+            f'text-anchor="middle">{t:g}</text>'
+        )
+    for t in _ticks(y0, y1):
+        out.append(
+            f'<line x1="{_M}" y1="{py(t):.1f}" x2="{_W - _M / 2}" y2="{py(t):.1f}" '
+            f'stroke="#eee"/><text x="{_M - 6}" y="{py(t) + 4:.1f}" '
+            f'text-anchor="end">{t:g}</text>'
+        )
+    out += [
+        f'<rect x="{_M}" y="{_M / 2}" width="{_W - 1.5 * _M}" height="{_H - 1.5 * _M}" '
+        'fill="none" stroke="#444"/>',
+        f'<text x="{_W / 2}" y="{_H - 20}" text-anchor="middle">'
+        "rate: KL(q(z|x) ‖ p(z)), nats/image</text>",
+        f'<text transform="translate(16 {_H / 2}) rotate(-90)" text-anchor="middle">'
+        "distortion: reconstruction −log p(x|z), nats/image</text>",
+    ]
+    if models:
+        path = " ".join(f"{px(m.kl):.1f},{py(m.recon):.1f}" for m in models)
+        out.append(f'<polyline points="{path}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
+    for m in models:
+        out.append(
+            f'<circle cx="{px(m.kl):.1f}" cy="{py(m.recon):.1f}" r="5" fill="#1f77b4"/>'
+            f'<text x="{px(m.kl) + 8:.1f}" y="{py(m.recon) - 8:.1f}">β = {m.beta:g}</text>'
+        )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
