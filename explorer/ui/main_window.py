@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from explorer.autosave import Autosave
 from explorer.core.data import BUILTINS
+from explorer.core.errors import ExplorerError
+from explorer.core.sweep import MANIFEST, load_sweep
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
@@ -41,6 +44,7 @@ from explorer.ui.recent_files import RecentFiles
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
+from explorer.ui.sweep_bar import SweepBar
 from explorer.ui.training_controller import TrainingController
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
@@ -82,9 +86,12 @@ class MainWindow(QMainWindow):
         self.panel = TrainingPanel(s)
 
         self.plane_bar = PlaneBar(s, self.latent_view)
+        self.sweep_bar = SweepBar(s)
+        self.sweep_bar.modelChosen.connect(lambda p: self.open_checkpoint(p, remember=False))
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(4, 4, 4, 4)
+        lv.addWidget(self.sweep_bar)
         lv.addWidget(self.plane_bar)
         lv.addWidget(self.latent_view, 1)
 
@@ -159,9 +166,8 @@ class MainWindow(QMainWindow):
         )
         self._action(m, "Open &dataset…", lambda: self.opener.ask_open("dataset"))
         self._action(m, "Open dataset &folder…", lambda: self.opener.ask_open("folder"))
-        self.recent = RecentFiles(
-            self.settings, m.addMenu("Recent files"), lambda p: self.opener.open_path(p)
-        )
+        self._action(m, "Open β s&weep folder…", self.ask_open_sweep)
+        self.recent = RecentFiles(self.settings, m.addMenu("Recent files"), self.open_path)
         self.opener = Opener(
             self,
             self.session,
@@ -275,6 +281,35 @@ class MainWindow(QMainWindow):
     ) -> TaskThread | None:
         return self.opener.open_dataset(spec, count, new_model_if_needed)
 
+    def open_path(self, path: Path) -> None:
+        """A sweep folder, a checkpoint or a dataset (dropped, or from Recent files)."""
+        if path.is_dir() and (path / MANIFEST).exists():
+            self.open_sweep(path)
+        else:
+            self.opener.open_path(path)
+
+    def open_sweep(self, folder: str | Path) -> bool:
+        """Open a β sweep: its model nearest β = 1 first, the others on the β slider."""
+        try:
+            folder, models = load_sweep(folder)
+        except ExplorerError as e:
+            self.show_error("Cannot open sweep", str(e))
+            return False
+        first = min(models, key=lambda m: abs(m.beta - 1.0))
+        if not self.open_checkpoint(folder / first.file, remember=False):
+            return False
+        self.sweep_bar.show_sweep(folder, models)
+        self.recent.remember(folder)
+        return True
+
+    def ask_open_sweep(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a β sweep folder", self.recent.last_dir()
+        )
+        if folder:
+            self.recent.set_last_dir(folder)
+            self.open_sweep(folder)
+
     # -- saving and exporting --------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> bool:
         return self.saver.save(path)
@@ -311,7 +346,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         for url in event.mimeData().urls():
             if url.isLocalFile():
-                self.opener.open_path(Path(url.toLocalFile()))
+                self.open_path(Path(url.toLocalFile()))
 
     # -- closing ---------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -28,6 +28,17 @@ from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import TaskThread
 
+_CODES_KEPT = 8  # models whose codes are kept: a sweep's worth, a few MB each at 60k × 10
+
+
+def _file_identity(path: Path | None) -> tuple | None:
+    """A saved model's file as it is now: a file rewritten since is another model."""
+    try:
+        st = Path(path).stat() if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
 
 def _own_dataset(described: dict) -> str | None:
     """What a checkpoint was trained on, when it can be opened here: a built-in or a path."""
@@ -61,13 +72,18 @@ class Opener(QObject):
         self.run_task = run_task
         self.refuse_while_training = refuse_while_training  # says so, and returns True
         self._encode_generation = 0
+        # Codes of saved models already encoded on the open data, newest last, so going
+        # back to a model (a sweep's β slider) shows it at once:
+        # (file identity, dataset, mu, logvar)
+        self._encoded: list[tuple[tuple, Dataset, np.ndarray, np.ndarray]] = []
 
     def drop_pending_encodes(self) -> None:
         """Codes come from elsewhere now (training): a pending encode must not land."""
         self._encode_generation += 1
 
     def encode(self) -> None:
-        """Re-encode the dataset with the current model, in the background."""
+        """Re-encode the dataset with the current model, in the background (or recall the
+        codes of a saved model encoded before on the same data)."""
         s = self.session
         if s.model is None or s.dataset is None:
             return
@@ -75,18 +91,29 @@ class Opener(QObject):
             return
         self._encode_generation += 1
         generation = self._encode_generation
+        path = _file_identity(s.info.path) if not s.info.unsaved else None
+        for p, data, mu, logvar in self._encoded:
+            if path is not None and p == path and data is s.dataset:
+                self._apply_codes(mu, logvar)
+                return
         model = s.model_snapshot()
-        images = images_to_tensor(s.dataset.images)  # this data, whatever is opened next
+        dataset = s.dataset  # this data, whatever is opened next
 
         def apply(result: tuple[np.ndarray, np.ndarray]) -> None:
             if generation != self._encode_generation:  # a newer model/dataset supersedes it
                 return
-            mu, logvar = result
-            if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
-                self.session.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
-            self.session.set_codes(mu, logvar)
+            if path is not None:
+                kept = [e for e in self._encoded if e[1] is dataset and e[0] != path]
+                self._encoded = [*kept[-(_CODES_KEPT - 1) :], (path, dataset, *result)]
+            self._apply_codes(*result)
 
+        images = images_to_tensor(dataset.images)
         self.run_task(encode, model, images, done=apply, error_title="Cannot encode the dataset")
+
+    def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
+        if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
+            self.session.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
+        self.session.set_codes(mu, logvar)
 
     def open_bundled(self, name: str) -> bool:
         return self.open_checkpoint(
