@@ -1,6 +1,7 @@
 """Render the main window to a PNG, as a user would see it after a moment of hovering.
 
-    python scripts/screenshot.py docs/screenshot.png [--checkpoint M] [--dataset D] [--pin X Y]
+    python scripts/screenshot.py docs/screenshot.png [--checkpoint M | --sweep F] [--dataset D]
+        [--pin X Y]
         [--manifold N] [--prior-spacing] [--tab TAB] [--sort-by-kl] [--ellipses N]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
@@ -56,6 +57,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path)
     ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--sweep", type=Path, help="a β sweep folder to open")
     ap.add_argument("--dataset")
     ap.add_argument(
         "--pin",
@@ -76,6 +78,8 @@ def main() -> int:
     settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
     window = build_main_window(args.checkpoint, args.dataset, settings=settings)
     window.errorShown.connect(ERRORS.append)
+    if args.sweep:
+        window.open_sweep(args.sweep)
     window.resize(*args.size)
     window.show()
     wait(

@@ -109,7 +109,7 @@ class DataPointView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setMaximumHeight(120)  # the picture gets the room; the table scrolls
+        self.table.hide()  # shown, sized to its rows, once a point is inspected
         self.layout().addWidget(self.table)
         self.note.setText(_HOW_TO)
         self.canvas.setToolTip(
@@ -148,6 +148,7 @@ class DataPointView(QWidget):
             self.result = None
             self.canvas.clear_picture()
             self.table.setRowCount(0)
+            self.table.hide()
             self.note.setText(_HOW_TO)
             return
         if not self.isVisible():
@@ -185,3 +186,7 @@ class DataPointView(QWidget):
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        rows = min(len(mu), 4)  # no empty space under a short table; longer ones scroll
+        header = self.table.horizontalHeader().height()
+        self.table.setFixedHeight(header + rows * self.table.rowHeight(0) + 4)
+        self.table.show()

@@ -143,6 +143,8 @@ class MainWindow(QMainWindow):
         insight.setWidget(tabs)
         insight.setFeatures(dock.features())
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, insight)
+        # The explanatory views need height more than the training form does.
+        self.resizeDocks([dock, insight], [400, 460], Qt.Orientation.Vertical)
 
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
         self.trainer.runningChanged.connect(self._training_running)

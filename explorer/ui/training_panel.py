@@ -109,11 +109,12 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
 
         self.loss_plot = pg.PlotWidget(objectName="lossPlot", background="w")
-        self.loss_plot.setMinimumHeight(180)
+        self.loss_plot.setMinimumHeight(140)  # the insight dock below needs the height too
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.setLabel("left", "nats / image")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
-        self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
+        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
+        legend.setColumnCount(2)  # two short rows: the legend fits a low plot
         self.curves = {
             "total": self.loss_plot.plot(pen=pg.mkPen("#222", width=2), name="loss (recon + β·KL)"),
             "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1.5), name="reconstruction"),
