@@ -124,3 +124,17 @@ def test_new_data_clears_the_inspection(qtbot, window):
     s.set_dataset(make_digits(50, seed=5))
     assert s.focus is None and view.result is None and view.table.rowCount() == 0
     assert len(window.uncertainty.one_sigma.getData()[0] or []) == 0
+
+
+def test_after_training_the_ellipses_are_the_new_models(qtbot, window):
+    from tests.gui import train
+
+    s, overlay = window.session, window.uncertainty
+    s.set_focus(loneliest_point(window))
+    before = overlay.one_sigma.getData()[0].copy()
+    train(qtbot, window, epochs=1)
+    qtbot.waitUntil(lambda: s.codes is not None and s.logvars is not None)
+    mu, sigma = own_posterior(window, s.focus)  # the trained model's encoder
+    x, y = overlay.one_sigma.getData()
+    assert np.allclose([x.max() - x.min(), y.max() - y.min()], 2 * sigma, rtol=1e-4)
+    assert not np.allclose(x, before)

@@ -55,6 +55,13 @@ def test_the_table_is_the_metric(qtbot, window):
     assert np.isclose(float(view.table.item(0, 0).text()), expected.gaps[0], atol=0.006)
 
 
+def test_the_factors_table_exports(qtbot, window, tmp_path):
+    show_factors(window)
+    qtbot.waitUntil(lambda: window.factors_view.result is not None, timeout=10_000)
+    assert window.export("factors", tmp_path / "factors.png")
+    assert (tmp_path / "factors.png").stat().st_size > 1000
+
+
 def test_choosing_a_factor_plots_it(qtbot, window):
     view = window.factors_view
     show_factors(window)
