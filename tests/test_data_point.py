@@ -134,7 +134,7 @@ def test_after_training_the_ellipses_are_the_new_models(qtbot, window):
     before = overlay.one_sigma.getData()[0].copy()
     train(qtbot, window, epochs=1)
     qtbot.waitUntil(lambda: s.codes is not None and s.logvars is not None)
-    mu, sigma = own_posterior(window, s.focus)  # the trained model's encoder
+    _, sigma = own_posterior(window, s.focus)  # the trained model's encoder
     x, y = overlay.one_sigma.getData()
     assert np.allclose([x.max() - x.min(), y.max() - y.min()], 2 * sigma, rtol=1e-4)
     assert not np.allclose(x, before)
