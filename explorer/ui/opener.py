@@ -33,11 +33,13 @@ _CODES_KEPT = 8  # models whose codes are kept: a sweep's worth, a few MB each a
 
 def _file_identity(path: Path | None) -> tuple | None:
     """A saved model's file as it is now: a file rewritten since is another model."""
+    if path is None:
+        return None
     try:
-        st = Path(path).stat() if path is not None else None
+        st = Path(path).stat()
     except OSError:
         return None
-    return None if st is None else (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    return str(Path(path).resolve()), st.st_mtime_ns, st.st_size
 
 
 def _own_dataset(described: dict) -> str | None:
