@@ -27,14 +27,6 @@ def plane_gaussian(plane: Plane, mu: np.ndarray, logvar: np.ndarray) -> tuple[np
     return plane.to_plane(mu), cov
 
 
-def ellipse_axes(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 1σ semi-axes of a 2×2 covariance: lengths (2,) largest first, directions (2, 2)
-    as columns."""
-    lam, vec = np.linalg.eigh(cov)
-    lam = np.clip(lam, 0.0, None)[::-1]
-    return np.sqrt(lam), vec[:, ::-1]
-
-
 def ellipse_outlines(
     centre: np.ndarray, cov: np.ndarray, n_sigma: float, points: int = _ELLIPSE_POINTS
 ) -> np.ndarray:

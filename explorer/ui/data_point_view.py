@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QWidget,
 )
 
 from explorer.core.data import Dataset
 from explorer.core.figures import decode_images, tile
+from explorer.core.metrics import kl_per_dim
 from explorer.core.model import VAE
 from explorer.core.posterior import posterior_samples
+from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
@@ -81,7 +82,7 @@ def describe(dataset: Dataset, index: int) -> str:
     return " · ".join(parts)
 
 
-class DataPointView(QWidget):
+class DataPointView(LazyView):
     subsetChanged = Signal(int)  # how many random points get ellipses on the plot (0: none)
 
     def __init__(self, session: Session, parent=None):
@@ -116,7 +117,6 @@ class DataPointView(QWidget):
             "Top: the image x and its reconstruction (the decode of μ). Below: decodes of "
             "codes drawn from q(z|x) = N(μ, σ²)"
         )
-        self._stale = False
 
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
@@ -151,10 +151,8 @@ class DataPointView(QWidget):
             self.table.hide()
             self.note.setText(_HOW_TO)
             return
-        if not self.isVisible():
-            self._stale = True
+        if self.hidden_now():
             return
-        self._stale = False
         self.job.submit(
             inspect_point,
             s.model_snapshot(),
@@ -165,11 +163,6 @@ class DataPointView(QWidget):
             self.samples_spin.value(),
         )
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.request()
-
     def _show(self, result: Inspection) -> None:
         s = self.session
         if s.dataset is None or result.index >= len(s.dataset):
@@ -179,7 +172,7 @@ class DataPointView(QWidget):
         self.canvas.show_picture(result.picture, ["x, rec", "z ~ q"], pitch)
         self.note.setText(describe(s.dataset, result.index))
         mu, sigma = result.mu, result.sigma
-        kl = 0.5 * (mu**2 + sigma**2 - 1.0) - np.log(sigma)
+        kl = kl_per_dim(mu[None], 2.0 * np.log(sigma)[None])  # of this one point
         self.table.setRowCount(len(mu))
         for r, row in enumerate(zip(mu, sigma, kl, strict=True)):
             cells = [f"z{r}", *(f"{v:+.3f}" if c == 0 else f"{v:.3f}" for c, v in enumerate(row))]

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from explorer.core.metrics import MIGResult, mig
+from explorer.ui.lazy_view import LazyView
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
@@ -66,7 +66,7 @@ def _short(share: float) -> str:
     return "1.0" if share >= 0.995 else f"{share:.2f}".removeprefix("0")
 
 
-class FactorsView(QWidget):
+class FactorsView(LazyView):
     factorChosen = Signal(str, int, int)  # factor name, its best and second-best dimension
 
     def __init__(self, session: Session, parent=None):
@@ -96,7 +96,6 @@ class FactorsView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.show_button)
-        self._stale = False
         self.job = LatestJob(self)
         self.job.done.connect(self._show)
         self.table.itemSelectionChanged.connect(
@@ -122,16 +121,9 @@ class FactorsView(QWidget):
                 else "Waiting for the codes of the data…"
             )
             return
-        if not self.isVisible():
-            self._stale = True
+        if self.hidden_now():
             return
-        self._stale = False
         self.job.submit(compute_disentanglement, s.codes, *columns)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.request()
 
     def choose(self, row: int) -> None:
         """Plot factor `row` on its two most informative dimensions."""

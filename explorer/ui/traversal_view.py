@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QSpinBox,
-    QWidget,
 )
 
 from explorer.core.figures import decode_images, tile, traversal_codes
 from explorer.core.model import VAE
 from explorer.ui.kl_view import active_dims
+from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
@@ -48,14 +48,14 @@ def compute_traversal(model: VAE, z: np.ndarray, dims: list[int], values: np.nda
     return Traversal(z, dims, values, frames, picture)
 
 
-class TraversalView(QWidget):
+class TraversalView(LazyView):
     exportRequested = Signal()  # the user pressed "Export PNG…"
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
         self.result: Traversal | None = None  # what is on screen
-        self._stale = True  # something changed while hidden
+        self.mark_stale()  # computed when first shown
         self.rows_combo = QComboBox(objectName="traversalRows")
         self.rows_combo.addItems(["active dims", "all dims"])
         self.rows_combo.setToolTip("One row per active latent dimension, or per dimension")
@@ -106,10 +106,11 @@ class TraversalView(QWidget):
         """Recompute for the current code; deferred while the view is hidden."""
         s = self.session
         codes_coming = s.dataset is not None and s.codes is None  # they decide the rows
-        if s.model is None or len(s.z) == 0 or codes_coming or not self.isVisible():
-            self._stale = True
+        if s.model is None or len(s.z) == 0 or codes_coming:
+            self.mark_stale()
             return
-        self._stale = False
+        if self.hidden_now():
+            return
         self.job.submit(
             compute_traversal, s.model_snapshot(), s.z.copy(), self.rows(), self.values()
         )
@@ -118,12 +119,7 @@ class TraversalView(QWidget):
         if self.isVisible():
             self._rest.start()
         else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.request()
+            self.mark_stale()
 
     def _show(self, result: Traversal) -> None:
         self.result = result

@@ -49,25 +49,17 @@ class UncertaintyOverlay(QObject):
             and s.logvars.shape[1] == s.latent_dim
         )
 
-    def focus_outlines(self) -> np.ndarray | None:
-        """(2, P, 2): the 1σ and 2σ outlines of the focused point, or None."""
+    def draw_focus(self) -> None:
+        """The 1σ and 2σ ellipses of the focused point, and a ring on the point."""
         s = self.session
         if s.focus is None or not self._ready() or s.focus >= len(s.codes):
-            return None
-        centre, cov = plane_gaussian(s.plane, s.codes[s.focus], s.logvars[s.focus])
-        return np.concatenate(
-            [ellipse_outlines(centre[None], cov[None], k) for k in (1.0, 2.0)], axis=0
-        )
-
-    def draw_focus(self) -> None:
-        outlines = self.focus_outlines()
-        if outlines is None:
             for item in (self.one_sigma, self.two_sigma, self.ring):
                 item.setData([], [])
             return
-        self.one_sigma.setData(outlines[0, :, 0], outlines[0, :, 1])
-        self.two_sigma.setData(outlines[1, :, 0], outlines[1, :, 1])
-        centre = self.session.plane.to_plane(self.session.codes[self.session.focus])
+        centre, cov = plane_gaussian(s.plane, s.codes[s.focus], s.logvars[s.focus])
+        for item, k in ((self.one_sigma, 1.0), (self.two_sigma, 2.0)):
+            outline = ellipse_outlines(centre[None], cov[None], k)[0]
+            item.setData(outline[:, 0], outline[:, 1])
         self.ring.setData([centre[0]], [centre[1]])
 
     def subset_indices(self) -> np.ndarray:
