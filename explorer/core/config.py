@@ -119,3 +119,68 @@ class TrainConfig:
         # Older or newer files may carry extra keys; a training config is informative
         # once training is over, so unknown keys are dropped rather than refused.
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# How to read a model trained elsewhere (core/external.py); "auto" = chosen by the probe.
+INPUT_LAYOUTS = ("auto", "image", "flat")
+ENCODER_OUTPUTS = ("auto", "pair", "split", "distribution")
+DECODER_OUTPUTS = ("auto", "probabilities", "logits", "distribution")
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """How a user's encode/decode are called and read."""
+
+    # encode's input: "image" = x as (B, C, H, W); "flat" = x as (B, C·H·W)
+    input: str = "auto"
+    # encode's output: "pair" = (mu, logvar, ...) with any extra items ignored; "split" =
+    # one (B, 2d) tensor whose halves are mu and logvar; "distribution" = a
+    # torch.distributions Normal (or Independent Normal), read by its mean and stddev
+    encoder: str = "auto"
+    # decode's output (flattened or not): "probabilities" = pixel means in [0, 1];
+    # "logits" = the sigmoid is applied; "distribution" = its mean (a Bernoulli's probs)
+    decoder: str = "auto"
+
+    def validate(self) -> Adapters:
+        for name, allowed in (
+            ("input", INPUT_LAYOUTS),
+            ("encoder", ENCODER_OUTPUTS),
+            ("decoder", DECODER_OUTPUTS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    f"adapter {name} must be one of {', '.join(allowed)}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Adapters:
+        """From "encoder=split,decoder=logits" (the CLI's --adapt); unnamed parts stay auto."""
+        values: dict[str, str] = {}
+        known = {f.name for f in fields(cls)}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, value = part.partition("=")
+            if not sep or key.strip() not in known:
+                raise ConfigError(
+                    f"adapters are given as {'=…,'.join(sorted(known))}=…, got {part!r}"
+                )
+            values[key.strip()] = value.strip()
+        return cls(**values).validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExternalConfig:
+    """The shape of a model trained elsewhere, as found by probing it."""
+
+    image_shape: tuple[int, int, int]  # (channels, height, width) its encoder takes
+    latent_dim: int  # size of z its encoder returns
+    architecture: str  # what it is, for people: "TorchScript", "mymodels:build_model"
+    adapters: Adapters  # how its encode/decode are read (none left "auto")
+    # The metrics treat its decodes as Bernoulli means of pixels in [0, 1] (what
+    # reconstruction_nll reads); its own training objective is not known.
+    likelihood: str = "bernoulli"
+    gaussian_sigma: float = 0.1  # unused with "bernoulli"; here for reconstruction_nll

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.core.config import ModelConfig
+from explorer.core.config import ExternalConfig, ModelConfig
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
@@ -46,7 +46,37 @@ def _conv_depth(h: int, w: int) -> int:
     return n
 
 
-class VAE(nn.Module):
+class LatentModel(nn.Module):
+    """What the app, the metrics and the exporter need of a model, ours or a user's.
+
+    encode(x: (B, C, H, W) in [0, 1]) -> mu, logvar: (B, latent_dim)
+    decode_logits(z: (B, latent_dim)) -> (B, C, H, W) Bernoulli logits
+    decode(z) -> (B, C, H, W) mean image in [0, 1]
+    """
+
+    config: ModelConfig | ExternalConfig
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One stochastic pass: (logits of x given a sampled z, mu, logvar)."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decode_logits(z), mu, logvar
+
+    def copy(self) -> LatentModel:
+        """An independent CPU copy in eval mode (for another thread to decode or save)."""
+        raise NotImplementedError
+
+
+class VAE(LatentModel):
     """Encoder and decoder for images of `config.image_shape`.
 
     encode(x: (B, C, H, W) in [0, 1]) -> mu, logvar: (B, latent_dim)
@@ -98,17 +128,7 @@ class VAE(nn.Module):
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.decoder(z))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One stochastic pass: (logits of x given a sampled z, mu, logvar)."""
-        mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decode_logits(z), mu, logvar
-
     def copy(self) -> VAE:
-        """An independent CPU copy in eval mode (for another thread to decode or save)."""
         twin = VAE(self.config)
         twin.load_state_dict(self.state_dict())
         return twin.eval()
@@ -140,7 +160,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar)
 
 
-def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+def reconstruction_nll(
+    logits: torch.Tensor, x: torch.Tensor, config: ModelConfig | ExternalConfig
+) -> torch.Tensor:
     """-log p(x|z) per image: logits, x: (B, C, H, W) -> (B,)."""
     if config.likelihood == "bernoulli":
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")

@@ -1,0 +1,58 @@
+"""Our models as TorchScript, in the form the app opens from anyone (core/external.py).
+
+The file has encode(x: (B, C, H, W) in [0, 1]) -> (mu, logvar), decode(z: (B, d)) ->
+images in [0, 1], and the attributes latent_dim and image_shape, so it runs without
+this package: `m = torch.jit.load(path); m.decode(torch.zeros(1, m.latent_dim))`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from explorer.core.errors import CheckpointError
+from explorer.core.files import atomic_write
+from explorer.core.model import VAE
+
+
+class TorchScriptVAE(nn.Module):
+    """A VAE's networks with the methods TorchScript keeps (forward decodes the mean code)."""
+
+    def __init__(self, vae: VAE):
+        super().__init__()
+        self.encoder = vae.encoder
+        self.decoder = vae.decoder
+        self.latent_dim = vae.config.latent_dim
+        self.image_shape = list(vae.config.image_shape)
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(z))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction of x from its posterior mean."""
+        return self.decode(self.encode(x)[0])
+
+
+def export_torchscript(model: VAE, path: str | Path) -> Path:
+    """Write `model` as a TorchScript module, atomically; CheckpointError names the file."""
+    path = Path(path)
+    wrapper = TorchScriptVAE(model.copy())
+    with warnings.catch_warnings():
+        # deprecated in favour of torch.export, which has no multi-method modules yet
+        warnings.filterwarnings("ignore", ".*torch.jit", DeprecationWarning)
+        scripted = torch.jit.script(wrapper)
+        try:
+            with atomic_write(path) as tmp:
+                scripted.save(tmp)
+        except (OSError, RuntimeError) as e:
+            raise CheckpointError(f"{path}: could not write the TorchScript module ({e})") from e
+    return path
