@@ -1,9 +1,12 @@
-"""Headless front end: `python -m explorer train | sweep | evaluate`; no Qt is imported.
+"""Headless front end: `python -m explorer train | sweep | evaluate | export`; no Qt.
 
     python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 \
         --out model.safetensors
     python -m explorer sweep --dataset sprites --betas 0,1,4 --latent-dim 10 --out sweep/
     python -m explorer evaluate model.safetensors --dataset sprites
+    python -m explorer evaluate their_vae.pt --dataset mnist.gz   # TorchScript
+    python -m explorer evaluate weights.pth --factory models:build_vae --dataset mnist.gz
+    python -m explorer export model.safetensors --torchscript model.pt
 
 Bad input ends with one line on stderr naming the file or setting, and exit status 2.
 With no command, `python -m explorer` opens the desktop app.
@@ -92,9 +95,29 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
 
 
+def add_external_options(p: argparse.ArgumentParser) -> None:
+    """How to open a model trained elsewhere (shared with the app's command line)."""
+    p.add_argument(
+        "--factory",
+        help="for weights trained elsewhere: the function that builds the model, "
+        "package.module:build_model or path/to/file.py:build_model",
+    )
+    p.add_argument(
+        "--factory-args",
+        default="",
+        help="the factory's keyword arguments: a JSON object, or a .json file holding one",
+    )
+    p.add_argument(
+        "--adapt",
+        default="",
+        help="override how its encode/decode are read, e.g. input=flat,encoder=split,"
+        "decoder=logits (default: chosen by probing the model)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,app}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,export,app}")
 
     t = sub.add_parser("train", help="train a VAE / β-VAE and save a checkpoint")
     _add_data_options(t, "digits")
@@ -115,13 +138,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     e = sub.add_parser("evaluate", help="ELBO, importance-weighted bound, active units, MIG")
-    e.add_argument("model", type=Path, help="a .safetensors checkpoint")
+    e.add_argument(
+        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
+    )
     _add_data_options(e, None)
+    add_external_options(e)
     e.add_argument(
         "--k", type=int, default=50, help="samples per image for the IW bound (default 50)"
     )
     e.add_argument("--max-images", type=int, default=2000, help="images evaluated (default 2000)")
     e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+
+    x = sub.add_parser("export", help="write a checkpoint as a TorchScript module")
+    x.add_argument("model", type=Path, help="a .safetensors checkpoint")
+    x.add_argument(
+        "--torchscript",
+        type=Path,
+        required=True,
+        help="the .pt file to write: encode, decode, latent_dim and image_shape",
+    )
 
     sub.add_parser("app", help="open the desktop app (the default)")
     return parser
@@ -366,42 +401,93 @@ def _print_sweep(models, out: Path) -> None:
     print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")
 
 
+def _external_source(args):
+    from explorer.core.config import Adapters
+    from explorer.core.external_files import ExternalSource
+
+    return ExternalSource(
+        str(args.model), args.factory or "", args.factory_args, Adapters.parse(args.adapt)
+    )
+
+
+def _is_external(args) -> bool:
+    """Anything but one of our checkpoints opened as one."""
+    return bool(args.factory or args.adapt) or args.model.suffix != ".safetensors"
+
+
 def cmd_evaluate(args) -> int:
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.data import BUILTINS
+    from explorer.core.external_files import open_external
     from explorer.core.metrics import report
+    from explorer.core.model import images_to_tensor
     from explorer.core.training import pick_device
 
-    ckpt = load_checkpoint(args.model)
-    if args.dataset is None:
-        name = ckpt.dataset.get("name")
-        if name not in BUILTINS:
-            raise ExplorerError(
-                f"{args.model}: trained on {name or 'unknown data'}; "
-                "name the data to evaluate on with --dataset"
-            )
-        args.dataset = name
-    dataset = _load_data(args)
-    if dataset.image_shape != tuple(ckpt.model.config.image_shape):
-        raise ExplorerError(
-            f"{args.model}: the model expects images of shape "
-            f"{tuple(ckpt.model.config.image_shape)} "
-            f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
-        )
     if args.k < 1 or args.max_images < 1:
         raise ExplorerError("--k and --max-images must be at least 1")
-    model = ckpt.model.to(pick_device("auto"))
-    rep = report(model, dataset, iw_k=args.k, max_images=args.max_images)
-    if args.json:
-        print(json.dumps(rep.to_dict()))
+    if _is_external(args):
+        if args.dataset is None:
+            raise ExplorerError(f"{args.model}: name the data to evaluate on with --dataset")
+        dataset = _load_data(args)
+        probe_images = images_to_tensor(dataset.images[:8]).float() / 255
+        model = open_external(_external_source(args), dataset.image_shape, probe_images)
+        a = model.config.adapters
+        title = (
+            f"{args.model}: {model.config.architecture}, latent size {model.config.latent_dim}; "
+            f"input {a.input}, encoder {a.encoder}, decoder {a.decoder}; "
+            f"scored as Bernoulli; evaluated on {dataset.name}"
+        )
     else:
-        cfg = ckpt.model.config
+        ckpt = load_checkpoint(args.model)
+        if args.dataset is None:
+            name = ckpt.dataset.get("name")
+            if name not in BUILTINS:
+                raise ExplorerError(
+                    f"{args.model}: trained on {name or 'unknown data'}; "
+                    "name the data to evaluate on with --dataset"
+                )
+            args.dataset = name
+        dataset = _load_data(args)
+        model, cfg = ckpt.model, ckpt.model.config
+        if dataset.image_shape != tuple(cfg.image_shape):
+            raise ExplorerError(
+                f"{args.model}: the model expects images of shape {tuple(cfg.image_shape)} "
+                f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
+            )
         beta = ckpt.train_config.beta if ckpt.train_config else float("nan")
-        print(
+        title = (
             f"{args.model}: latent size {cfg.latent_dim}, β = {beta:g}, {cfg.architecture}, "
             f"{cfg.likelihood}; evaluated on {dataset.name}"
         )
+    rep = report(model.to(pick_device("auto")), dataset, iw_k=args.k, max_images=args.max_images)
+    if args.json:
+        print(json.dumps(rep.to_dict()))
+    else:
+        print(title)
         _print_report(rep)
+    return 0
+
+
+def cmd_export(args) -> int:
+    import torch
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.export import export_torchscript
+    from explorer.core.external_files import ExternalSource, open_external
+
+    ckpt = load_checkpoint(args.model)
+    out = export_torchscript(ckpt.model, args.torchscript)
+    # Read it back as any user would, and check it decodes as the checkpoint does.
+    reopened = open_external(ExternalSource(str(out)))
+    z = torch.randn(16, ckpt.model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        if not torch.equal(reopened.decode(z), ckpt.model.decode(z)):
+            raise ExplorerError(f"{out}: the written module does not decode as {args.model} does")
+    cfg = ckpt.model.config
+    print(
+        f"wrote {out}: TorchScript with encode(x) -> (mu, logvar), decode(z) -> images, "
+        f"latent_dim {cfg.latent_dim}, image_shape {list(cfg.image_shape)}"
+    )
     return 0
 
 
@@ -418,7 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        commands = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate}
+        commands = {
+            "train": cmd_train,
+            "sweep": cmd_sweep,
+            "evaluate": cmd_evaluate,
+            "export": cmd_export,
+        }
         return commands[args.command](args)
     except ExplorerError as e:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)

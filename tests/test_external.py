@@ -258,7 +258,11 @@ def test_adapters_parse_from_the_command_line():
         (em.WrongDecodeSize(), DATA, r"decode returned a tensor of shape \(13, 100\) for 13 codes"),
         (em.OddEncoder(), DATA, r"encode returned a tensor of shape \(5, 3\); expected"),
         (em.SplitFlatVAE(), (1, 64, 64), r"encode failed on a probe batch.*\(5, 4096\)"),
-        (em.PairVAE(), (1, 64, 64), r"takes images of shape \(1, 28, 28\).*are \(1, 64, 64\)"),
+        (
+            em.PairVAE(),
+            (1, 64, 64),
+            r"takes images of shape \(1, 28, 28\).*images are \(1, 64, 64\)",
+        ),
         (em.SplitFlatVAE(), None, r"the image size is unknown: open a dataset"),
     ],
 )

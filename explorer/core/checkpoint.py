@@ -99,7 +99,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if raw is None:
         raise CheckpointError(
             f"{path}: a safetensors file, but not a Latent Explorer checkpoint "
-            "(no model description in its metadata)"
+            "(no model description in its metadata). Weights of a model trained elsewhere "
+            "open with the function that builds it (a factory)"
         )
     try:
         meta = json.loads(raw)

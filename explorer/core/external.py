@@ -141,7 +141,7 @@ def _image_shape(inner: nn.Module, data_shape: Sequence[int] | None, name: str) 
     if own is not None and data is not None and own != data:
         raise CheckpointError(
             f"{name}: the model takes images of shape {own} (channels, height, width) "
-            f"but the open dataset's are {data}. Open data of that shape first."
+            f"but the dataset's images are {data}. Open data of that shape."
         )
     if own is None and data is None:
         raise CheckpointError(
