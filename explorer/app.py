@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from explorer import __version__
 from explorer.autosave import Autosave
+from explorer.cli import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
 
 log = logging.getLogger(LOGGER)
@@ -34,11 +35,13 @@ def build_main_window(
     dataset: str | Path | None = None,
     settings=None,
     autosave: Autosave | None = None,
+    external=None,
 ):
     """The main window, wired and loaded, without entering the event loop.
 
     With no checkpoint the bundled digits model opens on the built-in digits; a dataset
-    whose images it cannot decode gets a new, untrained model of its shape. Datasets
+    whose images it cannot decode gets a new, untrained model of its shape. A model
+    trained `external`ly opens with `dataset` (the built-in digits by default). Datasets
     load and encode in the background: the window is usable at once and the scatter
     appears when its codes arrive (`window.session.codesChanged`). With an `autosave`
     slot, trained models are kept there until saved, and one left by an earlier run
@@ -48,11 +51,14 @@ def build_main_window(
     from explorer.ui.main_window import MainWindow
 
     window = MainWindow(settings=settings, autosave=autosave)
-    if checkpoint is None:
+    if external is not None:
+        window.opener.open_external(external, dataset or "digits")
+    elif checkpoint is None:
         window.open_bundled("digits")
     else:
         window.open_checkpoint(checkpoint)
-    if dataset is not None:  # asked for by name: a new model if the bundled one cannot fit
+    if dataset is not None and external is None:
+        # asked for by name: a new model if the bundled one cannot fit
         window.open_dataset(dataset, new_model_if_needed=True)
     window.saver.offer_restore(window.open_checkpoint)
     return window
@@ -73,13 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m explorer app", description="Open the Latent Explorer window."
     )
-    parser.add_argument("checkpoint", nargs="?", type=Path, help="a .safetensors checkpoint")
+    parser.add_argument(
+        "checkpoint",
+        nargs="?",
+        type=Path,
+        help="a .safetensors checkpoint, or a model trained elsewhere (TorchScript, weights)",
+    )
     parser.add_argument("--dataset", help="built-in name or a dataset file/folder to open")
+    add_external_options(parser)
     args = parser.parse_args(list(argv or []))
     setup_logging()
     app = application()
     try:
-        window = build_main_window(args.checkpoint, args.dataset, autosave=Autosave())
+        external = args.checkpoint and external_source(args.checkpoint, args)
+        window = build_main_window(
+            args.checkpoint, args.dataset, autosave=Autosave(), external=external
+        )
     except Exception as e:
         QMessageBox.critical(None, "Latent Explorer", f"Cannot start: {e}")
         return 1

@@ -401,18 +401,16 @@ def _print_sweep(models, out: Path) -> None:
     print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")
 
 
-def _external_source(args):
+def external_source(model: Path, args):
+    """How to open `model` if it is from elsewhere; None for a checkpoint of ours."""
     from explorer.core.config import Adapters
     from explorer.core.external_files import ExternalSource
 
+    if not (args.factory or args.adapt) and model.suffix == ".safetensors":
+        return None
     return ExternalSource(
-        str(args.model), args.factory or "", args.factory_args, Adapters.parse(args.adapt)
+        str(model), args.factory or "", args.factory_args, Adapters.parse(args.adapt)
     )
-
-
-def _is_external(args) -> bool:
-    """Anything but one of our checkpoints opened as one."""
-    return bool(args.factory or args.adapt) or args.model.suffix != ".safetensors"
 
 
 def cmd_evaluate(args) -> int:
@@ -425,12 +423,13 @@ def cmd_evaluate(args) -> int:
 
     if args.k < 1 or args.max_images < 1:
         raise ExplorerError("--k and --max-images must be at least 1")
-    if _is_external(args):
+    source = external_source(args.model, args)
+    if source is not None:
         if args.dataset is None:
             raise ExplorerError(f"{args.model}: name the data to evaluate on with --dataset")
         dataset = _load_data(args)
         probe_images = images_to_tensor(dataset.images[:8]).float() / 255
-        model = open_external(_external_source(args), dataset.image_shape, probe_images)
+        model = open_external(source, dataset.image_shape, probe_images)
         a = model.config.adapters
         title = (
             f"{args.model}: {model.config.architecture}, latent size {model.config.latent_dim}; "

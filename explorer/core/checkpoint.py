@@ -79,7 +79,10 @@ def _sniff(path: Path) -> str:
     except OSError:
         return ""
     if head.startswith(b"PK"):
-        return " It looks like a PyTorch .pt/.pth (zip) file, which could run code when opened."
+        return (
+            " It looks like a PyTorch .pt/.pth (zip) file: a TorchScript module, or weights "
+            "that open with the function that builds the model (a factory)."
+        )
     if head[:1] == b"\x80":
         return (
             " It looks like a Python pickle, which could run code when opened; it is never loaded."

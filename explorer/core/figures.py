@@ -21,14 +21,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.core.projection import Plane
 
 _DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
 
 
 @torch.inference_mode()
-def decode_images(model: VAE, z: np.ndarray) -> np.ndarray:
+def decode_images(model: LatentModel, z: np.ndarray) -> np.ndarray:
     """Mean images of codes z: (B, d) -> float32 (B, H, W, C) in [0, 1], on the CPU."""
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
     device = next(model.parameters()).device

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from explorer.core.data.dataset import Dataset
-from explorer.core.model import VAE, gaussian_kl, images_to_tensor, reconstruction_nll
+from explorer.core.model import LatentModel, gaussian_kl, images_to_tensor, reconstruction_nll
 
 ACTIVE_THRESHOLD = 0.01
 
@@ -37,7 +37,7 @@ class Evaluation:
     count: int  # images evaluated
 
 
-def _device(model: VAE) -> torch.device:
+def _device(model: LatentModel) -> torch.device:
     return next(model.parameters()).device
 
 
@@ -49,7 +49,7 @@ def _batches(images: torch.Tensor, batch_size: int, device: torch.device) -> Ite
 
 @torch.inference_mode()
 def encode(
-    model: VAE, images: torch.Tensor, batch_size: int = 1024
+    model: LatentModel, images: torch.Tensor, batch_size: int = 1024
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters of every image: uint8 (N, C, H, W) -> mu, logvar: (N, d)."""
     was_training = model.training
@@ -64,7 +64,7 @@ def encode(
 
 
 @torch.inference_mode()
-def evaluate(model: VAE, images: torch.Tensor, batch_size: int = 1024) -> Evaluation:
+def evaluate(model: LatentModel, images: torch.Tensor, batch_size: int = 1024) -> Evaluation:
     """One-sample ELBO estimate over uint8 images (N, C, H, W)."""
     was_training = model.training
     model.eval()
@@ -93,7 +93,7 @@ def active_units(mu: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> np.ndar
 
 
 @torch.inference_mode()
-def iw_bound(model: VAE, images: torch.Tensor, k: int = 50, batch_size: int = 256) -> float:
+def iw_bound(model: LatentModel, images: torch.Tensor, k: int = 50, batch_size: int = 256) -> float:
     """Mean importance-weighted lower bound on log p(x), nats per image.
 
     log p(x) ≥ E[log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)], z_i ~ q(z|x).
@@ -216,7 +216,7 @@ class Report:
 
 
 def report(
-    model: VAE, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000, seed: int = 0
+    model: LatentModel, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000, seed: int = 0
 ) -> Report:
     """Evaluate `model` on (a seeded subset of at most `max_images` of) `dataset`."""
     pick = np.arange(len(dataset))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from explorer.core.data import Dataset
 from explorer.core.figures import decode_images, tile
 from explorer.core.metrics import kl_per_dim
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.core.posterior import posterior_samples
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
@@ -56,7 +56,7 @@ def image_of(dataset: Dataset, index: int) -> np.ndarray:
 
 
 def inspect_point(
-    model: VAE, original: np.ndarray, index: int, mu: np.ndarray, logvar: np.ndarray, k: int
+    model: LatentModel, original: np.ndarray, index: int, mu: np.ndarray, logvar: np.ndarray, k: int
 ) -> Inspection:
     """Decode a data point's posterior mean and k samples of it (seeded by the index)."""
     samples = posterior_samples(mu, logvar, k, seed=index)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSpinBox, QWidget
 
 from explorer.core.figures import decode_images, interpolation_codes, tile
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
@@ -32,7 +32,7 @@ class Interpolation:
 
 
 def compute_interpolation(
-    model: VAE, a: np.ndarray, b: np.ndarray, k: int, spherical: bool
+    model: LatentModel, a: np.ndarray, b: np.ndarray, k: int, spherical: bool
 ) -> Interpolation:
     codes = interpolation_codes(a, b, k, spherical)
     frames = decode_images(model, codes)

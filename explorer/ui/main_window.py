@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
             lambda: self.opener.ask_open("checkpoint"),
             QKeySequence.StandardKey.Open,
         )
+        self._action(m, "Open model trained &elsewhere…", lambda: self.opener.ask_open_external())
         self._action(m, "Open &dataset…", lambda: self.opener.ask_open("dataset"))
         self._action(m, "Open dataset &folder…", lambda: self.opener.ask_open("folder"))
         self._action(m, "Open β s&weep folder…", self.ask_open_sweep)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSpinBox, QWidget
 
 from explorer.core.figures import decode_images, grid_codes, prior_quantiles
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.core.projection import Plane
 from explorer.ui.latent_view import LatentView
 from explorer.ui.state import Session
@@ -57,7 +57,7 @@ class Manifold:
     frames: np.ndarray  # (n * n, H, W, C): row 0 is the top row (largest y), left to right
 
 
-def compute_manifold(model: VAE, plane: Plane, z: np.ndarray, cells: Cells) -> Manifold:
+def compute_manifold(model: LatentModel, plane: Plane, z: np.ndarray, cells: Cells) -> Manifold:
     return Manifold(cells, decode_images(model, grid_codes(plane, z, cells.xs, cells.ys)))
 
 

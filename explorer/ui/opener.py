@@ -3,6 +3,8 @@
 Files load in the background; a checkpoint brings the dataset it was trained on when
 the open one cannot do (a built-in is generated again, a file opened if still there);
 a dataset of another shape than the model asks whether to switch to a new model.
+A model trained elsewhere (TorchScript, or weights plus a factory) is probed on the
+images it will see: the open dataset, or one named with it.
 Nothing is opened while training runs (the run's codes would mix with other data).
 Encoding the dataset with the current model also runs in the background; a newer
 model or dataset supersedes a pending encode.
@@ -20,9 +22,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
+from explorer.core.external import ExternalModel
+from explorer.core.external_files import ExternalSource, is_torchscript, open_external
 from explorer.core.metrics import encode, kl_per_dim
 from explorer.core.model import build_model, images_to_tensor
 from explorer.resources import bundled_model
+from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
@@ -31,15 +36,20 @@ from explorer.ui.workers import TaskThread
 _CODES_KEPT = 8  # models whose codes are kept: a sweep's worth, a few MB each at 60k × 10
 
 
-def _file_identity(path: Path | None) -> tuple | None:
-    """A saved model's file as it is now: a file rewritten since is another model."""
-    if path is None:
+_PROBE_IMAGES = 8  # images of the data an external model is first tried on
+MODEL_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")  # models from elsewhere, by name
+
+
+def _file_identity(info: ModelInfo) -> tuple | None:
+    """A saved model's file as it is now (a file rewritten since is another model), and
+    how it was read (a model from elsewhere may be read with other adapters)."""
+    if info.path is None or info.unsaved:
         return None
     try:
-        st = Path(path).stat()
+        st = Path(info.path).stat()
     except OSError:
         return None
-    return str(Path(path).resolve()), st.st_mtime_ns, st.st_size
+    return str(Path(info.path).resolve()), st.st_mtime_ns, st.st_size, info.source
 
 
 def _own_dataset(described: dict) -> str | None:
@@ -93,7 +103,7 @@ class Opener(QObject):
             return
         self._encode_generation += 1
         generation = self._encode_generation
-        path = _file_identity(s.info.path) if not s.info.unsaved else None
+        path = _file_identity(s.info)
         for p, data, mu, logvar in self._encoded:
             if path is not None and p == path and data is s.dataset:
                 self._apply_codes(mu, logvar)
@@ -176,6 +186,70 @@ class Opener(QObject):
             self.recent.remember(path)
         return True
 
+    def open_external(self, source: ExternalSource, dataset: str | Path | None = None) -> None:
+        """Open a model trained elsewhere, probed on `dataset` (loaded with it) or the open one.
+
+        Loading and probing run in the background. If it fails and the window has no
+        model yet (a start-up with a bad file), the bundled digits model opens instead.
+        """
+        if self.refuse_while_training("a model"):
+            return
+        if dataset is None and self.session.dataset is None:
+            self.show_error(
+                "Cannot open model", f"{source.path}: open a dataset for the model first"
+            )
+            return
+
+        def probe(data: Dataset) -> tuple[ExternalModel, Dataset]:
+            images = images_to_tensor(data.images[:_PROBE_IMAGES]).float() / 255
+            return open_external(source, data.image_shape, images), data
+
+        def apply(result: tuple[ExternalModel, Dataset]) -> None:
+            if self.refuse_while_training("a model"):  # Train was pressed while it loaded
+                return
+            model, data = result
+            a = model.config.adapters
+            self.session.set_model(
+                model,
+                ModelInfo(
+                    path=Path(source.path),
+                    source=f"{Path(source.path).name} ({model.config.architecture})",
+                ),
+            )
+            if data is self.session.dataset:
+                self.encode()
+            else:
+                self._show_dataset(data)
+            self.recent.remember(Path(source.path), source)
+            self.show_status(
+                f"Opened {source.path}: input {a.input}, encoder read as {a.encoder}, "
+                f"decoder as {a.decoder}"
+            )
+
+        if dataset is None:
+            task = self.run_task(
+                probe, self.session.dataset, done=apply, error_title="Cannot open model"
+            )
+        else:
+            task = self.run_task(
+                lambda spec: probe(load_dataset(spec)),
+                str(dataset),
+                done=apply,
+                error_title="Cannot open model",
+            )
+        task.failed.connect(
+            lambda _: self.open_bundled("digits") if self.session.model is None else None
+        )
+
+    def ask_open_external(self) -> ExternalModelDialog:
+        """The dialog for a model from elsewhere (non-blocking); Open opens it."""
+        dialog = ExternalModelDialog(
+            self.parent_widget, self.recent.last_dir(), self.recent.last_external()
+        )
+        dialog.accepted.connect(lambda: self.open_external(dialog.source()))
+        dialog.open()
+        return dialog
+
     def open_dataset(
         self, spec: str | Path, count: int | None = None, new_model_if_needed: bool = False
     ) -> TaskThread | None:
@@ -253,9 +327,17 @@ class Opener(QObject):
         self.show_status("New untrained model: press Train to fit it")
 
     def open_path(self, path: Path) -> None:
-        """A checkpoint or a dataset, told apart by the name."""
-        if path.suffix == ".safetensors":
+        """A checkpoint, a model from elsewhere or a dataset, told apart by the name (and
+        by how the model was opened last time: the factory of its weights)."""
+        remembered = self.recent.external_source(path)
+        if remembered is not None:
+            self.open_external(remembered)
+        elif is_torchscript(path):
+            self.open_external(ExternalSource(str(path)))
+        elif path.suffix == ".safetensors":
             self.open_checkpoint(path)
+        elif path.suffix.lower() in MODEL_SUFFIXES:
+            self.open_external(ExternalSource(str(path)))
         else:
             self.open_dataset(path)
 
@@ -266,14 +348,16 @@ class Opener(QObject):
             path = QFileDialog.getExistingDirectory(parent, "Open a folder of images", start)
         else:
             filters = {
-                "checkpoint": "Checkpoints (*.safetensors)",
+                "checkpoint": "Checkpoints (*.safetensors);;TorchScript models (*.pt *.pth)",
                 "dataset": "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
             }[what]
             path, _ = QFileDialog.getOpenFileName(parent, f"Open {what}", start, filters)
         if path:
             self.recent.set_last_dir(path)
             # what was asked for decides, not the name: a checkpoint may be named anyhow
-            if what == "checkpoint":
+            if what == "checkpoint" and is_torchscript(path):
+                self.open_external(ExternalSource(path))
+            elif what == "checkpoint":
                 self.open_checkpoint(path)
             else:
                 self.open_dataset(path)

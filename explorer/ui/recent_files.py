@@ -1,12 +1,20 @@
-"""File ▸ Recent files and the last folder a file dialog used, kept in QSettings."""
+"""File ▸ Recent files and the last folder a file dialog used, kept in QSettings.
+
+A model from elsewhere is remembered with how it was opened (its factory and adapters),
+so reopening it from the menu, or dropping the same file again, needs no questions.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from explorer.core.errors import ExplorerError
+from explorer.core.external_files import ExternalSource
 
 _MAX_RECENT = 8
 
@@ -22,10 +30,34 @@ class RecentFiles:
         value = self.settings.value("files/recent", [])
         return [value] if isinstance(value, str) else list(value or [])
 
-    def remember(self, path: Path) -> None:
+    def remember(self, path: Path, external: ExternalSource | None = None) -> None:
         recent = [str(path)] + [p for p in self.files() if p != str(path)]
         self.settings.setValue("files/recent", recent[:_MAX_RECENT])
+        sources = {k: v for k, v in self._external_sources().items() if k in recent}
+        sources.pop(str(path), None)  # e.g. our own checkpoint saved over the weights
+        if external is not None:
+            sources[str(path)] = external.to_dict()
+        self.settings.setValue("files/external", json.dumps(sources))
         self._refresh()
+
+    def _external_sources(self) -> dict:
+        try:
+            sources = json.loads(str(self.settings.value("files/external", "{}")))
+        except json.JSONDecodeError:
+            return {}
+        return sources if isinstance(sources, dict) else {}
+
+    def last_external(self) -> ExternalSource | None:
+        """The model from elsewhere opened most recently, to start the dialog from."""
+        return next((src for p in self.files() if (src := self.external_source(Path(p)))), None)
+
+    def external_source(self, path: Path) -> ExternalSource | None:
+        """How the model from elsewhere at `path` was opened last, if it was."""
+        found = self._external_sources().get(str(path))
+        try:
+            return ExternalSource.from_dict(found) if isinstance(found, dict) else None
+        except (KeyError, TypeError, ExplorerError):
+            return None  # written by another version: open it as if new
 
     def last_dir(self) -> str:
         """The folder the last file dialog opened or saved in (home at first)."""

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.core.projection import Plane, dims_plane, pca_plane
 
 
@@ -44,7 +44,7 @@ class Session(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.model: VAE | None = None
+        self.model: LatentModel | None = None
         self.info = ModelInfo()
         self.dataset: Dataset | None = None
         self.codes: np.ndarray | None = None  # (N, d) posterior means of the dataset
@@ -54,7 +54,7 @@ class Session(QObject):
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
-        self._snapshot: tuple[int, VAE] | None = None  # (model_version, a copy of the model)
+        self._snapshot: tuple[int, LatentModel] | None = None  # (model_version, its copy)
         self.model_version = 0  # grows with every new model or new weights
 
     # -- model and data ---------------------------------------------------------------
@@ -62,7 +62,7 @@ class Session(QObject):
     def latent_dim(self) -> int:
         return self.model.config.latent_dim if self.model is not None else 0
 
-    def set_model(self, model: VAE, info: ModelInfo) -> None:
+    def set_model(self, model: LatentModel, info: ModelInfo) -> None:
         """Show `model` (moved to the CPU, eval mode); its codes arrive via set_codes."""
         self.model = model.to("cpu").eval()
         self.model_version += 1
@@ -151,7 +151,7 @@ class Session(QObject):
             self.focus = index
             self.focusChanged.emit()
 
-    def model_snapshot(self) -> VAE:
+    def model_snapshot(self) -> LatentModel:
         """A copy of the model for background jobs; never changed, shared until replaced."""
         if self._snapshot is None or self._snapshot[0] != self.model_version:
             self._snapshot = (self.model_version, self.model.copy())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from explorer.core.config import ExternalConfig
 from explorer.core.errors import ExplorerError
 from explorer.core.training import pick_device, pick_precision
 from explorer.ui.sliders import signed
@@ -40,9 +41,8 @@ class StatusBar(QStatusBar):
         s = self.session
         cfg = s.model.config
         beta = f" · β {s.info.train_config.beta:g}" if s.info.train_config else ""
-        self.model_label.setText(
-            f"{s.info.source} · latent {cfg.latent_dim}{beta} · {cfg.likelihood}"
-        )
+        kind = "trained elsewhere" if isinstance(cfg, ExternalConfig) else cfg.likelihood
+        self.model_label.setText(f"{s.info.source} · latent {cfg.latent_dim}{beta} · {kind}")
 
     def show_device(self) -> None:
         """Where training runs (or would run) and where the cursor decodes."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core.config import ExternalConfig, ModelConfig, TrainConfig
 from explorer.core.training import Progress
 from explorer.ui.state import Session
 
@@ -203,7 +203,6 @@ class TrainingPanel(QWidget):
             return
         cfg = s.model.config
         self.latent_spin.setValue(cfg.latent_dim)
-        self.arch_combo.setCurrentText(cfg.architecture)
         tc = s.info.train_config
         if tc is not None:
             self.beta_spin.setValue(tc.beta)
@@ -211,8 +210,16 @@ class TrainingPanel(QWidget):
             f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}, β = {tc.beta:g}"
             if tc
             else f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}",
-            f"{cfg.architecture}, {cfg.likelihood} likelihood",
         ]
+        if isinstance(cfg, ExternalConfig):
+            a = cfg.adapters
+            lines.append(
+                f"trained elsewhere; input {a.input}, encoder read as {a.encoder}, "
+                f"decoder as {a.decoder}. Train makes a new model of ours."
+            )
+        else:
+            self.arch_combo.setCurrentText(cfg.architecture)
+            lines.append(f"{cfg.architecture}, {cfg.likelihood} likelihood")
         m = s.info.metrics
         if "elbo" in m:
             lines.append(

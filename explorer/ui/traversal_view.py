@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.figures import decode_images, tile, traversal_codes
-from explorer.core.model import VAE
+from explorer.core.model import LatentModel
 from explorer.ui.kl_view import active_dims
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
@@ -42,7 +42,9 @@ class Traversal:
     picture: np.ndarray  # the frames tiled, (rows·H + gaps, k·W + gaps, C)
 
 
-def compute_traversal(model: VAE, z: np.ndarray, dims: list[int], values: np.ndarray) -> Traversal:
+def compute_traversal(
+    model: LatentModel, z: np.ndarray, dims: list[int], values: np.ndarray
+) -> Traversal:
     frames = decode_images(model, traversal_codes(z, dims, values))
     picture = tile(frames, len(dims), len(values), gap=_GAP, fill=_GAP_FILL)
     return Traversal(z, dims, values, frames, picture)
