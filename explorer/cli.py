@@ -9,7 +9,7 @@
     python -m explorer export model.safetensors --torchscript model.pt
 
 Bad input ends with one line on stderr naming the file or setting, and exit status 2.
-With no command, `python -m explorer` opens the desktop app.
+With no command (or a model file first), `python -m explorer` opens the desktop app.
 """
 
 from __future__ import annotations
@@ -490,6 +490,9 @@ def cmd_export(args) -> int:
     return 0
 
 
+_COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "export": cmd_export}
+
+
 def run_app(argv: Sequence[str]) -> int:
     from explorer.app import main as app_main
 
@@ -500,16 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] == "app":  # the desktop app is the default
         return run_app(argv[1:])
+    if argv[0] not in _COMMANDS and not argv[0].startswith("-"):  # a model file: the app
+        return run_app(argv)
     args = build_parser().parse_args(argv)
     setup_logging()
     try:
-        commands = {
-            "train": cmd_train,
-            "sweep": cmd_sweep,
-            "evaluate": cmd_evaluate,
-            "export": cmd_export,
-        }
-        return commands[args.command](args)
+        return _COMMANDS[args.command](args)
     except ExplorerError as e:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)

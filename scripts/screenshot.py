@@ -1,7 +1,7 @@
 """Render the main window to a PNG, as a user would see it after a moment of hovering.
 
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M | --sweep F] [--dataset D]
-        [--pin X Y]
+        [--factory F [--factory-args JSON]] [--adapt A] [--dialog PNG] [--pin X Y]
         [--manifold N] [--prior-spacing] [--tab TAB] [--sort-by-kl] [--ellipses N]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
@@ -25,6 +25,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
+from explorer.cli import add_external_options, external_source  # noqa: E402
 
 ERRORS: list[str] = []  # what the window reported; any ends the script
 
@@ -59,6 +60,8 @@ def main() -> int:
     ap.add_argument("--checkpoint", type=Path)
     ap.add_argument("--sweep", type=Path, help="a β sweep folder to open")
     ap.add_argument("--dataset")
+    add_external_options(ap)
+    ap.add_argument("--dialog", type=Path, help="also render the external-model dialog here")
     ap.add_argument(
         "--pin",
         nargs=2,
@@ -76,7 +79,8 @@ def main() -> int:
     app = application()
     scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
     settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
-    window = build_main_window(args.checkpoint, args.dataset, settings=settings)
+    external = args.checkpoint and external_source(args.checkpoint, args)
+    window = build_main_window(args.checkpoint, args.dataset, settings=settings, external=external)
     window.errorShown.connect(ERRORS.append)
     if args.sweep:
         window.open_sweep(args.sweep)
@@ -124,6 +128,11 @@ def main() -> int:
     app.processEvents()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))
+    if args.dialog:
+        dialog = window.opener.ask_open_external()
+        app.processEvents()
+        dialog.grab().save(str(args.dialog))
+        dialog.reject()
     window.close()
     print(args.out)
     return 0

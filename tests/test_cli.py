@@ -159,3 +159,13 @@ def test_evaluate_weights_with_a_factory(tmp_path):
     r = cli("evaluate", str(weights), *factory, *data, "--adapt", "decoder=rainbow")
     assert r.returncode == 2 and "adapter decoder must be one of" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_model_file_first_opens_the_app_with_it(monkeypatch):
+    from explorer import cli as cli_module
+
+    opened = []
+    monkeypatch.setattr(cli_module, "run_app", lambda argv: opened.append(list(argv)) or 0)
+    assert cli_module.main(["their.pt", "--dataset", "digits"]) == 0
+    assert cli_module.main(["app", "m.safetensors"]) == 0
+    assert opened == [["their.pt", "--dataset", "digits"], ["m.safetensors"]]

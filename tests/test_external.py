@@ -285,3 +285,33 @@ def test_an_external_model_encodes_a_dataset_like_ours():
     images = images_to_tensor((torch.rand(300, 28, 28) * 255).to(torch.uint8).numpy())
     mu, logvar = encode(model, images, batch_size=128)
     assert mu.shape == logvar.shape == (300, 2)
+
+
+def test_the_readme_example_trains_and_opens(tmp_path):
+    """examples/own_vae: trained by its own script, opened by file-path factory and as
+    TorchScript, both reading the same flat-input, probability-output model."""
+    import subprocess
+    import sys
+
+    from tests.idx_writer import write_idx
+
+    images = (torch.rand(200, 28, 28, generator=torch.Generator().manual_seed(0)) * 255).byte()
+    data = write_idx(tmp_path / "images-idx3-ubyte", images.numpy())
+    weights, scripted = tmp_path / "vae.pth", tmp_path / "vae.pt"
+    example = HERE.parent / "examples" / "own_vae"
+    command = [sys.executable, str(example / "train.py"), str(data), "--epochs", "1"]
+    run = subprocess.run(
+        [*command, "--out", str(weights), "--torchscript", str(scripted)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    by_factory = open_external(
+        ExternalSource(str(weights), f"{example / 'model.py'}:build_model"), DATA
+    )
+    by_script = open_external(ExternalSource(str(scripted)), DATA)
+    for model in (by_factory, by_script):
+        assert model.config.adapters == Adapters("flat", "pair", "probabilities")
+    with torch.no_grad():
+        assert torch.allclose(by_factory.decode(Z), by_script.decode(Z), atol=1e-6)

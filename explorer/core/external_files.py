@@ -111,9 +111,12 @@ def _import_file(file: Path, spec: str):
     folder = str(file.resolve().parent)
     if folder not in sys.path:  # so the file's own sibling imports work
         sys.path.append(folder)
-    loader_spec = importlib.util.spec_from_file_location(file.stem, file)
+    # Registered (TorchScript and dataclasses look classes up by module name) under a
+    # name of its own, so a file called utils.py never replaces another utils module.
+    name = f"explorer_factory_{file.stem}"
+    loader_spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(loader_spec)
-    sys.modules[file.stem] = module
+    sys.modules[name] = module
     loader_spec.loader.exec_module(module)
     return module
 
