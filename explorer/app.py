@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -16,6 +17,9 @@ from explorer import __version__
 from explorer.autosave import Autosave
 from explorer.cli import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
+
+if TYPE_CHECKING:
+    from explorer.core.external_files import ExternalSource
 
 log = logging.getLogger(LOGGER)
 
@@ -35,7 +39,7 @@ def build_main_window(
     dataset: str | Path | None = None,
     settings=None,
     autosave: Autosave | None = None,
-    external=None,
+    external: ExternalSource | None = None,
 ):
     """The main window, wired and loaded, without entering the event loop.
 

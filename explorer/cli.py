@@ -20,12 +20,12 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from explorer.core.errors import ExplorerError
 from explorer.logs import LOGGER, setup_logging
+from explorer.terminal import ProgressBar, print_report, print_sweep
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -162,41 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class ProgressBar:
-    """One redrawn line on a terminal; one line per epoch when output is a file or pipe."""
-
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last_draw = 0.0
-
-    def update(self, p) -> None:
-        if p.kind == "epoch":
-            v = p.val
-            line = (
-                f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  "
-                f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})  "
-                f"{p.samples_per_s:,.0f} img/s"
-            )
-            self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
-            self.stream.flush()
-            return
-        now = time.monotonic()
-        if not self.tty or p.kind != "step" or now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
-        width = 24
-        filled = int(width * p.fraction)
-        eta = "" if p.eta_s != p.eta_s else f"  ETA {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}"
-        self.stream.write(
-            f"\r\033[Kepoch {p.epoch + 1}/{p.epochs} [{'█' * filled}{'·' * (width - filled)}] "
-            f"{p.fraction:4.0%}  loss {p.loss:.2f} (recon {p.recon:.2f}, KL {p.kl:.2f}, "
-            f"β {p.beta:g})  "
-            f"{p.samples_per_s:,.0f} img/s{eta}"
-        )
-        self.stream.flush()
-
-
 def _load_data(args):
     from explorer.core.data import load_dataset
 
@@ -207,32 +172,6 @@ def _load_data(args):
         image_key=args.image_key,
         label_key=args.label_key,
     )
-
-
-def _print_report(rep, out=sys.stdout) -> None:
-    e = rep.evaluation
-    d = len(rep.active)
-    print(f"  images evaluated  {e.count:,}", file=out)
-    print(
-        f"  ELBO              {e.elbo:.2f} nats/image  "
-        f"(reconstruction {e.recon:.2f}, KL {e.kl:.2f})",
-        file=out,
-    )
-    if rep.iw_bound is not None:
-        print(
-            f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  "
-            f"(importance-weighted, k = {rep.iw_k})",
-            file=out,
-        )
-    print(f"  active units      {rep.active_count} of {d}", file=out)
-    kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
-    print(f"  KL per dimension  {kls}", file=out)
-    if rep.mig is not None:
-        per = ", ".join(
-            f"{n} {g:.2f} (z{b})"
-            for n, g, b in zip(rep.mig.factor_names, rep.mig.gaps, rep.mig.best_dims, strict=True)
-        )
-        print(f"  MIG               {rep.mig.score:.3f}  [{per}]", file=out)
 
 
 def _configs(args, beta: float, dataset):
@@ -343,7 +282,7 @@ def cmd_train(args) -> int:
         raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
     _note_skipped(dataset)
     final, rep = _train_and_save(model_cfg, train_cfg, dataset, out)
-    _print_report(rep)
+    print_report(rep)
     return _EXIT.get(final.status, 1)
 
 
@@ -385,20 +324,9 @@ def cmd_sweep(args) -> int:
         if final.status == "stopped":
             print("sweep stopped: the finished models are in the table", file=sys.stderr)
             break
-    _print_sweep(done, out)
+    print_sweep(done, out)
     statuses = {m.status for m in done}
     return 130 if "stopped" in statuses else (0 if statuses == {"completed"} else 1)
-
-
-def _print_sweep(models, out: Path) -> None:
-    print(f"\n{'β':>6}  {'ELBO':>9}  {'recon':>9}  {'KL':>7}  {'active':>6}  {'MIG':>6}")
-    for m in models:
-        mig = "" if m.mig is None else f"{m.mig:.3f}"
-        print(
-            f"{m.beta:>6g}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
-            f"{m.active_units:>6}  {mig:>6}" + ("" if m.status == "completed" else f"  {m.status}")
-        )
-    print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")
 
 
 def external_source(model: Path, args):
@@ -463,7 +391,7 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(rep.to_dict()))
     else:
         print(title)
-        _print_report(rep)
+        print_report(rep)
     return 0
 
 

@@ -1,8 +1,8 @@
 """VAEs as people write them in their own repositories, for the tests of external models.
 
 Each one differs from ours in one of the ways the adapters handle. They are small and
-untrained; what matters is how they are called and what they return. Factories used
-by name (`tests.external_models:build_pair`) live here too.
+untrained; what matters is how they are called and what they return. A class is a
+factory too (`tests.external_models:PairVAE`); two factories that go wrong live here.
 """
 
 from __future__ import annotations
@@ -98,34 +98,6 @@ class WrongDecodeSize(SplitFlatVAE):
 class OddEncoder(SplitFlatVAE):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)[:, :3]
-
-
-def build_pair(latent_dim: int = 3) -> PairVAE:
-    return PairVAE(latent_dim)
-
-
-def build_split_flat() -> SplitFlatVAE:
-    return SplitFlatVAE()
-
-
-def build_distribution() -> DistributionVAE:
-    return DistributionVAE()
-
-
-def build_extras() -> ExtrasVAE:
-    return ExtrasVAE()
-
-
-def build_no_decode() -> NoDecode:
-    return NoDecode()
-
-
-def build_wrong_decode_size() -> WrongDecodeSize:
-    return WrongDecodeSize()
-
-
-def build_odd_encoder() -> OddEncoder:
-    return OddEncoder()
 
 
 def build_raises() -> nn.Module:

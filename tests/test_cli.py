@@ -145,7 +145,7 @@ def test_evaluate_weights_with_a_factory(tmp_path):
     torch.save(PairVAE(latent_dim=4).state_dict(), weights)
     factory = (
         "--factory",
-        "tests.external_models:build_pair",
+        "tests.external_models:PairVAE",
         "--factory-args",
         '{"latent_dim": 4}',
     )
@@ -153,7 +153,7 @@ def test_evaluate_weights_with_a_factory(tmp_path):
     assert _figures(str(weights), *factory, *data)["iw_bound"] < 0
     r = cli("evaluate", str(weights), *factory, *data, "--k", "2", "--max-images", "50")
     assert r.returncode == 0, r.stderr
-    assert "tests.external_models:build_pair, latent size 4; input image, encoder pair" in r.stdout
+    assert "tests.external_models:PairVAE, latent size 4; input image, encoder pair" in r.stdout
     r = cli("evaluate", str(weights), *data)
     assert r.returncode == 2 and "holds weights without the code" in r.stderr
     r = cli("evaluate", str(weights), *factory, *data, "--adapt", "decoder=rainbow")

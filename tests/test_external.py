@@ -97,12 +97,12 @@ def test_weights_with_a_factory_by_module_name(tmp_path, suffix):
     torch.manual_seed(1)
     original = em.PairVAE(latent_dim=5)
     path = _weights(original, tmp_path / f"weights{suffix}")
-    source = ExternalSource(str(path), "tests.external_models:build_pair", '{"latent_dim": 5}')
+    source = ExternalSource(str(path), "tests.external_models:PairVAE", '{"latent_dim": 5}')
     model = open_external(source, DATA)
     z = torch.randn(3, 5)
     with torch.no_grad():
         assert torch.allclose(model.decode(z), original.decode(z))
-    assert model.config.architecture == "tests.external_models:build_pair"
+    assert model.config.architecture == "tests.external_models:PairVAE"
 
 
 def test_a_factory_by_file_path_and_arguments_from_a_json_file(tmp_path):
@@ -110,7 +110,7 @@ def test_a_factory_by_file_path_and_arguments_from_a_json_file(tmp_path):
     path = _weights(original, tmp_path / "w.pt")
     args = tmp_path / "args.json"
     args.write_text('{"latent_dim": 4}')
-    source = ExternalSource(str(path), f"{HERE / 'external_models.py'}:build_pair", str(args))
+    source = ExternalSource(str(path), f"{HERE / 'external_models.py'}:PairVAE", str(args))
     assert open_external(source, DATA).config.latent_dim == 4
 
 
@@ -119,7 +119,7 @@ def test_nested_and_prefixed_state_dicts_load(tmp_path):
     wrapped = {f"module.{k}": v for k, v in original.state_dict().items()}
     path = tmp_path / "lightning.ckpt"
     torch.save({"epoch": 3, "state_dict": wrapped}, path)
-    model = open_external(ExternalSource(str(path), "tests.external_models:build_pair"), DATA)
+    model = open_external(ExternalSource(str(path), "tests.external_models:PairVAE"), DATA)
     with torch.no_grad():
         assert torch.allclose(
             model.decode(Z[:, :1].repeat(1, 3)), original.decode(Z[:, :1].repeat(1, 3))
@@ -129,14 +129,14 @@ def test_nested_and_prefixed_state_dicts_load(tmp_path):
 @pytest.mark.parametrize(
     ("factory", "args", "message"),
     [
-        ("build_pair", "", r"name it as package.module:function"),
+        ("PairVAE", "", r"name it as package.module:function"),
         ("no_such_package.models:build", "", r"importing no_such_package.models failed"),
         ("tests.external_models:missing", "", r"has no function missing"),
         ("tests.external_models:build_raises", "", r"raised ValueError: this factory needs"),
         ("tests.external_models:build_not_a_module", "", r"returned a dict, not a torch"),
-        ("tests.external_models:build_pair", "{latent_dim: 3}", r"factory arguments: not valid"),
-        ("tests.external_models:build_pair", "[3]", r"expected a JSON object"),
-        ("tests.external_models:build_pair", '{"size": 3}', r"unexpected keyword argument"),
+        ("tests.external_models:PairVAE", "{latent_dim: 3}", r"factory arguments: not valid"),
+        ("tests.external_models:PairVAE", "[3]", r"expected a JSON object"),
+        ("tests.external_models:PairVAE", '{"size": 3}', r"unexpected keyword argument"),
         ("missing_file.py:build", "", r"missing_file.py does not exist"),
     ],
 )
@@ -157,9 +157,9 @@ def test_weights_that_do_not_fit_name_the_keys(tmp_path):
         match=r"w.pt: the weights do not fit.*missing mu.bias; "
         r"unexpected extra.weight",
     ):
-        open_external(ExternalSource(str(path), "tests.external_models:build_pair"), DATA)
+        open_external(ExternalSource(str(path), "tests.external_models:PairVAE"), DATA)
     path = _weights(em.PairVAE(latent_dim=3), tmp_path / "w3.pt")
-    source = ExternalSource(str(path), "tests.external_models:build_pair", '{"latent_dim": 4}')
+    source = ExternalSource(str(path), "tests.external_models:PairVAE", '{"latent_dim": 4}')
     with pytest.raises(
         ExplorerError,
         match=r"dec.0.weight is \(784, 3\) in the file, \(784, 4\) in the model.* and 2 more",
@@ -181,13 +181,13 @@ def test_a_pickled_whole_model_is_not_unpickled(tmp_path):
         match=r"whole.pt: cannot be read as weights \(it holds a pickled "
         r"tests.external_models.PairVAE, which is never unpickled",
     ):
-        open_external(ExternalSource(str(path), "tests.external_models:build_pair"), DATA)
+        open_external(ExternalSource(str(path), "tests.external_models:PairVAE"), DATA)
 
 
 def test_a_torchscript_file_with_a_factory_is_refused(tmp_path):
     path = _script(em.PairVAE(), tmp_path / "vae.pt")
     with pytest.raises(ExplorerError, match="a TorchScript module, which opens without"):
-        open_external(ExternalSource(str(path), "tests.external_models:build_pair"), DATA)
+        open_external(ExternalSource(str(path), "tests.external_models:PairVAE"), DATA)
 
 
 # -- the adapters ------------------------------------------------------------------------

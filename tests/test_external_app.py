@@ -74,7 +74,7 @@ def test_weights_and_a_factory_from_the_dialog_then_from_recent_files(qtbot, win
     weights = tmp_path / "weights.pth"
     torch.save(original.state_dict(), weights)
     dialog = window.opener.ask_open_external()
-    _fill_dialog(dialog, weights, "tests.external_models:build_split_flat")
+    _fill_dialog(dialog, weights, "tests.external_models:SplitFlatVAE")
     _open(qtbot, window, lambda: QTest.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton))
     s = window.session
     assert s.model.config.adapters.input == "flat" and s.model.config.adapters.decoder == "logits"
@@ -89,7 +89,7 @@ def test_weights_and_a_factory_from_the_dialog_then_from_recent_files(qtbot, win
     _open(qtbot, window, lambda: window.open_path(weights))
     assert isinstance(s.model, ExternalModel) and s.model.config.adapters.encoder == "split"
     again = window.opener.ask_open_external()  # the dialog starts from the last one
-    assert again.factory_edit.text() == "tests.external_models:build_split_flat"
+    assert again.factory_edit.text() == "tests.external_models:SplitFlatVAE"
     again.reject()
 
 
@@ -100,7 +100,7 @@ def test_models_that_do_not_fit_are_explained_and_nothing_changes(qtbot, window,
     cases = [
         (ExternalSource(str(weights)), "holds weights without the code"),
         (
-            ExternalSource(str(weights), "tests.external_models:build_odd_encoder"),
+            ExternalSource(str(weights), "tests.external_models:OddEncoder"),
             "encode returned a tensor of shape (8, 3); expected (mu, logvar)",
         ),
         (ExternalSource(str(weights), "tests.external_models:nothing"), "has no function"),
@@ -118,7 +118,7 @@ def test_models_that_do_not_fit_are_explained_and_nothing_changes(qtbot, window,
         assert message in shown.args[0]
         assert window.session.model is before
     dialog = window.opener.ask_open_external()
-    _fill_dialog(dialog, weights, "tests.external_models:build_odd_encoder", "{not json")
+    _fill_dialog(dialog, weights, "tests.external_models:OddEncoder", "{not json")
     with qtbot.waitSignal(window.errorShown, timeout=20_000) as shown:
         QTest.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     assert "factory arguments: not valid JSON" in shown.args[0]

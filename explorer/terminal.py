@@ -1,0 +1,79 @@
+"""What the headless commands print: a progress bar, and the figures of a model or sweep."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+class ProgressBar:
+    """One redrawn line on a terminal; one line per epoch when output is a file or pipe."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_draw = 0.0
+
+    def update(self, p) -> None:
+        if p.kind == "epoch":
+            v = p.val
+            line = (
+                f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  "
+                f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})  "
+                f"{p.samples_per_s:,.0f} img/s"
+            )
+            self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
+            self.stream.flush()
+            return
+        now = time.monotonic()
+        if not self.tty or p.kind != "step" or now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        width = 24
+        filled = int(width * p.fraction)
+        eta = "" if p.eta_s != p.eta_s else f"  ETA {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}"
+        self.stream.write(
+            f"\r\033[Kepoch {p.epoch + 1}/{p.epochs} [{'█' * filled}{'·' * (width - filled)}] "
+            f"{p.fraction:4.0%}  loss {p.loss:.2f} (recon {p.recon:.2f}, KL {p.kl:.2f}, "
+            f"β {p.beta:g})  "
+            f"{p.samples_per_s:,.0f} img/s{eta}"
+        )
+        self.stream.flush()
+
+
+def print_report(rep, out=sys.stdout) -> None:
+    e = rep.evaluation
+    d = len(rep.active)
+    print(f"  images evaluated  {e.count:,}", file=out)
+    print(
+        f"  ELBO              {e.elbo:.2f} nats/image  "
+        f"(reconstruction {e.recon:.2f}, KL {e.kl:.2f})",
+        file=out,
+    )
+    if rep.iw_bound is not None:
+        print(
+            f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  "
+            f"(importance-weighted, k = {rep.iw_k})",
+            file=out,
+        )
+    print(f"  active units      {rep.active_count} of {d}", file=out)
+    kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
+    print(f"  KL per dimension  {kls}", file=out)
+    if rep.mig is not None:
+        per = ", ".join(
+            f"{n} {g:.2f} (z{b})"
+            for n, g, b in zip(rep.mig.factor_names, rep.mig.gaps, rep.mig.best_dims, strict=True)
+        )
+        print(f"  MIG               {rep.mig.score:.3f}  [{per}]", file=out)
+
+
+def print_sweep(models, out: Path) -> None:
+    print(f"\n{'β':>6}  {'ELBO':>9}  {'recon':>9}  {'KL':>7}  {'active':>6}  {'MIG':>6}")
+    for m in models:
+        mig = "" if m.mig is None else f"{m.mig:.3f}"
+        print(
+            f"{m.beta:>6g}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
+            f"{m.active_units:>6}  {mig:>6}" + ("" if m.status == "completed" else f"  {m.status}")
+        )
+    print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")
