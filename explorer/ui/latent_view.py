@@ -180,6 +180,9 @@ class LatentView(pg.PlotWidget):
             self._pending = event.position()
             if not self._hover_timer.isActive():
                 self._hover_timer.start()
+            # A plain move is ours alone: pyqtgraph's scene would spend ~2 ms per move
+            # looking for items to hover (none here). Drags still reach it (panning).
+            return event.buttons() == Qt.MouseButton.NoButton
         return False
 
     def _apply_hover(self) -> None:
