@@ -35,6 +35,10 @@ class LatentView(pg.PlotWidget):
         self.session = session
         self.colour_by = "label"  # "label" or a factor name
         self.plotItem.showGrid(x=True, y=True, alpha=0.15)
+        # The axes draw the grid across the whole plot: ~20 ms a full repaint, and part of
+        # every marker move. Cached, they are redrawn only when the range changes.
+        for name in ("left", "bottom"):
+            self.plotItem.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plotItem.setMenuEnabled(False)
         self.legend = self.plotItem.addLegend(
             offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)
