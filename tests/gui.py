@@ -28,3 +28,19 @@ def train(qtbot, w, epochs: int = 1):
         QTest.mouseClick(w.panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not w.trainer.running)
     return done.args[0]
+
+
+def shown_pixels(view) -> np.ndarray:
+    """The decoded image as the widget shows it on screen: (H, W) grey levels 0..255,
+    read from the centre of each enlarged pixel of a grab of the widget."""
+    h, w = view.pixels.shape[:2]
+    rect = view.image_rect()
+    grabbed = view.grab().toImage()
+    ratio = grabbed.width() / view.width()  # device pixels per widget pixel
+    out = np.zeros((h, w))
+    for i in range(h):
+        for j in range(w):
+            x = (rect.left() + (j + 0.5) * rect.width() / w) * ratio
+            y = (rect.top() + (i + 0.5) * rect.height() / h) * ratio
+            out[i, j] = grabbed.pixelColor(int(x), int(y)).red()
+    return out
