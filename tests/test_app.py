@@ -213,3 +213,32 @@ def test_a_hover_storm_leaves_no_backlog(qtbot, window):
     qtbot.waitUntil(lambda: bool(decodes) and np.allclose(decodes[-1], last()), timeout=60_000)
     assert len(decodes) <= 3  # coalesced: the storm cost a few decodes, not 10,000
     assert np.allclose(window.decoder_view.image, expected_image(window, last()), atol=1e-6)
+
+
+def test_the_plot_draws_each_point_where_its_code_is(qtbot, window):
+    """Pixels of the grabbed plot at a data point's position have its group's colour."""
+    import pyqtgraph as pg
+
+    view, s = window.latent_view, window.session
+    xy = s.plane.to_plane(s.codes)
+    picture = view.grab().toImage()
+    ratio = picture.width() / view.width()
+    # points with no other point within 12 px, so their colour is not mixed with another's
+    px = np.array(
+        [view.mapFromScene(view.plotItem.vb.mapViewToScene(pg.Point(*p))).toTuple() for p in xy]
+    )
+    near = np.sqrt(((px[:, None] - px[None]) ** 2).sum(-1)) + 1e9 * np.eye(len(px))
+    lonely = np.flatnonzero(near.min(1) > 12)[:10]
+    assert len(lonely) >= 3
+    colour_of = {int(i): c for _, c, idx in view.groups for i in idx}
+    for i in lonely:
+        want = pg.mkColor(colour_of[int(i)])
+        a = want.alphaF()  # over the white background
+        expected = [255 * (1 - a) + v * a for v in want.getRgb()[:3]]
+        got = picture.pixelColor(int(px[i, 0] * ratio), int(px[i, 1] * ratio)).getRgb()[:3]
+        assert np.allclose(got, expected, atol=12), (i, got, expected)
+        # and a few pixels away there is only background (a dot, not a smear)
+        away = picture.pixelColor(int((px[i, 0] + 6) * ratio), int(px[i, 1] * ratio))
+        assert away.lightness() > 235
+    (x0, x1), (y0, y1) = view.plotItem.vb.viewRange()  # every point is in view
+    assert x0 < xy[:, 0].min() and xy[:, 0].max() < x1 and y0 < xy[:, 1].min() < xy[:, 1].max() < y1

@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from explorer.ui.palette import group_points
+from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
 
 
@@ -43,7 +44,13 @@ class LatentView(pg.PlotWidget):
         self.legend = self.plotItem.addLegend(
             offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)
         )
-        self.groups: list[pg.ScatterPlotItem] = []
+        # The data points: one item for all groups, cached as one pixmap, so a marker
+        # move repaints a pixmap and not 60k points.
+        self.points = PointCloud()
+        self.points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.addItem(self.points)
+        self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
+        self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
         self.marker = pg.ScatterPlotItem(
             size=18, symbol="o", brush=None, pen=pg.mkPen("#111", width=2.5)
         )
@@ -84,9 +91,8 @@ class LatentView(pg.PlotWidget):
 
     def refresh(self) -> None:
         """Rebuild the scatter from the session's codes on its plane."""
-        for item in self.groups:
-            self.removeItem(item)
-        self.groups.clear()
+        self.groups = []
+        self._legend_samples = []
         self.legend.clear()
         self._by_x = None
         s = self.session
@@ -99,6 +105,7 @@ class LatentView(pg.PlotWidget):
             or s.dataset is None
             or len(s.codes) != len(s.dataset)
         ):
+            self.points.set_points(np.zeros((0, 2)), [], 5)
             self.move_marker()
             return
         xy = s.plane.to_plane(s.codes)
@@ -109,21 +116,15 @@ class LatentView(pg.PlotWidget):
         order = np.argsort(xy[:, 0], kind="stable")
         self._by_x = (order, xy[order, 0], xy[order, 1])
         size = 5 if len(xy) < 5000 else 3
-        for name, colour, index in group_points(s.dataset, self.colour_by):
-            item = pg.ScatterPlotItem(
-                xy[index, 0],
-                xy[index, 1],
-                size=size,
-                pen=None,
-                brush=pg.mkBrush(colour),
-                hoverable=False,
-            )
-            # Cache the drawn points: moving the marker then repaints a pixmap, not N points.
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.addItem(item)
-            self.groups.append(item)
+        self.groups = list(group_points(s.dataset, self.colour_by))
+        self.points.set_points(
+            xy, [(index, pg.mkColor(colour)) for _, colour, index in self.groups], size
+        )
+        for name, colour, _ in self.groups:
             if name:
-                self.legend.addItem(item, name)
+                sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour))
+                self._legend_samples.append(sample)
+                self.legend.addItem(sample, name)
         self.autoRange(padding=0.05)  # fit once per refresh; auto-range stays off
         self.move_marker()
         self.set_path(self._path_codes)
