@@ -14,6 +14,7 @@ sigmoid followed by BCE).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from dataclasses import dataclass
@@ -129,9 +130,9 @@ class VAE(LatentModel):
         return self.decoder(z)
 
     def copy(self) -> VAE:
-        twin = VAE(self.config)
-        twin.load_state_dict(self.state_dict())
-        return twin.eval()
+        # A deep copy, not VAE(config) + load_state_dict: that would first draw random
+        # initial weights (~20 ms for a small MLP, paid on the GUI thread every epoch).
+        return copy.deepcopy(self).to("cpu").eval()
 
     def loss(self, x: torch.Tensor, beta: float) -> LossTerms:
         """The β-weighted negative ELBO of a batch x: (B, C, H, W), per image in nats.
