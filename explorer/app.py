@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
+import torch
 from PySide6.QtGui import QPixmapCache
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -36,6 +37,13 @@ def application() -> QApplication:
     # the plot (~2 MB, ~13 MB on a 4K screen). Qt's default 10 MB pixmap cache evicts
     # them, and every marker move then redraws 60k points (40 ms instead of 6).
     QPixmapCache.setCacheLimit(256 * 1024)  # KB; memory is taken only as pixmaps are kept
+    # The GUI thread decodes one image at a time, which a team of threads cannot speed
+    # up; and a second OpenMP thread team in the process (the GUI thread's beside the
+    # training thread's) cut training to a third of its headless speed here. Worker
+    # threads go back to torch's default count (training.DEFAULT_THREADS, read first).
+    from explorer.core import training  # noqa: F401
+
+    torch.set_num_threads(1)
     return app
 
 

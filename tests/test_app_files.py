@@ -243,7 +243,11 @@ def test_file_open_dialogs(qtbot, window, tiny_checkpoint, tmp_path, monkeypatch
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "more.npy"), "")
     )
-    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
-        window.opener.ask_open("dataset")
-    assert window.session.dataset.name == "more" and len(window.session.codes) == 40
+    window.opener.ask_open("dataset")
+    # (the model opened above may still be encoding the old data: wait for the new codes)
+    s = window.session
+    qtbot.waitUntil(
+        lambda: s.dataset.name == "more" and s.codes is not None and len(s.codes) == 40,
+        timeout=10_000,
+    )
     assert window.recent.last_dir() == str(tmp_path)

@@ -36,6 +36,11 @@ from explorer.core.errors import ConfigError
 from explorer.core.metrics import Evaluation, evaluate
 from explorer.core.model import VAE, images_to_tensor
 
+# torch's own choice of intra-op threads (one per physical core), read when this module
+# is first imported: the app lowers its GUI thread's count to 1 (app.py), and a thread
+# started after that begins with 1 too, so a training thread sets this back.
+DEFAULT_THREADS = torch.get_num_threads()
+
 _SNAPSHOT_EVERY = 50  # steps between copies of known-finite weights for the NaN guard
 _MAX_EVAL_IMAGES = 10_000  # validation images per epoch, bounded so epochs stay quick
 

@@ -25,7 +25,7 @@ from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import encode
 from explorer.core.model import VAE, images_to_tensor
-from explorer.core.training import Progress, pick_device, state_snapshot, train
+from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
 _STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
 _ENCODE_CHUNK = 4096  # images per encode call; a stop is noticed between chunks
@@ -93,6 +93,7 @@ class TrainingThread(QThread):
         return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
 
     def run(self) -> None:
+        torch.set_num_threads(self.config.threads or DEFAULT_THREADS)
         try:
             pending: list[Progress] = []
             last = 0.0
@@ -135,6 +136,7 @@ class TaskThread(QThread):
         self.args = args
 
     def run(self) -> None:
+        torch.set_num_threads(DEFAULT_THREADS)  # a new thread starts with the GUI thread's 1
         try:
             result = self.fn(*self.args)
         except Exception as e:
