@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -115,6 +116,13 @@ class TrainingPanel(QWidget):
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
+        # The curves grow up to 20 times a second while training runs. Axes (with their
+        # grid) and legend are cached pixmaps, and the range moves only when the curves
+        # leave it (`_fit_range`), so an update repaints curves, not ~3 ms axis pictures
+        # (the GUI thread took a third of a core, which training shares on 2 cores).
+        for item in (legend, self.loss_plot.getAxis("left"), self.loss_plot.getAxis("bottom")):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.loss_plot.disableAutoRange()
         self.curves = {
             "total": self.loss_plot.plot(pen=pg.mkPen("#222", width=2), name="loss (recon + β·KL)"),
             "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1.5), name="reconstruction"),
@@ -258,6 +266,8 @@ class TrainingPanel(QWidget):
         self.series: dict[str, list[float]] = {k: [] for k in ("step", "total", "recon", "kl")}
         self.val_points: tuple[list[float], list[float]] = ([], [])
         self._ema: dict[str, float] = {}
+        self._x_total: int | None = None  # the x range shown: 0 .. this run's steps
+        self._y_extent = (math.inf, -math.inf)  # lowest and highest value drawn
         for c in self.curves.values():
             c.setData([], [])
         self.loss_plot.setTitle("Press Train: the losses appear here", color="#777", size="9pt")
@@ -274,13 +284,33 @@ class TrainingPanel(QWidget):
         steps = np.asarray(self.series["step"])
         for key in ("total", "recon", "kl"):
             self.curves[key].setData(steps, np.asarray(self.series[key]))
+        self._fit_range(
+            records[-1].steps_total, [self.series[k][-1] for k in ("total", "recon", "kl")]
+        )
         self.show_progress(records[-1])
+
+    def _fit_range(self, steps_total: int, new_values: list[float]) -> None:
+        """x: the whole run from its start; y: refitted only when the curves leave the
+        range or fill under half of it."""
+        vb = self.loss_plot.plotItem.vb
+        if self._x_total != steps_total:
+            self._x_total = steps_total
+            vb.setXRange(0, steps_total, padding=0.02)
+        finite = [v for v in new_values if math.isfinite(v)]
+        if not finite:
+            return
+        lo, hi = min(self._y_extent[0], *finite), max(self._y_extent[1], *finite)
+        self._y_extent = (lo, hi)
+        y0, y1 = vb.viewRange()[1]
+        if lo < y0 or hi > y1 or (hi - lo) < 0.5 * (y1 - y0):
+            vb.setYRange(lo, hi, padding=0.08)
 
     def add_epoch(self, p: Progress) -> None:
         if p.val is not None:
             self.val_points[0].append(p.step)
             self.val_points[1].append(-p.val.elbo)
             self.curves["val"].setData(*self.val_points)
+            self._fit_range(p.steps_total, [-p.val.elbo])
         self.show_progress(p)
 
     def show_progress(self, p: Progress) -> None:
