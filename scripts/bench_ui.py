@@ -197,7 +197,7 @@ def headless_rates(model_cfg, train_cfg, count: int) -> list[float]:
     return [float(v.replace(",", "")) for v in re.findall(r"([\d,]+) img/s", run.stderr)]
 
 
-def training_rates(app, w, epochs: int = 3, rounds: int = 2) -> tuple[float, float]:
+def training_rates(app, w, epochs: int = 4, rounds: int = 3) -> tuple[float, float]:
     """Training samples/s (epochs after the first of each run): the headless CLI against
     the window's worker thread, same model, data and settings, runs interleaved."""
     s = w.session

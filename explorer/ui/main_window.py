@@ -27,6 +27,7 @@ from explorer.autosave import Autosave
 from explorer.core.data import BUILTINS
 from explorer.core.errors import ExplorerError
 from explorer.core.sweep import MANIFEST, load_sweep
+from explorer.core.training import DEFAULT_THREADS
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
@@ -262,7 +263,8 @@ class MainWindow(QMainWindow):
 
     # -- background tasks ------------------------------------------------------------
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
-        task = TaskThread(fn, *args, parent=self)
+        # files and whole datasets (opening is refused while training runs): all cores
+        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, parent=self)
         self._tasks.add(task)
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))

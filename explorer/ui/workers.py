@@ -130,13 +130,16 @@ class TaskThread(QThread):
     succeeded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, parent=None):
+    def __init__(self, fn: Callable[..., Any], *args: Any, threads: int = 1, parent=None):
         super().__init__(parent)
         self.fn = fn
         self.args = args
+        # torch threads: 1 for the views' small jobs, which may run beside training (a
+        # second thread team slows training down); files and whole datasets take more
+        self.threads = threads
 
     def run(self) -> None:
-        torch.set_num_threads(DEFAULT_THREADS)  # a new thread starts with the GUI thread's 1
+        torch.set_num_threads(self.threads)
         try:
             result = self.fn(*self.args)
         except Exception as e:
