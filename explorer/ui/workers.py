@@ -27,7 +27,7 @@ from explorer.core.metrics import encode
 from explorer.core.model import VAE, images_to_tensor
 from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
-_STEP_EMIT_INTERVAL = 0.05  # seconds: step records reach the UI in batches, ≤ 20 per second
+_STEP_EMIT_INTERVAL = 0.1  # seconds: step records reach the UI in batches, ≤ 10 per second
 _ENCODE_CHUNK = 4096  # images per encode call; a stop is noticed between chunks
 
 
