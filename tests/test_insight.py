@@ -269,3 +269,26 @@ def test_interpolation_between_two_shift_clicked_points(qtbot, window, tmp_path)
     # A third pick starts a new pair; the path on the plot goes until B is picked again.
     shift_click(qtbot, window, QPoint(100, 100))
     assert len(view.ends) == 1 and window.latent_view.path.getData()[0] is None
+
+
+def test_a_64_dimensional_model_traverses_its_12_most_informative_dimensions(
+    qtbot, window, tmp_path
+):
+    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.config import ModelConfig
+    from explorer.core.model import build_model
+
+    path = tmp_path / "z64.safetensors"
+    model = build_model(ModelConfig(latent_dim=64, hidden=(32,)), seed=3)
+    save_checkpoint(path, Checkpoint(model=model, dataset=window.session.dataset.describe()))
+    with qtbot.waitSignal(window.session.codesChanged, timeout=20_000):
+        assert window.open_checkpoint(path)
+    s, view = window.session, window.traversal_view
+    assert len(window.sliders.sliders) == 64
+    show_tab(window, 0)
+    qtbot.waitUntil(lambda: view.result is not None and len(view.result.dims) == 12)
+    kl = np.asarray(s.info.kl_per_dim)
+    assert len(kl) == 64 and sorted(view.result.dims) == sorted(np.argsort(-kl)[:12].tolist())
+    assert "the 12 of 64 with the most KL" in view.note.text()
+    view.rows_combo.setCurrentIndex(1)  # all dimensions: asked for, so all 64
+    qtbot.waitUntil(lambda: len(view.result.dims) == 64, timeout=20_000)

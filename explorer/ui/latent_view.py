@@ -39,7 +39,9 @@ class LatentView(pg.PlotWidget):
         # The axes draw the grid across the whole plot: ~20 ms a full repaint, and part of
         # every marker move. Cached, they are redrawn only when the range changes.
         for name in ("left", "bottom"):
-            self.plotItem.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis = self.plotItem.getAxis(name)
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis.enableAutoSIPrefix(False)  # latent units have no SI prefix ("(x0.001)")
         self.plotItem.setMenuEnabled(False)
         self.legend = self.plotItem.addLegend(
             offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)

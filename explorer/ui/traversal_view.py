@@ -30,6 +30,7 @@ from explorer.ui.workers import LatestJob
 
 _REST_MS = 150  # the code must rest this long before the grid follows it
 _GAP = 1  # pixels between frames
+_MAX_ROWS = 12  # of "active dims": more rows are unreadable in the dock
 _GAP_FILL = 0.3  # grey lines between frames, visible on black and on white images
 
 
@@ -92,13 +93,26 @@ class TraversalView(LazyView):
         session.modelChanged.connect(self.request)
         session.codesChanged.connect(self.request)
 
-    def rows(self) -> list[int]:
-        """The dimensions to traverse: the active ones unless all are asked for (or none is)."""
+    def candidates(self) -> np.ndarray:
+        """The dimensions the rows are chosen from: all when asked for, else the active
+        ones (all when none is active: an untrained or collapsed model)."""
         d = self.session.latent_dim
         active = active_dims(self.session)
         if self.rows_combo.currentIndex() == 1 or active is None or not active.any():
-            return list(range(d))
-        return [int(i) for i in np.flatnonzero(active)]
+            return np.arange(d)
+        return np.flatnonzero(active)
+
+    def rows(self) -> list[int]:
+        """The dimensions to traverse: every candidate when "all dims" is chosen, else at
+        most `_MAX_ROWS` of them, those with the highest KL."""
+        dims = self.candidates()
+        kl = np.asarray(self.session.info.kl_per_dim)
+        capped = self.rows_combo.currentIndex() == 0 and len(dims) > _MAX_ROWS
+        if capped and len(kl) == self.session.latent_dim:
+            dims = np.sort(dims[np.argsort(-kl[dims], kind="stable")[:_MAX_ROWS]])
+        elif capped:
+            dims = dims[:_MAX_ROWS]
+        return [int(i) for i in dims]
 
     def values(self) -> np.ndarray:
         r = self.range_spin.value()
@@ -128,7 +142,9 @@ class TraversalView(LazyView):
         pitch = result.frames.shape[1] + _GAP
         self.canvas.show_picture(result.picture, [f"z{d}" for d in result.dims], pitch)
         k = len(result.values)
+        n = len(self.candidates())
+        which = f" (the {len(result.dims)} of {n} with the most KL)" if n > len(result.dims) else ""
         self.note.setText(
-            f"{len(result.dims)} dimension(s) × {k} steps from {result.values[0]:+g} to "
-            f"{result.values[-1]:+g}, around the current code"
+            f"{len(result.dims)} dimension(s){which} × {k} steps from {result.values[0]:+g} "
+            f"to {result.values[-1]:+g}, around the current code"
         )
