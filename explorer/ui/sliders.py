@@ -99,7 +99,8 @@ class LatentSliders(QWidget):
             slider.setAccessibleName(f"latent dimension {i}")
             slider.valueChanged.connect(lambda pos, i=i: self._moved(i, pos))
             readout = QLabel("0.00")
-            readout.setMinimumWidth(44)
+            # a fixed width: a new value never re-lays out the panel (64 of them per move)
+            readout.setFixedWidth(max(44, readout.fontMetrics().horizontalAdvance("+0.00") + 8))
             readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.sliders.append(slider)
             self.readouts.append(readout)
@@ -143,7 +144,9 @@ class LatentSliders(QWidget):
         self._syncing = True
         for slider, readout, v in zip(self.sliders, self.readouts, z, strict=True):
             slider.setValue(to_position(v))
-            readout.setText(signed(v))
+            text = signed(v)
+            if readout.text() != text:
+                readout.setText(text)
         self._syncing = False
 
     def _moved(self, i: int, position: int) -> None:
