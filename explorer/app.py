@@ -33,13 +33,13 @@ def application() -> QApplication:
     app.setOrganizationName("LatentExplorer")
     app.setApplicationVersion(__version__)
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    # The plot caches its scatter groups and gridded axes as pixmaps, each the size of
-    # the plot (~2 MB, ~13 MB on a 4K screen). Qt's default 10 MB pixmap cache evicts
-    # them, and every marker move then redraws 60k points (40 ms instead of 6).
+    # The plots cache their points, gridded axes and legends as pixmaps, each up to the
+    # size of a plot (~2 MB, ~13 MB on a 4K screen). Qt's default 10 MB pixmap cache
+    # evicted them, and every marker move then redrew the points and the grid.
     QPixmapCache.setCacheLimit(256 * 1024)  # KB; memory is taken only as pixmaps are kept
     # The GUI thread decodes one image at a time, which a team of threads cannot speed
     # up; and a second OpenMP thread team in the process (the GUI thread's beside the
-    # training thread's) cut training to a third of its headless speed here. Worker
+    # training thread's) halved the training thread's speed here. Worker
     # threads go back to torch's default count (training.DEFAULT_THREADS, read first).
     from explorer.core import training  # noqa: F401
 
