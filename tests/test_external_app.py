@@ -156,3 +156,20 @@ def test_start_up_with_a_model_from_elsewhere(qtbot, tmp_path, settings, autosav
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
     assert "bundled digits" in w.session.info.source
     w.shutdown()
+
+
+def test_train_beside_a_model_from_elsewhere_makes_a_model_of_ours(qtbot, window, tmp_path):
+    """As the panel says: Train fits a new model of ours, of the latent size shown."""
+    from explorer.core.model import VAE
+    from tests.gui import train
+
+    path = _script(em.PairVAE(latent_dim=3), tmp_path / "vae.pt")
+    _open(qtbot, window, lambda: window.open_path(path))
+    assert window.panel.latent_spin.value() == 3
+    assert "Train makes a new model of ours" in window.panel.summary.text()
+    done = train(qtbot, window)
+    assert done.status == "completed"
+    s = window.session
+    assert isinstance(s.model, VAE) and s.latent_dim == 3 and s.info.unsaved
+    qtbot.waitUntil(lambda: s.codes is not None and s.codes.shape == (len(s.dataset), 3))
+    assert window.save_checkpoint(tmp_path / "ours.safetensors")
