@@ -3,7 +3,6 @@ every way they can fail to fit (plain pytest, no Qt)."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,6 @@ DATA = (1, 28, 28)
 Z = torch.randn(6, 2, generator=torch.Generator().manual_seed(3))
 
 
-def _script(module: torch.nn.Module, path: Path) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.jit.script(module).save(str(path))
-    return path
-
-
 def _weights(module: torch.nn.Module, path: Path) -> Path:
     if path.suffix == ".safetensors":
         save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(path))
@@ -48,7 +40,7 @@ def _images(n: int = 5) -> torch.Tensor:
 def test_a_scripted_model_opens_and_matches_the_original(tmp_path):
     torch.manual_seed(0)
     original = em.PairVAE(latent_dim=3).eval()
-    path = _script(original, tmp_path / "vae.pt")
+    path = em.script(original, tmp_path / "vae.pt")
     model = open_external(ExternalSource(str(path)))  # no data: its own image_shape says
     assert model.config.latent_dim == 3 and model.config.image_shape == DATA
     assert model.config.adapters == Adapters("image", "pair", "probabilities")
@@ -79,13 +71,13 @@ def test_a_script_without_encode_and_decode_says_what_is_missing(tmp_path):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
 
-    path = _script(OnlyForward(), tmp_path / "fwd.pt")
+    path = em.script(OnlyForward(), tmp_path / "fwd.pt")
     with pytest.raises(ExplorerError, match=r"fwd.pt: the model has no encode method.*jit.export"):
         open_external(ExternalSource(str(path)), DATA)
 
 
 def test_a_corrupt_torchscript_file_is_named(tmp_path):
-    path = _script(em.PairVAE(), tmp_path / "vae.pt")
+    path = em.script(em.PairVAE(), tmp_path / "vae.pt")
     path.write_bytes(path.read_bytes()[:300])
     with pytest.raises(ExplorerError, match=r"vae.pt: neither a TorchScript module nor a file"):
         open_external(ExternalSource(str(path)), DATA)
@@ -185,7 +177,7 @@ def test_a_pickled_whole_model_is_not_unpickled(tmp_path):
 
 
 def test_a_torchscript_file_with_a_factory_is_refused(tmp_path):
-    path = _script(em.PairVAE(), tmp_path / "vae.pt")
+    path = em.script(em.PairVAE(), tmp_path / "vae.pt")
     with pytest.raises(ExplorerError, match="a TorchScript module, which opens without"):
         open_external(ExternalSource(str(path), "tests.external_models:PairVAE"), DATA)
 

@@ -3,8 +3,6 @@ Recent files and at start-up; decoded under the cursor; and every misfit reporte
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 from PySide6.QtCore import QPoint, Qt
@@ -16,13 +14,6 @@ from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource
 from tests import external_models as em
 from tests.gui import hover
-
-
-def _script(module, path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.jit.script(module).save(str(path))
-    return path
 
 
 def _decode(module, z) -> np.ndarray:
@@ -49,7 +40,7 @@ def _fill_dialog(dialog, path, factory="", args="", **adapters) -> None:
 def test_a_dropped_torchscript_model_opens_and_decodes_under_the_cursor(qtbot, window, tmp_path):
     torch.manual_seed(0)
     original = em.PairVAE(latent_dim=3).eval()
-    path = _script(original, tmp_path / "their_vae.pt")
+    path = em.script(original, tmp_path / "their_vae.pt")
     _open(qtbot, window, lambda: window.open_path(path))
     s = window.session
     assert isinstance(s.model, ExternalModel) and s.latent_dim == 3
@@ -106,7 +97,7 @@ def test_models_that_do_not_fit_are_explained_and_nothing_changes(qtbot, window,
         (ExternalSource(str(weights), "tests.external_models:nothing"), "has no function"),
         (
             ExternalSource(
-                str(_script(em.PairVAE(), tmp_path / "s.pt")),
+                str(em.script(em.PairVAE(), tmp_path / "s.pt")),
                 adapters=Adapters(decoder="distribution"),
             ),
             "cannot be read as 'distribution'",
@@ -126,7 +117,7 @@ def test_models_that_do_not_fit_are_explained_and_nothing_changes(qtbot, window,
 
 
 def test_a_model_from_elsewhere_is_not_saved_as_ours(qtbot, window, tmp_path):
-    path = _script(em.PairVAE(), tmp_path / "vae.pt")
+    path = em.script(em.PairVAE(), tmp_path / "vae.pt")
     _open(qtbot, window, lambda: window.open_path(path))
     target = tmp_path / "copy.safetensors"
     with qtbot.waitSignal(window.errorShown) as shown:
@@ -137,7 +128,7 @@ def test_a_model_from_elsewhere_is_not_saved_as_ours(qtbot, window, tmp_path):
 def test_start_up_with_a_model_from_elsewhere(qtbot, tmp_path, settings, autosave):
     from explorer.app import build_main_window
 
-    path = _script(em.PairVAE(latent_dim=4), tmp_path / "vae.pt")
+    path = em.script(em.PairVAE(latent_dim=4), tmp_path / "vae.pt")
     w = build_main_window(settings=settings, autosave=autosave, external=ExternalSource(str(path)))
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
@@ -163,7 +154,7 @@ def test_train_beside_a_model_from_elsewhere_makes_a_model_of_ours(qtbot, window
     from explorer.core.model import VAE
     from tests.gui import train
 
-    path = _script(em.PairVAE(latent_dim=3), tmp_path / "vae.pt")
+    path = em.script(em.PairVAE(latent_dim=3), tmp_path / "vae.pt")
     _open(qtbot, window, lambda: window.open_path(path))
     assert window.panel.latent_spin.value() == 3
     assert "Train makes a new model of ours" in window.panel.summary.text()

@@ -7,13 +7,13 @@ this package: `m = torch.jit.load(path); m.decode(torch.zeros(1, m.latent_dim))`
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from explorer.core.errors import CheckpointError
+from explorer.core.external_files import torchscript_quietly
 from explorer.core.files import atomic_write
 from explorer.core.model import VAE
 
@@ -46,9 +46,7 @@ def export_torchscript(model: VAE, path: str | Path) -> Path:
     """Write `model` as a TorchScript module, atomically; CheckpointError names the file."""
     path = Path(path)
     wrapper = TorchScriptVAE(model.copy())
-    with warnings.catch_warnings():
-        # deprecated in favour of torch.export, which has no multi-method modules yet
-        warnings.filterwarnings("ignore", ".*torch.jit", DeprecationWarning)
+    with torchscript_quietly():
         scripted = torch.jit.script(wrapper)
         try:
             with atomic_write(path) as tmp:

@@ -12,6 +12,7 @@ the user asks for. Weights are never unpickled beyond tensors.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -20,7 +21,7 @@ import re
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -68,12 +69,19 @@ def is_torchscript(path: str | Path) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def torchscript_quietly() -> Iterator[None]:
+    """torch.jit's deprecation warnings silenced: it is deprecated in favour of
+    torch.export, which cannot hold two methods (encode and decode) in one program yet."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*torch.jit", DeprecationWarning)
+        yield
+
+
 def load_torchscript(path: Path) -> nn.Module:
     check_readable_file(path, CheckpointError)
     try:
-        with warnings.catch_warnings():
-            # deprecated in favour of torch.export, which has no multi-method modules yet
-            warnings.filterwarnings("ignore", ".*torch.jit", DeprecationWarning)
+        with torchscript_quietly():
             return torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, ValueError, OSError) as e:
         raise CheckpointError(
