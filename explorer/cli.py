@@ -66,6 +66,15 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:
+    from explorer.core.config import CORRUPTIONS, KINDS
+
+    t.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="vae",
+        help="pca, ae (autoencoder), vae (β-VAE), cvae (conditional on the labels) or "
+        "iwae (default vae)",
+    )
     t.add_argument("--latent-dim", type=int, default=2, help="size of z, 1..64 (default 2)")
     t.add_argument(
         "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
@@ -81,6 +90,22 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--warmup", type=float, default=0.0, help="epochs over which β ramps up from 0")
+    t.add_argument(
+        "--samples", type=int, default=5, help="iwae: importance samples k per image (default 5)"
+    )
+    t.add_argument(
+        "--corrupt",
+        choices=CORRUPTIONS,
+        default="none",
+        help="denoising / masked training: the encoder sees the image with a random block "
+        "greyed out (mask) or pixels replaced by noise (noise); default none",
+    )
+    t.add_argument(
+        "--corrupt-level",
+        type=float,
+        default=0.25,
+        help="share of the image masked, or of pixels noised (default 0.25)",
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     t.add_argument(
@@ -119,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,export,app}")
 
-    t = sub.add_parser("train", help="train a VAE / β-VAE and save a checkpoint")
+    t = sub.add_parser(
+        "train", help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE); save a checkpoint"
+    )
     _add_data_options(t, "digits")
     t.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default 1)")
     _add_training_options(t)
@@ -137,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder to create for the sweep (default: sweep-<dataset>)"
     )
 
-    e = sub.add_parser("evaluate", help="ELBO, importance-weighted bound, active units, MIG")
+    e = sub.add_parser(
+        "evaluate",
+        help="reconstruction, KL, ELBO, importance-weighted bound, active units, samples on "
+        "the data, MIG",
+    )
     e.add_argument(
         "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
     )
@@ -147,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--k", type=int, default=50, help="samples per image for the IW bound (default 50)"
     )
     e.add_argument("--max-images", type=int, default=2000, help="images evaluated (default 2000)")
+    e.add_argument(
+        "--prior-samples",
+        type=int,
+        default=1000,
+        help="prior samples checked for being on the data (default 1000, 0 = skip)",
+    )
     e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
 
     x = sub.add_parser("export", help="write a checkpoint as a TorchScript module")
@@ -188,9 +225,19 @@ def _configs(args, beta: float, dataset):
         warmup_epochs=args.warmup,
         threads=args.threads,
         precision=args.precision,
+        samples=args.samples,
+        corruption=args.corrupt,
+        corruption_level=args.corrupt_level,
     ).validate()
+    if args.kind == "cvae" and dataset.labels is None:
+        raise ExplorerError(
+            f"{dataset.source or dataset.name}: a conditional VAE (--kind cvae) needs the class "
+            "of every image, and this data has no labels"
+        )
     hidden = args.hidden or ((400,) if args.arch == "mlp" else (256,))
     model_cfg = ModelConfig(
+        kind=args.kind,
+        classes=dataset.num_classes if args.kind == "cvae" else 0,
         image_shape=dataset.image_shape,
         latent_dim=args.latent_dim,
         architecture=args.arch,
@@ -217,15 +264,14 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
     one aborts.
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.kinds import build_model
     from explorer.core.metrics import report
-    from explorer.core.model import build_model
     from explorer.core.training import pick_device, pick_precision, train
 
     device = pick_device(train_cfg.device)
     print(
         f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
-        f"latent size {model_cfg.latent_dim}, β = {train_cfg.beta:g}, "
-        f"{model_cfg.architecture}, device {device} "
+        f"{describe_training(model_cfg, train_cfg)}, device {device} "
         f"({pick_precision(train_cfg.precision, device)})",
         file=sys.stderr,
     )
@@ -249,7 +295,7 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
     if bar.tty:
         sys.stderr.write("\r\033[K")
     print(final.message, file=sys.stderr)
-    rep = report(model, dataset)
+    rep = report(model, dataset, on_data_samples=_ON_DATA_SAMPLES)
     save_checkpoint(
         out,
         Checkpoint(
@@ -265,6 +311,31 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
 
 
 _EXIT = {"completed": 0, "stopped": 130}  # anything else (diverged) exits 1
+_ON_DATA_SAMPLES = 1000  # prior samples checked against the data after training
+
+
+def describe_training(model_cfg, train_cfg) -> str:
+    """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp"."""
+    from explorer.core.kinds import USES_BETA, USES_SAMPLES
+
+    parts = [model_cfg.kind, f"latent size {model_cfg.latent_dim}"]
+    if model_cfg.kind in USES_BETA:
+        parts.append(f"β = {train_cfg.beta:g}")
+    if model_cfg.kind in USES_SAMPLES:
+        parts.append(f"k = {train_cfg.samples}")
+    if model_cfg.kind == "cvae":
+        parts.append(f"{model_cfg.classes} classes")
+    if train_cfg.corruption != "none":
+        parts.append(f"{train_cfg.corruption} {train_cfg.corruption_level:g}")
+    if model_cfg.kind != "pca":
+        parts.append(model_cfg.architecture)
+    return ", ".join(parts)
+
+
+def _default_out(dataset, model_cfg, train_cfg) -> Path:
+    if model_cfg.kind == "vae":
+        return Path(f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors")
+    return Path(f"{dataset.name}-{model_cfg.kind}-z{model_cfg.latent_dim}.safetensors")
 
 
 def cmd_train(args) -> int:
@@ -273,9 +344,7 @@ def cmd_train(args) -> int:
     dataset = _load_data(args)
     model_cfg, train_cfg = _configs(args, args.beta, dataset)
     pick_device(train_cfg.device)  # an unusable device is refused before any training
-    out = args.out or Path(
-        f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors"
-    )
+    out = args.out or _default_out(dataset, model_cfg, train_cfg)
     if out.is_dir():
         raise ExplorerError(f"{out}: is a folder; give a file name for the checkpoint")
     if not out.parent.exists():
@@ -287,9 +356,15 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from explorer.core.kinds import USES_BETA
     from explorer.core.sweep import MANIFEST, SweepModel, checkpoint_name, write_sweep
     from explorer.core.training import pick_device
 
+    if args.kind not in USES_BETA:
+        raise ExplorerError(
+            f"--kind {args.kind}: a β sweep needs a kind with a KL term weighted by β "
+            f"({', '.join(USES_BETA)})"
+        )
     dataset = _load_data(args)
     configs = [_configs(args, beta, dataset) for beta in args.betas]  # all checked first
     pick_device(configs[0][1].device)
@@ -343,14 +418,15 @@ def external_source(model: Path, args):
 
 def cmd_evaluate(args) -> int:
     from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.config import TrainConfig
     from explorer.core.data import BUILTINS
     from explorer.core.external_files import open_external
     from explorer.core.metrics import report
     from explorer.core.model import images_to_tensor
     from explorer.core.training import pick_device
 
-    if args.k < 1 or args.max_images < 1:
-        raise ExplorerError("--k and --max-images must be at least 1")
+    if args.k < 1 or args.max_images < 1 or args.prior_samples < 0:
+        raise ExplorerError("--k and --max-images must be at least 1, --prior-samples at least 0")
     source = external_source(args.model, args)
     if source is not None:
         if args.dataset is None:
@@ -381,12 +457,18 @@ def cmd_evaluate(args) -> int:
                 f"{args.model}: the model expects images of shape {tuple(cfg.image_shape)} "
                 f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
             )
-        beta = ckpt.train_config.beta if ckpt.train_config else float("nan")
+        trained = ckpt.train_config or TrainConfig(beta=float("nan"))
         title = (
-            f"{args.model}: latent size {cfg.latent_dim}, β = {beta:g}, {cfg.architecture}, "
-            f"{cfg.likelihood}; evaluated on {dataset.name}"
+            f"{args.model}: {describe_training(cfg, trained)}, {cfg.likelihood}; "
+            f"evaluated on {dataset.name}"
         )
-    rep = report(model.to(pick_device("auto")), dataset, iw_k=args.k, max_images=args.max_images)
+    rep = report(
+        model.to(pick_device("auto")),
+        dataset,
+        iw_k=args.k,
+        max_images=args.max_images,
+        on_data_samples=args.prior_samples,
+    )
     if args.json:
         print(json.dumps(rep.to_dict()))
     else:

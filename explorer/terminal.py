@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -18,9 +19,13 @@ class ProgressBar:
     def update(self, p) -> None:
         if p.kind == "epoch":
             v = p.val
+            scores = (
+                f"validation reconstruction {v.recon:.2f}"
+                if math.isnan(v.elbo)
+                else f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})"
+            )
             line = (
-                f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  "
-                f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})  "
+                f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  {scores}  "
                 f"{p.samples_per_s:,.0f} img/s"
             )
             self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
@@ -46,11 +51,19 @@ def print_report(rep, out=sys.stdout) -> None:
     e = rep.evaluation
     d = len(rep.active)
     print(f"  images evaluated  {e.count:,}", file=out)
-    print(
-        f"  ELBO              {e.elbo:.2f} nats/image  "
-        f"(reconstruction {e.recon:.2f}, KL {e.kl:.2f})",
-        file=out,
-    )
+    if math.isnan(e.elbo):
+        print(
+            f"  reconstruction    {e.recon:.2f} nats/image  (KL and ELBO: not defined for "
+            f"a deterministic {rep.kind})",
+            file=out,
+        )
+    else:
+        print(
+            f"  ELBO              {e.elbo:.2f} nats/image  "
+            f"(reconstruction {e.recon:.2f}, KL {e.kl:.2f})",
+            file=out,
+        )
+    print(f"  squared error     {e.sq_error:.2f} per image  (Σ pixel², mean code)", file=out)
     if rep.iw_bound is not None:
         print(
             f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  "
@@ -58,8 +71,17 @@ def print_report(rep, out=sys.stdout) -> None:
             file=out,
         )
     print(f"  active units      {rep.active_count} of {d}", file=out)
-    kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
-    print(f"  KL per dimension  {kls}", file=out)
+    if e.kl_per_dim:
+        kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
+        print(f"  KL per dimension  {kls}", file=out)
+    if rep.on_data is not None:
+        o = rep.on_data
+        print(
+            f"  on the data       {o.fraction:.1%} of {o.samples:,} samples from {o.prior} "
+            f"(nearest training image closer than {o.threshold:.2f}, the median for "
+            "reconstructions of real images)",
+            file=out,
+        )
     if rep.mig is not None:
         per = ", ".join(
             f"{n} {g:.2f} (z{b})"

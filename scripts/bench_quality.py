@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from explorer.core.config import ModelConfig, TrainConfig  # noqa: E402
 from explorer.core.data import make_sprites, open_dataset  # noqa: E402
+from explorer.core.kinds import build_model  # noqa: E402
 from explorer.core.metrics import report  # noqa: E402
-from explorer.core.model import build_model  # noqa: E402
 from explorer.core.training import train  # noqa: E402
 
 

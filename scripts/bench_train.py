@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from explorer.core.config import ModelConfig, TrainConfig  # noqa: E402
 from explorer.core.data import Dataset, open_dataset  # noqa: E402
-from explorer.core.model import build_model  # noqa: E402
+from explorer.core.kinds import build_model  # noqa: E402
 from explorer.core.training import pick_precision, train  # noqa: E402
 
 BATCH = 128

@@ -105,7 +105,7 @@ def model_64(folder: str) -> Path:
     """An untrained 64-dimensional model for the digits (64 sliders, a PCA plane)."""
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.config import ModelConfig
-    from explorer.core.model import build_model
+    from explorer.core.kinds import build_model
 
     described = make_digits(1).describe() | {"num_images": 20_000}
     model = build_model(ModelConfig(latent_dim=64, hidden=(400,)), seed=0)

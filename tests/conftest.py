@@ -71,7 +71,7 @@ def tiny_checkpoint(tmp_path_factory):
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.config import ModelConfig, TrainConfig
     from explorer.core.data import make_digits
-    from explorer.core.model import build_model
+    from explorer.core.kinds import build_model
     from explorer.core.training import train
 
     data = make_digits(256, seed=0)

@@ -146,7 +146,7 @@ def test_close_mid_training(qtbot, window, qtlog):
 def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.config import ModelConfig
-    from explorer.core.model import build_model
+    from explorer.core.kinds import build_model
 
     path = tmp_path / "z4.safetensors"
     model = build_model(ModelConfig(latent_dim=4, hidden=(16,)))

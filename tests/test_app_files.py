@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox, QPushButto
 from explorer.app import build_main_window
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 from tests.gui import hover
 
 
@@ -35,7 +35,7 @@ def test_corrupt_checkpoint_keeps_the_current_model(qtbot, window, tmp_path):
 def test_shape_mismatched_model_is_refused(qtbot, window, tmp_path):
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.config import ModelConfig
-    from explorer.core.model import build_model
+    from explorer.core.kinds import build_model
 
     path = tmp_path / "small.safetensors"
     save_checkpoint(

@@ -12,7 +12,7 @@ from explorer.core import checkpoint as ck
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, read_metadata, save_checkpoint
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import CheckpointError
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 
 CFG = ModelConfig(image_shape=(1, 8, 8), latent_dim=3, hidden=(16,))
 

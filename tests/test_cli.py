@@ -1,5 +1,6 @@
 """The headless CLI as a user runs it: a real process, its output and exit status."""
 
+import json
 import subprocess
 import sys
 
@@ -48,8 +49,6 @@ def test_train_then_evaluate_on_builtin_data(tmp_path):
 
     r = cli("evaluate", str(out), "--count", "200", "--k", "5", "--max-images", "100", "--json")
     assert r.returncode == 0, r.stderr
-    import json
-
     figures = json.loads(r.stdout)
     assert figures["images"] == 100 and figures["iw_bound"] <= 0 and "mig" in figures
 
@@ -169,3 +168,40 @@ def test_a_model_file_first_opens_the_app_with_it(monkeypatch):
     assert cli_module.main(["their.pt", "--dataset", "digits"]) == 0
     assert cli_module.main(["app", "m.safetensors"]) == 0
     assert opened == [["their.pt", "--dataset", "digits"], ["m.safetensors"]]
+
+
+@pytest.mark.parametrize("kind", ["pca", "ae", "cvae", "iwae"])
+def test_each_kind_trains_and_evaluates_headless(tmp_path, kind):
+    out = tmp_path / f"{kind}.safetensors"
+    common = ["--count", "300", "--latent-dim", "2", "--hidden", "32", "--epochs", "1"]
+    r = cli("train", "--kind", kind, *common, "--samples", "3", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert f", {kind}, latent size 2" in r.stderr and "on the data" in r.stdout
+    ckpt = load_checkpoint(out)
+    assert ckpt.model.kind == kind and ckpt.metrics["kind"] == kind
+    assert 0 <= ckpt.metrics["on_data"] <= 1
+    r = cli("evaluate", str(out), "--count", "200", "--k", "3", "--max-images", "100", "--json")
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(r.stdout)
+    assert figures["kind"] == kind and figures["sq_error"] > 0 and 0 <= figures["on_data"] <= 1
+    if kind in ("pca", "ae"):  # no KL, no ELBO, no importance-weighted bound: None, not NaN
+        assert figures["kl"] is None and figures["elbo"] is None and "iw_bound" not in figures
+    else:
+        assert figures["kl"] > 0 and figures["iw_bound"] >= figures["elbo"] - 1.0
+
+
+def test_settings_that_do_not_fit_the_kind_are_refused_by_the_cli(tmp_path):
+    images = np.zeros((20, 8, 8), np.uint8)
+    np.save(tmp_path / "plain.npy", images)
+    r = cli("train", "--kind", "cvae", "--dataset", str(tmp_path / "plain.npy"))
+    assert r.returncode == 2 and "plain.npy: a conditional VAE (--kind cvae) needs" in r.stderr
+    r = cli("sweep", "--kind", "ae", "--betas", "0,1")
+    assert r.returncode == 2 and "a β sweep needs a kind with a KL term" in r.stderr
+    masked = str(tmp_path / "masked.safetensors")
+    r = cli("train", "--kind", "pca", "--corrupt", "mask", "--count", "50", "--out", masked)
+    assert r.returncode == 2 and "PCA is fitted in closed form" in r.stderr
+    pca = tmp_path / "pca.safetensors"
+    assert cli("train", "--kind", "pca", "--count", "50", "--out", str(pca)).returncode == 0
+    r = cli("export", str(pca), "--torchscript", str(tmp_path / "pca.pt"))
+    assert r.returncode == 2 and "this model is a pca" in r.stderr
+    assert not (tmp_path / "pca.pt").exists()

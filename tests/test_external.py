@@ -15,8 +15,9 @@ from explorer.core.errors import ConfigError, ExplorerError
 from explorer.core.export import export_torchscript
 from explorer.core.external import ExternalModel, probe
 from explorer.core.external_files import ExternalSource, open_external
+from explorer.core.kinds import build_model
 from explorer.core.metrics import encode
-from explorer.core.model import build_model, images_to_tensor
+from explorer.core.model import images_to_tensor
 from tests import external_models as em
 
 HERE = Path(__file__).resolve().parent

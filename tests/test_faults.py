@@ -18,18 +18,19 @@ from PySide6.QtWidgets import QMessageBox
 import explorer.core.checkpoint as ck
 import explorer.ui.workers as workers
 from explorer.core.checkpoint import load_checkpoint
-from explorer.core.model import VAE, build_model
+from explorer.core.kinds import build_model
+from explorer.core.model import VAE
 from tests.gui import expected_image, hover, train
 
 
 def test_an_exception_in_the_worker_is_shown_and_the_app_goes_on(qtbot, window, monkeypatch):
     real_loss, calls = VAE.loss, []
 
-    def failing_loss(self, x, beta):
+    def failing_loss(self, x, beta, **kwargs):
         calls.append(1)
         if len(calls) == 5:
             raise RuntimeError("CUDA error: an illegal memory access was encountered")
-        return real_loss(self, x, beta)
+        return real_loss(self, x, beta, **kwargs)
 
     monkeypatch.setattr(VAE, "loss", failing_loss)
     window.panel.epochs_spin.setValue(3)
@@ -129,7 +130,7 @@ _SAVE_FOREVER = """
 import os, sys, threading
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 
 path, hold = sys.argv[1], sys.argv[2] == "hold"
 save_checkpoint(path, Checkpoint(model=build_model(ModelConfig(latent_dim=2), seed=0)))

@@ -19,7 +19,7 @@ from explorer.core.figures import (
     tile,
     traversal_codes,
 )
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 from explorer.core.projection import dims_plane, pca_plane
 
 

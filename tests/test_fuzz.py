@@ -23,7 +23,7 @@ from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoin
 from explorer.core.config import ModelConfig
 from explorer.core.data import open_dataset
 from explorer.core.errors import ExplorerError
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 from tests.idx_writer import idx_bytes
 
 IMAGES = (np.arange(3 * 8 * 8) % 256).astype(np.uint8).reshape(3, 8, 8)

@@ -18,8 +18,9 @@ from explorer.core.figures import (
     prior_quantiles,
     traversal_codes,
 )
+from explorer.core.kinds import build_model
 from explorer.core.metrics import active_units, encode, kl_per_dim
-from explorer.core.model import build_model, images_to_tensor
+from explorer.core.model import images_to_tensor
 from explorer.ui.kl_view import INACTIVE_COLOUR
 from tests.test_app import drag_slider
 
@@ -276,7 +277,7 @@ def test_a_64_dimensional_model_traverses_its_12_most_informative_dimensions(
 ):
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.config import ModelConfig
-    from explorer.core.model import build_model
+    from explorer.core.kinds import build_model
 
     path = tmp_path / "z64.safetensors"
     model = build_model(ModelConfig(latent_dim=64, hidden=(32,)), seed=3)

@@ -4,8 +4,9 @@ import numpy as np
 import torch
 
 from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core.kinds import build_model
 from explorer.core.metrics import active_units, evaluate, iw_bound, kl_per_dim, mig, report
-from explorer.core.model import build_model, images_to_tensor
+from explorer.core.model import images_to_tensor
 from explorer.core.training import train
 
 

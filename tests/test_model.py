@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from explorer.core.config import ModelConfig
-from explorer.core.model import build_model, gaussian_kl, reconstruction_nll
+from explorer.core.kinds import build_model
+from explorer.core.model import gaussian_kl, reconstruction_nll
 
 
 def test_analytic_kl_matches_monte_carlo():

@@ -3,7 +3,7 @@
 import numpy as np
 
 from explorer.core.config import ModelConfig
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 from explorer.ui.state import ModelInfo, Session
 
 

@@ -11,8 +11,9 @@ from PySide6.QtTest import QTest
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.data import make_digits
+from explorer.core.kinds import build_model
 from explorer.core.metrics import encode
-from explorer.core.model import build_model, images_to_tensor
+from explorer.core.model import images_to_tensor
 from explorer.core.sweep import SweepModel, write_sweep
 
 

@@ -7,7 +7,7 @@ import torch
 
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import ConfigError
-from explorer.core.model import build_model
+from explorer.core.kinds import build_model
 from explorer.core.training import native_bf16, pick_precision, state_snapshot, train
 
 SMALL = ModelConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(64,))

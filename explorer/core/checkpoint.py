@@ -23,7 +23,8 @@ from explorer import __version__
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.errors import CheckpointError, ConfigError
 from explorer.core.files import atomic_write, check_readable_file
-from explorer.core.model import VAE
+from explorer.core.kinds import build_model
+from explorer.core.model import LatentModel
 
 FORMAT = "latent-explorer-checkpoint"
 VERSION = 1
@@ -34,7 +35,7 @@ _META_KEY = "latent_explorer"
 class Checkpoint:
     """A model and what is known about how it was made."""
 
-    model: VAE
+    model: LatentModel  # one of ours (core/kinds.py), never a model from elsewhere
     train_config: TrainConfig | None = None
     dataset: dict[str, Any] = field(default_factory=dict)  # Dataset.describe()
     metrics: dict[str, Any] = field(default_factory=dict)  # e.g. elbo, recon, kl, active_units
@@ -132,7 +133,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: the weights cannot be read ({e})") from e
-    model = VAE(config)
+    model = build_model(config)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if expected != found:
@@ -150,7 +151,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         )
         raise CheckpointError(
             f"{path}: the weights do not match the model described in the file "
-            f"(latent size {config.latent_dim}, {config.architecture}, image "
+            f"({config.kind}, latent size {config.latent_dim}, {config.architecture}, image "
             f"{config.image_shape}): {'; '.join(parts)}"
         )
     with torch.no_grad():

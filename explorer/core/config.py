@@ -13,23 +13,37 @@ from typing import Any
 
 from explorer.core.errors import ConfigError
 
+# Model kinds (core/kinds.py says what each is): PCA, a plain autoencoder, the VAE (and
+# β-VAE), the conditional VAE and the importance-weighted autoencoder.
+KINDS = ("pca", "ae", "vae", "cvae", "iwae")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 MAX_LATENT_DIM = 64
+MAX_CVAE_CLASSES = 1000  # a conditional VAE's one-hot input; more is not a class label
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The shape of a VAE; enough to rebuild it from its weights."""
+    """The shape of a model; enough to rebuild it from its weights."""
 
+    kind: str = "vae"  # one of KINDS; files from before kinds existed hold VAEs
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the images
     latent_dim: int = 2  # size of z, 1..64
     architecture: str = "mlp"  # "mlp" (fully connected) or "conv" (strided convolutions)
     hidden: tuple[int, ...] = (400,)  # MLP: hidden layer widths; conv: width of the dense layer
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE) or "gaussian" (fixed σ)
     gaussian_sigma: float = 0.1  # σ of the Gaussian likelihood, in pixel units of [0, 1]
+    classes: int = 0  # cvae: how many classes it is conditioned on (0 for other kinds)
 
     def validate(self) -> ModelConfig:
+        if self.kind not in KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind == "cvae" and not 2 <= self.classes <= MAX_CVAE_CLASSES:
+            raise ConfigError(
+                f"a conditional VAE needs 2 to {MAX_CVAE_CLASSES} classes, got {self.classes}"
+            )
+        if self.kind != "cvae" and self.classes != 0:
+            raise ConfigError(f"only a cvae is conditioned on classes; a {self.kind} has none")
         if not 1 <= self.latent_dim <= MAX_LATENT_DIM:
             raise ConfigError(
                 f"latent size must be between 1 and {MAX_LATENT_DIM}, got {self.latent_dim}"
@@ -69,6 +83,7 @@ class ModelConfig:
 
 
 PRECISIONS = ("auto", "bf16", "fp32")
+CORRUPTIONS = ("none", "mask", "noise")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,14 @@ class TrainConfig:
     # natively, else fp32), "bf16" or "fp32". Weights, optimiser state, losses and all
     # reported metrics stay fp32 either way.
     precision: str = "auto"
+    samples: int = 5  # iwae: importance samples k per image in the objective
+    # Denoising / masked training: the encoder sees a corrupted image and the loss asks
+    # for the clean one. "none", "mask" (one random block greyed out) or "noise" (a
+    # random share of pixels replaced by uniform noise).
+    corruption: str = "none"
+    corruption_level: float = (
+        0.25  # mask: share of the image the block covers; noise: share of pixels
+    )
 
     def validate(self) -> TrainConfig:
         if not (self.beta >= 0 and math.isfinite(self.beta)):
@@ -107,6 +130,18 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(
                 f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
+        if not 1 <= self.samples <= 1000:
+            raise ConfigError(
+                f"importance samples k must be between 1 and 1000, got {self.samples}"
+            )
+        if self.corruption not in CORRUPTIONS:
+            raise ConfigError(
+                f"corruption must be one of {', '.join(CORRUPTIONS)}, got {self.corruption!r}"
+            )
+        if not 0 < self.corruption_level < 1:
+            raise ConfigError(
+                f"corruption level must be between 0 and 1 (a share), got {self.corruption_level}"
             )
         return self
 
@@ -180,6 +215,7 @@ class ExternalConfig:
     latent_dim: int  # size of z its encoder returns
     architecture: str  # what it is, for people: "TorchScript", "mymodels:build_model"
     adapters: Adapters  # how its encode/decode are read (none left "auto")
+    kind: str = "vae"  # read as a VAE: its encoder gives a Gaussian posterior
     # The metrics treat its decodes as Bernoulli means of pixels in [0, 1] (what
     # reconstruction_nll reads); its own training objective is not known.
     likelihood: str = "bernoulli"

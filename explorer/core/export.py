@@ -17,6 +17,8 @@ from explorer.core.external_files import torchscript_quietly
 from explorer.core.files import atomic_write
 from explorer.core.model import VAE
 
+_EXPORTABLE = ("vae", "iwae")  # kinds with encode -> (mu, logvar) and no class input
+
 
 class TorchScriptVAE(nn.Module):
     """A VAE's networks with the methods TorchScript keeps (forward decodes the mean code)."""
@@ -45,6 +47,11 @@ class TorchScriptVAE(nn.Module):
 def export_torchscript(model: VAE, path: str | Path) -> Path:
     """Write `model` as a TorchScript module, atomically; CheckpointError names the file."""
     path = Path(path)
+    if model.kind not in _EXPORTABLE:
+        raise CheckpointError(
+            f"{path}: TorchScript export writes VAEs ({', '.join(_EXPORTABLE)}) in the form "
+            f"any VAE tool reads; this model is a {model.kind}"
+        )
     wrapper = TorchScriptVAE(model.copy())
     with torchscript_quietly():
         scripted = torch.jit.script(wrapper)

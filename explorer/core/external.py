@@ -60,8 +60,10 @@ class ExternalModel(LatentModel):
         p = next(self.inner.parameters(), None)
         return p.dtype if p is not None and p.is_floating_point() else torch.float32
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, d), float32."""
+    def encode(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, d), float32 (y is not used)."""
         x = x.to(self._dtype())
         if self.config.adapters.input == "flat":
             x = x.flatten(1)
@@ -75,7 +77,7 @@ class ExternalModel(LatentModel):
     def _as_images(self, t: torch.Tensor) -> torch.Tensor:
         return t.reshape(len(t), *self.config.image_shape).float()
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, d) -> (B, C, H, W) Bernoulli logits (what the metrics score)."""
         out, kind = self._decoded(z), self.config.adapters.decoder
         if kind == "logits":
@@ -85,7 +87,7 @@ class ExternalModel(LatentModel):
         mean = out.mean if kind == "distribution" else out
         return torch.logit(self._as_images(mean).clamp(_EPS, 1 - _EPS))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, d) -> (B, C, H, W) mean images, clamped to [0, 1] for display."""
         out, kind = self._decoded(z), self.config.adapters.decoder
         if kind == "logits":

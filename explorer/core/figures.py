@@ -31,7 +31,7 @@ _DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
 def decode_images(model: LatentModel, z: np.ndarray) -> np.ndarray:
     """Mean images of codes z: (B, d) -> float32 (B, H, W, C) in [0, 1], on the CPU."""
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
-    device = next(model.parameters()).device
+    device = model.device
     parts = [
         model.decode(z[i : i + _DECODE_CHUNK].to(device)).float().cpu()
         for i in range(0, len(z), _DECODE_CHUNK)

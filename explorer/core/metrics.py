@@ -1,6 +1,9 @@
 """What a trained model has learned, in numbers.
 
-- `evaluate`: the ELBO split into reconstruction and KL (per dimension), per image in nats.
+- `evaluate`: the ELBO split into reconstruction and KL (per dimension), per image in
+  nats, and the squared error of the reconstruction from the posterior mean, which
+  every kind has. For a deterministic model (PCA, the autoencoder) the KL and so the
+  ELBO are not defined: they are NaN, and `kl_per_dim` is empty.
 - `active_units`: a dimension is active when the variance over the data of its
   posterior mean exceeds 0.01 (Burda et al., 2016).
 - `iw_bound`: the importance-weighted bound on log p(x) with k samples (Burda et al.);
@@ -21,7 +24,15 @@ import numpy as np
 import torch
 
 from explorer.core.data.dataset import Dataset
-from explorer.core.model import LatentModel, gaussian_kl, images_to_tensor, reconstruction_nll
+from explorer.core.errors import ConfigError
+from explorer.core.model import (
+    LatentModel,
+    gaussian_kl,
+    images_to_tensor,
+    importance_terms,
+    reconstruction_nll,
+)
+from explorer.core.on_data import OnData, on_data
 
 ACTIVE_THRESHOLD = 0.01
 
@@ -30,33 +41,44 @@ ACTIVE_THRESHOLD = 0.01
 class Evaluation:
     """The ELBO of a set of images, per image in nats."""
 
-    elbo: float  # -(recon + kl): a lower bound on log p(x)
+    elbo: float  # -(recon + kl): a lower bound on log p(x); NaN for a deterministic model
     recon: float  # E_q[-log p(x|z)]
-    kl: float  # KL(q(z|x) ‖ p(z)), summed over dimensions
-    kl_per_dim: tuple[float, ...]  # KL of each latent dimension
+    kl: float  # KL(q(z|x) ‖ p(z)), summed over dimensions; NaN for a deterministic model
+    kl_per_dim: tuple[float, ...]  # KL of each latent dimension; empty when not defined
     count: int  # images evaluated
+    # squared error Σ (x - decode(mu))² per image, pixels in [0, 1]: the reconstruction
+    # error every kind has, PCA included
+    sq_error: float = math.nan
 
 
-def _device(model: LatentModel) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _batches(images: torch.Tensor, batch_size: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """Float batches (B, C, H, W) in [0, 1] on `device` from a uint8 (N, C, H, W) tensor."""
+def _batches(
+    images: torch.Tensor, labels: torch.Tensor | None, batch_size: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """(x, y) batches from uint8 images (N, C, H, W) and labels (N,) or None: x is float
+    (B, C, H, W) in [0, 1] on `device`, y (B,) int64 on `device` or None."""
     for lo in range(0, len(images), batch_size):
-        yield images[lo : lo + batch_size].to(device, non_blocking=True).float().div_(255.0)
+        x = images[lo : lo + batch_size].to(device, non_blocking=True).float().div_(255.0)
+        y = None if labels is None else labels[lo : lo + batch_size].to(device)
+        yield x, y
 
 
 @torch.inference_mode()
 def encode(
-    model: LatentModel, images: torch.Tensor, batch_size: int = 1024
+    model: LatentModel,
+    images: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 1024,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior parameters of every image: uint8 (N, C, H, W) -> mu, logvar: (N, d)."""
+    """Posterior parameters of every image: uint8 (N, C, H, W) -> mu, logvar: (N, d).
+
+    A conditional model encodes each image with its label (N,); a deterministic one
+    returns logvar = -inf.
+    """
     was_training = model.training
     model.eval()
     mus, logvars = [], []
-    for x in _batches(images, batch_size, _device(model)):
-        mu, logvar = model.encode(x)
+    for x, y in _batches(images, labels, batch_size, model.device):
+        mu, logvar = model.encode(x, y)
         mus.append(mu.float().cpu())
         logvars.append(logvar.float().cpu())
     model.train(was_training)
@@ -64,22 +86,34 @@ def encode(
 
 
 @torch.inference_mode()
-def evaluate(model: LatentModel, images: torch.Tensor, batch_size: int = 1024) -> Evaluation:
-    """One-sample ELBO estimate over uint8 images (N, C, H, W)."""
+def evaluate(
+    model: LatentModel,
+    images: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 1024,
+) -> Evaluation:
+    """One-sample ELBO estimate over uint8 images (N, C, H, W) (labels (N,) for a cvae)."""
     was_training = model.training
     model.eval()
     d = model.config.latent_dim
-    recon_sum = 0.0
+    recon_sum = sq_sum = 0.0
     kl_sum = torch.zeros(d, dtype=torch.float64)
-    for x in _batches(images, batch_size, _device(model)):
-        logits, mu, logvar = model(x)
-        recon_sum += float(reconstruction_nll(logits, x, model.config).double().sum())
-        kl_sum += gaussian_kl(mu, logvar).double().sum(0).cpu()
+    for x, y in _batches(images, labels, batch_size, model.device):
+        logits, mu, logvar = model(x, y)
+        recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())
+        mean = model.decode(mu, y).float()
+        sq_sum += float((x - mean).double().square().sum())
+        if not model.deterministic:
+            kl_sum += gaussian_kl(mu.float(), logvar.float()).double().sum(0).cpu()
     model.train(was_training)
     n = len(images)
+    recon, sq_error = recon_sum / n, sq_sum / n
+    if model.deterministic:
+        nan = math.nan
+        return Evaluation(nan, recon, nan, (), n, sq_error)
     kl_dims = (kl_sum / n).tolist()
-    recon, kl = recon_sum / n, float(sum(kl_dims))
-    return Evaluation(elbo=-(recon + kl), recon=recon, kl=kl, kl_per_dim=tuple(kl_dims), count=n)
+    kl = float(sum(kl_dims))
+    return Evaluation(-(recon + kl), recon, kl, tuple(kl_dims), n, sq_error)
 
 
 def kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -93,27 +127,25 @@ def active_units(mu: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> np.ndar
 
 
 @torch.inference_mode()
-def iw_bound(model: LatentModel, images: torch.Tensor, k: int = 50, batch_size: int = 256) -> float:
-    """Mean importance-weighted lower bound on log p(x), nats per image.
+def iw_bound(
+    model: LatentModel,
+    images: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    k: int = 50,
+    batch_size: int = 256,
+) -> float:
+    """Mean importance-weighted lower bound on log p(x) (log p(x|y) for a cvae), nats
+    per image: log p(x) ≥ E[log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)], z_i ~ q(z|x).
 
-    log p(x) ≥ E[log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)], z_i ~ q(z|x).
+    Not defined for a deterministic model (it has no q to sample): raises ValueError.
     """
+    if model.deterministic:
+        raise ValueError(f"a {model.kind} has no posterior to sample: no importance bound")
     was_training = model.training
     model.eval()
     total = 0.0
-    log2pi = math.log(2 * math.pi)
-    for x in _batches(images, batch_size, _device(model)):
-        mu, logvar = model.encode(x)
-        std = torch.exp(0.5 * logvar)
-        eps = torch.randn((k, *mu.shape), device=mu.device)  # (k, B, d)
-        z = mu + std * eps
-        log_q = (-0.5 * (eps.square() + logvar + log2pi)).sum(-1)  # (k, B)
-        log_prior = (-0.5 * (z.square() + log2pi)).sum(-1)
-        logits = model.decode_logits(z.flatten(0, 1))  # (k·B, C, H, W)
-        x_rep = x.expand(k, *x.shape).flatten(0, 1)
-        log_lik = -reconstruction_nll(logits, x_rep, model.config).view(k, -1)
-        log_w = log_lik + log_prior - log_q
-        total += float((torch.logsumexp(log_w, 0) - math.log(k)).double().sum())
+    for x, y in _batches(images, labels, batch_size, model.device):
+        total += float(importance_terms(model, x, k, y).bound().double().sum())
     model.train(was_training)
     return total / len(images)
 
@@ -184,31 +216,62 @@ def mig(
     )
 
 
+def dataset_labels(model: LatentModel, dataset: Dataset) -> torch.Tensor | None:
+    """The class of every image as (N,) int64 when `model` is conditioned on it, else None.
+
+    Raises ConfigError when a conditional model meets data without fitting labels.
+    """
+    if not model.conditional:
+        return None
+    classes = model.config.classes
+    if dataset.labels is None:
+        raise ConfigError(
+            f"a conditional VAE needs the class of every image, and {dataset.name} has no "
+            "labels; choose another kind, or data with labels"
+        )
+    if dataset.num_classes > classes:
+        raise ConfigError(
+            f"{dataset.name} has {dataset.num_classes} classes but the model knows {classes}"
+        )
+    return torch.from_numpy(dataset.labels)
+
+
+def _defined(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
 @dataclass(frozen=True)
 class Report:
     """The numbers shown after training and by `evaluate`; all per image in nats."""
 
     evaluation: Evaluation  # ELBO, reconstruction, KL and KL per dimension
     active: tuple[bool, ...]  # per dimension: is it used (see active_units)
-    iw_bound: float | None  # importance-weighted bound on log p(x), when asked for
+    iw_bound: float | None  # importance-weighted bound on log p(x), when asked for and defined
     iw_k: int  # samples per image for iw_bound (0 = not computed)
     mig: MIGResult | None  # when the data has ground-truth factors
+    kind: str = "vae"  # the model's kind (config.KINDS)
+    on_data: OnData | None = None  # are prior samples on the data (when asked for)
 
     @property
     def active_count(self) -> int:
         return int(sum(self.active))
 
     def to_dict(self) -> dict:
+        """Plain data for JSON; figures a kind does not define (an autoencoder's KL) are None."""
         e = self.evaluation
         out = {
+            "kind": self.kind,
             "images": e.count,
-            "elbo": e.elbo,
+            "elbo": _defined(e.elbo),
             "recon": e.recon,
-            "kl": e.kl,
+            "kl": _defined(e.kl),
+            "sq_error": e.sq_error,
             "active_units": self.active_count,
         }
         if self.iw_bound is not None:
             out |= {"iw_bound": self.iw_bound, "iw_k": self.iw_k}
+        if self.on_data is not None:
+            out |= {"on_data": self.on_data.fraction, "on_data_threshold": self.on_data.threshold}
         if self.mig is not None:
             out["mig"] = self.mig.score
             out["mig_per_factor"] = dict(zip(self.mig.factor_names, self.mig.gaps, strict=True))
@@ -216,25 +279,43 @@ class Report:
 
 
 def report(
-    model: LatentModel, dataset: Dataset, iw_k: int = 0, max_images: int = 10_000, seed: int = 0
+    model: LatentModel,
+    dataset: Dataset,
+    iw_k: int = 0,
+    max_images: int = 10_000,
+    seed: int = 0,
+    on_data_samples: int = 0,
 ) -> Report:
-    """Evaluate `model` on (a seeded subset of at most `max_images` of) `dataset`."""
+    """Evaluate `model` on (a seeded subset of at most `max_images` of) `dataset`.
+
+    iw_k > 0 adds the importance-weighted bound (stochastic kinds only);
+    on_data_samples > 0 adds the share of that many prior samples that are on the data.
+    """
     pick = np.arange(len(dataset))
     if len(pick) > max_images:
         pick = np.sort(np.random.default_rng(seed).choice(len(pick), max_images, replace=False))
     images = images_to_tensor(dataset.images[pick])
+    labels = dataset_labels(model, dataset)
+    labels = None if labels is None else labels[torch.from_numpy(pick)]
+    bound = None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        evaluation = evaluate(model, images)
-        bound = iw_bound(model, images, k=iw_k) if iw_k > 0 else None
-    mu, _ = encode(model, images)
+        evaluation = evaluate(model, images, labels)
+        if iw_k > 0 and not model.deterministic:
+            bound = iw_bound(model, images, labels, k=iw_k)
+    mu, _ = encode(model, images, labels)
     result = None
     if dataset.factors is not None:
         result = mig(mu, dataset.factors[pick], dataset.factor_names, seed=seed)
+    checked = None
+    if on_data_samples > 0:
+        checked = on_data(model, images, labels, samples=on_data_samples, seed=seed)
     return Report(
         evaluation=evaluation,
         active=tuple(bool(a) for a in active_units(mu)),
         iw_bound=bound,
-        iw_k=iw_k,
+        iw_k=iw_k if bound is not None else 0,
         mig=result,
+        kind=model.kind,
+        on_data=checked,
     )

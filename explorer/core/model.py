@@ -50,50 +50,85 @@ def _conv_depth(h: int, w: int) -> int:
 class LatentModel(nn.Module):
     """What the app, the metrics and the exporter need of a model, ours or a user's.
 
-    encode(x: (B, C, H, W) in [0, 1]) -> mu, logvar: (B, latent_dim)
-    decode_logits(z: (B, latent_dim)) -> (B, C, H, W) Bernoulli logits
-    decode(z) -> (B, C, H, W) mean image in [0, 1]
+    encode(x: (B, C, H, W) in [0, 1], y: (B,) labels) -> mu, logvar: (B, latent_dim)
+    decode_logits(z: (B, latent_dim), y) -> (B, C, H, W) Bernoulli logits
+    decode(z, y) -> (B, C, H, W) mean image in [0, 1]
+
+    y is read only by a conditional model (kind "cvae"); left out, it decodes and
+    encodes as class `condition`. A deterministic model (PCA, the autoencoder) encodes
+    each image to a point: its logvar is -inf, and it has no KL and no prior.
     """
 
     config: ModelConfig | ExternalConfig
+    condition: int = 0  # cvae: the class used when no labels are given
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    @property
+    def device(self) -> torch.device:
+        """Where its weights (or, for PCA, its fitted buffers) are."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            return t.device
+        return torch.device("cpu")
+
+    @property
+    def deterministic(self) -> bool:
+        return self.kind in ("pca", "ae")
+
+    @property
+    def conditional(self) -> bool:
+        return self.kind == "cvae"
+
+    def encode(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.decode_logits(z))
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(z, y))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One stochastic pass: (logits of x given a sampled z, mu, logvar)."""
-        mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decode_logits(z), mu, logvar
+        mu, logvar = self.encode(x, y)
+        z = mu if self.deterministic else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decode_logits(z, y), mu, logvar
 
     def copy(self) -> LatentModel:
         """An independent CPU copy in eval mode (for another thread to decode or save)."""
-        raise NotImplementedError
+        # A deep copy, not a new model + load_state_dict: that would first draw random
+        # initial weights (~20 ms for a small MLP, paid on the GUI thread every epoch).
+        return copy.deepcopy(self).to("cpu").eval()
 
 
 class VAE(LatentModel):
-    """Encoder and decoder for images of `config.image_shape`.
+    """The neural kinds (ae, vae, cvae, iwae) for images of `config.image_shape`.
 
-    encode(x: (B, C, H, W) in [0, 1]) -> mu, logvar: (B, latent_dim)
-    decode_logits(z: (B, latent_dim)) -> (B, C, H, W) logits
-    decode(z) -> (B, C, H, W) mean image in [0, 1]
+    They share one encoder/decoder layout (MLP or strided convolutions). The VAE's
+    encoder outputs (mu, logvar), 2·d numbers; the autoencoder's outputs the code, d
+    numbers. A cvae's encoder takes the one-hot class beside the image features (after
+    flattening) and its decoder takes it beside z. The IWAE is a VAE trained on a
+    tighter bound (see `loss`).
     """
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config.validate()
         c, h, w = config.image_shape
-        d = config.latent_dim
+        d, k = config.latent_dim, config.classes
+        out = d if config.kind == "ae" else 2 * d
         if config.architecture == "mlp":
-            sizes = [c * h * w, *config.hidden]
-            self.encoder = nn.Sequential(nn.Flatten(), _mlp([*sizes, 2 * d]))
-            self.decoder = nn.Sequential(_mlp([d, *reversed(sizes)]), nn.Unflatten(1, (c, h, w)))
+            self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w + k, *config.hidden, out]))
+            self._features = 1  # encoder[:1] flattens; the class joins after it
+            self.decoder = nn.Sequential(
+                _mlp([d + k, *reversed(config.hidden), c * h * w]), nn.Unflatten(1, (c, h, w))
+            )
             return
         depth = _conv_depth(h, w)
         chans = [c, *_CONV_CHANNELS[:depth]]
@@ -105,10 +140,11 @@ class VAE(LatentModel):
         self.encoder = nn.Sequential(
             *down,
             nn.Flatten(),
-            _mlp([feat, *config.hidden]),
+            _mlp([feat + k, *config.hidden]),
             nn.ReLU(),
-            nn.Linear(config.hidden[-1], 2 * d),
+            nn.Linear(config.hidden[-1], out),
         )
+        self._features = len(down) + 1
         up: list[nn.Module] = []
         rev = chans[::-1]
         for i, (a, b) in enumerate(itertools.pairwise(rev)):
@@ -116,34 +152,106 @@ class VAE(LatentModel):
             if i < len(rev) - 2:
                 up.append(nn.ReLU())
         self.decoder = nn.Sequential(
-            _mlp([d, *reversed(config.hidden), feat]),
+            _mlp([d + k, *reversed(config.hidden), feat]),
             nn.ReLU(),
             nn.Unflatten(1, (chans[-1], fh, fw)),
             *up,
         )
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+    def _one_hot(self, y: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """(B, classes) one-hot of y, or of `condition` when y is None."""
+        if y is None:
+            y = torch.full((len(like),), self.condition, dtype=torch.long, device=like.device)
+        return F.one_hot(y.to(like.device, torch.long), self.config.classes).to(like.dtype)
+
+    def encode(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.conditional:
+            features = self.encoder[: self._features](x)
+            h = self.encoder[self._features :](torch.cat([features, self._one_hot(y, x)], 1))
+        else:
+            h = self.encoder(x)
+        if self.deterministic:
+            return h, torch.full_like(h, -math.inf)
+        mu, logvar = h.chunk(2, dim=1)
         return mu, logvar
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.conditional:
+            z = torch.cat([z, self._one_hot(y, z)], 1)
         return self.decoder(z)
 
-    def copy(self) -> VAE:
-        # A deep copy, not VAE(config) + load_state_dict: that would first draw random
-        # initial weights (~20 ms for a small MLP, paid on the GUI thread every epoch).
-        return copy.deepcopy(self).to("cpu").eval()
+    def loss(
+        self,
+        x: torch.Tensor,
+        beta: float,
+        y: torch.Tensor | None = None,
+        inputs: torch.Tensor | None = None,
+        samples: int = 1,
+    ) -> LossTerms:
+        """The objective for a batch x: (B, C, H, W), per image in nats.
 
-    def loss(self, x: torch.Tensor, beta: float) -> LossTerms:
-        """The β-weighted negative ELBO of a batch x: (B, C, H, W), per image in nats.
-
-        The loss is computed in fp32 even when the network ran in bf16 (autocast).
+        ae: the reconstruction error alone. vae and cvae: the β-weighted negative ELBO.
+        iwae: the negative importance-weighted bound with `samples` draws (β is not
+        used). `inputs` is what the encoder sees (a corrupted x for denoising or masked
+        training); the loss always scores the clean x. Computed in fp32 even when the
+        network ran in bf16 (autocast).
         """
-        logits, mu, logvar = (t.float() for t in self(x))
+        inputs = x if inputs is None else inputs
+        if self.kind == "iwae":
+            terms = importance_terms(self, x, samples, y, inputs)
+            kl_dims = gaussian_kl(terms.mu, terms.logvar).mean(0)
+            return LossTerms(
+                total=-terms.bound().mean(),
+                recon=-terms.log_lik[0].mean(),
+                kl=kl_dims.sum(),
+                kl_per_dim=kl_dims,
+            )
+        logits, mu, logvar = (t.float() for t in self(inputs, y))
         recon = reconstruction_nll(logits, x, self.config).mean()
+        if self.deterministic:
+            none = recon.new_zeros(self.config.latent_dim)
+            return LossTerms(total=recon, recon=recon, kl=none.sum(), kl_per_dim=none)
         kl_dims = gaussian_kl(mu, logvar).mean(0)
         kl = kl_dims.sum()
         return LossTerms(total=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_dims)
+
+
+@dataclass
+class ImportanceTerms:
+    """k posterior samples per image and their log densities, each (k, B); mu, logvar (B, d)."""
+
+    log_lik: torch.Tensor  # log p(x|z_i)
+    log_prior: torch.Tensor  # log p(z_i), standard normal
+    log_q: torch.Tensor  # log q(z_i|x)
+    mu: torch.Tensor
+    logvar: torch.Tensor
+
+    def bound(self) -> torch.Tensor:
+        """(B,) log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x), the bound of Burda et al. (2016)."""
+        k = len(self.log_lik)
+        return torch.logsumexp(self.log_lik + self.log_prior - self.log_q, 0) - math.log(k)
+
+
+def importance_terms(
+    model: LatentModel,
+    x: torch.Tensor,
+    k: int,
+    y: torch.Tensor | None = None,
+    inputs: torch.Tensor | None = None,
+) -> ImportanceTerms:
+    """Draw k codes per image from q(z | inputs) and score them against x: (B, C, H, W)."""
+    mu, logvar = (t.float() for t in model.encode(x if inputs is None else inputs, y))
+    log2pi = math.log(2 * math.pi)
+    eps = torch.randn((k, *mu.shape), device=mu.device)  # (k, B, d)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    log_q = (-0.5 * (eps.square() + logvar + log2pi)).sum(-1)
+    log_prior = (-0.5 * (z.square() + log2pi)).sum(-1)
+    logits = model.decode_logits(z.flatten(0, 1), None if y is None else y.repeat(k)).float()
+    x_rep = x.expand(k, *x.shape).flatten(0, 1)
+    log_lik = -reconstruction_nll(logits, x_rep, model.config).view(k, -1)
+    return ImportanceTerms(log_lik, log_prior, log_q, mu, logvar)
 
 
 @dataclass
@@ -182,10 +290,3 @@ def images_to_tensor(images: np.ndarray) -> torch.Tensor:
     t = torch.from_numpy(np.ascontiguousarray(images))
     t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
     return t.contiguous()
-
-
-def build_model(config: ModelConfig, seed: int = 0) -> VAE:
-    """A freshly initialised VAE; the same seed gives the same weights."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return VAE(config)

@@ -31,10 +31,12 @@ import numpy as np
 import torch
 
 from explorer.core.config import TrainConfig
+from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
 from explorer.core.errors import ConfigError
-from explorer.core.metrics import Evaluation, evaluate
-from explorer.core.model import VAE, images_to_tensor
+from explorer.core.metrics import Evaluation, dataset_labels, evaluate
+from explorer.core.model import LatentModel, images_to_tensor
+from explorer.core.pca import PCAModel
 
 # torch's own choice of intra-op threads (one per physical core), read when this module
 # is first imported: the app lowers its GUI thread's count to 1 (app.py), and a thread
@@ -124,7 +126,7 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return order[n_val:], order[:n_val]
 
 
-def _make_optimizer(model: VAE, lr: float, device: torch.device) -> torch.optim.Adam:
+def _make_optimizer(model: LatentModel, lr: float, device: torch.device) -> torch.optim.Adam:
     if device.type in ("cpu", "cuda"):
         try:
             return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
@@ -133,31 +135,45 @@ def _make_optimizer(model: VAE, lr: float, device: torch.device) -> torch.optim.
     return torch.optim.Adam(model.parameters(), lr=lr)
 
 
-def _finite_params(model: VAE) -> bool:
+def _finite_params(model: LatentModel) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
-def state_snapshot(model: VAE) -> dict[str, torch.Tensor]:
+def state_snapshot(model: LatentModel) -> dict[str, torch.Tensor]:
     """Detached CPU copies of the weights: safe to hand to another thread or save."""
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
+def _check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None:
+    if tuple(model.config.image_shape) != dataset.image_shape:
+        raise ConfigError(
+            f"the model expects images of shape {tuple(model.config.image_shape)} "
+            f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
+        )
+    if isinstance(model, PCAModel) and config.corruption != "none":
+        raise ConfigError(
+            f"PCA is fitted in closed form; {config.corruption} corruption applies to the "
+            "trained kinds (ae, vae, cvae, iwae)"
+        )
+    dataset_labels(model, dataset)
+
+
 def train(
-    model: VAE,
+    model: LatentModel,
     dataset: Dataset,
     config: TrainConfig,
     cancel: threading.Event | None = None,
 ) -> Iterator[Progress]:
     """Train `model` in place on `dataset`, yielding a Progress record per step and epoch.
 
-    The last record has kind "done". The model stays on the training device.
+    The last record has kind "done". The model stays on the training device. PCA is
+    fitted in one go: one "epoch" record, then "done".
     """
     config.validate()
-    if tuple(model.config.image_shape) != dataset.image_shape:
-        raise ConfigError(
-            f"the model expects images of shape {tuple(model.config.image_shape)} "
-            f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
-        )
+    _check_fit(model, dataset, config)
+    if isinstance(model, PCAModel):
+        yield from _fit_pca(model, dataset, config)
+        return
     device = pick_device(config.device)
     precision = pick_precision(config.precision, device)
     if config.threads:
@@ -167,8 +183,13 @@ def train(
     train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
     all_images = images_to_tensor(dataset.images)
     data = all_images[torch.from_numpy(train_idx)].to(device)
-    eval_idx = val_idx if len(val_idx) else train_idx
-    val_data = all_images[torch.from_numpy(eval_idx[:_MAX_EVAL_IMAGES])]
+    eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
+    val_data = all_images[eval_idx]
+    all_labels = dataset_labels(model, dataset)
+    labels = val_labels = None
+    if all_labels is not None:
+        labels = all_labels[torch.from_numpy(train_idx)].to(device)
+        val_labels = all_labels[eval_idx]
     model.to(device).train()
     optimizer = _make_optimizer(model, config.lr, device)
 
@@ -180,7 +201,9 @@ def train(
     last_good_step = 0
     step = 0
     loss = recon = kl = float("nan")
-    beta = config.beta
+    # β as the objective uses it: the autoencoder has no KL term, and the IWAE bound
+    # weights it by 1 (see VAE.loss)
+    beta = {"ae": 0.0, "iwae": 1.0}.get(model.kind, config.beta)
     rate = 0.0
     val: Evaluation | None = None
 
@@ -215,11 +238,14 @@ def train(
                     message=f"Stopped by the user after {step} of {steps_total} steps.",
                 )
                 return
-            x = data[perm[b * bs : (b + 1) * bs]].float().div_(255.0)
-            if warmup_steps > 0:
+            batch = perm[b * bs : (b + 1) * bs]
+            x = data[batch].float().div_(255.0)
+            y = None if labels is None else labels[batch]
+            if warmup_steps > 0 and model.kind in ("vae", "cvae"):
                 beta = config.beta * min(1.0, step / warmup_steps)
+            inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
-                terms = model.loss(x, beta)
+                terms = model.loss(x, beta, y=y, inputs=inputs, samples=config.samples)
             loss, recon, kl = torch.stack([terms.total, terms.recon, terms.kl]).tolist()
             if not math.isfinite(loss):
                 if not _finite_params(model):
@@ -248,7 +274,7 @@ def train(
                 last_good, last_good_step = state_snapshot(model), step
             rate = (b * bs + len(x)) / max(time.perf_counter() - t0, 1e-9)
             yield record("step", epoch)
-        val = evaluate(model, val_data)
+        val = evaluate(model, val_data, val_labels)
         yield record("epoch", epoch + 1, val=val)
     model.eval()
     yield record(
@@ -257,4 +283,27 @@ def train(
         val=val,
         status="completed",
         message=f"Trained {config.epochs} epochs ({steps_total} steps).",
+    )
+
+
+def _fit_pca(model: PCAModel, dataset: Dataset, config: TrainConfig) -> Iterator[Progress]:
+    """Fit PCA on the training split (closed form) and report on the validation split."""
+    device = pick_device(config.device)
+    train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
+    all_images = images_to_tensor(dataset.images)
+    t0 = time.perf_counter()
+    model.to(device).fit(all_images[torch.from_numpy(train_idx)])
+    rate = len(train_idx) / max(time.perf_counter() - t0, 1e-9)
+    eval_idx = (val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES]
+    val = evaluate(model, all_images[torch.from_numpy(eval_idx)])
+    model.eval()
+    fields = dict(epochs=1, step=1, steps_total=1, loss=val.recon, recon=val.recon, kl=0.0)
+    fields |= dict(beta=0.0, samples_per_s=rate, eta_s=0.0, val=val)
+    yield Progress(kind="epoch", epoch=1, **fields)
+    yield Progress(
+        kind="done",
+        epoch=1,
+        status="completed",
+        message=f"Fitted PCA to {len(train_idx):,} images in closed form.",
+        **fields,
     )

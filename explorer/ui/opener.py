@@ -24,8 +24,9 @@ from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
+from explorer.core.kinds import build_model
 from explorer.core.metrics import encode, kl_per_dim
-from explorer.core.model import build_model, images_to_tensor
+from explorer.core.model import images_to_tensor
 from explorer.resources import bundled_model
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.recent_files import RecentFiles

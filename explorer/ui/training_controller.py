@@ -13,8 +13,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from explorer.core.errors import ExplorerError
+from explorer.core.kinds import build_model
 from explorer.core.metrics import active_units
-from explorer.core.model import VAE, build_model
+from explorer.core.model import VAE
 from explorer.core.training import pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel

@@ -1,0 +1,48 @@
+"""Corrupted inputs for denoising and masked training, and for inpainting.
+
+Masked pixels are set to grey (FILL): neither ink nor background, so a model trained
+on masked inputs can tell "unknown" from "blank", and the inpainting panel hides a
+region from any model the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+
+FILL = 0.5  # the value of a masked pixel, in [0, 1]
+
+
+def block_masks(n: int, height: int, width: int, share: float, device=None) -> torch.Tensor:
+    """n random axis-aligned blocks, each covering about `share` of the image: (n, 1, H, W)
+    bool, True where hidden. Aspect ratios vary from 1:2 to 2:1; positions are uniform."""
+    area = share * height * width
+    aspect = torch.exp(torch.empty(n, device=device).uniform_(-0.69, 0.69))  # h / w in [½, 2]
+    bh = (area * aspect).sqrt().round().clamp(1, height)
+    bw = (area / bh).round().clamp(1, width)
+    top = (torch.rand(n, device=device) * (height - bh + 1)).floor()
+    left = (torch.rand(n, device=device) * (width - bw + 1)).floor()
+    rows = torch.arange(height, device=device).view(1, height, 1)
+    cols = torch.arange(width, device=device).view(1, 1, width)
+    inside_rows = (rows >= top.view(-1, 1, 1)) & (rows < (top + bh).view(-1, 1, 1))
+    inside_cols = (cols >= left.view(-1, 1, 1)) & (cols < (left + bw).view(-1, 1, 1))
+    return (inside_rows & inside_cols).unsqueeze(1)
+
+
+def apply_mask(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """x: (B, C, H, W) in [0, 1] with the pixels where mask (B or 1, 1, H, W) is True greyed."""
+    return x.masked_fill(mask, FILL)
+
+
+def corrupt(x: torch.Tensor, kind: str, level: float) -> torch.Tensor:
+    """A corrupted copy of the batch x: (B, C, H, W) in [0, 1] (TrainConfig.corruption).
+
+    "mask": one random block per image, covering `level` of it, greyed out.
+    "noise": a share `level` of the pixels replaced by uniform noise.
+    Draws from torch's global generator (seeded by the training loop).
+    """
+    if kind == "mask":
+        return apply_mask(x, block_masks(len(x), x.shape[2], x.shape[3], level, x.device))
+    if kind == "noise":
+        hit = torch.rand((len(x), 1, *x.shape[2:]), device=x.device) < level
+        return torch.where(hit, torch.rand_like(x), x)
+    return x

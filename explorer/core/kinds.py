@@ -1,0 +1,41 @@
+"""The model kinds, in the order the argument for the VAE runs, and building one.
+
+PCA finds the best linear subspace; the autoencoder is its non-linear version, with a
+latent space nothing keeps regular; the VAE encodes each image as a distribution and
+its KL term keeps the space continuous (β weights that term: the β-VAE); the
+conditional VAE is told the class, so its code holds only the style; the IWAE is a
+VAE trained on a tighter bound on log p(x).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from explorer.core.config import KINDS, ModelConfig
+from explorer.core.model import VAE, LatentModel
+from explorer.core.pca import PCAModel
+
+# kind -> (short name, one sentence for tooltips and --help)
+KIND_INFO: dict[str, tuple[str, str]] = {
+    "pca": ("PCA", "principal components: the best linear code, fitted in closed form"),
+    "ae": ("Autoencoder", "deterministic codes, no KL: nothing keeps the gaps regular"),
+    "vae": ("VAE / β-VAE", "a distribution per image; β weights the KL term (1 = the VAE)"),
+    "cvae": ("Conditional VAE", "told the class, so the code holds only the style"),
+    "iwae": ("IWAE", "a VAE trained on the importance-weighted bound with k samples"),
+}
+assert tuple(KIND_INFO) == KINDS
+
+# What applies to which kind (the panel greys out the rest; the CLI says so).
+USES_BETA = ("vae", "cvae")
+USES_SAMPLES = ("iwae",)
+TRAINED = ("ae", "vae", "cvae", "iwae")  # by gradient steps (PCA is fitted once)
+
+
+def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
+    """A freshly initialised model of `config.kind`; the same seed gives the same weights."""
+    config.validate()
+    if config.kind == "pca":
+        return PCAModel(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return VAE(config)
