@@ -264,14 +264,14 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
     one aborts.
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
-    from explorer.core.kinds import build_model
+    from explorer.core.kinds import build_model, describe
     from explorer.core.metrics import report
     from explorer.core.training import pick_device, pick_precision, train
 
     device = pick_device(train_cfg.device)
     print(
         f"training on {dataset.name}: {len(dataset):,} images {dataset.image_shape}, "
-        f"{describe_training(model_cfg, train_cfg)}, device {device} "
+        f"{describe(model_cfg, train_cfg)}, device {device} "
         f"({pick_precision(train_cfg.precision, device)})",
         file=sys.stderr,
     )
@@ -312,24 +312,6 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
 
 _EXIT = {"completed": 0, "stopped": 130}  # anything else (diverged) exits 1
 _ON_DATA_SAMPLES = 1000  # prior samples checked against the data after training
-
-
-def describe_training(model_cfg, train_cfg) -> str:
-    """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp"."""
-    from explorer.core.kinds import USES_BETA, USES_SAMPLES
-
-    parts = [model_cfg.kind, f"latent size {model_cfg.latent_dim}"]
-    if model_cfg.kind in USES_BETA:
-        parts.append(f"β = {train_cfg.beta:g}")
-    if model_cfg.kind in USES_SAMPLES:
-        parts.append(f"k = {train_cfg.samples}")
-    if model_cfg.kind == "cvae":
-        parts.append(f"{model_cfg.classes} classes")
-    if train_cfg.corruption != "none":
-        parts.append(f"{train_cfg.corruption} {train_cfg.corruption_level:g}")
-    if model_cfg.kind != "pca":
-        parts.append(model_cfg.architecture)
-    return ", ".join(parts)
 
 
 def _default_out(dataset, model_cfg, train_cfg) -> Path:
@@ -418,9 +400,9 @@ def external_source(model: Path, args):
 
 def cmd_evaluate(args) -> int:
     from explorer.core.checkpoint import load_checkpoint
-    from explorer.core.config import TrainConfig
     from explorer.core.data import BUILTINS
     from explorer.core.external_files import open_external
+    from explorer.core.kinds import describe
     from explorer.core.metrics import report
     from explorer.core.model import images_to_tensor
     from explorer.core.training import pick_device
@@ -457,10 +439,9 @@ def cmd_evaluate(args) -> int:
                 f"{args.model}: the model expects images of shape {tuple(cfg.image_shape)} "
                 f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
             )
-        trained = ckpt.train_config or TrainConfig(beta=float("nan"))
+        trained = ckpt.train_config
         title = (
-            f"{args.model}: {describe_training(cfg, trained)}, {cfg.likelihood}; "
-            f"evaluated on {dataset.name}"
+            f"{args.model}: {describe(cfg, trained)}, {cfg.likelihood}; evaluated on {dataset.name}"
         )
     rep = report(
         model.to(pick_device("auto")),

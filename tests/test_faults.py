@@ -60,11 +60,11 @@ def held_encode(monkeypatch):
     entered, released, chunks = threading.Event(), threading.Event(), []
     real_encode = workers.encode
 
-    def encode(model, images):
+    def encode(model, images, labels=None):
         entered.set()
         assert released.wait(30), "neither Stop nor close reached the worker"
         chunks.append(len(images))
-        return real_encode(model, images)
+        return real_encode(model, images, labels)
 
     for method in ("stop", "abandon"):
         real = getattr(workers.TrainingThread, method)

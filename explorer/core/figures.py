@@ -28,12 +28,21 @@ _DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
 
 
 @torch.inference_mode()
-def decode_images(model: LatentModel, z: np.ndarray) -> np.ndarray:
-    """Mean images of codes z: (B, d) -> float32 (B, H, W, C) in [0, 1], on the CPU."""
+def decode_images(model: LatentModel, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """Mean images of codes z: (B, d) -> float32 (B, H, W, C) in [0, 1], on the CPU.
+
+    y: (B,) classes for a conditional model (default: its `condition` for all).
+    """
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
+    labels = None if y is None else torch.as_tensor(np.asarray(y), dtype=torch.long)
     device = model.device
     parts = [
-        model.decode(z[i : i + _DECODE_CHUNK].to(device)).float().cpu()
+        model.decode(
+            z[i : i + _DECODE_CHUNK].to(device),
+            None if labels is None else labels[i : i + _DECODE_CHUNK].to(device),
+        )
+        .float()
+        .cpu()
         for i in range(0, len(z), _DECODE_CHUNK)
     ]
     _, h, w = model.config.image_shape

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from explorer.core.config import KINDS, ModelConfig
+from explorer.core.config import KINDS, ModelConfig, TrainConfig
 from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
 
@@ -39,3 +39,19 @@ def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return VAE(config)
+
+
+def describe(model: ModelConfig, train: TrainConfig | None) -> str:
+    """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp"."""
+    parts = [model.kind, f"latent size {model.latent_dim}"]
+    if train is not None and model.kind in USES_BETA:
+        parts.append(f"β = {train.beta:g}")
+    if train is not None and model.kind in USES_SAMPLES:
+        parts.append(f"k = {train.samples}")
+    if model.kind == "cvae":
+        parts.append(f"{model.classes} classes")
+    if train is not None and train.corruption != "none":
+        parts.append(f"{train.corruption} {train.corruption_level:g}")
+    if model.kind != "pca":
+        parts.append(model.architecture)
+    return ", ".join(parts)

@@ -144,7 +144,9 @@ def state_snapshot(model: LatentModel) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def _check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None:
+def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None:
+    """Raise ConfigError, in words a user understands, when `model` cannot train on
+    `dataset` with `config` (wrong image shape, no labels for a cvae, PCA corrupted)."""
     if tuple(model.config.image_shape) != dataset.image_shape:
         raise ConfigError(
             f"the model expects images of shape {tuple(model.config.image_shape)} "
@@ -170,7 +172,7 @@ def train(
     fitted in one go: one "epoch" record, then "done".
     """
     config.validate()
-    _check_fit(model, dataset, config)
+    check_fit(model, dataset, config)
     if isinstance(model, PCAModel):
         yield from _fit_pca(model, dataset, config)
         return

@@ -56,11 +56,19 @@ def image_of(dataset: Dataset, index: int) -> np.ndarray:
 
 
 def inspect_point(
-    model: LatentModel, original: np.ndarray, index: int, mu: np.ndarray, logvar: np.ndarray, k: int
+    model: LatentModel,
+    original: np.ndarray,
+    index: int,
+    mu: np.ndarray,
+    logvar: np.ndarray,
+    k: int,
+    label: int | None = None,
 ) -> Inspection:
-    """Decode a data point's posterior mean and k samples of it (seeded by the index)."""
+    """Decode a data point's posterior mean and k samples of it (seeded by the index);
+    a conditional model decodes them as the point's own class `label`."""
     samples = posterior_samples(mu, logvar, k, seed=index)
-    decoded = decode_images(model, np.concatenate([mu[None], samples]))
+    y = None if label is None else np.full(k + 1, label)
+    decoded = decode_images(model, np.concatenate([mu[None], samples]), y)
     cols = max(2, k)
     cells = np.full((2 * cols, *original.shape), _FILL, np.float32)
     cells[0], cells[1], cells[cols : cols + k] = original, decoded[0], decoded[1:]
@@ -161,6 +169,7 @@ class DataPointView(LazyView):
             s.codes[i].astype(np.float64),
             s.logvars[i].astype(np.float64),
             self.samples_spin.value(),
+            int(s.dataset.labels[i]) if s.model.conditional else None,
         )
 
     def _show(self, result: Inspection) -> None:
@@ -172,10 +181,17 @@ class DataPointView(LazyView):
         self.canvas.show_picture(result.picture, ["x, rec", "z ~ q"], pitch)
         self.note.setText(describe(s.dataset, result.index))
         mu, sigma = result.mu, result.sigma
-        kl = kl_per_dim(mu[None], 2.0 * np.log(sigma)[None])  # of this one point
+        with np.errstate(divide="ignore"):  # σ = 0: a deterministic model, KL not defined
+            kl = kl_per_dim(mu[None], 2.0 * np.log(sigma)[None])  # of this one point
         self.table.setRowCount(len(mu))
         for r, row in enumerate(zip(mu, sigma, kl, strict=True)):
-            cells = [f"z{r}", *(f"{v:+.3f}" if c == 0 else f"{v:.3f}" for c, v in enumerate(row))]
+            cells = [
+                f"z{r}",
+                *(
+                    "—" if not np.isfinite(v) else f"{v:+.3f}" if c == 0 else f"{v:.3f}"
+                    for c, v in enumerate(row)
+                ),
+            ]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()

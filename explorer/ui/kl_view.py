@@ -73,7 +73,13 @@ class KLView(QWidget):
         if d:
             self.plot.setXRange(-0.6, d - 0.4, padding=0)
             self.plot.setYRange(0, max(float(kl.max()), COLLAPSE_KL) * 1.1, padding=0)
-        if d == 0:
+        model = self.session.model
+        if d == 0 and model is not None and model.deterministic:
+            self.summary.setText(
+                f"No KL: a {model.kind} encodes each image to a point, not a distribution, "
+                "so nothing pulls its codes towards a prior"
+            )
+        elif d == 0:
             self.summary.setText("KL per dimension: not known for this model yet")
         elif active is None:
             self.summary.setText(f"Total KL {kl.sum():.2f} nats · encoding the data…")

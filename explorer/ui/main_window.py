@@ -31,6 +31,7 @@ from explorer.core.training import DEFAULT_THREADS
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
+from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(4, 4, 4, 4)
+        self.class_bar = ClassBar(s)
+        rv.addWidget(self.class_bar)
         rv.addWidget(self.decoder_view, 3)
         rv.addWidget(self.pin_label)
         rv.addWidget(self.sliders, 2)
@@ -133,6 +136,9 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.data_point_view, "Data point")
         self.factors_view = FactorsView(s)
         tabs.addTab(self.factors_view, "Factors")
+        self.class_grid = ClassGridView(s)
+        tabs.addTab(self.class_grid, "Classes")
+        self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
         self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
         self.data_point_view.subsetChanged.connect(self.uncertainty.set_subset_size)

@@ -25,7 +25,7 @@ from explorer.core.errors import ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
 from explorer.core.kinds import build_model
-from explorer.core.metrics import encode, kl_per_dim
+from explorer.core.metrics import dataset_labels, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
 from explorer.resources import bundled_model
 from explorer.ui.external_dialog import ExternalModelDialog
@@ -121,11 +121,19 @@ class Opener(QObject):
             self._apply_codes(*result)
 
         images = images_to_tensor(dataset.images)
-        self.run_task(encode, model, images, done=apply, error_title="Cannot encode the dataset")
+        try:
+            labels = dataset_labels(model, dataset)
+        except ExplorerError as e:
+            self.show_error("Cannot encode the dataset", str(e))
+            return
+        self.run_task(
+            encode, model, images, labels, done=apply, error_title="Cannot encode the dataset"
+        )
 
     def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
-        if not self.session.info.kl_per_dim:  # e.g. a checkpoint from elsewhere
-            self.session.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
+        s = self.session
+        if not s.info.kl_per_dim and not s.model.deterministic:  # a checkpoint from elsewhere
+            s.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
         self.session.set_codes(mu, logvar)
 
     def open_bundled(self, name: str) -> bool:
@@ -318,7 +326,7 @@ class Opener(QObject):
         if self.refuse_while_training("a dataset"):  # the question was answered late
             return
         try:
-            config = self.panel.model_config(dataset.image_shape).validate()
+            config = self.panel.model_config(dataset.image_shape, dataset.num_classes).validate()
         except ExplorerError as e:
             self.show_error("Cannot make a model for this dataset", str(e))
             return

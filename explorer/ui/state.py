@@ -41,6 +41,7 @@ class Session(QObject):
     codeChanged = Signal()  # the current code z moved
     pinnedChanged = Signal(bool)
     focusChanged = Signal()  # a different data point is in focus (or none)
+    conditionChanged = Signal(int)  # a conditional model now decodes another class
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -150,6 +151,26 @@ class Session(QObject):
         if index != self.focus:
             self.focus = index
             self.focusChanged.emit()
+
+    def set_condition(self, c: int) -> None:
+        """Decode class `c` from now on (a conditional model; others have no class)."""
+        m = self.model
+        if m is None or not m.conditional or c == m.condition:
+            return
+        if not 0 <= c < m.config.classes:
+            raise ValueError(f"class {c} for a model of {m.config.classes} classes")
+        m.condition = c
+        self.model_version += 1  # background copies must carry the class too
+        self.conditionChanged.emit(c)
+        self.codeChanged.emit()
+
+    def class_names(self) -> list[str]:
+        """The names of a conditional model's classes (the data's, else numbers)."""
+        if self.model is None or not self.model.conditional:
+            return []
+        k = self.model.config.classes
+        names = self.dataset.class_names if self.dataset is not None else None
+        return list(names[:k]) if names and len(names) >= k else [str(i) for i in range(k)]
 
     def model_snapshot(self) -> LatentModel:
         """A copy of the model for background jobs; never changed, shared until replaced."""

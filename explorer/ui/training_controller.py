@@ -13,10 +13,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from explorer.core.errors import ExplorerError
-from explorer.core.kinds import build_model
+from explorer.core.kinds import KIND_INFO, USES_BETA, build_model
 from explorer.core.metrics import active_units
-from explorer.core.model import VAE
-from explorer.core.training import pick_device
+from explorer.core.training import check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import Snapshot, TrainingThread
@@ -51,13 +50,20 @@ class TrainingController(QObject):
         if self.thread is not None or s.dataset is None:
             return
         try:
-            model_cfg = self.panel.model_config(s.dataset.image_shape).validate()
+            model_cfg = self.panel.model_config(s.dataset.image_shape, s.dataset.num_classes)
+            if model_cfg.kind == "cvae" and s.dataset.labels is None:
+                raise ExplorerError(
+                    f"{s.dataset.source or s.dataset.name}: a conditional VAE needs the class "
+                    "of every image, and this data has no labels. Choose another model kind, "
+                    "or open data with labels."
+                )
             train_cfg = self.panel.train_config().validate()
             pick_device(train_cfg.device)
+            model = build_model(model_cfg.validate(), seed=train_cfg.seed)
+            check_fit(model, s.dataset, train_cfg)
         except ExplorerError as e:
             self.show_error("Cannot start training", str(e))
             return
-        model = build_model(model_cfg, seed=train_cfg.seed)
         t = TrainingThread(model, s.dataset, train_cfg, parent=self)
         t.stepsReady.connect(self.panel.add_steps)
         t.epochReady.connect(self._epoch_done)
@@ -87,19 +93,23 @@ class TrainingController(QObject):
         if t is None:
             return
         p = snap.progress
-        info = ModelInfo(
-            train_config=t.config, source=f"trained, β = {t.config.beta:g}", unsaved=True
-        )
+        kind = t.model.kind
+        source = f"trained {KIND_INFO[kind][0]}"
+        if kind in USES_BETA:
+            source += f", β = {t.config.beta:g}"
+        info = ModelInfo(train_config=t.config, source=source, unsaved=True)
         if p.val is not None:
-            info.metrics = {"elbo": p.val.elbo, "recon": p.val.recon, "kl": p.val.kl}
-            info.kl_per_dim = list(p.val.kl_per_dim)
+            v = p.val
+            info.metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl}
+            info.metrics["sq_error"] = v.sq_error
+            info.kl_per_dim = list(v.kl_per_dim)
         if snap.codes is not None:
             info.metrics["active_units"] = int(active_units(snap.codes).sum())
         elif not self._first_epoch and "active_units" in self.session.info.metrics:
             # the last epoch's count stands until this model's own codes arrive
             info.metrics["active_units"] = self.session.info.metrics["active_units"]
         if self._first_epoch:  # a new model object: the views switch to it
-            model = VAE(t.model.config)
+            model = build_model(t.model.config)
             model.load_state_dict(snap.state)
             self.session.set_model(model, info)
             self._first_epoch = False

@@ -1,8 +1,10 @@
 """Training settings, Train/Stop, progress and live loss curves.
 
-β has an exact spin box (`betaSpin`, accepts 0) beside a log-scale slider from 0.01 to
-100. The panel only gathers settings and shows progress; the main window starts and
-stops the worker.
+The model kind (`kindCombo`) comes first; rows that do not apply to it are hidden (β
+and warm-up for the VAE kinds, k for the IWAE, corruption for the trained kinds,
+the optimiser's settings for all but PCA). β has an exact spin box (`betaSpin`,
+accepts 0) beside a log-scale slider from 0.01 to 100. The panel only gathers
+settings and shows progress; the main window starts and stops the worker.
 """
 
 from __future__ import annotations
@@ -29,12 +31,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import ExternalConfig, ModelConfig, TrainConfig
+from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig, TrainConfig
+from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
 from explorer.ui.state import Session
 
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
+
+
+def _pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
+    """Two settings on one form row: `first`, then `label` and `second`."""
+    row = QHBoxLayout()
+    row.addWidget(first, 1)
+    row.addWidget(QLabel(label))
+    row.addWidget(second, 1)
+    return row
 
 
 def devices() -> list[str]:
@@ -57,11 +69,17 @@ class TrainingPanel(QWidget):
         self.data_label = QLabel("–")
         self.data_label.setWordWrap(True)
         form.addRow("Data", self.data_label)
+        self.kind_combo = QComboBox(objectName="kindCombo")
+        for i, kind in enumerate(KINDS):
+            name, what = KIND_INFO[kind]
+            self.kind_combo.addItem(name, kind)
+            self.kind_combo.setItemData(i, f"{name}: {what}", Qt.ItemDataRole.ToolTipRole)
+        self.kind_combo.setCurrentIndex(KINDS.index("vae"))
+        form.addRow("Model", self.kind_combo)
         self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64, value=2)
-        form.addRow("Latent size", self.latent_spin)
         self.arch_combo = QComboBox(objectName="archCombo")
         self.arch_combo.addItems(["mlp", "conv"])
-        form.addRow("Network", self.arch_combo)
+        form.addRow("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
 
         self.beta_spin = QDoubleSpinBox(
             objectName="betaSpin",
@@ -82,18 +100,58 @@ class TrainingPanel(QWidget):
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
         self._beta_from_spin(self.beta_spin.value())
+        self.warmup_spin = QDoubleSpinBox(
+            objectName="warmupSpin", minimum=0.0, maximum=1000.0, decimals=1, value=0.0
+        )
+        self.warmup_spin.setSuffix(" epochs")
+        self.warmup_spin.setToolTip("Ramp β up from 0 over this many epochs (0 = off)")
+        form.addRow("KL warm-up", self.warmup_spin)
+        self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100, value=5)
+        self.samples_spin.setToolTip("Importance samples k per image in the IWAE bound")
+        form.addRow("Samples k", self.samples_spin)
+        self.corrupt_combo = QComboBox(objectName="corruptCombo")
+        for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
+            self.corrupt_combo.addItem(label, kind)
+        self.corrupt_combo.setToolTip(
+            "Denoising / masked training: the encoder sees a corrupted image and must "
+            "reconstruct the clean one, so the model learns to fill in missing parts"
+        )
+        self.corrupt_spin = QDoubleSpinBox(
+            objectName="corruptLevelSpin", minimum=0.05, maximum=0.9, singleStep=0.05, value=0.25
+        )
+        self.corrupt_spin.setToolTip("Share of the image masked, or of pixels replaced by noise")
+        corrupt_row = QHBoxLayout()
+        corrupt_row.addWidget(self.corrupt_combo, 1)
+        corrupt_row.addWidget(self.corrupt_spin)
+        form.addRow("Corrupt inputs", corrupt_row)
+        self.corrupt_combo.currentIndexChanged.connect(
+            lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
+        )
+        self.corrupt_spin.setEnabled(False)
 
         self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000, value=10)
-        form.addRow("Epochs", self.epochs_spin)
+        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
+        form.addRow("Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin))
         self.lr_spin = QDoubleSpinBox(
             objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
         )
         form.addRow("Learning rate", self.lr_spin)
-        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
-        form.addRow("Batch size", self.batch_spin)
         self.device_combo = QComboBox(objectName="deviceCombo")
         self.device_combo.addItems(devices())
         form.addRow("Device", self.device_combo)
+        self.form = form
+        # rows shown only for the kinds they apply to
+        self._rows_for = {
+            self.beta_spin: USES_BETA,
+            self.warmup_spin: USES_BETA,
+            self.samples_spin: USES_SAMPLES,
+            self.corrupt_combo: TRAINED,
+            self.epochs_spin: TRAINED,
+            self.lr_spin: TRAINED,
+            self.batch_spin: TRAINED,
+        }
+        self.kind_combo.currentIndexChanged.connect(self._show_rows)
+        self._show_rows()
 
         self.train_button = QPushButton("Train", objectName="trainButton")
         self.train_button.setDefault(True)
@@ -113,6 +171,10 @@ class TrainingPanel(QWidget):
         self.loss_plot.setMinimumHeight(140)  # the insight dock below needs the height too
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.setLabel("left", "nats / image")
+        self.loss_plot.setToolTip(
+            "Per image, smoothed over steps. Validation: −ELBO for the VAE kinds, the "
+            "reconstruction for PCA and the autoencoder"
+        )
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
@@ -128,7 +190,11 @@ class TrainingPanel(QWidget):
             "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1.5), name="reconstruction"),
             "kl": self.loss_plot.plot(pen=pg.mkPen("#D55E00", width=1.5), name="KL"),
             "val": self.loss_plot.plot(
-                pen=None, symbol="o", symbolSize=7, symbolBrush="#009E73", name="validation −ELBO"
+                pen=None,
+                symbol="o",
+                symbolSize=7,
+                symbolBrush="#009E73",
+                name="validation",
             ),
         }
         self.summary = QLabel(objectName="modelSummary")
@@ -162,10 +228,35 @@ class TrainingPanel(QWidget):
         self.beta_spin.setValue(float(f"{beta:.3g}"))
         self.beta_spin.blockSignals(False)
 
+    def kind(self) -> str:
+        return self.kind_combo.currentData()
+
+    def set_kind(self, kind: str) -> None:
+        self.kind_combo.setCurrentIndex(KINDS.index(kind))
+
+    def _show_rows(self) -> None:
+        kind = self.kind()
+        for widget, kinds in self._rows_for.items():
+            row, _ = self.form.getWidgetPosition(widget)
+            if row < 0:  # a widget inside a row's layout (β's spin box, corruption's combo)
+                row = next(
+                    r
+                    for r in range(self.form.rowCount())
+                    if (item := self.form.itemAt(r, QFormLayout.ItemRole.FieldRole)) is not None
+                    and item.layout() is not None
+                    and item.layout().indexOf(widget) >= 0
+                )
+            self.form.setRowVisible(row, kind in kinds)
+        self.arch_combo.setEnabled(kind != "pca" and self.kind_combo.isEnabled())
+
     # -- settings -------------------------------------------------------------------
-    def model_config(self, image_shape: tuple[int, int, int]) -> ModelConfig:
+    def model_config(self, image_shape: tuple[int, int, int], classes: int = 0) -> ModelConfig:
+        """The model to build for images of `image_shape`; a cvae gets `classes` (the data's)."""
         arch = self.arch_combo.currentText()
+        kind = self.kind()
         return ModelConfig(
+            kind=kind,
+            classes=classes if kind == "cvae" else 0,
             image_shape=image_shape,
             latent_dim=self.latent_spin.value(),
             architecture=arch,
@@ -179,6 +270,10 @@ class TrainingPanel(QWidget):
             lr=self.lr_spin.value(),
             batch_size=self.batch_spin.value(),
             device=self.device_combo.currentText(),
+            warmup_epochs=self.warmup_spin.value(),
+            samples=self.samples_spin.value(),
+            corruption=self.corrupt_combo.currentData(),
+            corruption_level=self.corrupt_spin.value(),
         )
 
     # Settings that outlive a model: latent size, network and β follow the model on
@@ -214,11 +309,10 @@ class TrainingPanel(QWidget):
         tc = s.info.train_config
         if tc is not None:
             self.beta_spin.setValue(tc.beta)
-        lines = [
-            f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}, β = {tc.beta:g}"
-            if tc
-            else f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}",
-        ]
+        lines = [f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}"]
+        if isinstance(cfg, ModelConfig):
+            self.set_kind(cfg.kind)
+            lines[0] = f"<b>{s.info.source}</b>: {describe(cfg, tc)}"
         if isinstance(cfg, ExternalConfig):
             a = cfg.adapters
             lines.append(
@@ -227,13 +321,8 @@ class TrainingPanel(QWidget):
             )
         else:
             self.arch_combo.setCurrentText(cfg.architecture)
-            lines.append(f"{cfg.architecture}, {cfg.likelihood} likelihood")
-        m = s.info.metrics
-        if "elbo" in m:
-            lines.append(
-                f"ELBO {m['elbo']:.1f} nats (recon {m['recon']:.1f}, KL {m['kl']:.1f}); "
-                f"active units {m.get('active_units', '?')} of {cfg.latent_dim}"
-            )
+            lines.append(f"{cfg.likelihood} likelihood")
+        lines += metric_lines(s.info.metrics, cfg.latent_dim)
         if s.info.kl_per_dim:
             lines.append("KL per dimension: " + " ".join(f"{k:.2f}" for k in s.info.kl_per_dim))
         self.summary.setText("<br>".join(lines))
@@ -251,6 +340,10 @@ class TrainingPanel(QWidget):
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for w in (
+            self.kind_combo,
+            self.warmup_spin,
+            self.samples_spin,
+            self.corrupt_combo,
             self.latent_spin,
             self.arch_combo,
             self.epochs_spin,
@@ -261,6 +354,8 @@ class TrainingPanel(QWidget):
             self.beta_slider,
         ):
             w.setEnabled(not running)
+        self.corrupt_spin.setEnabled(not running and self.corrupt_combo.currentData() != "none")
+        self.arch_combo.setEnabled(not running and self.kind() != "pca")
 
     def clear_curves(self) -> None:
         self.series: dict[str, list[float]] = {k: [] for k in ("step", "total", "recon", "kl")}
@@ -307,10 +402,12 @@ class TrainingPanel(QWidget):
 
     def add_epoch(self, p: Progress) -> None:
         if p.val is not None:
+            # a deterministic kind has no ELBO: its validation reconstruction is its loss
+            value = p.val.recon if math.isnan(p.val.elbo) else -p.val.elbo
             self.val_points[0].append(p.step)
-            self.val_points[1].append(-p.val.elbo)
+            self.val_points[1].append(value)
             self.curves["val"].setData(*self.val_points)
-            self._fit_range(p.steps_total, [-p.val.elbo])
+            self._fit_range(p.steps_total, [value])
         self.show_progress(p)
 
     def show_progress(self, p: Progress) -> None:
@@ -329,3 +426,24 @@ class TrainingPanel(QWidget):
                 p.status, p.status
             )
         )
+
+
+def metric_lines(m: dict, latent_dim: int) -> list[str]:
+    """A model's figures (Report.to_dict or the training's), leaving out what it lacks."""
+    lines = []
+    if m.get("elbo") is not None and math.isfinite(m["elbo"]):
+        lines.append(f"ELBO {m['elbo']:.1f} nats (recon {m['recon']:.1f}, KL {m['kl']:.1f})")
+    elif "recon" in m:
+        lines.append(f"reconstruction {m['recon']:.1f} nats (no KL: a deterministic model)")
+    extra = []
+    if "sq_error" in m:
+        extra.append(f"squared error {m['sq_error']:.1f}")
+    if "iw_bound" in m:
+        extra.append(f"log p(x) ≥ {m['iw_bound']:.1f} (k = {m.get('iw_k', '?')})")
+    if "on_data" in m:
+        extra.append(f"{m['on_data']:.0%} of prior samples on the data")
+    if "active_units" in m:
+        extra.append(f"active units {m['active_units']} of {latent_dim}")
+    if extra:
+        lines.append("; ".join(extra))
+    return lines

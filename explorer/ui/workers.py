@@ -23,8 +23,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
-from explorer.core.metrics import encode
-from explorer.core.model import VAE, images_to_tensor
+from explorer.core.metrics import dataset_labels, encode
+from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
 _STEP_EMIT_INTERVAL = 0.1  # seconds: step records reach the UI in batches, ≤ 10 per second
@@ -63,13 +63,14 @@ class TrainingThread(QThread):
     codesReady = Signal(object)  # (mu, logvar) of the final weights, when the run stopped early
     failed = Signal(str)
 
-    def __init__(self, model: VAE, dataset: Dataset, config: TrainConfig, parent=None):
+    def __init__(self, model: LatentModel, dataset: Dataset, config: TrainConfig, parent=None):
         super().__init__(parent)
         self.model = model
         self.dataset = dataset
         self.config = config
         self.device = pick_device(config.device)  # where train() will run, for the status bar
         self.images = images_to_tensor(dataset.images)  # (N, C, H, W) uint8, what the scatter plots
+        self.labels = dataset_labels(model, dataset)  # (N,) for a cvae's encoder, else None
         self._cancel = threading.Event()  # stop training after the current step
         self._abandon = threading.Event()  # the window is closing: skip the final encode
 
@@ -89,7 +90,8 @@ class TrainingThread(QThread):
         for i in range(0, len(self.images), _ENCODE_CHUNK):
             if interrupt.is_set():
                 return None
-            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK]))
+            labels = None if self.labels is None else self.labels[i : i + _ENCODE_CHUNK]
+            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK], labels))
         return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
 
     def run(self) -> None:
