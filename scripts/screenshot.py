@@ -51,6 +51,7 @@ TABS = [
     "interpolation",
     "data-point",
     "factors",
+    "inpainting",
     "classes",
 ]  # in the order of the window's tabs
 
@@ -108,6 +109,8 @@ def main() -> int:
         wait(app, lambda: window.data_point_view.result is not None)
     if args.tab == "factors":
         wait(app, lambda: window.factors_view.result is not None)
+    if args.tab == "inpainting":
+        wait(app, lambda: window.inpainting_view.filled is not None)
     if args.tab == "classes":
         wait(app, lambda: window.class_grid.picture is not None)
     if args.ellipses:

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import torch
 
+from explorer.core.model import LatentModel
+
 FILL = 0.5  # the value of a masked pixel, in [0, 1]
 
 
-def block_masks(n: int, height: int, width: int, share: float, device=None) -> torch.Tensor:
+def block_masks(
+    n: int,
+    height: int,
+    width: int,
+    share: float,
+    device=None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """n random axis-aligned blocks, each covering about `share` of the image: (n, 1, H, W)
-    bool, True where hidden. Aspect ratios vary from 1:2 to 2:1; positions are uniform."""
+    bool, True where hidden. Aspect ratios vary from 1:2 to 2:1; positions are uniform.
+    Drawn from `generator` (default: torch's global one), on `generator`'s device."""
     area = share * height * width
-    aspect = torch.exp(torch.empty(n, device=device).uniform_(-0.69, 0.69))  # h / w in [½, 2]
+    draws = torch.rand((3, n), generator=generator, device=device)
+    aspect = torch.exp((draws[0] - 0.5) * 1.38)  # h / w in [½, 2]
     bh = (area * aspect).sqrt().round().clamp(1, height)
     bw = (area / bh).round().clamp(1, width)
-    top = (torch.rand(n, device=device) * (height - bh + 1)).floor()
-    left = (torch.rand(n, device=device) * (width - bw + 1)).floor()
+    top = (draws[1] * (height - bh + 1)).floor()
+    left = (draws[2] * (width - bw + 1)).floor()
     rows = torch.arange(height, device=device).view(1, height, 1)
     cols = torch.arange(width, device=device).view(1, 1, width)
     inside_rows = (rows >= top.view(-1, 1, 1)) & (rows < (top + bh).view(-1, 1, 1))
@@ -46,3 +57,21 @@ def corrupt(x: torch.Tensor, kind: str, level: float) -> torch.Tensor:
         hit = torch.rand((len(x), 1, *x.shape[2:]), device=x.device) < level
         return torch.where(hit, torch.rand_like(x), x)
     return x
+
+
+@torch.inference_mode()
+def fill_in(
+    model: LatentModel, image: torch.Tensor, mask: torch.Tensor, label: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hide the pixels of image (C, H, W) in [0, 1] where mask (H, W) is True, and let
+    `model` reconstruct it from its posterior mean: (masked input, reconstruction), each
+    (C, H, W). A conditional model is told the image's class `label`."""
+    masked = apply_mask(image[None], mask[None, None])
+    y = None if label is None else torch.tensor([label])
+    mu, _ = model.encode(masked.to(model.device), y)
+    return masked[0], model.decode(mu, y)[0].float().cpu()
+
+
+def hidden_error(image: torch.Tensor, guess: torch.Tensor, mask: torch.Tensor) -> float:
+    """Σ (image - guess)² over the hidden pixels (all channels): how well they were filled."""
+    return float(((image - guess).square() * mask).sum())

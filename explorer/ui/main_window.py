@@ -36,6 +36,7 @@ from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
+from explorer.ui.inpainting_view import InpaintingView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
 from explorer.ui.latent_view import LatentView
@@ -136,6 +137,8 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.data_point_view, "Data point")
         self.factors_view = FactorsView(s)
         tabs.addTab(self.factors_view, "Factors")
+        self.inpainting_view = InpaintingView(s)
+        tabs.addTab(self.inpainting_view, "Inpainting")
         self.class_grid = ClassGridView(s)
         tabs.addTab(self.class_grid, "Classes")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))

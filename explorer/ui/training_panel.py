@@ -307,8 +307,12 @@ class TrainingPanel(QWidget):
         cfg = s.model.config
         self.latent_spin.setValue(cfg.latent_dim)
         tc = s.info.train_config
-        if tc is not None:
+        if tc is not None:  # "train this again, changing one thing" starts from these
             self.beta_spin.setValue(tc.beta)
+            self.warmup_spin.setValue(tc.warmup_epochs)
+            self.samples_spin.setValue(tc.samples)
+            self.corrupt_combo.setCurrentIndex(CORRUPTIONS.index(tc.corruption))
+            self.corrupt_spin.setValue(tc.corruption_level)
         lines = [f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}"]
         if isinstance(cfg, ModelConfig):
             self.set_kind(cfg.kind)
