@@ -2,7 +2,8 @@
 
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M | --sweep F] [--dataset D]
         [--factory F [--factory-args JSON]] [--adapt A] [--dialog PNG] [--pin X Y]
-        [--manifold N] [--prior-spacing] [--tab TAB] [--sort-by-kl] [--ellipses N]
+        [--manifold N] [--prior-spacing] [--tab TAB] [--compare B] [--sort-by-kl]
+        [--ellipses N]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
 cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
@@ -53,6 +54,7 @@ TABS = [
     "factors",
     "inpainting",
     "classes",
+    "compare",
 ]  # in the order of the window's tabs
 
 
@@ -75,6 +77,7 @@ def main() -> int:
     ap.add_argument("--manifold", type=int, metavar="N", help="show an N×N manifold map")
     ap.add_argument("--prior-spacing", action="store_true", help="the map at prior quantiles")
     ap.add_argument("--tab", choices=TABS, default="traversals")
+    ap.add_argument("--compare", type=Path, help="with --tab compare: the checkpoint for B")
     ap.add_argument("--sort-by-kl", action="store_true")
     ap.add_argument("--ellipses", type=int, default=0, metavar="N", help="1σ ellipses of N points")
     args = ap.parse_args()
@@ -111,6 +114,10 @@ def main() -> int:
         wait(app, lambda: window.factors_view.result is not None)
     if args.tab == "inpainting":
         wait(app, lambda: window.inpainting_view.filled is not None)
+    if args.tab == "compare" and args.compare:
+        window.compare_view.open_model(args.compare)
+        wait(app, lambda: window.compare_view.picture is not None)
+        wait(app, lambda: None not in window.compare_view.reports.values())
     if args.tab == "classes":
         wait(app, lambda: window.class_grid.picture is not None)
     if args.ellipses:

@@ -32,6 +32,7 @@ from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
 from explorer.ui.class_view import ClassBar, ClassGridView
+from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
@@ -141,6 +142,8 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.inpainting_view, "Inpainting")
         self.class_grid = ClassGridView(s)
         tabs.addTab(self.class_grid, "Classes")
+        self.compare_view = CompareView(s, self._run)
+        tabs.addTab(self.compare_view, "Compare")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
         self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
