@@ -114,10 +114,14 @@ def load_arrays(path: Path, image_key: str | None = None, label_key: str | None 
             chosen = image_key
         else:
             chosen = next((k for k in IMAGE_KEYS if k in keys), None)
-            if chosen is None or image_layout(archive[chosen].shape) is None:
-                chosen = next((k for k in keys if image_layout(archive[k].shape)), None)
+            # (read through _read: a damaged member must end in a DataError too)
+            if chosen is None or image_layout(_read(path, archive, chosen).shape) is None:
+                chosen = next(
+                    (k for k in keys if image_layout(_read(path, archive, k).shape)), None
+                )
             if chosen is None:
-                shapes = ", ".join(f"{k} {archive[k].shape}" for k in keys) or "nothing"
+                shapes = ", ".join(f"{k} {_read(path, archive, k).shape}" for k in keys)
+                shapes = shapes or "nothing"
                 raise DataError(f"{path}: no image-like array found (it has: {shapes})")
         images = to_uint8_images(_read(path, archive, chosen), f"{path} [{chosen}]")
         labels = None
