@@ -156,8 +156,15 @@ def test_corruptions_hide_about_the_share_asked_for():
     assert abs(float(masks.float().mean()) - 0.25) < 0.02
     x = torch.zeros(4, 1, 28, 28)
     assert torch.equal(apply_mask(x, masks[:4])[masks[:4]], torch.full_like(x[masks[:4]], FILL))
-    noisy = corrupt(torch.zeros(500, 1, 28, 28), "noise", 0.3)
-    assert abs(float((noisy != 0).float().mean()) - 0.3) < 0.02
+    noisy = corrupt(torch.zeros(1000, 1, 28, 28), "noise", 0.3)
+    share = (noisy != 0).float().mean((1, 2, 3))  # per image
+    whole = share == 0
+    assert 0.4 < float(whole.float().mean()) < 0.6  # half the images stay whole
+    assert abs(float(share[~whole].mean()) - 0.3) < 0.02  # the rest lose 30% of pixels
+    masked = corrupt(torch.zeros(1000, 1, 28, 28), "mask", 0.25)
+    greyed = (masked == FILL).float().mean((1, 2, 3))
+    assert 0.4 < float((greyed == 0).float().mean()) < 0.6
+    assert abs(float(greyed[greyed > 0].mean()) - 0.25) < 0.02
     assert torch.equal(corrupt(x, "none", 0.3), x)
 
 

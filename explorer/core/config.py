@@ -106,7 +106,7 @@ class TrainConfig:
     samples: int = 5  # iwae: importance samples k per image in the objective
     # Denoising / masked training: the encoder sees a corrupted image and the loss asks
     # for the clean one. "none", "mask" (one random block greyed out) or "noise" (a
-    # random share of pixels replaced by uniform noise).
+    # random share of pixels replaced by uniform noise); half of each batch stays whole.
     corruption: str = "none"
     corruption_level: float = (
         0.25  # mask: share of the image the block covers; noise: share of pixels
