@@ -4,15 +4,17 @@ table scores both."""
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
-from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core.config import KINDS, ModelConfig, TrainConfig
 from explorer.core.data import make_digits
 from explorer.core.kinds import build_model
 from explorer.core.training import train
 from tests.gui import hover
+from tests.gui import train as press_train
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +94,19 @@ def test_a_model_of_other_images_is_refused(qtbot, window, other_models):
         view.open_model(other_models["small"])
     assert "small.safetensors: the model expects images of shape (1, 16, 16)" in shown.args[0]
     assert view.other is None
+
+
+def test_the_previous_model_is_one_click_away(qtbot, window):
+    """Walk the story: the VAE on screen, then train an autoencoder and compare the two."""
+    vae = window.session.model
+    window.panel.kind_combo.setCurrentIndex(KINDS.index("ae"))
+    press_train(qtbot, window)
+    view = window.compare_view
+    window.findChild(QTabWidget, "insightTabs").setCurrentWidget(view)
+    QTest.mouseClick(view.previous_button, Qt.MouseButton.LeftButton)
+    assert view.other is vae and "(previous)" in view.title.text()
+    qtbot.waitUntil(lambda: None not in view.reports.values(), timeout=30_000)
+    assert (view.reports["A"].kind, view.reports["B"].kind) == ("ae", "vae")
+    hover(qtbot, window, QPoint(150, 150))
+    z = window.session.z.copy()
+    qtbot.waitUntil(lambda: np.allclose(cells(view)[1], decoded(vae, z), atol=1e-6), timeout=5000)

@@ -1,8 +1,9 @@
 """Compare (`compareImages`, `compareTable`): a second model beside the one on screen,
 decoding the same point of the plane, with the numbers that tell them apart.
 
-Open model B (a checkpoint trained on data of the same shape) and move the cursor over
-the plot: A (the window's model) and B decode the same point side by side, so an
+Open model B (a checkpoint trained on data of the same shape, or the model shown
+before the current one: train PCA, then an autoencoder, and compare) and move the
+cursor over the plot: A (the window's model) and B decode the same point side by side, so an
 autoencoder's gaps (garbage) show against a VAE's continuity. The same point means the
 same code when both have the same latent size; otherwise the plot's point is read as
 B's first two latent dimensions (the rest 0), the plane B would be drawn on.
@@ -110,15 +111,21 @@ class CompareView(LazyView):
         self.session = session
         self.run_task = run_task  # (fn, *args, done=, error_title=) in the background
         self.other: LatentModel | None = None  # model B
-        self.other_path: Path | None = None
+        self.other_path: Path | None = None  # its file, when opened from one
+        self.other_name = ""  # what B is, for the title
         self.reports: dict[str, Report | None] = {"A": None, "B": None}
         self.picture: np.ndarray | None = None
         self.open_button = QPushButton("Open model B…", objectName="openCompareButton")
         self.open_button.setToolTip("A checkpoint to compare with the model on screen")
+        self.previous_button = QPushButton("Previous model", objectName="comparePreviousButton")
+        self.previous_button.setToolTip(
+            "The model shown before the current one (e.g. trained before)"
+        )
         self.title = QLabel("A: the model on screen · B: none yet")
         self.title.setWordWrap(True)
         bar = QHBoxLayout()
         bar.addWidget(self.open_button)
+        bar.addWidget(self.previous_button)
         bar.addWidget(self.title, 1)
         self.canvas = PictureCanvas("compareImages")
         self.table = QTableWidget(len(_ROWS), 3, objectName="compareTable")
@@ -142,6 +149,7 @@ class CompareView(LazyView):
         self.scores = LatestJob(self)
         self.scores.done.connect(lambda rep: self._show_report("A", rep))
         self.open_button.clicked.connect(self.ask_open)
+        self.previous_button.clicked.connect(self.use_previous)
         session.codeChanged.connect(self.request)
         session.modelChanged.connect(self._model_changed)
         session.codesChanged.connect(self._model_changed)
@@ -170,19 +178,46 @@ class CompareView(LazyView):
         )
 
     def _opened(self, path: Path, model: LatentModel, rep: Report) -> None:
-        self.other, self.other_path = model, path
+        self.other, self.other_path, self.other_name = model, path, path.name
         self._show_report("B", rep)
         self.request()
+
+    def use_previous(self) -> None:
+        """Make the model shown before the current one model B, scored on the open data."""
+        s = self.session
+        if s.previous is None or s.dataset is None:
+            self.title.setText("B: no model was shown before this one")
+            return
+        model, info = s.previous
+        if tuple(model.config.image_shape) != s.dataset.image_shape:
+            self.title.setText("B: the previous model was for images of another shape")
+            return
+        self.other, self.other_path = model, None
+        self.other_name = f"{info.source or 'the previous model'} (previous)"
+        self._rescore_other()
+        self.request()
+
+    def _rescore_other(self) -> None:
+        self.reports["B"] = None
+        self._fill_table()
+        self.run_task(
+            score,
+            self.other,
+            self.session.dataset,
+            done=lambda rep: self._show_report("B", rep),
+            error_title="Cannot score model B",
+        )
 
     def _dataset_changed(self) -> None:
         d = self.session.dataset
         if self.other is not None and d is not None:
             if tuple(self.other.config.image_shape) != d.image_shape:
-                self.other, self.other_path = None, None  # it cannot decode this data
-                self.reports["B"] = None
+                self.other, self.other_path, self.other_name = None, None, ""
+                self.reports["B"] = None  # it cannot decode this data
+                self.picture = None
                 self.canvas.clear_picture()
             else:
-                self.open_model(self.other_path)  # rescored on the new data
+                self._rescore_other()  # on the new data
         self._model_changed()
 
     # -- following the cursor and the model ----------------------------------------------
@@ -213,7 +248,7 @@ class CompareView(LazyView):
 
     def _describe(self) -> None:
         a = self.session.info.source or "the model on screen"
-        b = self.other_path.name if self.other_path else "none: open one"
+        b = self.other_name or "none: open one"
         how = ""
         if self.other is not None and self.other.config.latent_dim != self.session.latent_dim:
             how = " (B reads the point as its z0, z1)"
@@ -233,7 +268,7 @@ class CompareView(LazyView):
             for r, (_, _, key, fmt) in enumerate(_ROWS):
                 value = figures.get(key)
                 if rep is None:  # being scored, or (B) no model yet
-                    text = "…" if which == "A" or self.other_path is not None else ""
+                    text = "…" if which == "A" or self.other is not None else ""
                 else:
                     text = "—" if value is None else fmt.format(value)
                 item = QTableWidgetItem(text)

@@ -56,6 +56,8 @@ class Session(QObject):
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
         self._snapshot: tuple[int, LatentModel] | None = None  # (model_version, its copy)
+        # the model shown before the current one (to compare with), and what was known of it
+        self.previous: tuple[LatentModel, ModelInfo] | None = None
         self.model_version = 0  # grows with every new model or new weights
 
     # -- model and data ---------------------------------------------------------------
@@ -65,6 +67,8 @@ class Session(QObject):
 
     def set_model(self, model: LatentModel, info: ModelInfo) -> None:
         """Show `model` (moved to the CPU, eval mode); its codes arrive via set_codes."""
+        if self.model is not None and self.model is not model:
+            self.previous = (self.model, self.info)
         self.model = model.to("cpu").eval()
         self.model_version += 1
         self.info = info
