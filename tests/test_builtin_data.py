@@ -45,7 +45,7 @@ def test_sprites_lie_on_the_dsprites_grid():
     assert (s.factors >= 0).all() and (s.factors < np.array(s.factor_sizes)).all()
     assert len(np.unique(sp.factor_grid_index(s.factors))) == 3000  # no repeats
     assert np.array_equal(s.labels, s.factors[:, 0])
-    assert (s.images.reshape(3000, -1).max(1) == 255).all()  # every sprite drawn
+    assert (s.images[:].reshape(3000, -1).max(1) == 255).all()  # every sprite drawn
 
 
 def _reference_render(f: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.core.config import ExternalConfig, ModelConfig
+from explorer.core.data.packed import PackedImages, PackedTensor
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
@@ -282,11 +283,14 @@ def reconstruction_nll(
     return nll.flatten(1).sum(1)
 
 
-def images_to_tensor(images: np.ndarray) -> torch.Tensor:
+def images_to_tensor(images: np.ndarray | PackedImages) -> torch.Tensor | PackedTensor:
     """Dataset layout (N, H, W) or (N, H, W, C) uint8 -> model layout (N, C, H, W) uint8.
 
     Kept as uint8 (4× smaller than float); scale batches with `x.float() / 255`.
+    Packed images stay packed: a PackedTensor, whose slices are (n, 1, H, W) uint8.
     """
+    if isinstance(images, PackedImages):
+        return PackedTensor.from_images(images)
     t = torch.from_numpy(np.ascontiguousarray(images))
     t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
     return t.contiguous()

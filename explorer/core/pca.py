@@ -69,7 +69,12 @@ class PCAModel(LatentModel):
             var, vecs = torch.linalg.eigh(cov)  # ascending
             var, vecs = var.flip(0)[:d], vecs.flip(1)[:, :d].T
         else:  # large images: a randomised SVD of the centred data (Halko et al., 2011)
-            x = images.to(device).flatten(1).float() / 255.0
+            x = torch.cat(
+                [
+                    images[lo : lo + batch_size].to(device).flatten(1).float() / 255.0
+                    for lo in range(0, len(images), batch_size)
+                ]
+            )
             mean = x.mean(0).double()
             _, s, v = torch.svd_lowrank(x - mean.float(), q=min(d + 10, *x.shape), niter=6)
             var, vecs = (s[:d].double() ** 2) / len(x), v[:, :d].T.double()

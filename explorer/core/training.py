@@ -33,6 +33,7 @@ import torch
 from explorer.core.config import TrainConfig
 from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
+from explorer.core.data.packed import rows_of
 from explorer.core.errors import ConfigError
 from explorer.core.metrics import Evaluation, dataset_labels, evaluate
 from explorer.core.model import LatentModel, images_to_tensor
@@ -183,8 +184,8 @@ def train(
     torch.manual_seed(config.seed)  # reparameterisation noise
     shuffle = torch.Generator().manual_seed(config.seed)
     train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
-    all_images = images_to_tensor(dataset.images)
-    data = all_images[torch.from_numpy(train_idx)].to(device)
+    all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
+    data = rows_of(all_images, torch.from_numpy(train_idx)).to(device)
     eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
     val_data = all_images[eval_idx]
     all_labels = dataset_labels(model, dataset)
@@ -294,7 +295,7 @@ def _fit_pca(model: PCAModel, dataset: Dataset, config: TrainConfig) -> Iterator
     train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
     all_images = images_to_tensor(dataset.images)
     t0 = time.perf_counter()
-    model.to(device).fit(all_images[torch.from_numpy(train_idx)])
+    model.to(device).fit(rows_of(all_images, torch.from_numpy(train_idx)))
     rate = len(train_idx) / max(time.perf_counter() - t0, 1e-9)
     eval_idx = (val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES]
     val = evaluate(model, all_images[torch.from_numpy(eval_idx)])

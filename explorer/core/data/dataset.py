@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from explorer.core.data.packed import PackedImages
 from explorer.core.errors import DataError
 
 MAX_CLASSES = 10_000  # labels are class indices; more classes than this is not a labelling
@@ -15,12 +16,13 @@ MAX_CLASSES = 10_000  # labels are class indices; more classes than this is not 
 class Dataset:
     """Images plus what is known about them.
 
-    images: (N, H, W) or (N, H, W, C) uint8, 0 = black, 255 = white.
+    images: (N, H, W) or (N, H, W, C) uint8, 0 = black, 255 = white; binary images may
+        be `PackedImages` (indexing gives the same uint8 arrays).
     labels: (N,) int64 class index, or None.
     factors: (N, K) int64 ground-truth generative factor indices, or None.
     """
 
-    images: np.ndarray
+    images: np.ndarray | PackedImages
     name: str
     labels: np.ndarray | None = None
     class_names: list[str] | None = None  # display name per class index
@@ -32,7 +34,7 @@ class Dataset:
 
     def __post_init__(self) -> None:
         where = self.source or self.name
-        if not isinstance(self.images, np.ndarray) or self.images.dtype != np.uint8:
+        if not isinstance(self.images, (np.ndarray, PackedImages)) or self.images.dtype != np.uint8:
             raise DataError(f"{where}: images must be a uint8 array")
         if self.images.ndim not in (3, 4) or len(self.images) == 0:
             raise DataError(
@@ -96,8 +98,9 @@ class Dataset:
 
     def subset(self, index: np.ndarray, name: str | None = None) -> Dataset:
         """The images (and their labels/factors) at `index`."""
+        packed = isinstance(self.images, PackedImages)
         return Dataset(
-            images=self.images[index],
+            images=self.images.take(index) if packed else self.images[index],
             name=name or self.name,
             labels=None if self.labels is None else self.labels[index],
             class_names=self.class_names,

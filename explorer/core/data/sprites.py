@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from explorer.core.data.dataset import Dataset
+from explorer.core.data.packed import PackedImages
 
 SIZE = 64
 FACTOR_NAMES = ["shape", "scale", "orientation", "x", "y"]
@@ -78,6 +79,15 @@ def render_sprites(factors: np.ndarray, chunk: int = 4096) -> np.ndarray:
     return out
 
 
+def render_packed(factors: np.ndarray, chunk: int = 16_384) -> PackedImages:
+    """Like `render_sprites`, kept bit-packed (the images are binary): rendered a chunk at
+    a time, so the full grid never exists unpacked (377 MB instead of 3.0 GB)."""
+    bits = np.empty((len(factors), SIZE * SIZE // 8), dtype=np.uint8)
+    for lo in range(0, len(factors), chunk):
+        bits[lo : lo + chunk] = PackedImages.pack(render_sprites(factors[lo : lo + chunk])).bits
+    return PackedImages(bits, (len(factors), SIZE, SIZE))
+
+
 def make_sprites(count: int | None = 50_000, seed: int = 0) -> Dataset:
     """A seeded random subset of `count` grid points (all 737,280 when count is None)."""
     rng = np.random.default_rng(seed)
@@ -88,7 +98,7 @@ def make_sprites(count: int | None = 50_000, seed: int = 0) -> Dataset:
         flat = rng.permutation(flat)
     factors = np.stack(np.unravel_index(flat, FACTOR_SIZES), axis=1).astype(np.int64)
     return Dataset(
-        images=render_sprites(factors),
+        images=render_packed(factors),
         name="sprites",
         labels=factors[:, 0].copy(),
         class_names=list(SHAPE_NAMES),
