@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabWidget
 
+from explorer.core.checkpoint import load_checkpoint
 from explorer.core.config import KINDS
 from explorer.core.data import Dataset
 from tests.gui import expected_image, hover, shown_pixels, train
@@ -34,7 +35,7 @@ def test_an_autoencoder_trains_and_decodes_under_the_cursor(qtbot, window):
     assert "no KL: a deterministic model" in window.panel.summary.text()
 
 
-def test_pca_is_fitted_at_once_and_explored_like_any_model(qtbot, window):
+def test_pca_is_fitted_at_once_and_explored_like_any_model(qtbot, window, tmp_path):
     choose_kind(window, "pca")
     assert not row_shown(window, window.panel.epochs_spin)  # nothing to iterate
     assert not row_shown(window, window.panel.corrupt_combo)
@@ -46,6 +47,14 @@ def test_pca_is_fitted_at_once_and_explored_like_any_model(qtbot, window):
     hover(qtbot, window, QPoint(100, 100))
     expected = expected_image(window, window.session.z)
     assert np.allclose(window.decoder_view.image, expected, atol=1e-6)
+    assert " · pca · latent 2" in window.statusBar().model_label.text()
+    # saved like any model of ours, and reopened as PCA
+    assert window.saver.save(tmp_path / "pca.safetensors")
+    reopened = load_checkpoint(tmp_path / "pca.safetensors").model
+    z = torch.as_tensor(window.session.z, dtype=torch.float32)[None]
+    with torch.inference_mode():
+        assert reopened.kind == "pca"
+        assert torch.equal(reopened.decode(z), window.session.model.decode(z))
 
 
 def test_a_cvae_explores_the_style_of_the_chosen_class(qtbot, window):

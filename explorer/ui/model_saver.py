@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from explorer.autosave import Autosave
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.errors import ExplorerError
-from explorer.core.model import VAE
+from explorer.core.external import ExternalModel
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import Session
 
@@ -59,7 +59,7 @@ class ModelSaver(QObject):
 
     # -- "Save as" ---------------------------------------------------------------------
     def save(self, path: str | Path) -> bool:
-        if self.session.model is not None and not isinstance(self.session.model, VAE):
+        if isinstance(self.session.model, ExternalModel):
             self.show_error(
                 "Cannot save checkpoint",
                 f"{self.session.info.source}: a model trained elsewhere stays in its own file "

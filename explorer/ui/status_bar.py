@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from explorer.core.config import ExternalConfig
 from explorer.core.errors import ExplorerError
+from explorer.core.kinds import USES_BETA
 from explorer.core.training import pick_device, pick_precision
 from explorer.ui.sliders import signed
 from explorer.ui.state import Session
@@ -40,9 +41,10 @@ class StatusBar(QStatusBar):
     def show_model(self) -> None:
         s = self.session
         cfg = s.model.config
-        beta = f" · β {s.info.train_config.beta:g}" if s.info.train_config else ""
-        kind = "trained elsewhere" if isinstance(cfg, ExternalConfig) else cfg.likelihood
-        self.model_label.setText(f"{s.info.source} · latent {cfg.latent_dim}{beta} · {kind}")
+        uses_beta = s.info.train_config is not None and cfg.kind in USES_BETA
+        beta = f" · β {s.info.train_config.beta:g}" if uses_beta else ""
+        kind = "trained elsewhere" if isinstance(cfg, ExternalConfig) else cfg.kind
+        self.model_label.setText(f"{s.info.source} · {kind} · latent {cfg.latent_dim}{beta}")
 
     def show_device(self) -> None:
         """Where training runs (or would run) and where the cursor decodes."""
