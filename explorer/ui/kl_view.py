@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from explorer.core.metrics import ACTIVE_THRESHOLD, active_units
+from explorer.core.metrics import ACTIVE_THRESHOLD
 from explorer.ui.state import Session
 
 ACTIVE_COLOUR = "#1f77b4"
@@ -26,7 +26,7 @@ def active_dims(session: Session) -> np.ndarray | None:
     codes = session.codes
     if codes is None or codes.shape[1:] != (session.latent_dim,):
         return None
-    return active_units(codes)
+    return session.active
 
 
 class KLView(QWidget):

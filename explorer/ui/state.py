@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
+from explorer.core.metrics import active_units
 from explorer.core.model import LatentModel
 from explorer.core.projection import Plane, dims_plane, pca_plane
 
@@ -50,6 +51,7 @@ class Session(QObject):
         self.dataset: Dataset | None = None
         self.codes: np.ndarray | None = None  # (N, d) posterior means of the dataset
         self.logvars: np.ndarray | None = None  # (N, d) their log-variances, log σ²
+        self.active: np.ndarray | None = None  # (d,) bool: the active units of `codes`
         self.focus: int | None = None  # the data point hovered or clicked last (an index)
         self.plane: Plane | None = None
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
@@ -72,7 +74,7 @@ class Session(QObject):
         self.model = model.to("cpu").eval()
         self.model_version += 1
         self.info = info
-        self.codes = self.logvars = None
+        self.codes = self.logvars = self.active = None
         if self.latent_dim != len(self.z):
             self.z = np.zeros(self.latent_dim)
             self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
@@ -92,12 +94,15 @@ class Session(QObject):
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self.codes = self.logvars = None
+        self.codes = self.logvars = self.active = None
         self.set_focus(None)
         self.datasetChanged.emit()
 
-    def set_codes(self, codes: np.ndarray, logvars: np.ndarray) -> None:
-        """The dataset's posteriors q(z|x): means and log-variances, (N, d) each.
+    def set_codes(
+        self, codes: np.ndarray, logvars: np.ndarray, active: np.ndarray | None = None
+    ) -> None:
+        """The dataset's posteriors q(z|x): means and log-variances, (N, d) each; `active`,
+        their active units when already known (else worked out here, once for all views).
 
         A PCA plane is refitted to the means.
 
@@ -105,6 +110,7 @@ class Session(QObject):
         once, rather than once for the plane and again for the codes.
         """
         self.codes, self.logvars = codes, logvars
+        self.active = active_units(codes) if active is None else active
         if self.plane_choice[0] == "pca":
             self._fit_plane()
         self.codesChanged.emit()

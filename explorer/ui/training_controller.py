@@ -14,7 +14,6 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.core.errors import ExplorerError
 from explorer.core.kinds import KIND_INFO, USES_BETA, build_model
-from explorer.core.metrics import active_units
 from explorer.core.training import check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
@@ -104,7 +103,7 @@ class TrainingController(QObject):
             info.metrics["sq_error"] = v.sq_error
             info.kl_per_dim = list(v.kl_per_dim)
         if snap.codes is not None:
-            info.metrics["active_units"] = int(active_units(snap.codes).sum())
+            info.metrics["active_units"] = int(snap.active.sum())
         elif not self._first_epoch and "active_units" in self.session.info.metrics:
             # the last epoch's count stands until this model's own codes arrive
             info.metrics["active_units"] = self.session.info.metrics["active_units"]
@@ -119,7 +118,7 @@ class TrainingController(QObject):
             if final:
                 self.session.modelChanged.emit()
         if snap.codes is not None:
-            self.session.set_codes(snap.codes, snap.logvars)
+            self.session.set_codes(snap.codes, snap.logvars, snap.active)
 
     def _epoch_done(self, snap: Snapshot) -> None:
         self.panel.add_epoch(snap.progress)
@@ -138,8 +137,8 @@ class TrainingController(QObject):
         if self.thread is None:
             return
         codes, logvars = posteriors
-        self.session.info.metrics["active_units"] = int(active_units(codes).sum())
         self.session.set_codes(codes, logvars)
+        self.session.info.metrics["active_units"] = int(self.session.active.sum())
         self.panel.show_model()
 
     def _thread_finished(self) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
-from explorer.core.metrics import dataset_labels, encode
+from explorer.core.metrics import active_units, dataset_labels, encode
 from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
@@ -39,6 +39,8 @@ class Snapshot:
     state: dict[str, torch.Tensor]  # detached CPU copies
     codes: np.ndarray | None  # (N, d) posterior means of the plotted images
     logvars: np.ndarray | None  # (N, d) their log-variances
+    active: np.ndarray | None = None  # (d,) bool, the active units of `codes` (worked out here,
+    # not on the GUI thread, which has the epoch's other updates to make)
 
 
 def _describe(error: BaseException) -> str:
@@ -115,7 +117,8 @@ class TrainingThread(QThread):
                 if p.kind == "epoch":
                     codes = self._encode(self._cancel)
                     codes_current = codes is not None
-                    self.epochReady.emit(Snapshot(p, state, *(codes or (None, None))))
+                    active = None if codes is None else active_units(codes[0])
+                    self.epochReady.emit(Snapshot(p, state, *(codes or (None, None)), active))
                     continue
                 self.trainingDone.emit(Snapshot(p, state, None, None))
                 if p.status != "completed" or not codes_current:
