@@ -185,6 +185,9 @@ class TrainingPanel(QWidget):
         for item in (legend, self.loss_plot.getAxis("left"), self.loss_plot.getAxis("bottom")):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.loss_plot.disableAutoRange()
+        # thousands of steps: draw at most a few points per pixel column (peaks kept)
+        self.loss_plot.plotItem.setDownsampling(auto=True, mode="peak")
+        self.loss_plot.plotItem.setClipToView(True)
         self.curves = {
             "total": self.loss_plot.plot(pen=pg.mkPen("#222", width=2), name="loss (recon + β·KL)"),
             "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1.5), name="reconstruction"),
