@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QPushButton, QSlider, QStyle, QStyleOptionSlider
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
 from explorer.ui.sliders import to_value
-from tests.gui import expected_image, hover, shown_pixels
+from tests.gui import expected_image, hover, shown_pixels, train
 
 
 def test_hover_decodes_the_point_under_the_cursor(qtbot, window):
@@ -242,3 +242,16 @@ def test_the_plot_draws_each_point_where_its_code_is(qtbot, window):
         assert away.lightness() > 235
     (x0, x1), (y0, y1) = view.plotItem.vb.viewRange()  # every point is in view
     assert x0 < xy[:, 0].min() and xy[:, 0].max() < x1 and y0 < xy[:, 1].min() < xy[:, 1].max() < y1
+
+
+def test_a_finished_run_shows_the_codes_of_its_final_weights(qtbot, window):
+    """Epoch codes reach the plot a turn of the event loop after the weights; by the time
+    the run is reported finished, the codes on screen are those of the final weights."""
+    s = window.session
+    images = images_to_tensor(s.dataset.images)
+    at_finish = []
+    window.trainer.finished.connect(
+        lambda _p: at_finish.append(np.allclose(s.codes, encode(s.model, images)[0], atol=1e-5))
+    )
+    final = train(qtbot, window, epochs=3)
+    assert final.status == "completed" and at_finish == [True]

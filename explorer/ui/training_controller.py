@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.errors import ExplorerError
 from explorer.core.kinds import KIND_INFO, USES_BETA, build_model
@@ -37,6 +37,7 @@ class TrainingController(QObject):
         self.show_error = show_error
         self.thread: TrainingThread | None = None
         self._first_epoch = True
+        self._pending: Snapshot | None = None  # a snapshot whose codes are due on screen
         panel.trainRequested.connect(self.start)
         panel.stopRequested.connect(self.stop)
 
@@ -72,6 +73,7 @@ class TrainingController(QObject):
         t.finished.connect(self._thread_finished)
         self.thread = t
         self._first_epoch = True
+        self._pending = None
         self.panel.clear_curves()
         self.panel.set_running(True)
         self.runningChanged.emit(True)
@@ -87,7 +89,10 @@ class TrainingController(QObject):
             self.thread.abandon()
             self.thread.wait()
 
-    def _apply(self, snap: Snapshot, final: bool) -> None:
+    def _apply(self, snap: Snapshot, final: bool, defer_codes: bool = False) -> None:
+        """Show a snapshot: its weights now; its codes now, or (`defer_codes`, for a model
+        already on screen) in the next turn of the event loop, so the GUI thread never
+        blocks for both at once (the codes re-plot every view: ~30 ms on 2 busy cores)."""
         t = self.thread
         if t is None:
             return
@@ -107,7 +112,8 @@ class TrainingController(QObject):
         elif not self._first_epoch and "active_units" in self.session.info.metrics:
             # the last epoch's count stands until this model's own codes arrive
             info.metrics["active_units"] = self.session.info.metrics["active_units"]
-        if self._first_epoch:  # a new model object: the views switch to it
+        first = self._first_epoch
+        if first:  # a new model object: the views switch to it (and need codes at once)
             model = build_model(t.model.config)
             model.load_state_dict(snap.state)
             self.session.set_model(model, info)
@@ -117,14 +123,26 @@ class TrainingController(QObject):
             self.session.info = info
             if final:
                 self.session.modelChanged.emit()
-        if snap.codes is not None:
+        if snap.codes is None:
+            return
+        self._pending = snap
+        if defer_codes and not first:
+            QTimer.singleShot(0, self, self._flush_codes)  # dropped if the window goes
+        else:
+            self._flush_codes()
+
+    def _flush_codes(self) -> None:
+        """Put the codes waiting (if any) on screen."""
+        snap, self._pending = self._pending, None
+        if snap is not None:
             self.session.set_codes(snap.codes, snap.logvars, snap.active)
 
     def _epoch_done(self, snap: Snapshot) -> None:
         self.panel.add_epoch(snap.progress)
-        self._apply(snap, final=False)
+        self._apply(snap, final=False, defer_codes=True)
 
     def _done(self, snap: Snapshot) -> None:
+        self._flush_codes()  # the last epoch's codes land before the final model is shown
         self._apply(snap, final=True)
         p = snap.progress
         self.panel.show_done(p)
@@ -136,6 +154,7 @@ class TrainingController(QObject):
         """Codes of a run that stopped early, encoded after its final weights were shown."""
         if self.thread is None:
             return
+        self._pending = None  # an epoch's codes still waiting are older: drop them
         codes, logvars = posteriors
         self.session.set_codes(codes, logvars)
         self.session.info.metrics["active_units"] = int(self.session.active.sum())
