@@ -58,11 +58,13 @@ def test_pca_is_fitted_at_once_and_explored_like_any_model(qtbot, window, tmp_pa
 
 
 def test_a_cvae_explores_the_style_of_the_chosen_class(qtbot, window):
-    assert window.class_bar.isHidden()  # the opened VAE has no classes
+    tabs = window.findChild(QTabWidget, "insightTabs")
+    grid_tab = tabs.indexOf(window.class_grid)
+    assert window.class_bar.isHidden() and not tabs.isTabVisible(grid_tab)  # a VAE: no classes
     choose_kind(window, "cvae")
     final = train(qtbot, window, epochs=2)
     assert final.status == "completed" and window.session.model.conditional
-    assert not window.class_bar.isHidden()
+    assert not window.class_bar.isHidden() and tabs.isTabVisible(grid_tab)
     combo = window.class_bar.combo
     assert [combo.itemText(i) for i in range(combo.count())] == [str(i) for i in range(10)]
     window.session.set_pinned(True, np.array([0.3, -0.2]))
@@ -77,7 +79,6 @@ def test_a_cvae_explores_the_style_of_the_chosen_class(qtbot, window):
     # "All classes": the grid shows the same code as every class
     QTest.mouseClick(window.class_bar.grid_button, Qt.MouseButton.LeftButton)
     grid = window.class_grid
-    tabs = window.findChild(QTabWidget, "insightTabs")
     assert tabs.currentWidget() is grid
     qtbot.waitUntil(lambda: grid.picture is not None, timeout=10_000)
     with torch.inference_mode():

@@ -142,6 +142,12 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.inpainting_view, "Inpainting")
         self.class_grid = ClassGridView(s)
         tabs.addTab(self.class_grid, "Classes")
+        # only a conditional model has classes to show: the tab is there only then
+        s.modelChanged.connect(
+            lambda: tabs.setTabVisible(
+                tabs.indexOf(self.class_grid), s.model is not None and s.model.conditional
+            )
+        )
         self.compare_view = CompareView(s, self._run)
         tabs.addTab(self.compare_view, "Compare")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
