@@ -11,7 +11,9 @@
   scatter     60,000 points: full refresh (rebuild + full repaint), and a marker move
               (set z, then the event loop's own repaint of what changed)
   train       training samples/s in the window's worker thread against `python -m explorer
-              train` on the same model, data and settings (ratio ≥ 0.9)
+              train` on the same model, data and settings (ratio ≥ 0.9), and the CPU the
+              GUI thread used meanwhile, as a share of one core (reported: on this shared
+              machine the ratio moves with the neighbours' load, this much less)
   cold_start  a fresh process: start -> window shown with the scatter drawn
 
 Prints one JSON line; exits 1 when any figure misses its target. `--only hover,scatter`
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -212,9 +215,10 @@ def headless_rates(model_cfg, train_cfg, count: int) -> list[float]:
     return [float(v.replace(",", "")) for v in re.findall(r"([\d,]+) img/s", run.stderr)]
 
 
-def training_rates(app, w, epochs: int = 4, rounds: int = 3) -> tuple[float, float]:
+def training_rates(app, w, epochs: int = 4, rounds: int = 3) -> tuple[float, float, float]:
     """Training samples/s (epochs after the first of each run): the headless CLI against
-    the window's worker thread, same model, data and settings, runs interleaved."""
+    the window's worker thread, same model, data and settings, runs interleaved; and the
+    share of one core the GUI thread used while the window trained."""
     s = w.session
     w.panel.epochs_spin.setValue(epochs)
     w.panel.batch_spin.setValue(128)
@@ -222,16 +226,26 @@ def training_rates(app, w, epochs: int = 4, rounds: int = 3) -> tuple[float, flo
     train_cfg = w.panel.train_config().validate()
     headless: list[float] = []
     in_app: list[float] = []
+    gui_cpu = wall = 0.0
     for _ in range(rounds):
         headless += headless_rates(model_cfg, train_cfg, len(s.dataset))[1:]
         app_rates: list[float] = []
+        cpu0, t0 = _thread_cpu(), time.perf_counter()
         w.trainer.start()
         w.trainer.thread.epochReady.connect(
             lambda snap, out=app_rates: out.append(snap.progress.samples_per_s)
         )
         wait_until(app, lambda: not w.trainer.running, timeout_s=300)
+        gui_cpu += _thread_cpu() - cpu0
+        wall += time.perf_counter() - t0
         in_app += app_rates[1:]
-    return statistics.median(headless), statistics.median(in_app)
+    return statistics.median(headless), statistics.median(in_app), gui_cpu / wall
+
+
+def _thread_cpu() -> float:
+    """CPU seconds the calling thread (here the GUI thread) has used."""
+    r = resource.getrusage(resource.RUSAGE_THREAD)
+    return r.ru_utime + r.ru_stime
 
 
 def stop_latency(app, w, runs: int = 3) -> list[float]:
@@ -343,7 +357,8 @@ def main() -> int:
                 round(v, 2) for v in scatter_times(app, w)
             )
         if model == "digits" and "train" in only:
-            headless, in_app = training_rates(app, w)
+            headless, in_app, gui_share = training_rates(app, w)
+            r["train_gui_thread_cpu_share"] = round(gui_share, 3)
             r["train_headless_samples_per_s"] = round(headless)
             r["train_in_app_samples_per_s"] = round(in_app)
             r["train_in_app_ratio"] = round(in_app / headless, 3)
