@@ -90,13 +90,16 @@ class TrainingThread(QThread):
     def _encode(self, interrupt: threading.Event) -> tuple[np.ndarray, np.ndarray] | None:
         """Posteriors of the plotted images: mu, logvar (N, d); None when `interrupt` is
         set meanwhile."""
-        parts = []
+        d = self.model.config.latent_dim
+        mus = np.empty((len(self.images), d), np.float32)  # filled in place (see encode)
+        logvars = np.empty_like(mus)
         for i in range(0, len(self.images), _ENCODE_CHUNK):
             if interrupt.is_set():
                 return None
             labels = None if self.labels is None else self.labels[i : i + _ENCODE_CHUNK]
-            parts.append(encode(self.model, self.images[i : i + _ENCODE_CHUNK], labels))
-        return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
+            chunk = self.images[i : i + _ENCODE_CHUNK]
+            mus[i : i + len(chunk)], logvars[i : i + len(chunk)] = encode(self.model, chunk, labels)
+        return mus, logvars
 
     def run(self) -> None:
         torch.set_num_threads(self.config.threads or DEFAULT_THREADS)
