@@ -115,11 +115,10 @@ def evaluate(
     n = len(images)
     recon, sq_error = recon_sum / n, sq_sum / n
     if model.deterministic:
-        nan = math.nan
-        return Evaluation(nan, recon, nan, (), n, sq_error)
+        return Evaluation(math.nan, recon, math.nan, (), count=n, sq_error=sq_error)
     kl_dims = (kl_sum / n).tolist()
     kl = float(sum(kl_dims))
-    return Evaluation(-(recon + kl), recon, kl, tuple(kl_dims), n, sq_error)
+    return Evaluation(-(recon + kl), recon, kl, tuple(kl_dims), count=n, sq_error=sq_error)
 
 
 def kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:

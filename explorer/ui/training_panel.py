@@ -69,6 +69,7 @@ class TrainingPanel(QWidget):
         self.data_label = QLabel("–")
         self.data_label.setWordWrap(True)
         form.addRow("Data", self.data_label)
+        self._row_kinds: dict[int, tuple[str, ...]] = {}  # form row -> the kinds it applies to
         self.kind_combo = QComboBox(objectName="kindCombo")
         for i, kind in enumerate(KINDS):
             name, what = KIND_INFO[kind]
@@ -97,6 +98,7 @@ class TrainingPanel(QWidget):
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
         form.addRow("β", beta_row)
+        self._row_kinds[form.rowCount() - 1] = USES_BETA
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
         self._beta_from_spin(self.beta_spin.value())
@@ -106,9 +108,11 @@ class TrainingPanel(QWidget):
         self.warmup_spin.setSuffix(" epochs")
         self.warmup_spin.setToolTip("Ramp β up from 0 over this many epochs (0 = off)")
         form.addRow("KL warm-up", self.warmup_spin)
+        self._row_kinds[form.rowCount() - 1] = USES_BETA
         self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100, value=5)
         self.samples_spin.setToolTip("Importance samples k per image in the IWAE bound")
         form.addRow("Samples k", self.samples_spin)
+        self._row_kinds[form.rowCount() - 1] = USES_SAMPLES
         self.corrupt_combo = QComboBox(objectName="corruptCombo")
         for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
             self.corrupt_combo.addItem(label, kind)
@@ -124,6 +128,7 @@ class TrainingPanel(QWidget):
         corrupt_row.addWidget(self.corrupt_combo, 1)
         corrupt_row.addWidget(self.corrupt_spin)
         form.addRow("Corrupt inputs", corrupt_row)
+        self._row_kinds[form.rowCount() - 1] = TRAINED
         self.corrupt_combo.currentIndexChanged.connect(
             lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
         )
@@ -132,24 +137,16 @@ class TrainingPanel(QWidget):
         self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000, value=10)
         self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
         form.addRow("Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin))
+        self._row_kinds[form.rowCount() - 1] = TRAINED
         self.lr_spin = QDoubleSpinBox(
             objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
         )
         form.addRow("Learning rate", self.lr_spin)
+        self._row_kinds[form.rowCount() - 1] = TRAINED
         self.device_combo = QComboBox(objectName="deviceCombo")
         self.device_combo.addItems(devices())
         form.addRow("Device", self.device_combo)
         self.form = form
-        # rows shown only for the kinds they apply to
-        self._rows_for = {
-            self.beta_spin: USES_BETA,
-            self.warmup_spin: USES_BETA,
-            self.samples_spin: USES_SAMPLES,
-            self.corrupt_combo: TRAINED,
-            self.epochs_spin: TRAINED,
-            self.lr_spin: TRAINED,
-            self.batch_spin: TRAINED,
-        }
         self.kind_combo.currentIndexChanged.connect(self._show_rows)
         self._show_rows()
 
@@ -239,16 +236,7 @@ class TrainingPanel(QWidget):
 
     def _show_rows(self) -> None:
         kind = self.kind()
-        for widget, kinds in self._rows_for.items():
-            row, _ = self.form.getWidgetPosition(widget)
-            if row < 0:  # a widget inside a row's layout (β's spin box, corruption's combo)
-                row = next(
-                    r
-                    for r in range(self.form.rowCount())
-                    if (item := self.form.itemAt(r, QFormLayout.ItemRole.FieldRole)) is not None
-                    and item.layout() is not None
-                    and item.layout().indexOf(widget) >= 0
-                )
+        for row, kinds in self._row_kinds.items():
             self.form.setRowVisible(row, kind in kinds)
         self.arch_combo.setEnabled(kind != "pca" and self.kind_combo.isEnabled())
 
