@@ -244,6 +244,16 @@ def test_the_plot_draws_each_point_where_its_code_is(qtbot, window):
     assert x0 < xy[:, 0].min() and xy[:, 0].max() < x1 and y0 < xy[:, 1].min() < xy[:, 1].max() < y1
 
 
+def test_the_main_widgets_carry_the_names_automation_finds_them_by(window):
+    from PySide6.QtWidgets import QWidget
+
+    names = ["latentPlot", "decodedImage", "betaSpin", "trainButton", "stopButton"]
+    names += ["trainProgress", "lossPlot"]
+    names += [f"latentSlider{i}" for i in range(window.session.latent_dim)]
+    missing = [n for n in names if window.findChild(QWidget, n) is None]
+    assert not missing
+
+
 def test_a_finished_run_shows_the_codes_of_its_final_weights(qtbot, window):
     """Epoch codes reach the plot a turn of the event loop after the weights; by the time
     the run is reported finished, the codes on screen are those of the final weights."""

@@ -164,7 +164,8 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("ready")
         self.progress.setTextVisible(True)
 
-        self.loss_plot = pg.PlotWidget(objectName="lossPlot", background="w")
+        self.loss_plot = pg.PlotWidget(background="w")  # (its keywords go to the plot item)
+        self.loss_plot.setObjectName("lossPlot")
         self.loss_plot.setMinimumHeight(140)  # the insight dock below needs the height too
         self.loss_plot.setLabel("bottom", "step")
         self.loss_plot.setLabel("left", "nats / image")
