@@ -254,6 +254,39 @@ def test_the_main_widgets_carry_the_names_automation_finds_them_by(window):
     assert not missing
 
 
+def test_the_plot_keeps_its_frame_while_new_codes_fit_it_and_refits_when_they_do_not(window):
+    """Training replaces the codes every epoch: the view holds still while they stay in
+    it and fill over half of it, and is fitted again when they leave it, shrink, or a
+    new plane is chosen."""
+    view, s = window.latent_view, window.session
+
+    def view_range():
+        return np.array(view.plotItem.vb.viewRange())  # [[x0, x1], [y0, y1]]
+
+    def shows_all(codes):
+        (x0, x1), (y0, y1) = view_range()
+        xy = s.plane.to_plane(codes)
+        inside_x = x0 <= xy[:, 0].min() and xy[:, 0].max() <= x1
+        return inside_x and y0 <= xy[:, 1].min() and xy[:, 1].max() <= y1
+
+    codes, logvars = s.codes.copy(), s.logvars
+    fitted = view_range()
+    centre = codes.mean(0)
+    s.set_codes(centre + 0.8 * (codes - centre), logvars)  # a little tighter: same frame
+    assert np.array_equal(view_range(), fitted)
+    span = np.ptp(s.plane.to_plane(codes), axis=0)
+    moved = codes + 3 * np.abs(s.plane.to_latent(span, np.zeros(s.latent_dim)))
+    s.set_codes(moved, logvars)  # off the view: refitted to show them all
+    assert shows_all(moved) and not np.array_equal(view_range(), fitted)
+    s.set_codes(centre + 0.2 * (codes - centre), logvars)  # a fifth of the size: refitted
+    assert shows_all(s.codes) and np.all(np.ptp(view_range(), axis=1) < 0.3 * np.ptp(fitted, 1))
+    s.set_codes(codes, logvars)
+    assert shows_all(codes)
+    before = view_range()
+    s.set_plane("dims", 1, 0)  # a new plane: fitted to it, even though the codes fit
+    assert np.allclose(view_range(), before[::-1], atol=0.02 * np.ptp(before, 1).max())
+
+
 def test_a_finished_run_shows_the_codes_of_its_final_weights(qtbot, window):
     """Epoch codes reach the plot a turn of the event loop after the weights; by the time
     the run is reported finished, the codes on screen are those of the final weights."""

@@ -80,9 +80,14 @@ class LatentView(pg.PlotWidget):
         self.viewport().installEventFilter(self)
         self.setMouseTracking(True)
         self.scene().sigMouseClicked.connect(self._clicked)
+        # The view is fitted to the codes when they first arrive on a plane; while
+        # training replaces them every epoch it moves only when they leave it or fill
+        # under half of it: a steady frame to watch them re-arrange in, and the axes
+        # (cached pixmaps) are not redrawn every epoch (~20 ms of the GUI thread).
+        self._fitted = False  # the range fits the codes on the current plane
         session.codesChanged.connect(self.refresh)
-        session.planeChanged.connect(self.refresh)
-        session.datasetChanged.connect(self.refresh)
+        session.planeChanged.connect(self._new_frame)
+        session.datasetChanged.connect(self._new_frame)
         session.codeChanged.connect(self.move_marker)
         session.pinnedChanged.connect(self._show_pinned)
 
@@ -91,13 +96,19 @@ class LatentView(pg.PlotWidget):
         self.colour_by = what
         self.refresh()
 
+    def _new_frame(self) -> None:
+        self._fitted = False
+        self.refresh()
+
     def refresh(self) -> None:
         """Rebuild the scatter from the session's codes on its plane."""
         self._by_x = None
         s = self.session
         if s.plane is not None:
-            self.setLabel("bottom", s.plane.axis_labels[0])
-            self.setLabel("left", s.plane.axis_labels[1])
+            for name, label in zip(("bottom", "left"), s.plane.axis_labels, strict=True):
+                axis = self.plotItem.getAxis(name)
+                if axis.labelText != label:  # setting it redraws the axis and its grid
+                    self.setLabel(name, label)
         if (
             s.codes is None
             or s.plane is None
@@ -121,9 +132,20 @@ class LatentView(pg.PlotWidget):
             xy, [(index, pg.mkColor(colour)) for _, colour, index in groups], size
         )
         self._show_legend(groups)
-        self.autoRange(padding=0.05)  # fit once per refresh; auto-range stays off
+        self._fit_range(xy)
         self.move_marker()
         self.set_path(self._path_codes)
+
+    def _fit_range(self, xy: np.ndarray) -> None:
+        """Fit the view to points xy (N, 2) on a new plane, else only when they leave it or
+        fill under half of its width or height (pyqtgraph's auto-range stays off)."""
+        (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
+        (vx0, vx1), (vy0, vy1) = self.plotItem.vb.viewRange()
+        inside = vx0 <= x0 and x1 <= vx1 and vy0 <= y0 and y1 <= vy1
+        filled = x1 - x0 >= 0.5 * (vx1 - vx0) and y1 - y0 >= 0.5 * (vy1 - vy0)
+        if not (self._fitted and inside and filled):
+            self.autoRange(padding=0.05)
+            self._fitted = True
 
     def _show_legend(self, groups: list[tuple[str, str, np.ndarray]]) -> None:
         """Rebuilt only when names or colours change (~17 ms; codes change every epoch)."""
