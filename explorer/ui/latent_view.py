@@ -71,7 +71,8 @@ class LatentView(pg.PlotWidget):
         self.addItem(self.path, ignoreBounds=True)
         self._path_codes: np.ndarray | None = None
         # Where the data points are drawn, sorted by x so the point near the cursor is
-        # found in a narrow slice (a 60k-point scan per mouse move would cost ~1 ms).
+        # found in a narrow slice (a 60k-point scan per mouse move would cost ~1 ms);
+        # sorted when first needed, not on every refresh (training refreshes each epoch).
         self._by_x: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, x, y
         self.plotItem.vb.disableAutoRange()
         self._pending: QPointF | None = None
@@ -124,8 +125,6 @@ class LatentView(pg.PlotWidget):
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
-        order = np.argsort(xy[:, 0], kind="stable")
-        self._by_x = (order, xy[order, 0], xy[order, 1])
         size = 5 if len(xy) < 5000 else 3
         groups = list(group_points(s.dataset, self.colour_by))
         self.points.set_points(
@@ -191,7 +190,11 @@ class LatentView(pg.PlotWidget):
     def point_near(self, point: np.ndarray, radius_px: float = 8.0) -> int | None:
         """The data point drawn nearest to plane point `point`, if within `radius_px`."""
         if self._by_x is None:
-            return None
+            xy = self.points.xy  # (N, 2) as drawn
+            if not len(xy):
+                return None
+            order = np.argsort(xy[:, 0], kind="stable")
+            self._by_x = (order, xy[order, 0], xy[order, 1])
         order, xs, ys = self._by_x
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
         lo, hi = np.searchsorted(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
