@@ -68,4 +68,6 @@ def test_pca_plane_finds_the_spread_directions():
     assert abs(plane.basis[4, 0]) > 0.99 and abs(plane.basis[1, 1]) > 0.99
     assert plane.basis[4, 0] > 0  # sign fixed: the largest entry is positive
     assert np.allclose(plane.origin, codes.mean(0))
-    assert plane.axis_labels[0].startswith("PC1 (")
+    s = np.linalg.svd(codes - codes.mean(0), compute_uv=False)  # the shares, another way
+    share = s**2 / (s**2).sum()
+    assert plane.axis_labels == (f"PC1 ({share[0]:.0%})", f"PC2 ({share[1]:.0%})")
