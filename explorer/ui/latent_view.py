@@ -131,14 +131,14 @@ class LatentView(pg.PlotWidget):
             xy, [(index, pg.mkColor(colour)) for _, colour, index in groups], size
         )
         self._show_legend(groups)
-        self._fit_range(xy)
+        self._fit_range()
         self.move_marker()
         self.set_path(self._path_codes)
 
-    def _fit_range(self, xy: np.ndarray) -> None:
-        """Fit the view to points xy (N, 2) on a new plane, else only when they leave it or
-        fill under half of its width or height (pyqtgraph's auto-range stays off)."""
-        (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
+    def _fit_range(self) -> None:
+        """Fit the view to the points on a new plane, else only when they leave it or fill
+        under half of its width or height (pyqtgraph's auto-range stays off)."""
+        x0, x1, y0, y1 = self.points.extent
         (vx0, vx1), (vy0, vy1) = self.plotItem.vb.viewRange()
         inside = vx0 <= x0 and x1 <= vx1 and vy0 <= y0 and y1 <= vy1
         filled = x1 - x0 >= 0.5 * (vx1 - vx0) and y1 - y0 >= 0.5 * (vy1 - vy0)

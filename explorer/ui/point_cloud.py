@@ -44,6 +44,7 @@ class PointCloud(pg.GraphicsObject):
         self.xy = np.zeros((0, 2))
         self.groups: list[tuple[np.ndarray, QColor]] = []  # (point indices, colour)
         self.size_px = 5.0
+        self.extent: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1
         self._bounds = QRectF()
         self._dots: dict[tuple[int, float], QPixmap] = {}  # (colour rgba, dpr) -> dot
         self._fragments = np.zeros((0, _FRAGMENT_FIELDS))
@@ -58,18 +59,22 @@ class PointCloud(pg.GraphicsObject):
             self._dots.clear()
         self.size_px = size_px
         if len(self.xy):
-            (x0, y0), (x1, y1) = self.xy.min(0), self.xy.max(0)
+            # column by column: min(axis=0) of an (N, 2) array is ~35× slower (3 ms at 60k)
+            x, y = self.xy[:, 0], self.xy[:, 1]
+            self.extent = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+            x0, x1, y0, y1 = self.extent
             self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
         else:
+            self.extent = None
             self._bounds = QRectF()
         self.informViewBoundsChanged()
         self.update()
 
     # -- what the view box asks of an item ---------------------------------------------
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        if not len(self.xy):
+        if self.extent is None:
             return None, None
-        return float(self.xy[:, ax].min()), float(self.xy[:, ax].max())
+        return self.extent[2 * ax : 2 * ax + 2]
 
     def pixelPadding(self) -> float:
         return self.size_px / 2 + 1
