@@ -167,6 +167,25 @@ def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):
     assert np.allclose(z[2:], window.latent_view.plane_point(QPoint(140, 120).toPointF()))
 
 
+def test_training_a_3d_model_plots_each_epoch_on_its_principal_plane(qtbot, window):
+    """The worker works out each epoch's PCA plane; what the window shows is the plane
+    of the codes on screen."""
+    from explorer.core.projection import pca_plane
+
+    s = window.session
+    window.panel.latent_spin.setValue(3)
+    planes = []
+    s.codesChanged.connect(lambda: planes.append((s.plane, s.codes.copy())))
+    train(qtbot, window, epochs=2)
+    assert len(planes) == 2 and s.latent_dim == 3
+    for plane, codes in planes:
+        want = pca_plane(codes)
+        assert plane.kind == "pca" and plane.axis_labels == want.axis_labels
+        assert np.allclose(plane.basis, want.basis) and np.allclose(plane.origin, want.origin)
+    xy = s.plane.to_plane(s.codes)
+    assert np.allclose(window.latent_view.points.xy, xy)  # drawn where the plane puts them
+
+
 def test_slider_buttons(qtbot, window):
     buttons = {b.text(): b for b in window.sliders.findChildren(QPushButton)}
     s = window.session

@@ -99,10 +99,15 @@ class Session(QObject):
         self.datasetChanged.emit()
 
     def set_codes(
-        self, codes: np.ndarray, logvars: np.ndarray, active: np.ndarray | None = None
+        self,
+        codes: np.ndarray,
+        logvars: np.ndarray,
+        active: np.ndarray | None = None,
+        pca: Plane | None = None,
     ) -> None:
         """The dataset's posteriors q(z|x): means and log-variances, (N, d) each; `active`,
-        their active units when already known (else worked out here, once for all views).
+        their active units, and `pca`, their principal plane, when already known (else
+        worked out here, once for all views).
 
         A PCA plane is refitted to the means.
 
@@ -112,7 +117,7 @@ class Session(QObject):
         self.codes, self.logvars = codes, logvars
         self.active = active_units(codes) if active is None else active
         if self.plane_choice[0] == "pca":
-            self._fit_plane()
+            self._fit_plane(pca)
         self.codesChanged.emit()
 
     # -- plane and code --------------------------------------------------------------
@@ -121,13 +126,14 @@ class Session(QObject):
         self._fit_plane()
         self.planeChanged.emit()
 
-    def _fit_plane(self) -> None:
+    def _fit_plane(self, pca: Plane | None = None) -> None:
+        """The plane of `plane_choice`; `pca`, the codes' principal plane if known."""
         d = self.latent_dim
         if d == 0:
             return
         kind, x, y = self.plane_choice
         if kind == "pca" and self.codes is not None and d > 2:
-            self.plane = pca_plane(self.codes)
+            self.plane = pca if pca is not None else pca_plane(self.codes)
         elif kind == "pca":
             self.plane = dims_plane(d, 0, 1) if d > 1 else dims_plane(1)
         else:

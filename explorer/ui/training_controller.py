@@ -135,7 +135,7 @@ class TrainingController(QObject):
         """Put the codes waiting (if any) on screen."""
         snap, self._pending = self._pending, None
         if snap is not None:
-            self.session.set_codes(snap.codes, snap.logvars, snap.active)
+            self.session.set_codes(snap.codes, snap.logvars, snap.active, snap.pca)
 
     def _epoch_done(self, snap: Snapshot) -> None:
         self.panel.add_epoch(snap.progress)

@@ -25,6 +25,7 @@ from explorer.core.data import Dataset
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import active_units, dataset_labels, encode
 from explorer.core.model import LatentModel, images_to_tensor
+from explorer.core.projection import Plane, pca_plane
 from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
 # seconds: step records reach the UI in batches, ≤ 4 per second (each batch redraws the
@@ -41,8 +42,9 @@ class Snapshot:
     state: dict[str, torch.Tensor]  # detached CPU copies
     codes: np.ndarray | None  # (N, d) posterior means of the plotted images
     logvars: np.ndarray | None  # (N, d) their log-variances
-    active: np.ndarray | None = None  # (d,) bool, the active units of `codes` (worked out here,
-    # not on the GUI thread, which has the epoch's other updates to make)
+    # Worked out here, not on the GUI thread, which has the epoch's other updates to make:
+    active: np.ndarray | None = None  # (d,) bool, the active units of `codes`
+    pca: Plane | None = None  # the principal plane of `codes` (d > 2)
 
 
 def _describe(error: BaseException) -> str:
@@ -122,8 +124,12 @@ class TrainingThread(QThread):
                 if p.kind == "epoch":
                     codes = self._encode(self._cancel)
                     codes_current = codes is not None
-                    active = None if codes is None else active_units(codes[0])
-                    self.epochReady.emit(Snapshot(p, state, *(codes or (None, None)), active))
+                    if codes is None:
+                        self.epochReady.emit(Snapshot(p, state, None, None))
+                        continue
+                    mu, logvar = codes
+                    pca = pca_plane(mu) if mu.shape[1] > 2 else None
+                    self.epochReady.emit(Snapshot(p, state, mu, logvar, active_units(mu), pca))
                     continue
                 self.trainingDone.emit(Snapshot(p, state, None, None))
                 if p.status != "completed" or not codes_current:
