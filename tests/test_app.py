@@ -154,12 +154,15 @@ def test_plane_selector_for_a_four_dimensional_model(qtbot, window, tmp_path):
     assert window.open_checkpoint(path)
     qtbot.waitUntil(lambda: window.session.codes is not None, timeout=10_000)
     assert window.session.plane.kind == "pca"  # the default for more than 2 dimensions
+    shares = window.latent_view.shares  # in the plot's corner
+    x, y = window.session.plane.shares
+    assert shares.text == f"PC1 {x:.0%} · PC2 {y:.0%} of the variance"
     assert window.findChildren(QSlider, "latentSlider3")
     bar = window.plane_bar
     bar.plane_combo.setCurrentIndex(1)
     bar.x_spin.setValue(2)
     bar.y_spin.setValue(3)
-    assert window.session.plane.axis_labels == ("z2", "z3")
+    assert window.session.plane.axis_labels == ("z2", "z3") and shares.text == ""
     z_before = window.session.z.copy()
     hover(qtbot, window, QPoint(140, 120))
     z = window.session.z
