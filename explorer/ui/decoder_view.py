@@ -49,8 +49,15 @@ class DecoderView(QWidget):
         if self.session.model is None or len(self.session.z) == 0:
             return
         self.image = self.session.decode()
+        before = None if self.pixels is None else self.pixels.shape
         self._qimage, self.pixels = to_qimage(self.image)
-        self.repaint()  # now, not after the other views that follow the same code
+        # now, not after the other views that follow the same code; only the image's
+        # area when that is all that changed (the view is mostly background: half the
+        # cost of a hover's repaint)
+        if before == self.pixels.shape:
+            self.repaint(self.image_rect().toAlignedRect())
+        else:
+            self.repaint()
 
     def image_rect(self) -> QRectF:
         """Where the image is drawn: centred, as large as fits, square pixels."""

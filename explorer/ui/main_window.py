@@ -84,8 +84,10 @@ class MainWindow(QMainWindow):
     # -- layout ----------------------------------------------------------------------
     def _build_views(self) -> None:
         s = self.session
-        self.latent_view = LatentView(s)
+        # made first, so its slot is the first to run when the code moves: the decoded
+        # image is painted before the marker, the sliders and the other views follow
         self.decoder_view = DecoderView(s)
+        self.latent_view = LatentView(s)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
 
