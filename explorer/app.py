@@ -44,11 +44,6 @@ def application() -> QApplication:
     from explorer.core import training  # noqa: F401
 
     torch.set_num_threads(1)
-    # The training thread needs the GIL back between torch ops (dozens per step); while
-    # the GUI thread runs Python (a repaint, an epoch's update) it waited up to CPython's
-    # 5 ms switch interval for each, so a GUI burst stalled training on both cores for
-    # its whole length. 0.1 ms hands the GIL over between ops instead.
-    sys.setswitchinterval(1e-4)
     return app
 
 

@@ -117,6 +117,19 @@ def test_train_with_a_new_beta(qtbot, window):
     qtbot.waitUntil(lambda: window.panel.train_button.isEnabled())
 
 
+def test_training_hands_the_gil_over_quickly_and_restores_the_interval_after(qtbot, window):
+    """While a run trains, the GIL changes hands every 0.1 ms (the worker needs it between
+    torch ops, and the GUI thread's Python would hold it for CPython's 5 ms); after the
+    run the interval is what it was."""
+    import sys
+
+    before = sys.getswitchinterval()
+    during = []
+    window.trainer.runningChanged.connect(lambda on: on and during.append(sys.getswitchinterval()))
+    train(qtbot, window, epochs=1)
+    assert during == [pytest.approx(1e-4)] and sys.getswitchinterval() == before
+
+
 def test_stop_mid_training(qtbot, window):
     window.panel.epochs_spin.setValue(200)
     window.panel.batch_spin.setValue(16)

@@ -8,6 +8,7 @@ training goes on. The model being trained is never the one the views decode with
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,6 +19,12 @@ from explorer.core.training import check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import Snapshot, TrainingThread
+
+# The GIL switch interval while a run trains. The training thread needs the GIL back
+# between torch ops (dozens per step); while the GUI thread runs Python (a repaint, an
+# epoch's update) it waited up to CPython's 5 ms for each, so a GUI burst stalled
+# training on both cores for its whole length. 0.1 ms hands the GIL over between ops.
+_TRAINING_SWITCH_INTERVAL = 1e-4
 
 
 class TrainingController(QObject):
@@ -38,6 +45,7 @@ class TrainingController(QObject):
         self.thread: TrainingThread | None = None
         self._first_epoch = True
         self._pending: Snapshot | None = None  # a snapshot whose codes are due on screen
+        self._switch_interval = sys.getswitchinterval()  # restored when a run's thread ends
         panel.trainRequested.connect(self.start)
         panel.stopRequested.connect(self.stop)
 
@@ -74,6 +82,8 @@ class TrainingController(QObject):
         self.thread = t
         self._first_epoch = True
         self._pending = None
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(_TRAINING_SWITCH_INTERVAL)
         self.panel.clear_curves()
         self.panel.set_running(True)
         self.runningChanged.emit(True)
@@ -161,6 +171,7 @@ class TrainingController(QObject):
         self.panel.show_model()
 
     def _thread_finished(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         self.thread = None
         self.panel.set_running(False)
         self.runningChanged.emit(False)
