@@ -46,14 +46,14 @@ class LatentView(pg.PlotWidget):
         self.legend = self.plotItem.addLegend(
             offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)
         )
-        # The data points: one item for all groups, cached as one pixmap, so a marker
-        # move repaints a pixmap and not 60k points.
         # A PCA plane's variance shares, in the plot's top-left corner: not in the axis
         # labels, which would then change every training epoch, and a new label redraws
         # both gridded axes (20-40 ms of the GUI thread).
         self.shares = pg.LabelItem(color="#555", size="9pt")
         self.shares.setParentItem(self.plotItem.vb)
         self.shares.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
+        # The data points: one item for all groups, cached as one pixmap, so a marker
+        # move repaints a pixmap and not 60k points.
         self.points = PointCloud()
         self.points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self.points)

@@ -48,9 +48,9 @@ class LatentSliders(QWidget):
         self.session = session
         self.rng = np.random.default_rng()
         self.sliders: list[QSlider] = []
-        self._placed: list[int] = []  # the dimensions in grid rows, top down
         self.readouts: list[QLabel] = []
         self.names: list[QLabel] = []
+        self._placed: list[int] = []  # the dimensions in grid rows, top down
         self._syncing = False
 
         self._buttons = buttons = QHBoxLayout()
