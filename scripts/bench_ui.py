@@ -213,7 +213,7 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
     w.panel.epochs_spin.setValue(epochs)
     w.panel.batch_spin.setValue(128)
     spec = {
-        "dataset": "digits",
+        "dataset": s.dataset.name,  # a built-in dataset: the windows here show digits
         "count": len(s.dataset),
         "model": w.panel.model_config(s.dataset.image_shape).validate().to_dict(),
         "train": w.panel.train_config().validate().to_dict(),
@@ -227,7 +227,11 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
         # the end of the run quits the loop: polling for it (every 10 ms) would add GUI work
         # the app itself does not have
         loop = QEventLoop()
-        ended = lambda running: running or loop.quit()  # noqa: E731
+
+        def ended(running: bool) -> None:
+            if not running:
+                loop.quit()
+
         w.trainer.runningChanged.connect(ended)
         cpu0, t0 = _thread_cpu(), time.perf_counter()
         w.trainer.start()
