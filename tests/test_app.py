@@ -202,6 +202,19 @@ def test_training_a_3d_model_plots_each_epoch_on_its_principal_plane(qtbot, wind
     assert np.allclose(window.latent_view.points.xy, xy)  # drawn where the plane puts them
 
 
+def test_the_sliders_keep_their_room_after_a_model_trained_in_the_window(qtbot, window):
+    """A model trained in the window rebuilds the sliders while the window is shown:
+    every row is still there to see and drag, not cut down to a sliver."""
+    from PySide6.QtWidgets import QApplication
+
+    train(qtbot, window, epochs=1)
+    QApplication.processEvents()
+    assert window.sliders.sliders
+    for slider in window.sliders.sliders:
+        seen = slider.visibleRegion().boundingRect()
+        assert slider.isVisible() and seen.height() == slider.height() > 0
+
+
 def test_slider_buttons(qtbot, window):
     buttons = {b.text(): b for b in window.sliders.findChildren(QPushButton)}
     s = window.session

@@ -110,7 +110,11 @@ class LatentSliders(QWidget):
         self._place()
         self.grid.setRowStretch(self.grid.rowCount(), 1)  # rows stay packed at the top
         # A few sliders take only their own height (the decoded image gets the rest);
-        # many scroll.
+        # many scroll. New rows in a shown panel stay hidden until the event loop's next
+        # turn, and a layout leaves hidden widgets out of its size: shown now, they count
+        # (a model trained in the window otherwise left room for a third of a row).
+        for w in self.sliders + self.readouts + self.names:
+            w.show()
         rows = self.grid.sizeHint().height() + 2 * self.scroll.frameWidth()
         self.scroll.setMaximumHeight(rows)
         spacing = self.layout().spacing()
