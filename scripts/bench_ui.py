@@ -174,7 +174,7 @@ def timer_lateness(app, w, seconds: float = 6.0) -> list[float]:
     """Lateness (ms) of a 10 ms timer while the window trains its model."""
     w.panel.epochs_spin.setValue(1000)
     w.trainer.start()
-    wait_until(app, lambda: len(w.panel.series["step"]) > 0)
+    wait_until(app, lambda: len(w.panel.loss_plot.series["step"]) > 0)
     late: list[float] = []
     clock = QElapsedTimer()
     timer = QTimer(interval=10)
@@ -286,7 +286,7 @@ def stop_latency(app, w, runs: int = 3) -> list[float]:
     for _ in range(runs):
         finished.clear()
         w.trainer.start()
-        wait_until(app, lambda: len(w.panel.series["step"]) > 20)
+        wait_until(app, lambda: len(w.panel.loss_plot.series["step"]) > 20)
         t0 = time.perf_counter()
         w.panel.stop_button.click()
         wait_until(app, lambda: bool(finished))

@@ -108,7 +108,7 @@ def test_train_with_a_new_beta(qtbot, window):
     with qtbot.waitSignal(window.trainer.finished, timeout=60_000) as done:
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "completed"
-    steps, losses = window.panel.curves["total"].getData()
+    steps, losses = window.panel.loss_plot.curves["total"].getData()
     assert steps is not None and len(steps) > 0 and np.isfinite(losses).all()
     assert window.session.model is not old_model
     assert window.session.info.train_config.beta == 4.0 and window.session.info.unsaved

@@ -1,4 +1,4 @@
-"""Training settings, Train/Stop, progress and live loss curves.
+"""Training settings, Train/Stop, progress and the live loss curves (`loss_curves`).
 
 The model kind (`kindCombo`) comes first; rows that do not apply to it are hidden (β
 and warm-up for the VAE kinds, k for the IWAE, corruption for the trained kinds,
@@ -13,14 +13,12 @@ import contextlib
 import math
 
 import numpy as np
-import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -34,10 +32,10 @@ from PySide6.QtWidgets import (
 from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig, TrainConfig
 from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
+from explorer.ui.loss_curves import LossCurves
 from explorer.ui.state import Session
 
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
-_SMOOTH = 0.9  # exponential smoothing of the per-step curves
 
 
 def _pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
@@ -164,44 +162,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("ready")
         self.progress.setTextVisible(True)
 
-        self.loss_plot = pg.PlotWidget(background="w")  # (its keywords go to the plot item)
-        self.loss_plot.setObjectName("lossPlot")
-        self.loss_plot.setMinimumHeight(140)  # the insight dock below needs the height too
-        self.loss_plot.setLabel("bottom", "step")
-        self.loss_plot.setLabel("left", "nats / image")
-        self.loss_plot.setToolTip(
-            "Per image, smoothed over steps. Validation: −ELBO for the VAE kinds, the "
-            "reconstruction for PCA and the autoencoder"
-        )
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
-        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextColor="#222")
-        legend.setColumnCount(2)  # two short rows: the legend fits a low plot
-        # The curves grow 4 times a second while training runs, on a GUI thread that
-        # shares the CPU with training. Axes (with their grid) and legend are cached
-        # pixmaps, and the range moves only when the curves leave it (`_fit_range`), so
-        # an update repaints curves, not ~3 ms axis pictures.
-        for item in (legend, self.loss_plot.getAxis("left"), self.loss_plot.getAxis("bottom")):
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.loss_plot.disableAutoRange()
-        # thousands of steps: draw at most a few points per pixel column (peaks kept)
-        self.loss_plot.plotItem.setDownsampling(auto=True, mode="peak")
-        self.loss_plot.plotItem.setClipToView(True)
-        self.curves = {
-            "total": self.loss_plot.plot(pen=pg.mkPen("#222", width=1), name="loss (recon + β·KL)"),
-            "recon": self.loss_plot.plot(pen=pg.mkPen("#0072B2", width=1), name="reconstruction"),
-            "kl": self.loss_plot.plot(pen=pg.mkPen("#D55E00", width=1), name="KL"),
-            "val": self.loss_plot.plot(
-                pen=None,
-                symbol="o",
-                symbolSize=7,
-                symbolBrush="#009E73",
-                name="validation",
-            ),
-        }
-        # 1-px pens: Qt draws those as antialiased hairlines directly, wider ones through
-        # its path stroker (a repaint took 2-6 ms, now ~1.2). The total is drawn on top:
-        # where KL is small it hides the reconstruction curve just under it.
-        self.curves["total"].setZValue(1)
+        self.loss_plot = LossCurves()
         self.summary = QLabel(objectName="modelSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -212,7 +173,6 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.summary)
-        self.clear_curves()
         session.modelChanged.connect(self.show_model)
         session.datasetChanged.connect(self.show_dataset)
 
@@ -358,56 +318,14 @@ class TrainingPanel(QWidget):
         self.arch_combo.setEnabled(not running and self.kind() != "pca")
 
     def clear_curves(self) -> None:
-        self.series: dict[str, list[float]] = {k: [] for k in ("step", "total", "recon", "kl")}
-        self.val_points: tuple[list[float], list[float]] = ([], [])
-        self._ema: dict[str, float] = {}
-        self._x_total: int | None = None  # the x range shown: 0 .. this run's steps
-        self._y_extent = (math.inf, -math.inf)  # lowest and highest value drawn
-        for c in self.curves.values():
-            c.setData([], [])
-        self.loss_plot.setTitle("Press Train: the losses appear here", color="#777", size="9pt")
+        self.loss_plot.clear_run()
 
     def add_steps(self, records: list[Progress]) -> None:
-        for p in records:
-            self.series["step"].append(p.step)
-            for key, value in (("total", p.loss), ("recon", p.recon), ("kl", p.kl)):
-                prev = self._ema.get(key, value)
-                self._ema[key] = _SMOOTH * prev + (1 - _SMOOTH) * value
-                self.series[key].append(self._ema[key])
-        if len(self.series["step"]) == len(records):  # the first points of a run
-            self.loss_plot.setTitle(None)
-        steps = np.asarray(self.series["step"])
-        for key in ("total", "recon", "kl"):
-            self.curves[key].setData(steps, np.asarray(self.series[key]))
-        self._fit_range(
-            records[-1].steps_total, [self.series[k][-1] for k in ("total", "recon", "kl")]
-        )
+        self.loss_plot.add_steps(records)
         self.show_progress(records[-1])
 
-    def _fit_range(self, steps_total: int, new_values: list[float]) -> None:
-        """x: the whole run from its start; y: refitted only when the curves leave the
-        range or fill under half of it."""
-        vb = self.loss_plot.plotItem.vb
-        if self._x_total != steps_total:
-            self._x_total = steps_total
-            vb.setXRange(0, steps_total, padding=0.02)
-        finite = [v for v in new_values if math.isfinite(v)]
-        if not finite:
-            return
-        lo, hi = min(self._y_extent[0], *finite), max(self._y_extent[1], *finite)
-        self._y_extent = (lo, hi)
-        y0, y1 = vb.viewRange()[1]
-        if lo < y0 or hi > y1 or (hi - lo) < 0.5 * (y1 - y0):
-            vb.setYRange(lo, hi, padding=0.08)
-
     def add_epoch(self, p: Progress) -> None:
-        if p.val is not None:
-            # a deterministic kind has no ELBO: its validation reconstruction is its loss
-            value = p.val.recon if math.isnan(p.val.elbo) else -p.val.elbo
-            self.val_points[0].append(p.step)
-            self.val_points[1].append(value)
-            self.curves["val"].setData(*self.val_points)
-            self._fit_range(p.steps_total, [value])
+        self.loss_plot.add_epoch(p)
         self.show_progress(p)
 
     def show_progress(self, p: Progress) -> None:
