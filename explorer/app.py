@@ -14,6 +14,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtGui import QPixmapCache
 from PySide6.QtWidgets import QApplication, QMessageBox
+from threadpoolctl import threadpool_limits
 
 from explorer import __version__
 from explorer.autosave import Autosave
@@ -44,6 +45,11 @@ def application() -> QApplication:
     from explorer.core import training  # noqa: F401
 
     torch.set_num_threads(1)
+    # NumPy's OpenBLAS keeps a worker thread that busy-waits after every call it helps
+    # with. The app's products are small (codes onto the plane, the principal plane of
+    # each epoch's codes), and while training ran, that spinning took ~2% of a core from
+    # the training threads. One BLAS thread (process-wide; torch's MKL is not affected).
+    threadpool_limits(1, user_api="blas")
     return app
 
 

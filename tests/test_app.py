@@ -130,6 +130,15 @@ def test_training_hands_the_gil_over_quickly_and_restores_the_interval_after(qtb
     assert during == [pytest.approx(1e-4)] and sys.getswitchinterval() == before
 
 
+def test_numpy_blas_has_no_spinning_helper_threads_in_the_app(window):
+    """OpenBLAS's helper threads busy-wait after each call; in the app they took CPU from
+    training, so the window's process runs NumPy's BLAS on the calling thread."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)
+
+
 def test_stop_mid_training(qtbot, window):
     window.panel.epochs_spin.setValue(200)
     window.panel.batch_spin.setValue(16)
