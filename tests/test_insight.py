@@ -190,6 +190,28 @@ def test_hidden_traversals_cost_nothing_until_shown(qtbot, window, monkeypatch):
     wait_traversal(qtbot, view, window.session.z)
 
 
+def test_a_training_epoch_decodes_the_traversal_grid_once(qtbot, window, monkeypatch):
+    """An epoch brings new weights (the code's rest timer starts) and then new codes (which
+    choose the rows): one grid is decoded for both, the new model's."""
+    view, s = window.traversal_view, window.session
+    show_tab(window, 0)
+    wait_traversal(qtbot, view, s.z)
+    submitted = []
+    real_submit = view.job.submit
+    monkeypatch.setattr(view.job, "submit", lambda *a: (submitted.append(a), real_submit(*a)))
+
+    state = {k: v + 0.05 * torch.randn_like(v) for k, v in s.model.state_dict().items()}
+    s.load_weights(state)  # what the training controller does with an epoch's snapshot
+    mu, logvar = encode(s.model, images_to_tensor(s.dataset.images))
+    s.set_codes(mu, logvar)
+    qtbot.waitUntil(lambda: not view._rest.isActive())
+    assert len(submitted) == 1
+    wait_traversal(qtbot, view, s.z)
+    values = view.values()
+    expected = decode_images(s.model, traversal_codes(s.z, view.rows(), values))
+    assert np.allclose(view.result.frames, expected, atol=1e-6)
+
+
 def test_export_codes_reload_to_the_encoder_output(qtbot, window, tmp_path):
     s = window.session
     mu, logvar = encode(s.model, images_to_tensor(s.dataset.images))
