@@ -207,7 +207,9 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
     This machine's speed drifts by ±30% from minute to minute with its neighbours' load,
     so runs alternate (headless first in even rounds, the window first in odd ones), a
     few seconds apart, and each round's ratio is taken; the median of the ratios is the
-    figure. Also the share of one core the GUI thread used while the window trained.
+    figure. A run's rate is the median of its measured epochs' (three for DESIGN's model:
+    with one, single rounds spread 0.4-1.4). Also the share of one core the GUI thread
+    used while the window trained.
     """
     s = w.session
     w.panel.epochs_spin.setValue(epochs)
@@ -394,7 +396,7 @@ def main() -> int:
                 round(v, 2) for v in scatter_times(app, w)
             )
         if model == "vae20" and "train" in only:
-            r |= training_rates(app, w, "train", epochs=3)
+            r |= training_rates(app, w, "train", epochs=_WARMUP_EPOCHS + 3)
         if model == "digits" and "train" in only:  # reported: epochs of 0.5-1 s
             r |= training_rates(app, w, "train_digits20k", epochs=4)
         if model == "sprites" and "stop" in only:
