@@ -11,7 +11,8 @@ own:
   app        the window (offscreen) opening a checkpoint trained on the whole grid, as a
              user opens one trained headless: seconds until all 737,280 codes are
              plotted, then hover -> decoded image painted (p50, p99) and a full scatter
-             refresh (what each training epoch costs the GUI thread at this size)
+             refresh, median of 5 (what each training epoch costs the GUI thread at
+             this size)
 
 Prints one JSON line; exits 1 when a process needed more than 2 GiB (the issue's
 budget for the loader; training, encoding and the app are held to it too) or hover
@@ -94,10 +95,14 @@ bench_ui.wait_until(app, done, timeout_s=600)
 out = {{"open_s": time.perf_counter() - t0}}
 image, _ = bench_ui.hover_times(app, w, moves=200)
 out["hover_p50_ms"], out["hover_p99_ms"] = np.percentile(image, [50, 99]).tolist()
-t0 = time.perf_counter()
-w.latent_view.refresh()
-w.latent_view.viewport().repaint()
-out["scatter_refresh_ms"] = (time.perf_counter() - t0) * 1000
+refresh_ms = []
+for _ in range(5):  # one refresh read anywhere from 150 to 480 ms here: the median of 5
+    bench_ui.run_event_loop(0.2)
+    t0 = time.perf_counter()
+    w.latent_view.refresh()
+    w.latent_view.viewport().repaint()
+    refresh_ms.append((time.perf_counter() - t0) * 1000)
+out["scatter_refresh_ms"] = float(np.median(refresh_ms))
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 w.close()
 print(json.dumps(out))
