@@ -34,6 +34,17 @@ def test_cursor_point_maps_back_exactly(case):
     assert np.allclose(plane.to_latent(plane.to_plane(z), z), z, atol=1e-9)
 
 
+@settings(max_examples=100, deadline=None)
+@given(plane_and_points())
+def test_points_for_drawing_are_the_plane_coordinates_in_float32(case):
+    plane, z, _ = case
+    codes = (np.random.default_rng(len(z)).normal(size=(500, len(z))) + z).astype(np.float32)
+    xy = plane.points(codes)
+    assert xy.dtype == np.float32 and xy.shape == (500, 2)
+    exact = plane.to_plane(codes)
+    assert np.allclose(xy, exact, rtol=1e-5, atol=1e-5 * (1 + np.abs(exact).max()))
+
+
 def test_dims_plane_of_a_2d_model_is_the_latent_space():
     plane = dims_plane(2)
     assert np.allclose(plane.to_latent([0.3, -1.5], np.array([9.0, 9.0])), [0.3, -1.5], atol=1e-12)

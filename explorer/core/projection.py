@@ -38,6 +38,18 @@ class Plane:
         """Codes (..., d) -> plane coordinates (..., 2)."""
         return (np.asarray(z, dtype=np.float64) - self.origin) @ self.basis
 
+    def points(self, codes: np.ndarray) -> np.ndarray:
+        """Many codes (N, d) -> plane coordinates (N, 2) in float32, for drawing them.
+
+        V^T z - V^T o in single precision: to_plane's float64 copy of the codes cost 5.9 ms
+        at 60,000 × 20 (0.4 ms here), every training epoch on the GUI thread. Points on
+        screen need no more than float32; the cursor's maths stays in to_plane.
+        """
+        basis = self.basis.astype(np.float32)
+        return np.asarray(codes, dtype=np.float32) @ basis - (self.origin @ basis).astype(
+            np.float32
+        )
+
     def to_latent(self, p: np.ndarray, z_current: np.ndarray) -> np.ndarray:
         """Plane point(s) p: (..., 2) -> code(s) (..., d), off-plane parts from z_current."""
         z_current = np.asarray(z_current, dtype=np.float64)

@@ -127,7 +127,7 @@ class LatentView(pg.PlotWidget):
             self._show_legend([])
             self.move_marker()
             return
-        xy = s.plane.to_plane(s.codes)
+        xy = s.plane.points(s.codes)
         if s.latent_dim == 1:  # spread a 1-D model's codes vertically by class to see them
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
