@@ -3,8 +3,11 @@ is drawn, and what is drawn is the smoothed losses from the run's first step to 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from explorer.core.metrics import Evaluation
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
 
@@ -74,3 +77,34 @@ def test_a_short_run_draws_every_step(qtbot):
     x, y = plot.curves["recon"].getData()
     np.testing.assert_array_equal(x, np.arange(1, 121))
     np.testing.assert_allclose(y, ema(0.8 * losses))
+
+
+def green_pixels(widget) -> int:
+    """Pixels of (nearly) the validation colour #009E73 in the widget as drawn."""
+    img = widget.grab().toImage()
+    rgb = np.array(
+        [
+            [img.pixelColor(x, y).getRgb()[:3] for x in range(img.width())]
+            for y in range(img.height())
+        ]
+    )
+    return int((np.abs(rgb - (0x00, 0x9E, 0x73)).max(axis=2) < 40).sum())
+
+
+def test_the_legend_shows_the_validation_colour_before_and_after_an_epoch(qtbot):
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(420, 180)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.add_steps(step_records(np.linspace(300, 150, 50), 100))
+    before = green_pixels(plot)
+    assert before > 10  # the legend's entry: no validation point yet
+    epoch = step_records([140.0], 100, first=50)[0]
+    epoch = dataclasses.replace(
+        epoch,
+        kind="epoch",
+        val=Evaluation(elbo=-140.0, recon=120.0, kl=20.0, kl_per_dim=(), count=10),
+    )
+    plot.add_epoch(epoch)
+    assert green_pixels(plot) > before  # the entry, and now a point on the plot

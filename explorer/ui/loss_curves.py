@@ -13,6 +13,7 @@ from explorer.core.training import Progress
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
+_VAL_COLOUR = "#009E73"  # the validation points
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 
 
@@ -46,8 +47,12 @@ class LossCurves(pg.PlotWidget):
         for curve in self.curves.values():
             self.addItem(curve)
         self.curves["val"] = self.plot(
-            pen=None, symbol="o", symbolSize=7, symbolBrush="#009E73", name="validation"
+            pen=None, symbol="o", symbolSize=7, symbolBrush=_VAL_COLOUR, name="validation"
         )
+        # Its legend entry draws the scatter's own brush, which pyqtgraph sets only with
+        # the first point: without this the entry is grey-blue until an epoch ends (and,
+        # cached below, stays so).
+        self.curves["val"].scatter.setBrush(_VAL_COLOUR)
         # 1-px pens: Qt draws those as antialiased hairlines directly, wider ones through
         # its path stroker (a repaint took 2-6 ms, now ~1.2). The total is drawn on top:
         # where KL is small it hides the reconstruction curve just under it.
