@@ -46,9 +46,8 @@ class Plane:
         screen need no more than float32; the cursor's maths stays in to_plane.
         """
         basis = self.basis.astype(np.float32)
-        return np.asarray(codes, dtype=np.float32) @ basis - (self.origin @ basis).astype(
-            np.float32
-        )
+        offset = (self.origin @ self.basis).astype(np.float32)  # V^T o
+        return np.asarray(codes, dtype=np.float32) @ basis - offset
 
     def to_latent(self, p: np.ndarray, z_current: np.ndarray) -> np.ndarray:
         """Plane point(s) p: (..., 2) -> code(s) (..., d), off-plane parts from z_current."""
