@@ -4,9 +4,11 @@ kill, the file on disk whole) and the user told."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 import explorer.core.checkpoint as ck
 import explorer.ui.workers as workers
-from explorer.core.checkpoint import load_checkpoint
+from explorer.core.checkpoint import load_checkpoint, save_checkpoint
 from explorer.core.kinds import build_model
 from explorer.core.model import VAE
 from tests.gui import expected_image, hover, train
@@ -167,3 +169,14 @@ def test_killed_while_saving_leaves_a_whole_file(tmp_path, when):
     if when == "hold":  # the rename never happened: the old model is there, untouched
         old = build_model(ckpt.model.config, seed=0).state_dict()
         assert all(torch.equal(old[k], v) for k, v in ckpt.model.state_dict().items())
+        # The killed save left its whole temporary copy (hidden, beside the file). A
+        # later save removes it once it is an hour old; a younger one may be another
+        # process's save in progress and stays.
+        (leftover,) = tmp_path.glob(".model.safetensors.*.tmp")
+        younger = tmp_path / ".model.safetensors.young.tmp"
+        younger.write_bytes(b"in progress")
+        an_hour_ago = time.time() - 3700
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+        save_checkpoint(path, ckpt)
+        assert not leftover.exists() and younger.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [younger.name, path.name]

@@ -7,13 +7,16 @@ small") that sends the user looking in the wrong place.
 
 `atomic_write` is how every file is written: into a temporary file beside the target,
 flushed to disk and renamed over it, so a crash, a kill or a full disk never leaves a
-half-written file and never damages the previous one.
+half-written file and never damages the previous one; what a killed save left beside
+the file is removed by a later save of it.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,7 @@ from explorer.core.errors import ExplorerError
 
 _MEMORY_SHARE = 4  # a file may ask for at most 1/4 of physical memory (conversion copies it)
 _FALLBACK_BUDGET = 4 << 30  # bytes, where the OS does not say how much memory there is
+_STALE_TMP_S = 3600  # a temporary file beside its target untouched this long is a killed save's
 
 
 def check_readable_file(path: Path, error: type[ExplorerError]) -> None:
@@ -67,6 +71,21 @@ def atomic_write(path: Path) -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    _remove_stale_temporaries(path)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete what killed saves of `path` left beside it (hidden `.name.XXXX.tmp` files
+    untouched for an hour): a kill between writing and renaming leaves a whole copy of
+    the file, and nothing else would ever remove it. A younger one may be another
+    process's save in progress and is left alone."""
+    cutoff = time.time() - _STALE_TMP_S
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass  # gone meanwhile, or not ours to remove: the save itself succeeded
 
 
 def _file_mode(path: Path) -> int:
