@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QPushButton, QSlider, QStyle, QStyleOptionSlider
+from PySide6.QtWidgets import (
+    QApplication,
+    QPushButton,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+)
 
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
-from explorer.ui.sliders import to_value
+from explorer.ui.sliders import signed, to_value
 from tests.gui import expected_image, hover, shown_pixels, train
 
 
@@ -98,6 +104,38 @@ def test_sliders_follow_the_cursor(qtbot, window):
         slider = window.findChild(QSlider, f"latentSlider{i}")
         if abs(window.session.z[i]) < 3:
             assert to_value(slider.value()) == pytest.approx(window.session.z[i], abs=0.006)
+
+
+def test_the_code_is_written_out_without_relaying_the_window_out(qtbot, window):
+    """The status bar and the sliders' readouts show the cursor's code; new values only
+    repaint them (a relayout would repaint the whole status bar on every move)."""
+    relayouts = []
+
+    class Relayouts(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                relayouts.append(obj)
+            return False
+
+    hover(qtbot, window, QPoint(60, 60))
+    counter = Relayouts()
+    QApplication.instance().installEventFilter(counter)
+    try:
+        for x in range(80, 240, 40):
+            hover(qtbot, window, QPoint(x, x // 2 + 30))
+            QApplication.processEvents()  # the posted relayouts and repaints
+            z = window.session.z
+            status = window.statusBar().code_label
+            assert status.text() == f"z = ({signed(z[0])}, {signed(z[1])})"
+            assert [r.text() for r in window.sliders.readouts] == [signed(v) for v in z]
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+    assert relayouts == []
+    text = status.grab().toImage()  # the text is drawn: dark pixels on the light bar
+    dark = [
+        text.pixelColor(x, y).lightness() < 100 for x in range(60) for y in range(text.height())
+    ]
+    assert any(dark)
 
 
 def test_train_with_a_new_beta(qtbot, window):

@@ -29,8 +29,9 @@ RANGE = 3.0  # slider ends, in prior standard deviations
 STEPS = 600  # integer positions across the range: 0.01 per step
 
 
-def to_position(value: float) -> int:
-    return int(np.rint((np.clip(value, -RANGE, RANGE) + RANGE) / (2 * RANGE) * STEPS))
+def to_positions(z: np.ndarray) -> list[int]:
+    """Slider positions of the coordinates z: (d,), clipped to the sliders' range."""
+    return np.rint((np.clip(z, -RANGE, RANGE) + RANGE) / (2 * RANGE) * STEPS).astype(int).tolist()
 
 
 def to_value(position: int) -> float:
@@ -101,8 +102,11 @@ class LatentSliders(QWidget):
             slider.setAccessibleName(f"latent dimension {i}")
             slider.valueChanged.connect(lambda pos, i=i: self._moved(i, pos))
             readout = QLabel("0.00")
-            # a fixed width: a new value never re-lays out the panel (64 of them per move)
-            readout.setFixedWidth(max(44, readout.fontMetrics().horizontalAdvance("+0.00") + 8))
+            # A fixed size (width and height: Qt skips the relayout only for a widget
+            # whose size cannot change): a new value never re-lays out the panel (up to
+            # 64 new values per cursor move).
+            width = max(44, readout.fontMetrics().horizontalAdvance("+0.00") + 8)
+            readout.setFixedSize(width, readout.sizeHint().height())
             readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.sliders.append(slider)
             self.readouts.append(readout)
@@ -158,9 +162,12 @@ class LatentSliders(QWidget):
         z = self.session.z
         if len(z) != len(self.sliders):
             return
+        # Runs on every cursor move, for up to 64 rows: one NumPy call for the positions
+        # and plain floats for the text (per-row NumPy scalars made it ~3x slower).
         self._syncing = True
-        for slider, readout, v in zip(self.sliders, self.readouts, z, strict=True):
-            slider.setValue(to_position(v))
+        rows = zip(self.sliders, self.readouts, to_positions(z), z.tolist(), strict=True)
+        for slider, readout, position, v in rows:
+            slider.setValue(position)
             text = signed(v)
             if readout.text() != text:
                 readout.setText(text)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from explorer.core.config import ExternalConfig
 from explorer.core.errors import ExplorerError
@@ -16,11 +18,44 @@ from explorer.ui.training_panel import TrainingPanel
 _SHOWN_DIMS = 8  # coordinates of z written out; the rest is "…"
 
 
+class CodeReadout(QWidget):
+    """One line of text, elided at the right, whose size never depends on the text.
+
+    For the code under the cursor, new on every move. A QLabel asks for a relayout with
+    each new text, and the status bar answers a relayout by repainting itself whole: a
+    second repaint of the window's bottom strip in every move's frame.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(0, self.fontMetrics().height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().windowText().color())
+        shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(
+            self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown
+        )
+
+
 class StatusBar(QStatusBar):
     def __init__(self, session: Session, trainer: TrainingController, panel: TrainingPanel):
         super().__init__()
         self.session, self.trainer, self.panel = session, trainer, panel
-        self.code_label = QLabel()
+        self.code_label = CodeReadout()
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.addWidget(self.code_label, 1)
