@@ -41,6 +41,16 @@ def expected_fill(window, index: int, mask: np.ndarray) -> np.ndarray:
         return model.decode(model.encode(masked)[0])[0, 0].numpy()
 
 
+def grey_levels(image) -> np.ndarray:
+    """A cell's QImage as (H, W) grey levels 0..255."""
+    return np.array(
+        [
+            [image.pixelColor(x, y).red() for x in range(image.width())]
+            for y in range(image.height())
+        ]
+    )
+
+
 def test_painting_a_mask_hides_pixels_and_the_model_fills_them_in(qtbot, window):
     view = open_tab(qtbot, window)
     window.session.set_focus(5)  # a click on the plot's point 5 does this
@@ -57,9 +67,9 @@ def test_painting_a_mask_hides_pixels_and_the_model_fills_them_in(qtbot, window)
     assert not hidden[:12].any() and not hidden[17:].any()
     fill = expected_fill(window, 5, hidden)
     assert np.allclose(view.filled[..., 0], fill, atol=1e-6)
-    shown = view.canvas._pixels[2]  # what the right cell draws
+    shown = grey_levels(view.canvas.cells[2])  # what the right cell draws
     assert np.array_equal(shown, np.clip(fill * 255 + 0.5, 0, 255).astype(np.uint8))
-    given = view.canvas._pixels[1]  # the middle cell: hidden pixels grey
+    given = grey_levels(view.canvas.cells[1])  # the middle cell: hidden pixels grey
     assert (given[hidden] == 128).all()
     assert f"{int(hidden.sum())} pixels hidden" in view.note.text()
 

@@ -9,7 +9,7 @@ graphics scene for a few hundred pixels cost ~1 ms more per move.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -20,16 +20,27 @@ _MARGIN = 0.02  # of the widget's shorter side, around the image
 
 
 def to_qimage(image: np.ndarray) -> tuple[QImage, np.ndarray]:
-    """(H, W) or (H, W, C) floats in [0, 1] -> a QImage and the uint8 pixels it shows
-    (keep the array: the QImage reads its memory)."""
+    """(H, W) or (H, W, C) floats in [0, 1] -> a QImage to draw and the uint8 pixels it
+    shows.
+
+    The QImage is 32-bit (RGB32, or premultiplied ARGB for images with alpha): Qt's
+    raster engine enlarges those on its fast paths. Drawn from 8-bit grey or 24-bit RGB,
+    a 28×28 image enlarged to 320 px took 0.3-0.47 ms, against 0.075 ms: a fifth of
+    what a cursor move waits for before the new image is on screen.
+    """
     pixels = np.ascontiguousarray(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8))
     h, w = pixels.shape[:2]
-    if pixels.ndim == 2:
-        return QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8), pixels
-    if pixels.shape[2] == 1:
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
         return to_qimage(image[..., 0])
-    fmt = QImage.Format.Format_RGB888 if pixels.shape[2] == 3 else QImage.Format.Format_RGBA8888
-    return QImage(pixels.data, w, h, w * pixels.shape[2], fmt), pixels
+    if pixels.ndim == 2:
+        wrapped = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+    elif pixels.shape[2] == 3:
+        wrapped = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        wrapped = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+    opaque = pixels.ndim == 2 or pixels.shape[2] == 3
+    fast = QImage.Format.Format_RGB32 if opaque else QImage.Format.Format_ARGB32_Premultiplied
+    return wrapped.convertToFormat(fast), pixels  # a copy: `pixels` may be dropped
 
 
 class DecoderView(QWidget):
@@ -38,6 +49,8 @@ class DecoderView(QWidget):
         self.setObjectName("decodedImage")
         self.setMinimumSize(220, 220)
         self.setAutoFillBackground(False)
+        # paintEvent covers every pixel: the widgets behind need not paint first
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.session = session
         self.image: np.ndarray | None = None  # the last decoded image, float32 in [0, 1]
         self.pixels: np.ndarray | None = None  # what is drawn: uint8 (H, W) or (H, W, C)

@@ -45,16 +45,13 @@ class MaskCanvas(QWidget):
         self.setObjectName("inpaintingCanvas")
         self.setMinimumHeight(120)
         self.cells: list[QImage] = []
-        self._pixels: list[np.ndarray] = []  # keeps the QImages' memory alive
         self.mask: np.ndarray | None = None  # (H, W) bool, True = hidden
         self.brush = 2  # radius in image pixels
         self._painting: bool | None = None  # True: hiding, False: showing, None: no drag
 
     def set_cells(self, images: list[np.ndarray], mask: np.ndarray) -> None:
         """images: (H, W) or (H, W, C) in [0, 1], one per cell; mask (H, W)."""
-        pairs = [to_qimage(img) for img in images]
-        self.cells = [q for q, _ in pairs]
-        self._pixels = [p for _, p in pairs]
+        self.cells = [to_qimage(img)[0] for img in images]
         self.mask = mask
         self.update()
 
