@@ -5,6 +5,7 @@ its two most informative dimensions coloured by it."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.data import Dataset
@@ -93,3 +94,35 @@ def test_data_without_labels_says_so(qtbot, window):
     s.set_dataset(Dataset(images=s.dataset.images, name="unlabelled"))
     assert "neither factors nor labels" in window.factors_view.summary.text()
     assert window.factors_view.table.rowCount() == 0
+
+
+def legend_shows(view, colour: str) -> bool:
+    """Whether the plot's legend, as drawn on screen, has a dot of a group's colour
+    (translucent, over the legend's white)."""
+    vp = view.viewport()
+    rect = view.mapFromScene(view.legend.sceneBoundingRect()).boundingRect() & vp.rect()
+    image = vp.grab(rect).toImage()
+    c = pg.mkColor(colour)
+    a = c.alphaF()
+    expected = np.array([a * v + (1 - a) * 255 for v in (c.red(), c.green(), c.blue())])
+    drawn = np.array(
+        [
+            image.pixelColor(x, y).getRgb()[:3]
+            for x in range(image.width())
+            for y in range(image.height())
+        ]
+    )
+    return bool((np.abs(drawn - expected).max(axis=1) <= 3).sum() >= 4)
+
+
+def test_the_legend_shows_the_groups_of_the_colouring_chosen(qtbot, window):
+    view = window.latent_view
+    labels = [colour for _, colour, _ in view.groups]
+    assert len(labels) > 2 and all(legend_shows(view, c) for c in labels)
+    with_factors(qtbot, window)
+    view.set_colour_by("upper")  # the plot's legend is rebuilt: two entries
+    upper = [colour for _, colour, _ in view.groups]
+    assert len(upper) == 2 and all(legend_shows(view, c) for c in upper)
+    # the labels' colours are gone (not greys: the text's antialiased edges have those)
+    gone = [c for c in labels if c not in upper and len(set(pg.mkColor(c).getRgb()[:3])) > 1]
+    assert gone and not any(legend_shows(view, c) for c in gone)

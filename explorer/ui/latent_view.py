@@ -18,8 +18,8 @@ from typing import ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
-from PySide6.QtWidgets import QGraphicsItem
 
+from explorer.ui.cached import cache_pixmaps
 from explorer.ui.palette import group_points
 from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
@@ -40,7 +40,7 @@ class LatentView(pg.PlotWidget):
         # every marker move. Cached, they are redrawn only when the range changes.
         for name in ("left", "bottom"):
             axis = self.plotItem.getAxis(name)
-            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            cache_pixmaps(axis)
             axis.enableAutoSIPrefix(False)  # latent units have no SI prefix ("(x0.001)")
         self.plotItem.setMenuEnabled(False)
         self.legend = self.plotItem.addLegend(
@@ -52,10 +52,11 @@ class LatentView(pg.PlotWidget):
         self.shares = pg.LabelItem(color="#555", size="9pt")
         self.shares.setParentItem(self.plotItem.vb)
         self.shares.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
+        cache_pixmaps(self.shares)  # (it changes once an epoch at most)
         # The data points: one item for all groups, cached as one pixmap, so a marker
         # move repaints a pixmap and not 60k points.
         self.points = PointCloud()
-        self.points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_pixmaps(self.points)
         self.addItem(self.points)
         self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
         self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
@@ -175,6 +176,7 @@ class LatentView(pg.PlotWidget):
                 sample = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(colour))
                 self._legend_samples.append(sample)
                 self.legend.addItem(sample, name)
+        cache_pixmaps(self.legend)  # its entries are new items
 
     def move_marker(self) -> None:
         s = self.session

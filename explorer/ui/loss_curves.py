@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
 
 from explorer.core.training import Progress
+from explorer.ui.cached import cache_pixmaps
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
@@ -62,10 +62,8 @@ class LossCurves(pg.PlotWidget):
         # cached pixmaps: the axes with their grid (~3 ms pictures), the legend's entries
         # and the validation points; and the range moves only when the curves leave it
         # (`_fit_range`). So an update repaints the three curves and little else.
-        cached = [self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter]
-        cached += [part for row in legend.items for part in row]  # (sample, label) pairs
-        for item in cached:
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        cache_pixmaps(self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter)
+        cache_pixmaps(legend)
         self.clear_run()
 
     @property
