@@ -17,6 +17,7 @@ SIZE = 28
 _MARGIN = 4.0  # pixels between the unit box and the image border
 _BOX = SIZE - 2 * _MARGIN
 _SPACING = 0.35  # pixels between stroke samples at the largest scale
+_CHUNK = 256  # digits rasterised at a time (see make_digits)
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, n: int) -> np.ndarray:
@@ -107,8 +108,11 @@ def make_digits(count: int = 20_000, seed: int = 0) -> Dataset:
         v = np.stack([xr + shift[:, :1], yr + shift[:, 1:]], axis=-1) + 0.5
         points = np.matmul(weights, v) * _BOX + _MARGIN  # (M, V) @ (n, V, 2): BLAS, not einsum
         half_width = rng.uniform(0.85, 1.75, n)
-        for lo in range(0, n, 2048):  # bounded memory for large counts
-            sl = slice(lo, lo + 2048)
+        # In chunks that keep the rasteriser's (chunk, M, 5, 5) arrays in the CPU's
+        # caches: 20,000 digits took 0.9 s in chunks of 2048, 0.56 s in chunks of 256
+        # (it is on the way to the first scatter at every start).
+        for lo in range(0, n, _CHUNK):
+            sl = slice(lo, lo + _CHUNK)
             images[idx[sl]] = splat_strokes(points[sl], half_width[sl], SIZE)
     return Dataset(
         images=images,
