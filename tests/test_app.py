@@ -127,6 +127,7 @@ def test_the_code_is_written_out_without_relaying_the_window_out(qtbot, window):
             z = window.session.z
             status = window.statusBar().code_label
             assert status.text() == f"z = ({signed(z[0])}, {signed(z[1])})"
+            assert status.accessibleDescription() == status.text()  # for screen readers
             assert [r.text() for r in window.sliders.readouts] == [signed(v) for v in z]
     finally:
         QApplication.instance().removeEventFilter(counter)

@@ -30,6 +30,7 @@ class CodeReadout(QWidget):
         super().__init__()
         self._text = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAccessibleName("current code")
 
     def text(self) -> str:
         return self._text
@@ -37,6 +38,7 @@ class CodeReadout(QWidget):
     def setText(self, text: str) -> None:
         if text != self._text:
             self._text = text
+            self.setAccessibleDescription(text)  # what a QLabel gives screen readers
             self.update()
 
     def sizeHint(self) -> QSize:
