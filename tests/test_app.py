@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QStyle,
     QStyleOptionSlider,
+    QWidget,
 )
 
 from explorer.core.metrics import encode
@@ -110,10 +111,16 @@ def test_the_code_is_written_out_without_relaying_the_window_out(qtbot, window):
     """The status bar and the sliders' readouts show the cursor's code; new values only
     repaint them (a relayout would repaint the whole status bar on every move)."""
     relayouts = []
+    panels = (window.statusBar(), window.sliders)
 
     class Relayouts(QObject):
+        """Relayouts of the status bar and the sliders' panel (other views may lay
+        themselves out meanwhile, e.g. when the code rests)."""
+
         def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.LayoutRequest:
+            if event.type() == QEvent.Type.LayoutRequest and any(
+                obj is p or (isinstance(obj, QWidget) and p.isAncestorOf(obj)) for p in panels
+            ):
                 relayouts.append(obj)
             return False
 
