@@ -30,6 +30,12 @@ def train(qtbot, w, epochs: int = 1):
     return done.args[0]
 
 
+def rgba(image) -> np.ndarray:
+    """A QImage's pixels as an (H, W, 4) array of r, g, b, a (0..255)."""
+    w, h = image.width(), image.height()
+    return np.array([[image.pixelColor(x, y).getRgb() for x in range(w)] for y in range(h)])
+
+
 def shown_pixels(view) -> np.ndarray:
     """The decoded image as the widget shows it on screen: (H, W) grey levels 0..255,
     read from the centre of each enlarged pixel of a grab of the widget."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.ui.decoder_view import to_qimage
+from tests.gui import rgba
 
 
 @pytest.mark.parametrize("shape", [(28, 28), (28, 28, 1), (16, 12, 3), (9, 7, 4)])
@@ -15,9 +16,7 @@ def test_the_drawn_image_holds_every_pixel_at_its_value(shape):
     h, w = shape[:2]
     assert (qimage.width(), qimage.height()) == (w, h)
     assert np.array_equal(pixels, np.round(255 * image).astype(np.uint8).reshape(pixels.shape))
-    drawn = np.array(
-        [[qimage.pixelColor(x, y).getRgb() for x in range(w)] for y in range(h)]
-    )  # (H, W, 4): r, g, b, a
+    drawn = rgba(qimage)  # (H, W, 4): r, g, b, a
     if pixels.ndim == 2:
         assert np.array_equal(drawn[..., :3], np.repeat(pixels[..., None], 3, axis=2))
         assert (drawn[..., 3] == 255).all()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.data import Dataset
 from explorer.core.metrics import mig
+from tests.gui import rgba
 
 
 def show_factors(window) -> None:
@@ -105,14 +106,8 @@ def legend_shows(view, colour: str) -> bool:
     c = pg.mkColor(colour)
     a = c.alphaF()
     expected = np.array([a * v + (1 - a) * 255 for v in (c.red(), c.green(), c.blue())])
-    drawn = np.array(
-        [
-            image.pixelColor(x, y).getRgb()[:3]
-            for x in range(image.width())
-            for y in range(image.height())
-        ]
-    )
-    return bool((np.abs(drawn - expected).max(axis=1) <= 3).sum() >= 4)
+    drawn = rgba(image)[..., :3]
+    return bool((np.abs(drawn - expected).max(axis=2) <= 3).sum() >= 4)
 
 
 def test_the_legend_shows_the_groups_of_the_colouring_chosen(qtbot, window):

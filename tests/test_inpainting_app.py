@@ -7,6 +7,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.corruption import apply_mask
+from tests.gui import rgba
 
 
 def open_tab(qtbot, window):
@@ -41,16 +42,6 @@ def expected_fill(window, index: int, mask: np.ndarray) -> np.ndarray:
         return model.decode(model.encode(masked)[0])[0, 0].numpy()
 
 
-def grey_levels(image) -> np.ndarray:
-    """A cell's QImage as (H, W) grey levels 0..255."""
-    return np.array(
-        [
-            [image.pixelColor(x, y).red() for x in range(image.width())]
-            for y in range(image.height())
-        ]
-    )
-
-
 def test_painting_a_mask_hides_pixels_and_the_model_fills_them_in(qtbot, window):
     view = open_tab(qtbot, window)
     window.session.set_focus(5)  # a click on the plot's point 5 does this
@@ -67,9 +58,9 @@ def test_painting_a_mask_hides_pixels_and_the_model_fills_them_in(qtbot, window)
     assert not hidden[:12].any() and not hidden[17:].any()
     fill = expected_fill(window, 5, hidden)
     assert np.allclose(view.filled[..., 0], fill, atol=1e-6)
-    shown = grey_levels(view.canvas.cells[2])  # what the right cell draws
+    shown = rgba(view.canvas.cells[2])[..., 0]  # what the right cell draws
     assert np.array_equal(shown, np.clip(fill * 255 + 0.5, 0, 255).astype(np.uint8))
-    given = grey_levels(view.canvas.cells[1])  # the middle cell: hidden pixels grey
+    given = rgba(view.canvas.cells[1])[..., 0]  # the middle cell: hidden pixels grey
     assert (given[hidden] == 128).all()
     assert f"{int(hidden.sum())} pixels hidden" in view.note.text()
 

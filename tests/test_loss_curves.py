@@ -10,6 +10,7 @@ import numpy as np
 from explorer.core.metrics import Evaluation
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
+from tests.gui import rgba
 
 
 def step_records(losses: np.ndarray, steps_total: int, first: int = 1) -> list[Progress]:
@@ -81,13 +82,7 @@ def test_a_short_run_draws_every_step(qtbot):
 
 def green_pixels(widget) -> int:
     """Pixels of (nearly) the validation colour #009E73 in the widget as drawn."""
-    img = widget.grab().toImage()
-    rgb = np.array(
-        [
-            [img.pixelColor(x, y).getRgb()[:3] for x in range(img.width())]
-            for y in range(img.height())
-        ]
-    )
+    rgb = rgba(widget.grab().toImage())[..., :3]
     return int((np.abs(rgb - (0x00, 0x9E, 0x73)).max(axis=2) < 40).sum())
 
 
