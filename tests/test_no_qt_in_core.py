@@ -1,11 +1,16 @@
-"""`explorer.core` and the CLI import no Qt (DESIGN §2), checked in a fresh interpreter."""
+"""What the packages import, checked in fresh interpreters: `explorer.core` and the CLI
+import no Qt (DESIGN §2); the app loads torch before Qt (which slows every later import)."""
 
 import subprocess
 import sys
 
 
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
 def test_core_and_cli_load_no_qt():
-    code = (
+    result = _run(
         "import sys, explorer.core, explorer.core.training, explorer.core.checkpoint, "
         "explorer.core.metrics, explorer.core.projection, explorer.core.data, explorer.cli\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -13,7 +18,17 @@ def test_core_and_cli_load_no_qt():
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_app_loads_torch_before_qt():
+    # sys.modules keeps the order modules were first imported in
+    result = _run(
+        "import sys, explorer.app\n"
+        "names = list(sys.modules)\n"
+        "first_qt = min(i for i, m in enumerate(names) if m.startswith('PySide6'))\n"
+        "late = [m for m in names[first_qt:] if m.split('.')[0] == 'torch']\n"
+        "print(late[:5])\n"
+        "sys.exit(1 if len(late) > 0 else 0)\n"
+    )
+    assert result.returncode == 0, "torch modules imported after Qt: " + result.stdout
