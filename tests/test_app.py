@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
 from explorer.ui.sliders import signed, to_value
-from tests.gui import expected_image, hover, shown_pixels, train
+from tests.gui import expected_image, hover, rgba, shown_pixels, train
 
 
 def test_hover_decodes_the_point_under_the_cursor(qtbot, window):
@@ -84,6 +84,20 @@ def drag_slider(slider: QSlider, fraction: float) -> None:
     for i in range(1, 6):
         QTest.mouseMove(slider, start + (end - start) * i / 5)
     QTest.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=end)
+
+
+def test_the_marker_is_drawn_around_the_cursor(qtbot, window):
+    pos = QPoint(140, 120)
+    hover(qtbot, window, pos)
+    window.latent_view.viewport().repaint()
+    crop = window.latent_view.viewport().grab().toImage().copy(pos.x() - 14, pos.y() - 14, 29, 29)
+    grey = rgba(crop)[..., :3].max(axis=2)  # dark only where every channel is
+    # the 18-px circle: on every ray from the cursor, a near-black pixel 7-11 px out
+    for a in np.linspace(0, 2 * np.pi, 16, endpoint=False):
+        ray = [grey[14 + round(r * np.sin(a)), 14 + round(r * np.cos(a))] for r in range(7, 12)]
+        assert min(ray) < 90, f"no ring at {np.degrees(a):.0f} degrees"
+    corners = [grey[0, 0], grey[0, -1], grey[-1, 0], grey[-1, -1]]
+    assert sum(c > 150 for c in corners) >= 2, "and no larger: light beyond it"
 
 
 def test_dragging_a_slider_moves_image_and_marker(qtbot, window):

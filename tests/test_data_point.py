@@ -123,7 +123,8 @@ def test_new_data_clears_the_inspection(qtbot, window):
         s.set_focus(3)
     s.set_dataset(make_digits(50, seed=5))
     assert s.focus is None and view.result is None and view.table.rowCount() == 0
-    assert len(window.uncertainty.one_sigma.getData()[0] or []) == 0
+    assert len(window.uncertainty.one_sigma.getData()[0]) == 0
+    assert len(window.uncertainty.ring.getData()[0]) == 0
 
 
 def test_after_training_the_ellipses_are_the_new_models(qtbot, window):

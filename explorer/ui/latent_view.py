@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.palette import group_points
+from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
 
@@ -36,6 +37,8 @@ class LatentView(pg.PlotWidget):
         self.session = session
         self.colour_by = "label"  # "label" or a factor name
         self.plotItem.showGrid(x=True, y=True, alpha=0.15)
+        # for the items that follow the cursor (plot_marks): pyqtgraph's own items set it
+        self.setAntialiasing(True)
         # The axes draw the grid across the whole plot: ~20 ms a full repaint, and part of
         # every marker move. Cached, they are redrawn only when the range changes.
         for name in ("left", "bottom"):
@@ -60,9 +63,7 @@ class LatentView(pg.PlotWidget):
         self.addItem(self.points)
         self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
         self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
-        self.marker = pg.ScatterPlotItem(
-            size=18, symbol="o", brush=None, pen=pg.mkPen("#111", width=2.5)
-        )
+        self.marker = Symbol("o", 18, pg.mkPen("#111", width=2.5))
         self.marker.setZValue(10)
         # The marker never drives the view's range: a moving marker must not rescale
         # the plot (which would invalidate the cached scatter).
@@ -181,10 +182,10 @@ class LatentView(pg.PlotWidget):
     def move_marker(self) -> None:
         s = self.session
         if s.plane is None or len(s.z) == 0:
-            self.marker.setData([], [])
+            self.marker.hide()
             return
         p = s.plane.to_plane(s.z)
-        self.marker.setData([p[0]], [p[1] if s.latent_dim > 1 else 0.0])
+        self.marker.place(p[0], p[1] if s.latent_dim > 1 else 0.0)
 
     def set_path(self, codes: np.ndarray | None) -> None:
         """Draw a path of codes (k, d) on the plane (the interpolation's), or none."""
@@ -197,7 +198,7 @@ class LatentView(pg.PlotWidget):
 
     def _show_pinned(self, pinned: bool) -> None:
         self.marker.setPen(pg.mkPen("#d62728" if pinned else "#111", width=3 if pinned else 2.5))
-        self.marker.setSymbol("star" if pinned else "o")
+        self.marker.set_symbol("star" if pinned else "o")
 
     # -- mouse --------------------------------------------------------------------
     def plane_point(self, pos: QPointF) -> np.ndarray:

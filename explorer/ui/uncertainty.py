@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 
 from explorer.core.posterior import ellipse_outlines, joined, plane_gaussian
+from explorer.ui.plot_marks import Outline, Symbol
 from explorer.ui.state import Session
 
 FOCUS_COLOUR = "#d62728"
@@ -25,13 +26,10 @@ class UncertaintyOverlay(QObject):
         super().__init__(plot)
         self.session = session
         self.subset_size = 0  # how many random data points get ellipses (0: none)
-        self.ring = pg.ScatterPlotItem(
-            size=11, symbol="o", brush=None, pen=pg.mkPen(FOCUS_COLOUR, width=2)
-        )
-        self.one_sigma = pg.PlotDataItem(pen=pg.mkPen(FOCUS_COLOUR, width=2))
-        self.two_sigma = pg.PlotDataItem(
-            pen=pg.mkPen(FOCUS_COLOUR, width=1.5, style=Qt.PenStyle.DashLine)
-        )
+        # (they follow the cursor: Qt's own items, see plot_marks)
+        self.ring = Symbol("o", 11, pg.mkPen(FOCUS_COLOUR, width=2))
+        self.one_sigma = Outline(pg.mkPen(FOCUS_COLOUR, width=2))
+        self.two_sigma = Outline(pg.mkPen(FOCUS_COLOUR, width=1.5, style=Qt.PenStyle.DashLine))
         self.subset = pg.PlotDataItem(pen=pg.mkPen(_SUBSET_PEN, width=1), connect="finite")
         for z, item in enumerate([self.subset, self.two_sigma, self.one_sigma, self.ring]):
             item.setZValue(5 + z)  # over the scatter, under the cursor's marker
@@ -53,14 +51,14 @@ class UncertaintyOverlay(QObject):
         """The 1σ and 2σ ellipses of the focused point, and a ring on the point."""
         s = self.session
         if s.focus is None or not self._ready() or s.focus >= len(s.codes):
-            for item in (self.one_sigma, self.two_sigma, self.ring):
-                item.setData([], [])
+            for outline in (self.one_sigma, self.two_sigma):
+                outline.set_points(np.zeros((0, 2)))
+            self.ring.hide()
             return
         centre, cov = plane_gaussian(s.plane, s.codes[s.focus], s.logvars[s.focus])
-        for item, k in ((self.one_sigma, 1.0), (self.two_sigma, 2.0)):
-            outline = ellipse_outlines(centre[None], cov[None], k)[0]
-            item.setData(outline[:, 0], outline[:, 1])
-        self.ring.setData([centre[0]], [centre[1]])
+        for outline, k in ((self.one_sigma, 1.0), (self.two_sigma, 2.0)):
+            outline.set_points(ellipse_outlines(centre[None], cov[None], k)[0])
+        self.ring.place(centre[0], centre[1])
 
     def subset_indices(self) -> np.ndarray:
         """The data points given ellipses: a fixed random choice, the same for every model."""
