@@ -50,11 +50,12 @@ class Symbol(QGraphicsPathItem):
 
 
 class Outline(QGraphicsPathItem):
-    """A closed line through points in plot coordinates, drawn with a cosmetic pen (its
+    """A line through points in plot coordinates, drawn with a cosmetic copy of `pen` (its
     width in screen pixels at any zoom)."""
 
     def __init__(self, pen: QPen):
         super().__init__()
+        pen = QPen(pen)
         pen.setCosmetic(True)
         self.setPen(pen)
         self._xy = np.zeros((0, 2))
