@@ -121,6 +121,21 @@ def test_sliders_follow_the_cursor(qtbot, window):
             assert to_value(slider.value()) == pytest.approx(window.session.z[i], abs=0.006)
 
 
+def test_a_sliders_dot_sits_at_its_value(qtbot, window):
+    """Each slider is drawn as a dot in the highlight colour on a line (a cheap style:
+    every visible slider repaints on every cursor move), the dot where its value is."""
+    window.session.set_z(np.array([-2.0, 1.5]))
+    highlight = window.palette().highlight().color()
+    for i, value in enumerate(window.session.z):
+        slider = window.findChild(QSlider, f"latentSlider{i}")
+        row = rgba(slider.grab().toImage())[slider.height() // 2, :, :3].astype(int)
+        dot = np.flatnonzero(np.abs(row - highlight.getRgb()[:3]).sum(axis=1) < 30)
+        assert 10 <= len(dot) <= 16, "a dot 14 px wide"
+        radius = 7
+        expected = radius + (slider.width() - 2 * radius) * (value + 3) / 6
+        assert dot.mean() == pytest.approx(expected, abs=1.5)
+
+
 def test_the_code_is_written_out_without_relaying_the_window_out(qtbot, window):
     """The status bar and the sliders' readouts show the cursor's code; new values only
     repaint them (a relayout would repaint the whole status bar on every move)."""

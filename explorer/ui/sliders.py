@@ -29,6 +29,20 @@ RANGE = 3.0  # slider ends, in prior standard deviations
 STEPS = 600  # integer positions across the range: 0.01 per step
 
 
+# The sliders' look: a dot on a line, in the palette's colours. Qt's style sheets draw
+# this ~8x faster than Fusion's gradient groove and handle (16 sliders: 0.15-0.23 ms a
+# repaint against 1.7-2.0 ms), and a cursor move repaints every visible slider.
+SLIDER_STYLE = """
+QSlider::groove:horizontal { height: 4px; background: palette(midlight); }
+QSlider::groove:horizontal:focus { background: palette(dark); }
+QSlider::handle:horizontal {
+    width: 14px; margin: -5px 0; border-radius: 7px; background: palette(highlight);
+}
+QSlider::handle:horizontal:hover { width: 10px; border: 2px solid palette(shadow); }
+QSlider::handle:horizontal:disabled { background: palette(mid); }
+"""
+
+
 def to_positions(z: np.ndarray) -> list[int]:
     """Slider positions of the coordinates z: (d,), clipped to the sliders' range."""
     return np.rint((np.clip(z, -RANGE, RANGE) + RANGE) / (2 * RANGE) * STEPS).astype(int).tolist()
@@ -74,6 +88,7 @@ class LatentSliders(QWidget):
         self.grid.setVerticalSpacing(2)
         inner = QWidget()
         inner.setLayout(self.grid)
+        inner.setStyleSheet(SLIDER_STYLE)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(inner)
