@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 from PySide6.QtWidgets import QPushButton
@@ -94,3 +96,37 @@ def test_an_unwritable_autosave_folder_is_reported(qtbot, tiny_checkpoint, setti
     assert "not-a-folder" in shown.args[0]
     assert w.session.info.unsaved  # the model is still there to save by hand
     w.shutdown()
+
+
+def test_a_write_asked_for_before_a_save_is_dropped(autosave, tiny_checkpoint):
+    """The user saved the model before the background write ran: nothing to offer."""
+    ticket = autosave.ticket()
+    autosave.clear()  # what "Save as" does
+    assert autosave.write(load_checkpoint(tiny_checkpoint), ticket) is None
+    assert autosave.pending() is None
+    assert autosave.write(load_checkpoint(tiny_checkpoint), autosave.ticket()) == autosave.path
+
+
+def test_a_save_during_the_write_leaves_the_slot_empty(autosave, tiny_checkpoint, monkeypatch):
+    """The user saved the model while its background write was under way."""
+    import explorer.autosave as module
+
+    started, release = threading.Event(), threading.Event()
+    real_save = module.save_checkpoint
+
+    def slow_save(path, ckpt):
+        started.set()
+        release.wait()
+        return real_save(path, ckpt)
+
+    monkeypatch.setattr(module, "save_checkpoint", slow_save)
+    ckpt = load_checkpoint(tiny_checkpoint)
+    writer = threading.Thread(target=autosave.write, args=(ckpt, autosave.ticket()))
+    writer.start()
+    started.wait()
+    saver = threading.Thread(target=autosave.clear)
+    saver.start()
+    release.set()
+    writer.join()
+    saver.join()
+    assert autosave.pending() is None

@@ -101,11 +101,16 @@ class ModelSaver(QObject):
         slot = self.autosave_slot
         if slot is None or not self.session.info.unsaved:
             return
-        ckpt = self.checkpoint()
+
+        def kept(path: Path | None) -> None:
+            if path is not None:  # None: saved or discarded before the write ran
+                self.show_status(f"Trained model kept in {path} until saved")
+
         self.run_task(
             slot.write,
-            ckpt,
-            done=lambda path: self.show_status(f"Trained model kept in {path} until saved"),
+            self.checkpoint(),
+            slot.ticket(),
+            done=kept,
             error_title="Cannot keep a copy of the trained model",
         )
 
