@@ -130,8 +130,8 @@ def test_a_sliders_dot_sits_at_its_value(qtbot, window):
         slider = window.findChild(QSlider, f"latentSlider{i}")
         row = rgba(slider.grab().toImage())[slider.height() // 2, :, :3].astype(int)
         dot = np.flatnonzero(np.abs(row - highlight.getRgb()[:3]).sum(axis=1) < 30)
-        assert 10 <= len(dot) <= 16, "a dot 14 px wide"
-        radius = 7
+        assert 9 <= len(dot) <= 14, "a dot 12 px wide"
+        radius = 6
         expected = radius + (slider.width() - 2 * radius) * (value + 3) / 6
         assert dot.mean() == pytest.approx(expected, abs=1.5)
 

@@ -22,6 +22,7 @@ from explorer.core.kinds import build_model
 from explorer.core.metrics import active_units, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
 from explorer.ui.kl_view import INACTIVE_COLOUR
+from explorer.ui.training_panel import kl_line
 from tests.test_app import drag_slider
 
 
@@ -315,3 +316,28 @@ def test_a_64_dimensional_model_traverses_its_12_most_informative_dimensions(
     assert "the 12 of 64 with the most KL" in view.note.text()
     view.rows_combo.setCurrentIndex(1)  # all dimensions: asked for, so all 64
     qtbot.waitUntil(lambda: len(view.result.dims) == 64, timeout=20_000)
+
+
+def test_a_64_dimensional_model_leaves_the_training_settings_their_room(qtbot, window, tmp_path):
+    """The model's summary names its most informative dimensions instead of listing 64
+    KLs (five lines of them squeezed the settings above until their text was cut)."""
+    path = tmp_path / "z64.safetensors"
+    model = build_model(ModelConfig(latent_dim=64, hidden=(32,)), seed=3)
+    kl = np.random.default_rng(0).uniform(0.05, 1.5, 64).round(3)
+    described = window.session.dataset.describe()
+    save_checkpoint(path, Checkpoint(model=model, dataset=described, kl_per_dim=kl.tolist()))
+    window.resize(1440, 860)
+    with qtbot.waitSignal(window.session.codesChanged, timeout=20_000):
+        assert window.open_checkpoint(path)
+    summary = window.panel.summary.text()
+    top = np.argsort(-kl)[:3]
+    assert f"largest z{top[0]} {kl[top[0]]:.2f}, z{top[1]} {kl[top[1]]:.2f}" in summary
+    assert f"{kl[np.argsort(-kl)[-1]]:.2f}" not in summary.split("KL per dimension")[-1]
+    qtbot.waitUntil(lambda: window.panel.latent_spin.isVisible())
+    for spin in (window.panel.latent_spin, window.panel.beta_spin, window.panel.lr_spin):
+        # room for a line of text inside the frame (the 64 KLs left 14 px of 23)
+        assert spin.height() >= spin.fontMetrics().height() + 4, spin.objectName()
+
+
+def test_a_few_dimensions_have_each_kl_listed():
+    assert kl_line([3.414, 0.5, 1.0]) == "KL per dimension: 3.41 0.50 1.00"

@@ -36,9 +36,9 @@ SLIDER_STYLE = """
 QSlider::groove:horizontal { height: 4px; background: palette(midlight); }
 QSlider::groove:horizontal:focus { background: palette(dark); }
 QSlider::handle:horizontal {
-    width: 14px; margin: -5px 0; border-radius: 7px; background: palette(highlight);
+    width: 12px; margin: -4px 0; border-radius: 6px; background: palette(highlight);
 }
-QSlider::handle:horizontal:hover { width: 10px; border: 2px solid palette(shadow); }
+QSlider::handle:horizontal:hover { width: 8px; border: 2px solid palette(shadow); }
 QSlider::handle:horizontal:disabled { background: palette(mid); }
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -286,7 +287,7 @@ class TrainingPanel(QWidget):
             lines.append(f"{cfg.likelihood} likelihood")
         lines += metric_lines(s.info.metrics, cfg.latent_dim)
         if s.info.kl_per_dim:
-            lines.append("KL per dimension: " + " ".join(f"{k:.2f}" for k in s.info.kl_per_dim))
+            lines.append(kl_line(s.info.kl_per_dim))
         self.summary.setText("<br>".join(lines))
 
     def show_dataset(self) -> None:
@@ -349,6 +350,20 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(text)
         self.progress.setValue(int(1000 * fraction))
         self.progress.setUpdatesEnabled(True)  # schedules the repaint
+
+
+# Up to this many dimensions the summary lists each one's KL; beyond, the largest few
+# (64 values filled five lines and squeezed the training settings above them).
+_KL_LISTED = 8
+
+
+def kl_line(kl_per_dim: Sequence[float]) -> str:
+    """The KL of each dimension in one line: every value, or the largest for many dims."""
+    if len(kl_per_dim) <= _KL_LISTED:
+        return "KL per dimension: " + " ".join(f"{k:.2f}" for k in kl_per_dim)
+    top = sorted(range(len(kl_per_dim)), key=lambda i: -kl_per_dim[i])[:3]
+    largest = ", ".join(f"z{i} {kl_per_dim[i]:.2f}" for i in top)
+    return f"KL per dimension: largest {largest} (all {len(kl_per_dim)} in the KL tab)"
 
 
 def metric_lines(m: dict, latent_dim: int) -> list[str]:
