@@ -6,9 +6,11 @@ anywhere else: saving it, or saying "discard", deletes it. So a file found at st
 means the last trained model would otherwise be lost (a crash, a kill, a power cut) and
 the app offers to restore it. The checkpoint is written atomically like any other.
 
-The write runs in a worker thread and may still be waiting when the user saves the
-model: a write asked for before the slot was last cleared is dropped, so a model saved
-meanwhile is never offered back as lost.
+During a run the window also keeps its newest epoch now and then, so a crash mid-run
+loses little training. The writes run in worker threads, in any order, and may still be
+waiting when the user saves the model: each carries a ticket, and a write older than
+the last clear or than the last write is dropped. So a model saved meanwhile is never
+offered back as lost, and an earlier epoch never replaces a later one.
 """
 
 from __future__ import annotations
@@ -37,24 +39,27 @@ class Autosave:
     def __init__(self, folder: Path | None = None):
         self.path = (folder or autosave_folder()) / _FILE
         self._lock = threading.Lock()  # a write and a clear never interleave
-        self._clears = 0  # how many times the slot was cleared: see `ticket`
+        self._tickets = 0  # tickets handed out (on the GUI thread)
+        self._stale = 0  # a write whose ticket is at most this is dropped
 
     def ticket(self) -> int:
-        """Taken when a write is asked for (on the GUI thread): `write` drops the model if
-        the slot is cleared in between (it was saved or discarded meanwhile)."""
-        return self._clears
+        """Taken when a write is asked for, on the GUI thread (see the module's notes)."""
+        self._tickets += 1
+        return self._tickets
 
     def write(self, ckpt: Checkpoint, ticket: int) -> Path | None:
         """Keep `ckpt` as the unsaved last-trained model: its path, or None when dropped
         (see `ticket`); raises CheckpointError on failure."""
         with self._lock:
-            if ticket != self._clears:
+            if ticket <= self._stale:
                 return None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise CheckpointError(f"{self.path.parent}: cannot create the folder ({e})") from e
-            return save_checkpoint(self.path, ckpt)
+            path = save_checkpoint(self.path, ckpt)
+            self._stale = ticket
+            return path
 
     def pending(self) -> Path | None:
         """The autosaved model when it was never saved elsewhere nor discarded."""
@@ -64,7 +69,7 @@ class Autosave:
         """The model is safe elsewhere (or unwanted): forget it, and drop a write still
         waiting (waits for one under way, so that its file goes too)."""
         with self._lock:
-            self._clears += 1
+            self._stale = self._tickets
             try:
                 self.path.unlink(missing_ok=True)
             except OSError as e:  # a later start offers it again, which is harmless

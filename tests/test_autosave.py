@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPushButton
 from explorer.app import build_main_window
 from explorer.autosave import Autosave
 from explorer.core.checkpoint import load_checkpoint
+from explorer.ui import model_saver
 from explorer.ui.model_saver import RESTORED
 from tests.gui import train
 
@@ -130,3 +131,58 @@ def test_a_save_during_the_write_leaves_the_slot_empty(autosave, tiny_checkpoint
     writer.join()
     saver.join()
     assert autosave.pending() is None
+
+
+def test_an_older_write_never_replaces_a_newer_one(autosave, tiny_checkpoint):
+    older, newer = autosave.ticket(), autosave.ticket()
+    assert autosave.write(load_checkpoint(tiny_checkpoint), newer) == autosave.path
+    assert autosave.write(load_checkpoint(tiny_checkpoint), older) is None
+
+
+def epochs_shown(qtbot, w, n: int) -> list:
+    """Start a long run and wait until `n` of its epochs are on screen."""
+    shown = []
+    w.trainer.epochShown.connect(lambda: shown.append(True))
+    w.panel.epochs_spin.setValue(1000)
+    w.panel.batch_spin.setValue(32)
+    w.trainer.start()
+    qtbot.waitUntil(lambda: len(shown) >= n, timeout=60_000)
+    return shown
+
+
+def stop(qtbot, w) -> None:
+    """Stop the run and wait for its autosave to be written."""
+    w.trainer.stop()
+    qtbot.waitUntil(lambda: not w.trainer.running, timeout=30_000)
+    w.shutdown()  # waits for the background writes
+
+
+def test_a_run_keeps_its_newest_epoch_while_it_trains(qtbot, window, autosave, monkeypatch):
+    """A crash mid-run loses little: the slot fills during the run, not only at its end."""
+    monkeypatch.setattr(model_saver, "KEEP_EVERY_S", 0.0)  # every epoch, for the test
+    epochs_shown(qtbot, window, 1)
+    qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=30_000)
+    assert window.trainer.running
+    assert load_checkpoint(autosave.pending()).train_config == window.session.info.train_config
+    stop(qtbot, window)
+    # the run's final model, not an epoch whose write finished later
+    assert same_weights(load_checkpoint(autosave.pending()).model, window.session.model)
+
+
+def test_a_run_that_cannot_keep_its_epochs_says_so_once(
+    qtbot, tiny_checkpoint, settings, tmp_path, monkeypatch
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the autosave folder should be")
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=Autosave(blocker / "x"))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    errors = []
+    w.errorShown.connect(errors.append)
+    monkeypatch.setattr(model_saver, "KEEP_EVERY_S", 0.0)
+    shown = epochs_shown(qtbot, w, 1)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=30_000)
+    n = len(shown)
+    qtbot.waitUntil(lambda: len(shown) >= n + 3, timeout=60_000)
+    assert len(errors) == 1 and "not-a-folder" in errors[0]
+    stop(qtbot, w)

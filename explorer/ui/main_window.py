@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
             self._run,
             self._autosave,
         )
+        self.trainer.epochShown.connect(self.saver.epoch_shown)
         m.addSeparator()
         self._action(
             m, "&Save checkpoint as…", self.ask_save_checkpoint, QKeySequence.StandardKey.Save
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
     def _training_running(self, running: bool) -> None:
         if running:
             self.opener.drop_pending_encodes()
+            self.saver.run_started()
         elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
             self.saver.autosave()
 

@@ -30,6 +30,7 @@ _TRAINING_SWITCH_INTERVAL = 1e-4
 class TrainingController(QObject):
     runningChanged = Signal(bool)  # a worker started (True) or its thread ended (False)
     finished = Signal(object)  # the final Progress record of a run
+    epochShown = Signal()  # a run's newest epoch is the session's model
 
     def __init__(
         self,
@@ -150,6 +151,7 @@ class TrainingController(QObject):
     def _epoch_done(self, snap: Snapshot) -> None:
         self.panel.add_epoch(snap.progress)
         self._apply(snap, final=False, defer_codes=True)
+        self.epochShown.emit()
 
     def _done(self, snap: Snapshot) -> None:
         self._flush_codes()  # the last epoch's codes land before the final model is shown
