@@ -2,9 +2,9 @@
 
 A trained model is never only in memory: when a training ends the window hands it to
 `autosave()`, which writes it in the background to the autosave slot; during a run the
-newest epoch goes there too, every `KEEP_EVERY_S`. Saving it with
-"Save as" (or discarding it on close) empties the slot; a slot still full at the next
-start means the model was lost with the app, and `offer_restore` asks to bring it back.
+newest epoch goes there too, every `KEEP_EVERY_S`. Saving it with "Save as" (or
+discarding it on close) empties the slot; a slot still full at the next start means the
+model was lost with the app, and `offer_restore` asks to bring it back.
 """
 
 from __future__ import annotations
