@@ -12,8 +12,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from explorer.core.errors import CheckpointError
-from explorer.core.external_files import torchscript_quietly
+from explorer.core.destination import check_destination
+from explorer.core.errors import CheckpointError, ExplorerError
+from explorer.core.external_files import ExternalSource, open_external, torchscript_quietly
 from explorer.core.files import atomic_write
 from explorer.core.model import VAE
 
@@ -45,19 +46,43 @@ class TorchScriptVAE(nn.Module):
 
 
 def export_torchscript(model: VAE, path: str | Path) -> Path:
-    """Write `model` as a TorchScript module, atomically; CheckpointError names the file."""
+    """Write `model` as a TorchScript module; CheckpointError names the file.
+
+    The module is read back from its temporary file and must decode as `model` does
+    before it takes `path`'s name: a failed export leaves no file behind, and any
+    earlier file at `path` as it was.
+    """
     path = Path(path)
     if model.kind not in _EXPORTABLE:
         raise CheckpointError(
             f"{path}: TorchScript export writes VAEs ({', '.join(_EXPORTABLE)}) in the form "
             f"any VAE tool reads; this model is a {model.kind}"
         )
+    check_destination(path, CheckpointError)
     wrapper = TorchScriptVAE(model.copy())
     with torchscript_quietly():
         scripted = torch.jit.script(wrapper)
         try:
             with atomic_write(path) as tmp:
                 scripted.save(tmp)
+                _check_written(Path(tmp), model, path)
         except (OSError, RuntimeError) as e:
             raise CheckpointError(f"{path}: could not write the TorchScript module ({e})") from e
     return path
+
+
+def _check_written(tmp: Path, model: VAE, path: Path) -> None:
+    """Read `tmp` back as any user would (the probe of a model from elsewhere), and
+    check that it decodes as `model` does; CheckpointError naming `path` if not."""
+    try:
+        reopened = open_external(ExternalSource(str(tmp)))
+    except ExplorerError as e:
+        raise CheckpointError(
+            f"{path}: not written: read back, {str(e).removeprefix(f'{tmp}: ')}"
+        ) from e
+    z = torch.randn(16, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        if not torch.equal(reopened.decode(z), model.decode(z)):
+            raise CheckpointError(
+                f"{path}: not written: read back, it does not decode as the model"
+            )

@@ -11,8 +11,9 @@ error says which method, what it was given and what it returned.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -23,6 +24,9 @@ from explorer.core.errors import CheckpointError
 from explorer.core.model import LatentModel
 
 _PROBE_PRIOR_SAMPLES = 8  # codes drawn from N(0, I) besides the probe images' means
+# What running the user's code may raise and we report: anything, sys.exit included
+# (SystemExit is not an Exception); Ctrl-C (KeyboardInterrupt) still stops the program.
+USER_CODE_ERRORS = (Exception, SystemExit)
 _EPS = 1e-6  # probabilities are clamped this far inside (0, 1) before taking logits
 
 
@@ -48,13 +52,27 @@ class ExternalModel(LatentModel):
     """A user's module with encode/decode, read through resolved `Adapters`.
 
     Its weights never change in the app, so `copy()` shares it: inference on one
-    module from several threads is safe.
+    module from several threads is safe. The probe tried it on a few images only: when
+    it fails on other batches (a larger one, say), CheckpointError names its file.
     """
 
-    def __init__(self, inner: nn.Module, config: ExternalConfig):
+    def __init__(self, inner: nn.Module, config: ExternalConfig, name: str = "the model"):
         super().__init__()
         self.inner = inner.eval()
         self.config = config
+        self.name = name  # its file, for messages
+
+    @contextlib.contextmanager
+    def _user_code(self, method: str, given: torch.Tensor) -> Iterator[None]:
+        """Whatever running `method` on `given` raises, as CheckpointError naming the file."""
+        try:
+            yield
+        except CheckpointError:
+            raise
+        except USER_CODE_ERRORS as e:
+            raise CheckpointError(
+                f"{self.name}: {method} failed on {_describe(given)} ({short_error(e)})"
+            ) from e
 
     def _dtype(self) -> torch.dtype:
         p = next(self.inner.parameters(), None)
@@ -64,11 +82,12 @@ class ExternalModel(LatentModel):
         self, x: torch.Tensor, y: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, C, H, W) in [0, 1] -> mu, logvar: (B, d), float32 (y is not used)."""
-        x = x.to(self._dtype())
-        if self.config.adapters.input == "flat":
-            x = x.flatten(1)
-        mu, logvar = _read_posterior(self.inner.encode(x), self.config.adapters.encoder)
-        return mu.flatten(1).float(), logvar.flatten(1).float()
+        with self._user_code("encode", x):
+            x = x.to(self._dtype())
+            if self.config.adapters.input == "flat":
+                x = x.flatten(1)
+            mu, logvar = _read_posterior(self.inner.encode(x), self.config.adapters.encoder)
+            return mu.flatten(1).float(), logvar.flatten(1).float()
 
     def _decoded(self, z: torch.Tensor) -> torch.Tensor | Distribution:
         out = self.inner.decode(z.to(self._dtype()))
@@ -79,21 +98,23 @@ class ExternalModel(LatentModel):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, d) -> (B, C, H, W) Bernoulli logits (what the metrics score)."""
-        out, kind = self._decoded(z), self.config.adapters.decoder
-        if kind == "logits":
-            return self._as_images(out)
-        if kind == "distribution" and isinstance(_base(out), Bernoulli):
-            return self._as_images(_base(out).logits)
-        mean = out.mean if kind == "distribution" else out
-        return torch.logit(self._as_images(mean).clamp(_EPS, 1 - _EPS))
+        with self._user_code("decode", z):
+            out, kind = self._decoded(z), self.config.adapters.decoder
+            if kind == "logits":
+                return self._as_images(out)
+            if kind == "distribution" and isinstance(_base(out), Bernoulli):
+                return self._as_images(_base(out).logits)
+            mean = out.mean if kind == "distribution" else out
+            return torch.logit(self._as_images(mean).clamp(_EPS, 1 - _EPS))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, d) -> (B, C, H, W) mean images, clamped to [0, 1] for display."""
-        out, kind = self._decoded(z), self.config.adapters.decoder
-        if kind == "logits":
-            return torch.sigmoid(self._as_images(out))
-        mean = out.mean if kind == "distribution" else out
-        return self._as_images(mean).clamp(0.0, 1.0)
+        with self._user_code("decode", z):
+            out, kind = self._decoded(z), self.config.adapters.decoder
+            if kind == "logits":
+                return torch.sigmoid(self._as_images(out))
+            mean = out.mean if kind == "distribution" else out
+            return self._as_images(mean).clamp(0.0, 1.0)
 
     def copy(self) -> ExternalModel:
         return self.eval()
@@ -190,7 +211,7 @@ def probe(
             try:
                 out = inner.encode(given)
                 break
-            except Exception as e:  # the user's code may raise anything
+            except USER_CODE_ERRORS as e:
                 failures.append(f"given {_describe(given)}: {short_error(e)}")
         else:
             raise CheckpointError(
@@ -205,7 +226,7 @@ def probe(
             )
         try:
             mu, logvar = (t.flatten(1).float() for t in _read_posterior(out, encoder))
-        except Exception as e:
+        except USER_CODE_ERRORS as e:
             raise CheckpointError(
                 f"{name}: encode returned {_describe(out)}, which cannot be read as "
                 f"'{encoder}' ({short_error(e)})"
@@ -237,14 +258,14 @@ def probe(
         architecture=described_as,
         adapters=Adapters(input=layout, encoder=encoder, decoder=decoder),
     )
-    return ExternalModel(inner, config)
+    return ExternalModel(inner, config, name)
 
 
 def _check_decoder(inner: nn.Module, z: torch.Tensor, shape: tuple, kind: str, name: str) -> str:
     """Decode the probe codes z: (B, d); the resolved `Adapters.decoder`."""
     try:
         out = inner.decode(z)
-    except Exception as e:
+    except USER_CODE_ERRORS as e:
         raise CheckpointError(
             f"{name}: decode failed on codes of {_describe(z)}: {short_error(e)}"
         ) from None

@@ -31,9 +31,10 @@ from torch import nn
 
 from explorer.core.config import Adapters
 from explorer.core.errors import CheckpointError, ConfigError
-from explorer.core.external import ExternalModel, probe, short_error
+from explorer.core.external import USER_CODE_ERRORS, ExternalModel, probe, short_error
 from explorer.core.files import check_readable_file
 
+_ARGS_BYTES = 1 << 20  # a .json file of factory keyword arguments
 # Keys under which training scripts commonly nest the weights in a saved dict.
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 
@@ -105,7 +106,7 @@ def import_factory(spec: str) -> Callable[..., object]:
             module = importlib.import_module(where)
     except ConfigError:
         raise
-    except Exception as e:  # importing the user's code may raise anything
+    except USER_CODE_ERRORS as e:  # importing the user's code runs it
         raise ConfigError(f"factory {spec!r}: importing {where} failed ({short_error(e)})") from e
     fn = getattr(module, attr, None)
     if not callable(fn):
@@ -136,16 +137,24 @@ def factory_kwargs(text: str) -> dict:
         return {}
     source = "factory arguments"
     if text.endswith(".json"):
-        try:
-            text, source = Path(text).read_text(), text
-        except OSError as e:
+        path = Path(text)
+        check_readable_file(path, ConfigError)
+        if path.stat().st_size > _ARGS_BYTES:
             raise ConfigError(
-                f"factory arguments {text}: cannot be read ({e.strerror or e})"
-            ) from e
+                f"factory arguments {path}: {path.stat().st_size:,} bytes; keyword "
+                f"arguments take at most {_ARGS_BYTES:,}"
+            )
+        try:
+            text, source = path.read_text(encoding="utf-8"), text
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise ConfigError(f"factory arguments {path}: cannot be read ({why})") from e
     try:
         kwargs = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{source}: not valid JSON ({e})") from e
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise ConfigError(f"{source}: nested too deeply to be keyword arguments") from None
     if not isinstance(kwargs, dict):
         raise ConfigError(f"{source}: expected a JSON object of keyword arguments")
     return kwargs
@@ -251,7 +260,7 @@ def build_module(source: ExternalSource) -> tuple[nn.Module, str]:
     kwargs = factory_kwargs(source.factory_args)
     try:
         module = build(**kwargs)
-    except Exception as e:  # the user's code may raise anything
+    except USER_CODE_ERRORS as e:
         raise ConfigError(f"factory {source.factory!r} raised {short_error(e)}") from e
     if not isinstance(module, nn.Module):
         raise ConfigError(

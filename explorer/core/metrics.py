@@ -32,9 +32,10 @@ from explorer.core.model import (
     importance_terms,
     reconstruction_nll,
 )
-from explorer.core.on_data import OnData, on_data
+from explorer.core.on_data import ON_DATA_MIN_IMAGES, OnData, on_data
 
 ACTIVE_THRESHOLD = 0.01
+_IW_VALUES = 1 << 26  # pixels decoded at once by iw_bound: 256 MB of float32
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ def iw_bound(
         raise ValueError(f"a {model.kind} has no posterior to sample: no importance bound")
     was_training = model.training
     model.eval()
+    # k decodes per image: fewer images at a time for a large k, so the decoded batch
+    # stays within _IW_VALUES values whatever k the user asks for
+    batch_size = max(1, min(batch_size, _IW_VALUES // (k * math.prod(images.shape[1:]))))
     total = 0.0
     for x, y in _batches(images, labels, batch_size, model.device):
         total += float(importance_terms(model, x, k, y).bound().double().sum())
@@ -256,6 +260,9 @@ class Report:
     mig: MIGResult | None  # when the data has ground-truth factors
     kind: str = "vae"  # the model's kind (config.KINDS)
     on_data: OnData | None = None  # are prior samples on the data (when asked for)
+    # figures the kind defines that came out NaN or infinite ("codes": the posterior
+    # means), e.g. a model from elsewhere that computes NaN; empty for a sound model
+    non_finite: tuple[str, ...] = ()
 
     @property
     def active_count(self) -> int:
@@ -309,11 +316,12 @@ def report(
         if iw_k > 0 and not model.deterministic:
             bound = iw_bound(model, images, labels, k=iw_k)
     mu, _ = encode(model, images, labels)
-    result = None
-    if dataset.factors is not None:
+    bad = _non_finite(model, evaluation, bound, mu)
+    result = None  # MIG and on_data need finite codes, and on_data three images or more
+    if dataset.factors is not None and "codes" not in bad:
         result = mig(mu, dataset.factors[pick], dataset.factor_names, seed=seed)
     checked = None
-    if on_data_samples > 0:
+    if on_data_samples > 0 and len(images) >= ON_DATA_MIN_IMAGES and "codes" not in bad:
         checked = on_data(model, images, labels, samples=on_data_samples, seed=seed)
     return Report(
         evaluation=evaluation,
@@ -323,4 +331,18 @@ def report(
         mig=result,
         kind=model.kind,
         on_data=checked,
+        non_finite=bad,
     )
+
+
+def _non_finite(
+    model: LatentModel, evaluation: Evaluation, bound: float | None, mu: np.ndarray
+) -> tuple[str, ...]:
+    """The figures of `report` that should be finite and are not."""
+    figures = {"reconstruction": evaluation.recon, "squared error": evaluation.sq_error}
+    if not model.deterministic:
+        figures |= {"KL": evaluation.kl}
+    if bound is not None:
+        figures |= {"importance-weighted bound": bound}
+    bad = [name for name, value in figures.items() if not math.isfinite(value)]
+    return tuple(bad + ([] if np.isfinite(mu).all() else ["codes"]))

@@ -31,6 +31,9 @@ import torch
 from explorer.core.model import LatentModel
 
 _CHUNK = 512  # samples decoded and compared at a time
+# One image held out for the yardstick and two references (an autoencoder's fitted
+# Gaussian needs a covariance, which one code does not have).
+ON_DATA_MIN_IMAGES = 3
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,10 @@ def on_data(
 
     At most half the images (and at most `samples`) are held out for the yardstick;
     up to `reference` of the rest are the neighbours. Runs on the model's device.
+    Needs ON_DATA_MIN_IMAGES images: ValueError with fewer.
     """
+    if len(images) < ON_DATA_MIN_IMAGES:
+        raise ValueError(f"on_data needs {ON_DATA_MIN_IMAGES} images or more, got {len(images)}")
     was_training = model.training
     model.eval()
     device = model.device

@@ -17,11 +17,11 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from explorer.core.errors import CheckpointError
-from explorer.core.files import atomic_write
+from explorer.core.errors import CheckpointError, ConfigError
+from explorer.core.files import atomic_write, check_readable_file
 
 MANIFEST = "sweep.json"
 TABLE = "sweep.csv"
@@ -43,8 +43,29 @@ class SweepModel:
     status: str  # how its training ended: completed, stopped, diverged
 
 
+def beta_text(beta: float) -> str:
+    """β for people and file names: the short form (4, 0.5) when it reads back as
+    exactly β, else the form that does (1.0000001), so two β never look alike."""
+    short = f"{beta:g}"
+    return short if float(short) == beta else repr(beta)
+
+
 def checkpoint_name(beta: float) -> str:
-    return f"beta-{beta:g}.safetensors"
+    return f"beta-{beta_text(beta)}.safetensors"
+
+
+def checkpoint_names(betas: list[float]) -> list[str]:
+    """The file of each β; ConfigError when two would be one file (also where a file
+    system ignores case)."""
+    names = [checkpoint_name(b) for b in betas]
+    first: dict[str, float] = {}
+    for beta, name in zip(betas, names, strict=True):
+        if name.casefold() in first:
+            raise ConfigError(
+                f"β {first[name.casefold()]!r} and β {beta!r} would both be saved as {name}"
+            )
+        first[name.casefold()] = beta
+    return names
 
 
 def write_sweep(folder: Path, dataset: dict, models: list[SweepModel]) -> None:
@@ -73,27 +94,92 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def load_sweep(folder: str | Path) -> tuple[Path, list[SweepModel]]:
-    """The models of a sweep folder, in β order, with checkpoint paths checked."""
+    """The models of a sweep folder, in β order, with checkpoint paths checked.
+
+    The manifest is a file anyone can edit: every entry is checked (types, finite
+    figures, each β and file once, each file a checkpoint inside the folder) before it
+    is used; CheckpointError names the manifest and the entry.
+    """
     folder = Path(folder)
     path = folder / MANIFEST
+    if not path.exists():
+        raise CheckpointError(f"{folder}: not a sweep folder (no {MANIFEST})")
+    check_readable_file(path, CheckpointError)
+    size = path.stat().st_size
+    if size > _MANIFEST_BYTES:
+        raise CheckpointError(
+            f"{path}: {size:,} bytes, too large for a sweep manifest (at most {_MANIFEST_BYTES:,})"
+        )
     try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder}: not a sweep folder (no {MANIFEST})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: cannot be read as a sweep manifest ({e})") from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        why = "nested too deeply" if isinstance(e, RecursionError) else e
+        raise CheckpointError(f"{path}: cannot be read as a sweep manifest ({why})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         raise CheckpointError(f"{path}: not a Latent Explorer sweep manifest")
-    try:
-        models = [SweepModel(**m) for m in manifest["models"]]
-    except (KeyError, TypeError) as e:
-        raise CheckpointError(f"{path}: malformed model list ({e})") from None
-    if not models:
+    entries = manifest.get("models")
+    if not isinstance(entries, list):
+        raise CheckpointError(f"{path}: malformed model list (expected a list of models)")
+    if not entries:
         raise CheckpointError(f"{path}: the sweep has no finished model yet")
-    for m in models:
-        if not (folder / m.file).is_file():
-            raise CheckpointError(f"{folder / m.file}: listed in {MANIFEST} but missing")
+    models = [_read_model(folder, path, i, entry) for i, entry in enumerate(entries)]
+    for key in ("beta", "file"):
+        values = [getattr(m, key) for m in models]
+        twice = next((v for v in values if values.count(v) > 1), None)
+        if twice is not None:
+            raise CheckpointError(f"{path}: {key} {twice!r} is listed twice")
     return folder, sorted(models, key=lambda m: m.beta)
+
+
+_MANIFEST_BYTES = 1 << 20  # a sweep of 100 models writes about 30 KB
+_STATUSES = ("completed", "stopped", "diverged")
+_FIGURES = ("elbo", "recon", "kl")
+
+
+def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepModel:
+    """Entry `index` of the manifest at `path`, checked."""
+    where = f"{path}: model {index + 1}"
+    if not isinstance(entry, dict):
+        raise CheckpointError(f"{where} is {type(entry).__name__}, not an object")
+    expected = {f.name for f in fields(SweepModel)}
+    if set(entry) != expected:
+        missing, unknown = sorted(expected - set(entry)), sorted(set(entry) - expected)
+        raise CheckpointError(
+            f"{where}: malformed model"
+            + (f" (missing {', '.join(missing)})" if missing else "")
+            + (f" (unknown {', '.join(unknown)})" if unknown else "")
+        )
+    for key in ("beta", *_FIGURES) + (("mig",) if entry["mig"] is not None else ()):
+        value = entry[key]
+        if not _is_number(value) or not math.isfinite(value):
+            raise CheckpointError(f"{where}: {key} is {value!r}, not a finite number")
+    if entry["beta"] < 0:
+        raise CheckpointError(f"{where}: beta is {entry['beta']!r}, below 0")
+    units = entry["active_units"]
+    if not isinstance(units, int) or isinstance(units, bool) or units < 0:
+        raise CheckpointError(f"{where}: active_units is {units!r}, not a count")
+    if entry["status"] not in _STATUSES:
+        raise CheckpointError(
+            f"{where}: status is {entry['status']!r}, not one of {', '.join(_STATUSES)}"
+        )
+    file = entry["file"]
+    plain = isinstance(file, str) and "\0" not in file and file not in ("", ".", "..")
+    if not plain or Path(file).name != file:
+        raise CheckpointError(f"{where}: file {file!r} is not a file name in the sweep folder")
+    target = folder / file
+    try:
+        inside = target.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symbolic link loop
+        inside = False
+    if not inside:
+        raise CheckpointError(f"{where}: {file} points outside the sweep folder")
+    if not target.is_file():
+        raise CheckpointError(f"{target}: listed in {MANIFEST} but missing")
+    return SweepModel(**entry)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # -- the rate–distortion plot, as a small hand-written SVG (no plotting dependency) ----
@@ -158,7 +244,7 @@ def rate_distortion_svg(models: list[SweepModel]) -> str:
     for m in models:
         out.append(
             f'<circle cx="{px(m.kl):.1f}" cy="{py(m.recon):.1f}" r="5" fill="#1f77b4"/>'
-            f'<text x="{px(m.kl) + 8:.1f}" y="{py(m.recon) - 8:.1f}">β = {m.beta:g}</text>'
+            f'<text x="{px(m.kl) + 8:.1f}" y="{py(m.recon) - 8:.1f}">β = {beta_text(m.beta)}</text>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"

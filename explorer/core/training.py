@@ -86,8 +86,16 @@ def pick_device(name: str = "auto") -> torch.device:
         raise ConfigError(
             f"device {name!r} is not a device name (try auto, cpu, cuda or mps)"
         ) from e
+    if device.type not in ("cpu", "cuda", "mps"):  # meta, xla, ...: nothing trains there
+        raise ConfigError(f"device {name!r} cannot train a model (use auto, cpu, cuda or mps)")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {name!r} was asked for but CUDA is not available here")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(
+            f"device {name!r} was asked for but this machine has "
+            f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
+            f"cuda:{torch.cuda.device_count() - 1}"
+        )
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError(f"device {name!r} was asked for but MPS is not available here")
     return device
