@@ -17,37 +17,30 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from explorer.core.errors import ExplorerError
+from explorer import cli_options as opt
+from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.logs import LOGGER, setup_logging
 from explorer.terminal import ProgressBar, print_report, print_sweep
 
-
-def _hidden(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    return sizes
+if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
+    from explorer.core.metrics import Report
+    from explorer.core.training import Progress
 
 
-def _betas(text: str) -> list[float]:
-    try:
-        betas = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if len(set(betas)) != len(betas):
-        raise argparse.ArgumentTypeError(f"a β is listed twice in {text!r}")
-    return sorted(betas)
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad option as one line naming it (argparse's own prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
@@ -57,9 +50,9 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
         help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
         + (f" (default: {default})" if default else " (default: the model's own)"),
     )
-    p.add_argument("--count", type=int, help="images to generate for a built-in dataset")
+    p.add_argument("--count", type=opt.count, help="images to generate for a built-in dataset")
     p.add_argument(
-        "--data-seed", type=int, default=0, help="seed of a built-in dataset (default 0)"
+        "--data-seed", type=opt.seed, default=0, help="seed of a built-in dataset (default 0)"
     )
     p.add_argument("--image-key", help=".npz: the array holding the images")
     p.add_argument("--label-key", help=".npz: the array holding the labels")
@@ -75,23 +68,38 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         help="pca, ae (autoencoder), vae (β-VAE), cvae (conditional on the labels) or "
         "iwae (default vae)",
     )
-    t.add_argument("--latent-dim", type=int, default=2, help="size of z, 1..64 (default 2)")
+    t.add_argument(
+        "--latent-dim", type=opt.latent_dim, default=2, help="size of z, 1..64 (default 2)"
+    )
     t.add_argument(
         "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
     )
     t.add_argument(
         "--hidden",
-        type=_hidden,
+        type=opt.hidden_sizes,
         default=None,
         help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp, 256 for conv)",
     )
     t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--warmup", type=float, default=0.0, help="epochs over which β ramps up from 0")
+    t.add_argument("--epochs", type=opt.epochs, default=10)
     t.add_argument(
-        "--samples", type=int, default=5, help="iwae: importance samples k per image (default 5)"
+        "--lr",
+        type=opt.float_in(0, 10, above_lo=True),
+        default=1e-3,
+        help="Adam learning rate (default 1e-3)",
+    )
+    t.add_argument("--batch-size", type=opt.batch_size, default=128)
+    t.add_argument(
+        "--warmup",
+        type=opt.float_in(0, opt.MAX_EPOCHS),
+        default=0.0,
+        help="epochs over which β ramps up from 0",
+    )
+    t.add_argument(
+        "--samples",
+        type=opt.importance_samples,
+        default=5,
+        help="iwae: importance samples k per image (default 5)",
     )
     t.add_argument(
         "--corrupt",
@@ -102,14 +110,22 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--corrupt-level",
-        type=float,
+        type=opt.float_in(0, 0.99, above_lo=True),
         default=0.25,
         help="share of the image masked, or of pixels noised (default 0.25)",
     )
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    t.add_argument("--seed", type=opt.seed, default=0, help="0..2³²−1 (default 0)")
     t.add_argument(
-        "--threads", type=int, default=0, help="CPU threads for torch (default: torch's)"
+        "--device",
+        type=opt.device,
+        default="auto",
+        help="auto, cpu, cuda, cuda:N or mps (default auto)",
+    )
+    t.add_argument(
+        "--threads",
+        type=opt.threads,
+        default=0,
+        help=f"CPU threads for torch, up to {opt.MAX_THREADS} (default: torch's)",
     )
     t.add_argument(
         "--precision",
@@ -141,14 +157,19 @@ def add_external_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="python -m explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,export,app}")
 
     t = sub.add_parser(
         "train", help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE); save a checkpoint"
     )
     _add_data_options(t, "digits")
-    t.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (default 1)")
+    t.add_argument(
+        "--beta",
+        type=opt.float_in(0, math.inf),
+        default=1.0,
+        help="weight of the KL term (default 1)",
+    )
     _add_training_options(t)
     t.add_argument(
         "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
@@ -157,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="train one model per β; a table and a rate–distortion plot")
     _add_data_options(w, "digits")
     w.add_argument(
-        "--betas", type=_betas, required=True, help="comma-separated, e.g. 0,0.5,1,2,4,8"
+        "--betas", type=opt.betas, required=True, help="comma-separated, e.g. 0,0.5,1,2,4,8"
     )
     _add_training_options(w)
     w.add_argument(
@@ -175,12 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(e, None)
     add_external_options(e)
     e.add_argument(
-        "--k", type=int, default=50, help="samples per image for the IW bound (default 50)"
+        "--k",
+        type=opt.importance_samples,
+        default=50,
+        help="samples per image for the IW bound (default 50)",
     )
-    e.add_argument("--max-images", type=int, default=2000, help="images evaluated (default 2000)")
+    e.add_argument(
+        "--max-images", type=opt.max_images, default=2000, help="images evaluated (default 2000)"
+    )
     e.add_argument(
         "--prior-samples",
-        type=int,
+        type=opt.prior_samples,
         default=1000,
         help="prior samples checked for being on the data (default 1000, 0 = skip)",
     )
@@ -257,15 +283,27 @@ def _note_skipped(dataset) -> None:
         )
 
 
-def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
-    """Train one model with a progress bar, save it to `out`; (final record, report).
+@dataclass
+class _Trained:
+    """A model the CLI trained: how training ended, its figures, and where it is kept."""
 
-    The first Ctrl-C stops training between steps (the model is still saved), a second
-    one aborts.
+    final: Progress  # the training loop's last record
+    report: Report | None  # None when the figures could not be computed
+    saved: Path  # where the model is: the path asked for, or a fallback (see not_saved)
+    not_saved: str = ""  # why it is not at the path asked for ("" when it is)
+
+
+def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str) -> _Trained:
+    """Train one model with a progress bar, save it to `out`, then compute its figures.
+
+    The model is saved before anything else can fail: when `out` cannot be written
+    after all, it goes to the first fallback folder that takes it, as `fallback_name`
+    (`destination.keep_elsewhere`); the figures are best-effort and are added to the
+    saved file when they come. The first Ctrl-C stops training between steps (the model
+    is still saved), a second one aborts.
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.kinds import build_model, describe
-    from explorer.core.metrics import report
     from explorer.core.training import pick_device, pick_precision, train
 
     device = pick_device(train_cfg.device)
@@ -295,22 +333,62 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path):
     if bar.tty:
         sys.stderr.write("\r\033[K")
     print(final.message, file=sys.stderr)
-    rep = report(model, dataset, on_data_samples=_ON_DATA_SAMPLES)
-    save_checkpoint(
-        out,
-        Checkpoint(
-            model=model,
-            train_config=train_cfg,
-            dataset=dataset.describe(),
-            metrics=rep.to_dict(),
-            kl_per_dim=list(rep.evaluation.kl_per_dim),
-        ),
+    ckpt = Checkpoint(model=model, train_config=train_cfg, dataset=dataset.describe())
+    saved, not_saved = _save(ckpt, out, fallback_name)
+    if not_saved:
+        print(f"error: {not_saved}", file=sys.stderr)
+    else:
+        print(f"saved {out}")
+    rep = _figures(model, dataset)
+    if rep is not None:
+        ckpt.metrics, ckpt.kl_per_dim = rep.to_dict(), list(rep.evaluation.kl_per_dim)
+        try:
+            save_checkpoint(saved, ckpt)
+        except ExplorerError as e:
+            print(f"note: the figures below are not in {saved}: {e}", file=sys.stderr)
+    return _Trained(final, rep, saved, not_saved)
+
+
+def _save(ckpt, out: Path, fallback_name: str) -> tuple[Path, str]:
+    """Where `ckpt` was saved, and why not at `out` ("" when it was)."""
+    from explorer.core.checkpoint import save_checkpoint
+    from explorer.core.destination import keep_elsewhere
+
+    try:
+        return save_checkpoint(out, ckpt), ""
+    except ExplorerError as e:
+        failed = str(e)
+    try:
+        kept = keep_elsewhere(fallback_name, lambda path: save_checkpoint(path, ckpt))
+    except ExplorerError as e:
+        raise CheckpointError(f"{failed}; keeping the model elsewhere failed too ({e})") from e
+    return kept, f"{failed}; the model was saved to {kept} instead"
+
+
+def _figures(model, dataset) -> Report | None:
+    """The model's figures on the data, or None (with a note) when computing them fails:
+    the model is saved by then, and nothing after training may cost it."""
+    from explorer.core.external import short_error
+    from explorer.core.metrics import report
+
+    try:
+        rep = report(model, dataset, on_data_samples=_ON_DATA_SAMPLES)
+    except Exception as e:  # any failure here is ours, and the model must survive it
+        logging.getLogger(LOGGER).exception("figures after training")
+        why = short_error(e)
+    else:
+        if not rep.non_finite:
+            return rep
+        why = f"not finite: {', '.join(rep.non_finite)}"
+    print(
+        f"note: the model's figures could not be computed ({why}); the model itself is saved",
+        file=sys.stderr,
     )
-    print(f"saved {out}")
-    return final, rep
+    return None
 
 
 _EXIT = {"completed": 0, "stopped": 130}  # anything else (diverged) exits 1
+_NOT_SAVED = 3  # trained, but kept elsewhere than asked: the message says where
 _ON_DATA_SAMPLES = 1000  # prior samples checked against the data after training
 
 
@@ -321,25 +399,32 @@ def _default_out(dataset, model_cfg, train_cfg) -> Path:
 
 
 def cmd_train(args) -> int:
+    from explorer.core.destination import check_destination
     from explorer.core.training import pick_device
 
     dataset = _load_data(args)
     model_cfg, train_cfg = _configs(args, args.beta, dataset)
     pick_device(train_cfg.device)  # an unusable device is refused before any training
     out = args.out or _default_out(dataset, model_cfg, train_cfg)
-    if out.is_dir():
-        raise ExplorerError(f"{out}: is a folder; give a file name for the checkpoint")
-    if not out.parent.exists():
-        raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
+    check_destination(out, CheckpointError)  # before training, not after
     _note_skipped(dataset)
-    final, rep = _train_and_save(model_cfg, train_cfg, dataset, out)
-    print_report(rep)
-    return _EXIT.get(final.status, 1)
+    trained = _train_and_save(model_cfg, train_cfg, dataset, out, out.name)
+    if trained.report is not None:
+        print_report(trained.report)
+    if trained.not_saved:
+        return _NOT_SAVED
+    return _EXIT.get(trained.final.status, 1)
 
 
 def cmd_sweep(args) -> int:
     from explorer.core.kinds import USES_BETA
-    from explorer.core.sweep import MANIFEST, SweepModel, checkpoint_name, write_sweep
+    from explorer.core.sweep import (
+        MANIFEST,
+        SweepModel,
+        beta_text,
+        checkpoint_names,
+        write_sweep,
+    )
     from explorer.core.training import pick_device
 
     if args.kind not in USES_BETA:
@@ -349,22 +434,28 @@ def cmd_sweep(args) -> int:
         )
     dataset = _load_data(args)
     configs = [_configs(args, beta, dataset) for beta in args.betas]  # all checked first
+    names = checkpoint_names(args.betas)
     pick_device(configs[0][1].device)
     out = args.out or Path(f"sweep-{dataset.name}")
     if (out / MANIFEST).exists():
         raise ExplorerError(f"{out}: already holds a sweep; choose another --out")
-    if out.exists() and not out.is_dir():
-        raise ExplorerError(f"{out}: is a file; give a folder for the sweep")
-    if not out.parent.exists():
-        raise ExplorerError(f"{out}: the folder {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
+    _sweep_folder(out, names)
     _note_skipped(dataset)
     done: list[SweepModel] = []
-    for i, (model_cfg, train_cfg) in enumerate(configs):
-        print(f"[{i + 1}/{len(configs)}] β = {train_cfg.beta:g}", file=sys.stderr)
-        name = checkpoint_name(train_cfg.beta)
-        final, rep = _train_and_save(model_cfg, train_cfg, dataset, out / name)
-        e = rep.evaluation
+    without_figures = 0
+    for i, ((model_cfg, train_cfg), name) in enumerate(zip(configs, names, strict=True)):
+        print(f"[{i + 1}/{len(configs)}] β = {beta_text(train_cfg.beta)}", file=sys.stderr)
+        trained = _train_and_save(
+            model_cfg, train_cfg, dataset, out / name, f"{out.absolute().name}-{name}"
+        )
+        if trained.not_saved:  # the disk is full or gone: the next models would fail too
+            print("sweep stopped: the finished models are in the table", file=sys.stderr)
+            break
+        if trained.report is None:
+            print(f"note: {name} is left out of {MANIFEST}: it has no figures", file=sys.stderr)
+            without_figures += 1
+            continue
+        rep, e = trained.report, trained.report.evaluation
         done.append(
             SweepModel(
                 beta=train_cfg.beta,
@@ -374,16 +465,44 @@ def cmd_sweep(args) -> int:
                 kl=e.kl,
                 active_units=rep.active_count,
                 mig=rep.mig.score if rep.mig is not None else None,
-                status=final.status,
+                status=trained.final.status,
             )
         )
         write_sweep(out, dataset.describe(), done)  # after each: an interrupted sweep opens
-        if final.status == "stopped":
+        if trained.final.status == "stopped":
             print("sweep stopped: the finished models are in the table", file=sys.stderr)
             break
-    print_sweep(done, out)
+    if done:
+        print_sweep(done, out)
     statuses = {m.status for m in done}
-    return 130 if "stopped" in statuses else (0 if statuses == {"completed"} else 1)
+    if trained.not_saved:
+        return _NOT_SAVED
+    if "stopped" in statuses:
+        return 130
+    return 0 if statuses == {"completed"} and not without_figures else 1
+
+
+def _sweep_folder(out: Path, names: list[str]) -> None:
+    """Make the sweep's folder, checking first that every checkpoint can be written in it
+    (a folder made here is removed again when one cannot)."""
+    from explorer.core.destination import check_destination
+
+    if out.exists() and not out.is_dir():
+        raise ExplorerError(f"{out}: is a file; give a folder for the sweep")
+    made = not out.exists()
+    if made:
+        check_destination(out, CheckpointError)  # its parent exists and takes new entries
+        try:
+            out.mkdir()
+        except OSError as e:
+            raise CheckpointError(f"{out}: the folder cannot be made ({e.strerror or e})") from e
+    try:
+        for name in names:
+            check_destination(out / name, CheckpointError)
+    except ExplorerError:
+        if made:
+            out.rmdir()
+        raise
 
 
 def external_source(model: Path, args):
@@ -407,8 +526,6 @@ def cmd_evaluate(args) -> int:
     from explorer.core.model import images_to_tensor
     from explorer.core.training import pick_device
 
-    if args.k < 1 or args.max_images < 1 or args.prior_samples < 0:
-        raise ExplorerError("--k and --max-images must be at least 1, --prior-samples at least 0")
     source = external_source(args.model, args)
     if source is not None:
         if args.dataset is None:
@@ -450,6 +567,11 @@ def cmd_evaluate(args) -> int:
         max_images=args.max_images,
         on_data_samples=args.prior_samples,
     )
+    if rep.non_finite:
+        raise CheckpointError(
+            f"{args.model}: the model produced non-finite values (NaN or infinite) on "
+            f"{dataset.name}: {', '.join(rep.non_finite)}"
+        )
     if args.json:
         print(json.dumps(rep.to_dict()))
     else:
@@ -459,20 +581,11 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    import torch
-
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.export import export_torchscript
-    from explorer.core.external_files import ExternalSource, open_external
 
     ckpt = load_checkpoint(args.model)
-    out = export_torchscript(ckpt.model, args.torchscript)
-    # Read it back as any user would, and check it decodes as the checkpoint does.
-    reopened = open_external(ExternalSource(str(out)))
-    z = torch.randn(16, ckpt.model.config.latent_dim, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        if not torch.equal(reopened.decode(z), ckpt.model.decode(z)):
-            raise ExplorerError(f"{out}: the written module does not decode as {args.model} does")
+    out = export_torchscript(ckpt.model, args.torchscript)  # read back and checked
     cfg = ckpt.model.config
     print(
         f"wrote {out}: TorchScript with encode(x) -> (mu, logvar), decode(z) -> images, "

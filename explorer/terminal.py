@@ -7,13 +7,15 @@ import sys
 import time
 from pathlib import Path
 
+from explorer.core.sweep import beta_text
+
 
 class ProgressBar:
     """One redrawn line on a terminal; one line per epoch when output is a file or pipe."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr  # looked up now: a caller may have replaced it
+        self.tty = self.stream.isatty()
         self.last_draw = 0.0
 
     def update(self, p) -> None:
@@ -47,7 +49,8 @@ class ProgressBar:
         self.stream.flush()
 
 
-def print_report(rep, out=sys.stdout) -> None:
+def print_report(rep, out=None) -> None:
+    out = out or sys.stdout
     e = rep.evaluation
     d = len(rep.active)
     print(f"  images evaluated  {e.count:,}", file=out)
@@ -95,7 +98,7 @@ def print_sweep(models, out: Path) -> None:
     for m in models:
         mig = "" if m.mig is None else f"{m.mig:.3f}"
         print(
-            f"{m.beta:>6g}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
+            f"{beta_text(m.beta):>6}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
             f"{m.active_units:>6}  {mig:>6}" + ("" if m.status == "completed" else f"  {m.status}")
         )
     print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")

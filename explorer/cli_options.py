@@ -1,0 +1,107 @@
+"""The values of the CLI's options, parsed and bounded where argparse reads them.
+
+Each function here is an argparse `type=`: it turns the text into a value or raises
+ArgumentTypeError, which the parser reports as one line naming the option ("error:
+argument --threads: ..."). Bounding every option at the parser keeps values that only
+fail deep inside torch (a thread count the OpenMP runtime dies on, a seed NumPy
+refuses, the `meta` device) from ever reaching it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+from collections.abc import Callable
+
+from explorer.core.config import MAX_LATENT_DIM
+
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by some data generators, stops here
+MAX_THREADS = max(256, 4 * (os.cpu_count() or 1))
+MAX_COUNT = 1_000_000  # images of a built-in dataset
+MAX_HIDDEN = 4096  # units (mlp) or channels (conv) of one hidden layer
+MAX_LAYERS = 8
+MAX_BETAS = 100  # models in one sweep
+MAX_IMPORTANCE_SAMPLES = 1000  # k of the importance-weighted bound, as TrainConfig.samples
+MAX_PRIOR_SAMPLES = 10_000  # decoded images held at once by on_data
+MAX_EPOCHS = 100_000
+MAX_BATCH = 65_536
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d{1,3})?")
+
+
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """A whole number from lo to hi."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be from {lo:,} to {hi:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def float_in(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str], float]:
+    """A finite number from lo (or above lo, when `above_lo`) to hi."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        low_ok = value > lo if above_lo else value >= lo
+        if not (math.isfinite(value) and low_ok and value <= hi):
+            bounds = (f"above {lo:g}" if above_lo else f"from {lo:g}") + (
+                f" to {hi:g}" if math.isfinite(hi) else ""
+            )
+            raise argparse.ArgumentTypeError(f"must be a finite number {bounds}, got {text!r}")
+        return value
+
+    return parse
+
+
+def hidden_sizes(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes, "400" or "512,256"."""
+    size = int_in(1, MAX_HIDDEN)
+    sizes = tuple(size(v) for v in text.split(","))
+    if len(sizes) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_LAYERS} hidden layers, got {len(sizes)} in {text!r}"
+        )
+    return sizes
+
+
+def betas(text: str) -> list[float]:
+    """The β values of a sweep, in increasing order; each at most once."""
+    beta = float_in(0, math.inf)
+    values = [beta(v) for v in text.split(",")]
+    if len(values) > MAX_BETAS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_BETAS} β values, got {len(values)}")
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"a β is listed twice in {text!r}")
+    return sorted(values)
+
+
+def device(text: str) -> str:
+    """A device to train on: auto, cpu, cuda, cuda:N or mps (whether it is here is
+    checked when the command starts, by training.pick_device)."""
+    if not _DEVICE.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a device to train on; use auto, cpu, cuda, cuda:N or mps"
+        )
+    return text
+
+
+latent_dim = int_in(1, MAX_LATENT_DIM)
+seed = int_in(0, MAX_SEED)
+threads = int_in(0, MAX_THREADS)
+count = int_in(1, MAX_COUNT)
+epochs = int_in(1, MAX_EPOCHS)
+batch_size = int_in(1, MAX_BATCH)
+importance_samples = int_in(1, MAX_IMPORTANCE_SAMPLES)
+prior_samples = int_in(0, MAX_PRIOR_SAMPLES)
+max_images = int_in(1, 10_000_000)

@@ -1,0 +1,183 @@
+"""Models from elsewhere that misbehave after passing the probe, factories that exit,
+models that compute NaN, and exports that fail: one line naming the file, a non-zero
+exit, and no bad file left behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+
+import torch
+
+from explorer.core.checkpoint import Checkpoint, save_checkpoint
+from explorer.core.kinds import build_model
+from explorer.resources import bundled_model
+from tests.external_models import PairVAE, script
+from tests.test_cli import cli
+from tests.test_cli_save import last_line, run
+
+DIGITS = ["--dataset", "digits", "--count", "100", "--k", "2", "--prior-samples", "0"]
+
+
+class SmallBatchesOnly(PairVAE):
+    """Passes the probe (8 images), fails on the data's larger batches."""
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.shape[0] > 8:
+            raise RuntimeError("exported for batches of up to 8")
+        h = self.enc(x)
+        return self.mu(h), self.logvar(h)
+
+
+class NaNOnLargeBatches(PairVAE):
+    """Decodes the probe's 16 codes, and NaN for more."""
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        x = torch.sigmoid(self.dec(z))
+        if z.shape[0] > 16:
+            x = x * float("nan")
+        return x
+
+
+class ExitsOnLargeBatches(PairVAE):
+    def encode(self, x: torch.Tensor):
+        if len(x) > 8:
+            sys.exit(0)
+        return super().encode(x)
+
+
+def build_exits() -> torch.nn.Module:
+    sys.exit(0)
+
+
+def test_a_torchscript_model_failing_on_larger_batches_is_named(tmp_path, capsys):
+    model = script(SmallBatchesOnly(), tmp_path / "small.pt")
+    code, out, err = run(capsys, "evaluate", str(model), *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert last_line(err).startswith(
+        f"error: {model}: encode failed on a tensor of shape (100, 1, 28, 28) ("
+    )
+    assert "exported for batches of up to 8" in last_line(err)
+
+
+def test_a_model_producing_nan_is_refused_by_evaluate(tmp_path, capsys):
+    model = script(NaNOnLargeBatches(), tmp_path / "nan.pt")
+    code, out, err = run(capsys, "evaluate", str(model), *DIGITS)
+    assert code == 2 and out == ""
+    assert last_line(err) == (
+        f"error: {model}: the model produced non-finite values (NaN or infinite) on digits: "
+        "reconstruction, squared error, importance-weighted bound"
+    )
+    assert "deterministic" not in err
+
+
+def test_a_checkpoint_whose_weights_are_nan_does_not_evaluate_as_fine(tmp_path, capsys):
+    model = build_model(bundled_model_config(), seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(float("nan"))
+    path = save_checkpoint(tmp_path / "nan.safetensors", Checkpoint(model=model))
+    code, out, err = run(capsys, "evaluate", str(path), *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    line = last_line(err)
+    assert line.startswith(f"error: {path}: ") and ("NaN" in line or "non-finite" in line)
+
+
+def bundled_model_config():
+    from explorer.core.checkpoint import load_checkpoint
+
+    return load_checkpoint(bundled_model("digits")).model.config
+
+
+def test_user_code_calling_sys_exit_is_an_error_not_a_silent_success(tmp_path, capsys):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        str(weights),
+        "--factory",
+        "tests.test_cli_external:build_exits",
+        *DIGITS,
+    )
+    assert code == 2 and out == ""
+    assert last_line(err) == (
+        "error: factory 'tests.test_cli_external:build_exits' raised SystemExit: 0"
+    )
+    factory = ["--factory", "tests.test_cli_external:ExitsOnLargeBatches"]
+    code, out, err = run(capsys, "evaluate", str(weights), *factory, *DIGITS)
+    assert code == 2 and out == ""
+    assert last_line(err) == (
+        f"error: {weights}: encode failed on a tensor of shape (100, 1, 28, 28) (SystemExit: 0)"
+    )
+    script_file = tmp_path / "train_script.py"
+    script_file.write_text("import sys\nsys.exit(3)  # a training script's argparse exiting\n")
+    code, _, err = run(
+        capsys, "evaluate", str(weights), "--factory", f"{script_file}:build", *DIGITS
+    )
+    assert code == 2
+    assert last_line(err) == (
+        f"error: factory '{script_file}:build': importing {script_file} failed (SystemExit: 3)"
+    )
+
+
+def test_a_factory_calling_sys_exit_in_a_real_process(tmp_path):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    r = cli("evaluate", str(weights), "--factory", "tests.test_cli_external:build_exits", *DIGITS)
+    assert r.returncode == 2 and r.stdout == "" and "raised SystemExit: 0" in r.stderr
+
+
+def test_deeply_nested_factory_arguments_are_refused(tmp_path, capsys):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    factory = ["--factory", "tests.external_models:PairVAE"]
+    deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    code, _, err = run(capsys, "evaluate", str(weights), *factory, "--factory-args", deep, *DIGITS)
+    assert code == 2 and "Traceback" not in err
+    assert last_line(err) == "error: factory arguments: nested too deeply to be keyword arguments"
+    args_file = tmp_path / "args.json"
+    args_file.write_text(deep)
+    code, _, err = run(
+        capsys, "evaluate", str(weights), *factory, "--factory-args", str(args_file), *DIGITS
+    )
+    assert code == 2
+    assert last_line(err) == f"error: {args_file}: nested too deeply to be keyword arguments"
+
+
+def test_an_export_that_fails_leaves_no_file_and_the_old_one_as_it_was(tmp_path, capsys):
+    model = build_model(bundled_model_config(), seed=0)
+    with torch.no_grad():
+        next(iter(model.parameters())).fill_(float("nan"))
+    bad = save_checkpoint(tmp_path / "nan.safetensors", Checkpoint(model=model))
+    out = tmp_path / "m.pt"
+    code, _, err = run(capsys, "export", str(bad), "--torchscript", str(out))
+    assert code == 2 and "Traceback" not in err and last_line(err).startswith("error: ")
+    assert not out.exists() and not list(tmp_path.glob(".m.pt.*"))
+
+    assert run(capsys, "export", str(bundled_model("digits")), "--torchscript", str(out))[0] == 0
+    good = out.read_bytes()
+    code, _, err = run(capsys, "export", str(bad), "--torchscript", str(out))
+    assert code == 2 and out.read_bytes() == good and not list(tmp_path.glob(".m.pt.*"))
+
+
+def test_an_export_to_a_full_disk_or_a_missing_folder_is_one_line(tmp_path, capsys, monkeypatch):
+    ckpt = str(bundled_model("digits"))
+    code, _, err = run(capsys, "export", ckpt, "--torchscript", str(tmp_path / "no/m.pt"))
+    assert code == 2
+    assert last_line(err) == f"error: {tmp_path}/no/m.pt: the folder {tmp_path}/no does not exist"
+
+    def save(self, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"PK half a module")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch.jit.RecursiveScriptModule, "save", save)
+    out = tmp_path / "m.pt"
+    code, _, err = run(capsys, "export", ckpt, "--torchscript", str(out))
+    assert code == 2 and "No space left on device" in last_line(err)
+    assert last_line(err).startswith(f"error: {out}: could not write the TorchScript module")
+    assert list(tmp_path.iterdir()) == []
