@@ -8,7 +8,9 @@
     python -m explorer evaluate weights.pth --factory models:build_vae --dataset mnist.gz
     python -m explorer export model.safetensors --torchscript model.pt
 
-Bad input ends with one line on stderr naming the file or setting, and exit status 2.
+Bad input ends with one line on stderr naming the file or option, and exit status 2.
+A trained model that cannot be saved where asked is kept in the user data folder
+(~/.local/share/LatentExplorer/unsaved on Linux), and the status is 3; the line says where.
 With no command (or a model file first), `python -m explorer` opens the desktop app.
 """
 
@@ -399,6 +401,7 @@ def _default_out(dataset, model_cfg, train_cfg) -> Path:
 
 
 def cmd_train(args) -> int:
+    from explorer.core.data import BUILTINS
     from explorer.core.destination import check_destination
     from explorer.core.training import pick_device
 
@@ -406,7 +409,8 @@ def cmd_train(args) -> int:
     model_cfg, train_cfg = _configs(args, args.beta, dataset)
     pick_device(train_cfg.device)  # an unusable device is refused before any training
     out = args.out or _default_out(dataset, model_cfg, train_cfg)
-    check_destination(out, CheckpointError)  # before training, not after
+    data_file = [] if args.dataset in BUILTINS else [Path(args.dataset)]
+    check_destination(out, CheckpointError, inputs=data_file)  # before training, not after
     _note_skipped(dataset)
     trained = _train_and_save(model_cfg, train_cfg, dataset, out, out.name)
     if trained.report is not None:
@@ -585,7 +589,7 @@ def cmd_export(args) -> int:
     from explorer.core.export import export_torchscript
 
     ckpt = load_checkpoint(args.model)
-    out = export_torchscript(ckpt.model, args.torchscript)  # read back and checked
+    out = export_torchscript(ckpt.model, args.torchscript, source=args.model)  # read back
     cfg = ckpt.model.config
     print(
         f"wrote {out}: TorchScript with encode(x) -> (mu, logvar), decode(z) -> images, "

@@ -270,3 +270,23 @@ def test_a_real_process_with_a_full_disk_says_where_the_model_went(tmp_path):
         f"saved to {kept} instead"
     ) in r.stderr
     assert not out.exists() and load_checkpoint(kept).metrics["images"] > 0
+
+
+def test_a_command_never_writes_over_what_it_reads(tmp_path, capsys):
+    data = tmp_path / "d.npy"
+    np.save(data, np.zeros((20, 8, 8), np.uint8))
+    before = data.read_bytes()
+    code, _, err = run(capsys, "train", "--dataset", str(data), *TINY[2:], "--out", str(data))
+    assert code == 2 and "training on" not in err
+    assert (
+        last_line(err) == f"error: {data}: is {data}, which this command reads; give another name"
+    )
+    assert data.read_bytes() == before
+
+    from explorer.resources import bundled_model
+
+    ckpt = tmp_path / "m.safetensors"
+    ckpt.write_bytes(bundled_model("digits").read_bytes())
+    code, _, err = run(capsys, "export", str(ckpt), "--torchscript", str(ckpt))
+    assert code == 2 and "which this command reads" in last_line(err)
+    assert ckpt.read_bytes() == bundled_model("digits").read_bytes()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
@@ -27,15 +27,21 @@ _TEMPORARY_EXTRA = len(".") + len(".") + 8 + len(".tmp")
 _NAME_MAX = 255  # bytes, where the file system does not say
 
 
-def check_destination(path: Path, error: type[ExplorerError] = ExplorerError) -> None:
+def check_destination(
+    path: Path, error: type[ExplorerError] = ExplorerError, inputs: Sequence[Path] = ()
+) -> None:
     """Raise `error` naming `path` unless a file can be written there now.
 
-    A file already at `path` is fine (a save replaces it); a folder is not.
+    A file already at `path` is fine (a save replaces it), unless it is one of the
+    command's `inputs` (the data it trains on, the model it exports); a folder is not.
     """
     folder = path.parent
     try:
         if path.is_dir():
             raise error(f"{path}: is a folder; give a file name")
+        for given in inputs:
+            if path.exists() and given.exists() and os.path.samefile(path, given):
+                raise error(f"{path}: is {given}, which this command reads; give another name")
         if not folder.exists():
             raise error(f"{path}: the folder {folder} does not exist")
         if not folder.is_dir():

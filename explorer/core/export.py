@@ -45,12 +45,13 @@ class TorchScriptVAE(nn.Module):
         return self.decode(self.encode(x)[0])
 
 
-def export_torchscript(model: VAE, path: str | Path) -> Path:
+def export_torchscript(model: VAE, path: str | Path, source: Path | None = None) -> Path:
     """Write `model` as a TorchScript module; CheckpointError names the file.
 
     The module is read back from its temporary file and must decode as `model` does
     before it takes `path`'s name: a failed export leaves no file behind, and any
-    earlier file at `path` as it was.
+    earlier file at `path` as it was. `source`: the checkpoint `model` came from, never
+    overwritten.
     """
     path = Path(path)
     if model.kind not in _EXPORTABLE:
@@ -58,7 +59,7 @@ def export_torchscript(model: VAE, path: str | Path) -> Path:
             f"{path}: TorchScript export writes VAEs ({', '.join(_EXPORTABLE)}) in the form "
             f"any VAE tool reads; this model is a {model.kind}"
         )
-    check_destination(path, CheckpointError)
+    check_destination(path, CheckpointError, inputs=[source] if source else [])
     wrapper = TorchScriptVAE(model.copy())
     with torchscript_quietly():
         scripted = torch.jit.script(wrapper)
