@@ -301,10 +301,12 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
     The model is saved before anything else can fail: when `out` cannot be written
     after all, it goes to the first fallback folder that takes it, as `fallback_name`
     (`destination.keep_elsewhere`); the figures are best-effort and are added to the
-    saved file when they come. The first Ctrl-C stops training between steps (the model
-    is still saved), a second one aborts.
+    saved file when they come. Training that fails after its first step keeps the model
+    as it was too, and the error says where. The first Ctrl-C stops training between
+    steps (the model is still saved), a second one aborts.
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.external import short_error
     from explorer.core.kinds import build_model, describe
     from explorer.core.training import pick_device, pick_precision, train
 
@@ -330,6 +332,16 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
         for p in train(model, dataset, train_cfg, cancel=cancel):
             bar.update(p)
             final = p
+    except Exception as e:
+        if final is None:  # refused before the first step: nothing trained to keep
+            raise
+        logging.getLogger(LOGGER).exception("training failed")
+        ckpt = Checkpoint(model=model, train_config=train_cfg, dataset=dataset.describe())
+        saved, _ = _save(ckpt, out, fallback_name)
+        raise ExplorerError(
+            f"training failed in epoch {final.epoch + 1} ({short_error(e)}); the model as it "
+            f"was then is saved to {saved}"
+        ) from e
     finally:
         signal.signal(signal.SIGINT, previous)
     if bar.tty:
@@ -502,6 +514,8 @@ def _sweep_folder(out: Path, names: list[str]) -> None:
             raise CheckpointError(f"{out}: the folder cannot be made ({e.strerror or e})") from e
     try:
         for name in names:
+            if (out / name).exists():  # a model of an earlier sweep whose table is gone
+                raise CheckpointError(f"{out / name}: already exists; choose another --out")
             check_destination(out / name, CheckpointError)
     except ExplorerError:
         if made:

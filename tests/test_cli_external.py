@@ -42,6 +42,18 @@ class NaNOnLargeBatches(PairVAE):
         return x
 
 
+class LatentGrowsOnLargeBatches(PairVAE):
+    """Latent size 3 for the probe's 8 images, 4 for more."""
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.enc(x)
+        mu, logvar = self.mu(h), self.logvar(h)
+        if x.shape[0] > 8:
+            mu, logvar = torch.cat([mu, mu[:, :1]], 1), torch.cat([logvar, logvar[:, :1]], 1)
+        return mu, logvar
+
+
 class ExitsOnLargeBatches(PairVAE):
     def encode(self, x: torch.Tensor):
         if len(x) > 8:
@@ -61,6 +73,16 @@ def test_a_torchscript_model_failing_on_larger_batches_is_named(tmp_path, capsys
         f"error: {model}: encode failed on a tensor of shape (100, 1, 28, 28) ("
     )
     assert "exported for batches of up to 8" in last_line(err)
+
+
+def test_a_model_whose_latent_size_changes_with_the_batch_is_named(tmp_path, capsys):
+    model = script(LatentGrowsOnLargeBatches(), tmp_path / "grows.pt")
+    code, out, err = run(capsys, "evaluate", str(model), *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert last_line(err) == (
+        f"error: {model}: encode gave mu (100, 4) and logvar (100, 4) for 100 images; "
+        "the probe found latent size 3"
+    )
 
 
 def test_a_model_producing_nan_is_refused_by_evaluate(tmp_path, capsys):

@@ -290,3 +290,37 @@ def test_a_command_never_writes_over_what_it_reads(tmp_path, capsys):
     code, _, err = run(capsys, "export", str(ckpt), "--torchscript", str(ckpt))
     assert code == 2 and "which this command reads" in last_line(err)
     assert ckpt.read_bytes() == bundled_model("digits").read_bytes()
+
+
+def test_training_that_fails_midway_keeps_the_model_as_it_was(tmp_path, capsys, monkeypatch):
+    from explorer.core import training
+
+    real = training.train
+
+    def failing_train(*args, **kwargs):
+        for p in real(*args, **kwargs):
+            yield p
+            raise MemoryError("out of memory in step 2")
+
+    monkeypatch.setattr(training, "train", failing_train)
+    out = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", *TINY, "--out", str(out))
+    assert code == 2 and "Traceback" not in err
+    assert last_line(err) == (
+        "error: training failed in epoch 1 (MemoryError: out of memory in step 2); "
+        f"the model as it was then is saved to {out}"
+    )
+    assert load_checkpoint(out).model.config.latent_dim == 2
+
+
+def test_a_sweep_never_replaces_a_model_already_in_its_folder(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "beta-2.safetensors").write_bytes(b"an earlier sweep's model")
+    code, _, err = run(capsys, "sweep", *TINY, "--betas", "1,2", "--out", str(out))
+    assert code == 2 and "training on" not in err
+    assert (
+        last_line(err) == f"error: {out}/beta-2.safetensors: already exists; choose another --out"
+    )
+    assert (out / "beta-2.safetensors").read_bytes() == b"an earlier sweep's model"
+    assert sorted(p.name for p in out.iterdir()) == ["beta-2.safetensors"]

@@ -87,7 +87,15 @@ class ExternalModel(LatentModel):
             if self.config.adapters.input == "flat":
                 x = x.flatten(1)
             mu, logvar = _read_posterior(self.inner.encode(x), self.config.adapters.encoder)
-            return mu.flatten(1).float(), logvar.flatten(1).float()
+            mu, logvar = mu.flatten(1).float(), logvar.flatten(1).float()
+        expected = (len(x), self.config.latent_dim)
+        if mu.shape != expected or logvar.shape != expected:
+            raise CheckpointError(
+                f"{self.name}: encode gave mu {tuple(mu.shape)} and logvar "
+                f"{tuple(logvar.shape)} for {len(x)} images; the probe found latent size "
+                f"{self.config.latent_dim}"
+            )
+        return mu, logvar
 
     def _decoded(self, z: torch.Tensor) -> torch.Tensor | Distribution:
         out = self.inner.decode(z.to(self._dtype()))
