@@ -55,6 +55,7 @@ def data_home(tmp_path, monkeypatch) -> Path:
         ("missing/m.safetensors", "m.safetensors: the folder {tmp}/missing does not exist"),
         ("afile/m.safetensors", "m.safetensors: {tmp}/afile is not a folder"),
         ("afolder", "afolder: is a folder; give a file name"),
+        ("fifo", "fifo: is a device, pipe or socket, not a file; give a file name"),
         ("x" * 250 + ".safetensors", "the file name is too long for this file system (262 bytes"),
     ],
 )
@@ -63,6 +64,7 @@ def test_a_destination_that_cannot_be_written_is_refused_before_training(
 ):
     (tmp_path / "afile").write_text("x")
     (tmp_path / "afolder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
     code, _, err = run(capsys, "train", *TINY, "--out", str(tmp_path / out))
     assert code == 2
     assert last_line(err).startswith("error: ") and message.format(tmp=tmp_path) in err

@@ -39,6 +39,8 @@ def check_destination(
     try:
         if path.is_dir():
             raise error(f"{path}: is a folder; give a file name")
+        if path.exists() and not path.is_file():  # a save would replace the device itself
+            raise error(f"{path}: is a device, pipe or socket, not a file; give a file name")
         for given in inputs:
             if path.exists() and given.exists() and os.path.samefile(path, given):
                 raise error(f"{path}: is {given}, which this command reads; give another name")
