@@ -55,9 +55,12 @@ def float_in(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str],
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
         low_ok = value > lo if above_lo else value >= lo
         if not (math.isfinite(value) and low_ok and value <= hi):
-            bounds = (f"above {lo:g}" if above_lo else f"from {lo:g}") + (
-                f" to {hi:g}" if math.isfinite(hi) else ""
-            )
+            if math.isfinite(hi):
+                bounds = (
+                    f"above {lo:g} and at most {hi:g}" if above_lo else f"from {lo:g} to {hi:g}"
+                )
+            else:
+                bounds = f"above {lo:g}" if above_lo else f"at least {lo:g}"
             raise argparse.ArgumentTypeError(f"must be a finite number {bounds}, got {text!r}")
         return value
 

@@ -78,8 +78,16 @@ def test_train_on_an_npz_file(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--latent-dim", "0"], "error: latent size must be between 1 and 64, got 0"),
-        (["train", "--beta", "-1"], "error: β must be a finite number ≥ 0, got -1.0"),
+        (
+            ["train", "--latent-dim", "0"],
+            "error: argument --latent-dim: must be from 1 to 64, got 0"
+            " (see python -m explorer train --help)",
+        ),
+        (
+            ["train", "--beta", "-1"],
+            "error: argument --beta: must be a finite number at least 0, got '-1'"
+            " (see python -m explorer train --help)",
+        ),
         (["train", "--dataset", "missing.npz"], "error: missing.npz: no such file or folder"),
         (["evaluate", "nothing.safetensors"], "error: nothing.safetensors: no such file"),
     ],
