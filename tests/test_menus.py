@@ -14,9 +14,16 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QImage
+from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QMenu,
+    QMessageBox,
+    QTableWidget,
+)
 
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS
@@ -191,7 +198,8 @@ def test_every_menu_command_works(qtbot, window, tmp_path, monkeypatch, small_bu
     window.panel.epochs_spin.setValue(1)  # Model ▸ Train: a short run
     errors: list[str] = []
     window.errorShown.connect(errors.append)
-    paths = [p for m in window.menuBar().actions() for p in menu_paths(m.menu(), (m.text(),))]
+    tops = window.menuBar().actions()
+    paths = [p for m in tops for p in menu_paths(m.menu(), (m.text(),))]
     assert len(paths) >= 19
     walked = []
     for path in paths:
@@ -247,3 +255,73 @@ def test_save_dialog_starts_outside_the_package(qtbot, window, tmp_path, monkeyp
     for own in (Path(explorer.__file__).resolve().parent, RESOURCES.resolve()):
         assert not start.is_relative_to(own)
     assert start in (Path.home(), Path.home() / "Documents")
+
+
+def press(qtbot, window, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key pressed with the window in front, as a user presses a shortcut."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    QTest.keyClick(window.latent_view, key, modifiers)
+
+
+def test_train_and_stop_keys(qtbot, window):
+    """Ctrl+Return trains, Ctrl+Shift+Return stops; the status bar says what happened,
+    the autosave after it only second."""
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    window.panel.epochs_spin.setValue(1000)
+    window.panel.batch_spin.setValue(32)
+    with qtbot.waitSignal(window.trainer.epochShown, timeout=30_000):
+        press(qtbot, window, Qt.Key.Key_Return, ctrl)
+    assert not window.panel.train_button.isEnabled()
+    with qtbot.waitSignal(window.trainer.runningChanged, timeout=30_000):
+        press(qtbot, window, Qt.Key.Key_Return, ctrl | Qt.KeyboardModifier.ShiftModifier)
+    assert window.panel.progress.format() == "stopped"
+    status = window.statusBar()
+    qtbot.waitUntil(lambda: "A copy is kept in" in status.currentMessage(), timeout=10_000)
+    assert status.currentMessage().startswith("Training stopped after epoch ")
+    assert " of 1000 " in status.currentMessage()
+
+
+def test_map_and_pin_keys(qtbot, window):
+    """Ctrl+M shows the manifold map and hides it again; Esc releases a pinned code."""
+    manifold = window.plane_bar.manifold
+    with qtbot.waitSignal(manifold.shown, timeout=10_000):
+        press(qtbot, window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert manifold.check.isChecked() and all(t.isVisible() for t in manifold.tiles)
+    press(qtbot, window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert not manifold.check.isChecked() and not any(t.isVisible() for t in manifold.tiles)
+    with qtbot.waitSignal(window.session.pinnedChanged):
+        QTest.mouseClick(window.latent_view.viewport(), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.session.pinnedChanged):
+        press(qtbot, window, Qt.Key.Key_Escape)
+    assert not window.session.pinned
+
+
+def every_command(window) -> list[QAction]:
+    return [
+        pick(window, p)
+        for m in window.menuBar().actions()
+        for p in menu_paths(m.menu(), (m.text(),))
+    ]
+
+
+def test_no_two_commands_share_a_shortcut(window):
+    keys = [a.shortcut().toString() for a in every_command(window) if not a.shortcut().isEmpty()]
+    assert len(keys) >= 6 and len(keys) == len(set(keys)), keys
+
+
+def test_help_lists_every_shortcut(qtbot, window):
+    pick(window, ("&Help", "&Keyboard shortcuts")).trigger()
+    dialog = next(
+        d for d in QApplication.topLevelWidgets() if d.windowTitle() == "Keyboard shortcuts"
+    )
+    qtbot.waitExposed(dialog)
+    table = dialog.findChild(QTableWidget, "shortcutsTable")
+    rows = {(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())}
+    for action in every_command(window):
+        if not action.shortcut().isEmpty():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            assert any(k == keys and d.endswith(action.text().replace("&", "")) for k, d in rows)
+    assert ("Ctrl+Return", "Model ▸ Train") in rows
+    assert any(k == "Shift+Click" for k, _ in rows)  # the plot's own gestures too
+    dialog.close()
