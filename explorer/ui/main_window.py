@@ -27,7 +27,7 @@ from explorer.autosave import Autosave
 from explorer.core.data import BUILTINS
 from explorer.core.errors import ExplorerError
 from explorer.core.sweep import MANIFEST, load_sweep
-from explorer.core.training import DEFAULT_THREADS
+from explorer.core.training import DEFAULT_THREADS, Progress
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
@@ -51,7 +51,7 @@ from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
 from explorer.ui.sweep_bar import SweepBar
-from explorer.ui.training_controller import TrainingController
+from explorer.ui.training_controller import TrainingController, run_summary
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
 from explorer.ui.uncertainty import UncertaintyOverlay
@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._tasks: set[TaskThread] = set()
         self._autosave = autosave
         self._closing = False
+        self._run_summary = ""  # what the last run did, in words (the status bar's)
         self._build_views()
         self._build_menus()
         self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
@@ -176,7 +177,7 @@ class MainWindow(QMainWindow):
 
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
         self.trainer.runningChanged.connect(self._training_running)
-        self.trainer.finished.connect(lambda p: self.statusBar().showMessage(p.message, 10_000))
+        self.trainer.finished.connect(self._run_ended)
         s.modelChanged.connect(self._model_changed)
         s.pinnedChanged.connect(
             lambda p: self.pin_label.setText(
@@ -374,6 +375,8 @@ class MainWindow(QMainWindow):
         return True
 
     def ask_open_sweep(self) -> None:
+        if self._refuse_while_training("a sweep"):
+            return
         folder = QFileDialog.getExistingDirectory(
             self, "Open a β sweep folder", self.recent.last_dir()
         )
@@ -394,10 +397,15 @@ class MainWindow(QMainWindow):
     # -- plane, model and data changes -----------------------------------------------
     def _training_running(self, running: bool) -> None:
         if running:
+            self._run_summary = ""
             self.opener.drop_pending_encodes()
             self.saver.run_started()
         elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
-            self.saver.autosave()
+            self.saver.autosave(self._run_summary)
+
+    def _run_ended(self, p: Progress) -> None:
+        self._run_summary = run_summary(p)
+        self.show_status(self._run_summary)
 
     def _refuse_while_training(self, what: str) -> bool:
         """Opening another model or dataset mid-training would mix the two; say so."""
