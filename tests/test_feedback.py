@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QFileDialog,
+    QLabel,
     QMessageBox,
     QScrollBar,
 )
@@ -82,3 +83,35 @@ def test_the_app_is_named_for_taskbars():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.strip() == "latent-explorer|latent-explorer|Latent Explorer"
+
+
+def test_first_run_hint_is_shown_once_and_never_in_the_way(qtbot, tiny_checkpoint, tmp_path):
+    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QFrame, QPushButton
+
+    from explorer.app import build_main_window
+
+    fresh = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    first = build_main_window(tiny_checkpoint, settings=fresh)
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    hint = first.findChild(QFrame, "firstRunHint")
+    assert hint is not None and hint.isVisible()
+    assert "Ctrl+Return" in hint.findChild(QLabel).text()
+    plot = first.latent_view
+    assert plot.rect().contains(hint.geometry())  # over the plot, inside it
+    # not modal: the first click goes to the plot
+    with qtbot.waitSignal(first.session.pinnedChanged):
+        QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(80, 200))
+    QTest.mouseClick(hint.findChild(QPushButton, "firstRunHintClose"), Qt.MouseButton.LeftButton)
+    assert not hint.isVisible()
+    first.shutdown()
+
+    again = build_main_window(tiny_checkpoint, settings=fresh)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.findChild(QFrame, "firstRunHint") is None
+    again.shutdown()

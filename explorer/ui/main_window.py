@@ -38,6 +38,7 @@ from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
+from explorer.ui.first_run_hint import show_once
 from explorer.ui.inpainting_view import InpaintingView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
@@ -82,6 +83,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
         self.panel.restore_settings(self.settings)
+        self.first_run_hint = show_once(
+            self.settings, self.latent_view, shortcut_text(self.train_action)
+        )
         self.setAcceptDrops(True)
         self.resize(1440, 860)
         geometry = self.settings.value("window/geometry")
@@ -284,6 +288,7 @@ class MainWindow(QMainWindow):
             menu, "&Stop training", self.panel.stop_button.click, shortcut=STOP_SHORTCUT
         )
         stop.setEnabled(False)
+        self.train_action = train
         self.trainer.runningChanged.connect(train.setDisabled)
         self.trainer.runningChanged.connect(stop.setEnabled)
         self.panel.name_shortcuts(shortcut_text(train), shortcut_text(stop))
