@@ -7,10 +7,13 @@ QSettings remembers that it was shown; later starts open without it.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 SHOWN_KEY = "hints/firstRunShown"
-_MARGIN = 12  # pixels between the hint and the plot's top right corner
+# pixels between the hint and the plot's right edge, and above its bottom edge (clear of
+# the x axis's labels): the legend is in the top right corner
+_RIGHT_MARGIN, _BOTTOM_MARGIN = 12, 48
+_WIDTH = 380
 
 
 def hint_text(train_keys: str) -> str:
@@ -32,14 +35,15 @@ class FirstRunHint(QFrame):
         )
         text = QLabel(hint_text(train_keys), wordWrap=True)
         text.setTextFormat(Qt.TextFormat.RichText)
-        text.setMinimumWidth(280)
         close = QPushButton("Got it", objectName="firstRunHintClose")
         close.setToolTip("Hide this hint (it is not shown again)")
         close.clicked.connect(self.close)
-        layout = QHBoxLayout(self)
-        layout.addWidget(text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignBottom)
-        self.setFixedWidth(380)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        margins = layout.contentsMargins()
+        text.setFixedWidth(_WIDTH - margins.left() - margins.right())  # its height follows
+        self.setFixedWidth(_WIDTH)
         self.adjustSize()
         over.installEventFilter(self)
         self._place()
@@ -51,7 +55,8 @@ class FirstRunHint(QFrame):
 
     def _place(self) -> None:
         over = self.parentWidget()
-        self.move(max(over.width() - self.width() - _MARGIN, 0), _MARGIN)
+        x = over.width() - self.width() - _RIGHT_MARGIN
+        self.move(max(x, 0), max(over.height() - self.height() - _BOTTOM_MARGIN, 0))
 
 
 def show_once(settings: QSettings, over: QWidget, train_keys: str) -> FirstRunHint | None:
