@@ -20,15 +20,11 @@ def add_action(
     slot: Callable[..., object],
     *args: object,
     shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-    tip: str | None = None,
 ) -> QAction:
     """A command in `menu` that calls `slot(*args)` when picked (or its shortcut pressed)."""
     action = QAction(text, menu)
     if shortcut is not None:
         action.setShortcut(shortcut)
-    if tip is not None:
-        action.setStatusTip(tip)
-        action.setToolTip(tip)
 
     def picked() -> None:  # no parameter: Qt passes nothing, `checked` included
         slot(*args)

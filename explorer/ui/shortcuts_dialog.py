@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from explorer.ui.actions import shortcut_text
@@ -48,8 +47,8 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, window: QMainWindow, parent: QWidget | None = None):
-        super().__init__(parent or window)
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
         self.setWindowTitle("Keyboard shortcuts")
         rows = shortcut_rows(window)
         self.table = QTableWidget(len(rows), 2, objectName="shortcutsTable")

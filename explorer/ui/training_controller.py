@@ -30,9 +30,10 @@ _TRAINING_SWITCH_INTERVAL = 1e-4
 def run_summary(p: Progress) -> str:
     """What a run did, for the status bar: the final record `p` in words."""
     if p.status == "stopped":
+        when = f"after epoch {p.epoch} of {p.epochs}" if p.epoch else "in its first epoch"
         return (
-            f"Training stopped after epoch {p.epoch} of {p.epochs} "
-            f"({p.step:,} of {p.steps_total:,} steps); the model so far is shown."
+            f"Training stopped {when} ({p.step:,} of {p.steps_total:,} steps); "
+            "the model so far is shown."
         )
     return p.message
 

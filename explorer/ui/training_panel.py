@@ -69,7 +69,8 @@ class TrainingPanel(QWidget):
         self.data_label = QLabel("–")
         self.data_label.setWordWrap(True)
         self.data_label.setToolTip(
-            "The images Train fits the model to: the Data menu, File ▸ Open, or drop a file here"
+            "The images Train fits the model to: from the Data menu, File ▸ Open, or a file "
+            "dropped on the window"
         )
         form.addRow("Data", self.data_label)
         self._row_kinds: dict[int, tuple[str, ...]] = {}  # form row -> the kinds it applies to
