@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(LOGGER)
 
+DESKTOP_NAME = "latent-explorer"
+
 
 def application() -> QApplication:
     """The process's QApplication, created once with the app's names and plot defaults."""
@@ -41,8 +43,11 @@ def application() -> QApplication:
     # in-app training ratio read 0.85-0.95 with the pool and 0.93-0.99 without it, and a
     # full scatter refresh took 53-67 ms against 23-34 ms. Read when Qt first paints.
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # argv[0] names the window to X11 (WM_CLASS), and taskbars group by it: run as
+    # `python -m explorer` it was "__main__.py"
+    app = QApplication.instance() or QApplication([DESKTOP_NAME])
     app.setApplicationName("Latent Explorer")
+    app.setDesktopFileName(DESKTOP_NAME)  # Wayland's app id; latent-explorer.desktop
     app.setOrganizationName("LatentExplorer")
     app.setApplicationVersion(__version__)
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)

@@ -59,10 +59,15 @@ def blobs() -> Dataset:
 
 @pytest.fixture
 def settings(tmp_path):
-    """Window settings in a throw-away INI file, never the user's own."""
+    """Window settings in a throw-away INI file, never the user's own; those of a user
+    who has started the app before (no first-run hint over the plot: test_first_run)."""
     from PySide6.QtCore import QSettings
 
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    from explorer.ui.first_run_hint import SHOWN_KEY
+
+    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    s.setValue(SHOWN_KEY, True)
+    return s
 
 
 @pytest.fixture(scope="session")

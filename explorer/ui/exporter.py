@@ -32,6 +32,13 @@ DEFAULT_NAMES = {
     "factors": "factors.png",
 }
 
+# Views whose picture is computed, and what brings one about when there is none
+_COMPUTED = {
+    "traversals": "no traversals computed yet: open the Traversals tab",
+    "interpolation": "no interpolation yet: shift-click two points of the plot, A then B",
+    "data point": "no data point inspected yet: hover near a point of the plot, or click one",
+}
+
 
 class Exporter(QObject):
     def __init__(
@@ -53,17 +60,24 @@ class Exporter(QObject):
         self.show_status = show_status
         self.run_task = run_task
 
+    def missing(self, what: str) -> str | None:
+        """What view `what` lacks for an export, said as what to do; None if it has it."""
+        view = self.views[what]
+        if what == "image" and view.image is None:
+            return "nothing decoded yet"
+        if what in _COMPUTED and view.result is None:
+            return _COMPUTED[what]
+        return None
+
     def export(self, what: str, path: str | Path) -> bool:
         """Write view `what` to `path` as a PNG; a failure is shown, not raised."""
         view = self.views[what]
         try:
+            if (missing := self.missing(what)) is not None:
+                raise OSError(missing)
             if what == "image":
-                if view.image is None:
-                    raise OSError("nothing decoded yet")
                 save_png(path, view.image, _IMAGE_SCALE)
-            elif what in ("traversals", "interpolation", "data point"):
-                if view.result is None:
-                    raise OSError(f"no {what} computed yet")
+            elif what in _COMPUTED:
                 save_png(path, view.result.picture, _STRIP_SCALE)
             elif not view.grab().save(str(path)):
                 raise OSError("Qt could not write the image")

@@ -276,6 +276,13 @@ class LatentView(pg.PlotWidget):
         else:
             s.set_pinned(True, point)
 
+    # What the mouse and keys do on the plot, for Help ▸ Keyboard shortcuts
+    GESTURES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("Hover", "decode the code under the cursor"),
+        ("Click", "pin the code (a data point: inspect it); click again to release"),
+        ("Shift+Click", "set the ends A and B of an interpolation"),
+        ("Arrow keys", "nudge a pinned code (with Shift: ten times as far)"),
+    )
     _NUDGE: ClassVar[dict[Qt.Key, tuple[int, int]]] = {
         Qt.Key.Key_Left: (-1, 0),
         Qt.Key.Key_Right: (1, 0),
@@ -284,10 +291,7 @@ class LatentView(pg.PlotWidget):
     }
 
     def keyPressEvent(self, event) -> None:
-        s = self.session
-        if event.key() == Qt.Key.Key_Escape and s.pinned:
-            s.set_pinned(False)
-            return
+        s = self.session  # Esc (release the pin) is the window's View ▸ Release pinned code
         if event.key() in self._NUDGE and s.pinned and s.plane is not None:
             # 1% of the visible range per press, 10% with Shift.
             (x0, x1), (y0, y1) = self.plotItem.vb.viewRange()

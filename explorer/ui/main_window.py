@@ -27,16 +27,18 @@ from explorer.autosave import Autosave
 from explorer.core.data import BUILTINS
 from explorer.core.errors import ExplorerError
 from explorer.core.sweep import MANIFEST, load_sweep
-from explorer.core.training import DEFAULT_THREADS
+from explorer.core.training import DEFAULT_THREADS, Progress
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
+from explorer.ui.actions import add_action, shortcut_text
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
+from explorer.ui.first_run_hint import show_once
 from explorer.ui.inpainting_view import InpaintingView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
@@ -45,17 +47,23 @@ from explorer.ui.model_saver import ModelSaver
 from explorer.ui.opener import Opener
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
+from explorer.ui.shortcuts_dialog import show_shortcuts
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
 from explorer.ui.sweep_bar import SweepBar
-from explorer.ui.training_controller import TrainingController
+from explorer.ui.training_controller import TrainingController, run_summary
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
 from explorer.ui.uncertainty import UncertaintyOverlay
 from explorer.ui.workers import LatestJob, TaskThread
 
 log = logging.getLogger(LOGGER)
+
+# Not taken by Qt's standard keys or the desktops' own (Ctrl+. opens IBus's emoji picker)
+TRAIN_SHORTCUT = "Ctrl+Return"
+STOP_SHORTCUT = "Ctrl+Shift+Return"
+MAP_SHORTCUT = "Ctrl+M"
 
 
 class MainWindow(QMainWindow):
@@ -70,10 +78,14 @@ class MainWindow(QMainWindow):
         self._tasks: set[TaskThread] = set()
         self._autosave = autosave
         self._closing = False
+        self._run_summary = ""  # what the last run did, in words (the status bar's)
         self._build_views()
         self._build_menus()
         self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
         self.panel.restore_settings(self.settings)
+        self.first_run_hint = show_once(
+            self.settings, self.latent_view, shortcut_text(self.train_action)
+        )
         self.setAcceptDrops(True)
         self.resize(1440, 860)
         geometry = self.settings.value("window/geometry")
@@ -169,7 +181,7 @@ class MainWindow(QMainWindow):
 
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
         self.trainer.runningChanged.connect(self._training_running)
-        self.trainer.finished.connect(lambda p: self.statusBar().showMessage(p.message, 10_000))
+        self.trainer.finished.connect(self._run_ended)
         s.modelChanged.connect(self._model_changed)
         s.pinnedChanged.connect(
             lambda p: self.pin_label.setText(
@@ -185,7 +197,7 @@ class MainWindow(QMainWindow):
             m,
             "&Open checkpoint…",
             lambda: self.opener.ask_open("checkpoint"),
-            QKeySequence.StandardKey.Open,
+            shortcut=QKeySequence.StandardKey.Open,
         )
         self._action(m, "Open model trained &elsewhere…", lambda: self.opener.ask_open_external())
         self._action(m, "Open &dataset…", lambda: self.opener.ask_open("dataset"))
@@ -215,7 +227,10 @@ class MainWindow(QMainWindow):
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         m.addSeparator()
         self._action(
-            m, "&Save checkpoint as…", self.ask_save_checkpoint, QKeySequence.StandardKey.Save
+            m,
+            "&Save checkpoint as…",
+            self.ask_save_checkpoint,
+            shortcut=QKeySequence.StandardKey.Save,
         )
         self.exporter = Exporter(
             self,
@@ -236,36 +251,72 @@ class MainWindow(QMainWindow):
         )
         self.traversal_view.exportRequested.connect(lambda: self.exporter.ask_export("traversals"))
         exports = m.addMenu("&Export")
-        for what, text in [
-            ("image", "Decoded &image…"),
-            ("plot", "Latent &plot…"),
-            ("traversals", "&Traversals…"),
-            ("kl", "&KL per dimension…"),
-            ("interpolation", "I&nterpolation…"),
-            ("data point", "Inspected &data point…"),
-            ("factors", "&Factors table…"),
-        ]:
-            self._action(exports, f"{text} (PNG)", lambda w=what: self.exporter.ask_export(w))
+        pngs = {
+            what: self._action(exports, f"{text} (PNG)", self.exporter.ask_export, what)
+            for what, text in [
+                ("image", "Decoded &image…"),
+                ("plot", "Latent &plot…"),
+                ("traversals", "&Traversals…"),
+                ("kl", "&KL per dimension…"),
+                ("interpolation", "I&nterpolation…"),
+                ("data point", "Inspected &data point…"),
+                ("factors", "&Factors table…"),
+            ]
+        }
+        # a view with nothing to export yet is greyed out, its status tip saying why
+        exports.aboutToShow.connect(lambda: self._enable_exports(pngs))
         self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)
         m.addSeparator()
-        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(m, "&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
         models = self.menuBar().addMenu("&Model")
         for name in BUNDLED_MODELS:
-            self._action(models, f"Bundled: {name}", lambda n=name: self.open_bundled(n))
+            self._action(models, f"Bundled: {name}", self.open_bundled, name)
+        models.addSeparator()
+        self._build_training_actions(models)
         data = self.menuBar().addMenu("&Data")
         for name in BUILTINS:
-            self._action(data, f"Built-in: {name}", lambda n=name: self.open_dataset(n))
-        self._action(
-            self.menuBar().addMenu("&Help"), "&About Latent Explorer", lambda: show_about(self)
-        )
+            self._action(data, f"Built-in: {name}", self.open_dataset, name)
+        self._build_view_actions(self.menuBar().addMenu("&View"))
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self))
+        self._action(help_menu, "&About Latent Explorer", lambda: show_about(self))
 
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(shortcut)
-        a.triggered.connect(slot)
-        menu.addAction(a)
-        return a
+    def _build_training_actions(self, menu) -> None:
+        """Train and Stop, as the panel's buttons, with shortcuts the buttons' tips name."""
+        train = self._action(menu, "&Train", self.panel.train_button.click, shortcut=TRAIN_SHORTCUT)
+        stop = self._action(
+            menu, "&Stop training", self.panel.stop_button.click, shortcut=STOP_SHORTCUT
+        )
+        stop.setEnabled(False)
+        self.train_action = train
+        self.trainer.runningChanged.connect(train.setDisabled)
+        self.trainer.runningChanged.connect(stop.setEnabled)
+        self.panel.name_shortcuts(shortcut_text(train), shortcut_text(stop))
+
+    def _build_view_actions(self, menu) -> None:
+        """The manifold map's switch and releasing a pinned code, from the keyboard."""
+        check = self.plane_bar.manifold.check
+        shown = self._action(menu, "Manifold &map", check.toggle, shortcut=MAP_SHORTCUT)
+        shown.setCheckable(True)
+        check.toggled.connect(shown.setChecked)
+        check.setToolTip(f"{check.toolTip()} ({shortcut_text(shown)})")
+        release = self._action(
+            menu,
+            "&Release pinned code",
+            lambda: self.session.set_pinned(False),
+            shortcut="Esc",
+        )
+        release.setEnabled(False)  # until a code is pinned
+        self.session.pinnedChanged.connect(release.setEnabled)
+
+    def _enable_exports(self, actions: dict[str, QAction]) -> None:
+        for what, action in actions.items():
+            missing = self.exporter.missing(what)
+            action.setEnabled(missing is None)
+            action.setStatusTip(missing[:1].upper() + missing[1:] if missing else "")
+
+    def _action(self, menu, text, slot, *args, shortcut=None) -> QAction:
+        return add_action(menu, text, slot, *args, shortcut=shortcut)
 
     # -- errors ----------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
@@ -329,6 +380,8 @@ class MainWindow(QMainWindow):
         return True
 
     def ask_open_sweep(self) -> None:
+        if self._refuse_while_training("a sweep"):
+            return
         folder = QFileDialog.getExistingDirectory(
             self, "Open a β sweep folder", self.recent.last_dir()
         )
@@ -349,10 +402,15 @@ class MainWindow(QMainWindow):
     # -- plane, model and data changes -----------------------------------------------
     def _training_running(self, running: bool) -> None:
         if running:
+            self._run_summary = ""
             self.opener.drop_pending_encodes()
             self.saver.run_started()
         elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
-            self.saver.autosave()
+            self.saver.autosave(self._run_summary)
+
+    def _run_ended(self, p: Progress) -> None:
+        self._run_summary = run_summary(p)
+        self.show_status(self._run_summary)
 
     def _refuse_while_training(self, what: str) -> bool:
         """Opening another model or dataset mid-training would mix the two; say so."""

@@ -120,15 +120,19 @@ class ModelSaver(QObject):
     def _stop_keeping(self) -> None:
         self._keeping = False
 
-    def autosave(self) -> TaskThread | None:
-        """Keep the just-trained model in the autosave slot (written in the background)."""
+    def autosave(self, summary: str = "") -> TaskThread | None:
+        """Keep the just-trained model in the autosave slot (written in the background).
+
+        `summary`: what the run did, said first when the copy is written (where it is
+        kept matters less than that)."""
         slot = self.autosave_slot
         if slot is None or not self.session.info.unsaved:
             return None
 
         def kept(path: Path | None) -> None:
             if path is not None:  # None: saved or discarded before the write ran
-                self.show_status(f"Trained model kept in {path} until saved")
+                where = f"A copy is kept in {path} until saved."
+                self.show_status(f"{summary} {where}" if summary else where)
 
         return self.run_task(
             slot.write,

@@ -250,8 +250,10 @@ class Opener(QObject):
             lambda _: self.open_bundled("digits") if self.session.model is None else None
         )
 
-    def ask_open_external(self) -> ExternalModelDialog:
+    def ask_open_external(self) -> ExternalModelDialog | None:
         """The dialog for a model from elsewhere (non-blocking); Open opens it."""
+        if self.refuse_while_training("a model"):  # before the user picks a file in vain
+            return None
         dialog = ExternalModelDialog(
             self.parent_widget, self.recent.last_dir(), self.recent.last_external()
         )
@@ -352,6 +354,8 @@ class Opener(QObject):
 
     def ask_open(self, what: str) -> None:
         """Ask for a "checkpoint", "dataset" file or dataset "folder", then open it."""
+        if self.refuse_while_training("a model" if what == "checkpoint" else "a dataset"):
+            return  # said before the dialog, not after the user picked a file in vain
         parent, start = self.parent_widget, self.recent.last_dir()
         if what == "folder":
             path = QFileDialog.getExistingDirectory(parent, "Open a folder of images", start)

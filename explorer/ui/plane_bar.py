@@ -21,6 +21,13 @@ class PlaneBar(QWidget):
         self.manifold = ManifoldControls(session, latent_view)
         self.colour_combo = QComboBox(objectName="colourCombo")
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.plane_combo.setToolTip(
+            "The plane of the latent space the plot shows: the two directions in which the "
+            "codes vary most (PCA), or two dimensions of z (models of more than 2)"
+        )
+        self.x_spin.setToolTip("The dimension of z along the plot's horizontal axis")
+        self.y_spin.setToolTip("The dimension of z along the plot's vertical axis")
+        self.colour_combo.setToolTip("What colours the points: the label, or a factor of the data")
         self.plane_combo.currentIndexChanged.connect(self._plane_chosen)
         self.x_spin.valueChanged.connect(self._plane_chosen)
         self.y_spin.valueChanged.connect(self._plane_chosen)
@@ -29,7 +36,9 @@ class PlaneBar(QWidget):
         )
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(QLabel("Plane:"))
+        plane_label = QLabel("Plane:")
+        plane_label.setToolTip(self.plane_combo.toolTip())
+        bar.addWidget(plane_label)
         bar.addWidget(self.plane_combo)
         bar.addWidget(self.x_spin)
         bar.addWidget(self.y_spin)

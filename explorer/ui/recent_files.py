@@ -10,13 +10,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from explorer.core.errors import ExplorerError
 from explorer.core.external_files import ExternalSource
+from explorer.resources import RESOURCES
+from explorer.ui.actions import add_action
 
 _MAX_RECENT = 8
+# The app's code and bundled files: nothing of the user's is saved in there
+_APP_FOLDERS = (Path(__file__).resolve().parent.parent, RESOURCES.resolve())
 
 
 class RecentFiles:
@@ -66,9 +70,20 @@ class RecentFiles:
     def set_last_dir(self, path: str) -> None:
         self.settings.setValue("files/last_dir", str(Path(path).parent))
 
+    def save_dir(self) -> Path:
+        """Where a save dialog starts: the last folder used, unless it is the app's own
+        (a bundled model opened from there), then the user's Documents (or home)."""
+        last = Path(self.last_dir()).resolve()
+        if not any(last.is_relative_to(own) for own in _APP_FOLDERS):
+            return last
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
     def ask_save_path(self, parent: QWidget, title: str, name: str, filters: str) -> str:
-        """A save dialog opening in the last folder with `name` proposed; "" if cancelled."""
-        default = str(Path(self.last_dir()) / name)
+        """A save dialog opening in `save_dir()` with `name` proposed; "" if cancelled."""
+        default = str(self.save_dir() / name)
         path, _ = QFileDialog.getSaveFileName(parent, title, default, filters)
         if path:
             self.set_last_dir(path)
@@ -77,5 +92,5 @@ class RecentFiles:
     def _refresh(self) -> None:
         self.menu.clear()
         for p in self.files():
-            self.menu.addAction(p).triggered.connect(lambda _=False, p=p: self.open_path(Path(p)))
+            add_action(self.menu, p, self.open_path, Path(p))
         self.menu.setEnabled(bool(self.files()))

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.errors import ExplorerError
 from explorer.core.kinds import KIND_INFO, USES_BETA, build_model
-from explorer.core.training import check_fit, pick_device
+from explorer.core.training import Progress, check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import Snapshot, TrainingThread
@@ -25,6 +25,17 @@ from explorer.ui.workers import Snapshot, TrainingThread
 # epoch's update) it waited up to CPython's 5 ms for each, so a GUI burst stalled
 # training on both cores for its whole length. 0.1 ms hands the GIL over between ops.
 _TRAINING_SWITCH_INTERVAL = 1e-4
+
+
+def run_summary(p: Progress) -> str:
+    """What a run did, for the status bar: the final record `p` in words."""
+    if p.status == "stopped":
+        when = f"after epoch {p.epoch} of {p.epochs}" if p.epoch else "in its first epoch"
+        return (
+            f"Training stopped {when} ({p.step:,} of {p.steps_total:,} steps); "
+            "the model so far is shown."
+        )
+    return p.message
 
 
 class TrainingController(QObject):

@@ -68,6 +68,10 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         self.data_label = QLabel("–")
         self.data_label.setWordWrap(True)
+        self.data_label.setToolTip(
+            "The images Train fits the model to: from the Data menu, File ▸ Open, or a file "
+            "dropped on the window"
+        )
         form.addRow("Data", self.data_label)
         self._row_kinds: dict[int, tuple[str, ...]] = {}  # form row -> the kinds it applies to
         self.kind_combo = QComboBox(objectName="kindCombo")
@@ -76,10 +80,22 @@ class TrainingPanel(QWidget):
             self.kind_combo.addItem(name, kind)
             self.kind_combo.setItemData(i, f"{name}: {what}", Qt.ItemDataRole.ToolTipRole)
         self.kind_combo.setCurrentIndex(KINDS.index("vae"))
+        self.kind_combo.setToolTip(
+            "The kind of model Train makes (each entry says what it does); the settings "
+            "that do not apply to it are hidden"
+        )
         form.addRow("Model", self.kind_combo)
         self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64, value=2)
         self.arch_combo = QComboBox(objectName="archCombo")
         self.arch_combo.addItems(["mlp", "conv"])
+        self.latent_spin.setToolTip(
+            "Dimensions of the code z: 2 are plotted as they are; more reconstruct better "
+            "and are plotted on a plane (PCA or two chosen dimensions)"
+        )
+        self.arch_combo.setToolTip(
+            "mlp: fully connected layers, quick on a CPU; conv: convolutions, better for "
+            "larger images and slower"
+        )
         form.addRow("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
 
         self.beta_spin = QDoubleSpinBox(
@@ -111,7 +127,10 @@ class TrainingPanel(QWidget):
         form.addRow("KL warm-up", self.warmup_spin)
         self._row_kinds[form.rowCount() - 1] = USES_BETA
         self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100, value=5)
-        self.samples_spin.setToolTip("Importance samples k per image in the IWAE bound")
+        self.samples_spin.setToolTip(
+            "Importance samples k per image in the IWAE bound: more give a tighter bound "
+            "and cost k times the decoding"
+        )
         form.addRow("Samples k", self.samples_spin)
         self._row_kinds[form.rowCount() - 1] = USES_SAMPLES
         self.corrupt_combo = QComboBox(objectName="corruptCombo")
@@ -137,15 +156,31 @@ class TrainingPanel(QWidget):
 
         self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000, value=10)
         self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
+        self.epochs_spin.setToolTip(
+            "Passes over the whole dataset: more fit better and take longer (the curves "
+            "show when the loss stops falling)"
+        )
+        self.batch_spin.setToolTip(
+            "Images per optimiser step: larger batches make an epoch quicker on many cores "
+            "or a GPU, but take fewer steps per epoch"
+        )
         form.addRow("Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin))
         self._row_kinds[form.rowCount() - 1] = TRAINED
         self.lr_spin = QDoubleSpinBox(
             objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
         )
+        self.lr_spin.setToolTip(
+            "Adam's step size: too large and the loss jumps or diverges, too small and the "
+            "model learns slowly"
+        )
         form.addRow("Learning rate", self.lr_spin)
         self._row_kinds[form.rowCount() - 1] = TRAINED
         self.device_combo = QComboBox(objectName="deviceCombo")
         self.device_combo.addItems(devices())
+        self.device_combo.setToolTip(
+            "Where training runs: auto takes a GPU when there is one; the window decodes on "
+            "the CPU either way"
+        )
         form.addRow("Device", self.device_combo)
         self.form = form
         self.kind_combo.currentIndexChanged.connect(self._show_rows)
@@ -154,6 +189,7 @@ class TrainingPanel(QWidget):
         self.train_button = QPushButton("Train", objectName="trainButton")
         self.train_button.setDefault(True)
         self.stop_button = QPushButton("Stop", objectName="stopButton", enabled=False)
+        self.name_shortcuts("", "")
         self.train_button.clicked.connect(self.trainRequested)
         self.stop_button.clicked.connect(self.stopRequested)
         buttons = QHBoxLayout()
@@ -178,6 +214,14 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.summary)
         session.modelChanged.connect(self.show_model)
         session.datasetChanged.connect(self.show_dataset)
+
+    def name_shortcuts(self, train: str, stop: str) -> None:
+        """The Train and Stop buttons' tips, naming their keyboard shortcuts (if any)."""
+        for button, tip, keys in (
+            (self.train_button, "Fit a new model of this kind to the open data", train),
+            (self.stop_button, "Stop after the current step, keeping the model so far", stop),
+        ):
+            button.setToolTip(f"{tip} ({keys})" if keys else tip)
 
     # -- β: exact value and log slider kept in step -----------------------------------
     def _beta_from_spin(self, beta: float) -> None:
@@ -341,6 +385,10 @@ class TrainingPanel(QWidget):
     def show_done(self, p: Progress) -> None:
         status = {"completed": "done", "stopped": "stopped", "diverged": "diverged"}
         self._set_progress(p.fraction, status.get(p.status, p.status))
+        if len(self.loss_plot.series["step"]) == 0:  # PCA's closed form, or stopped at once
+            self.loss_plot.setTitle(
+                f"{p.message.rstrip('.')}: no loss curve to draw", color="#777", size="9pt"
+            )
 
     def _set_progress(self, fraction: float, text: str) -> None:
         # QProgressBar.setValue repaints at once (a paint and a flush of its own) when the
