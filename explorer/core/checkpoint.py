@@ -20,10 +20,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from explorer import __version__
+from explorer.core import checks
 from explorer.core.config import ModelConfig, TrainConfig
-from explorer.core.errors import CheckpointError, ConfigError
+from explorer.core.data import BUILTINS, builtin_count
+from explorer.core.data.dataset import MAX_FACTORS, check_description
+from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.files import atomic_write, check_readable_file
-from explorer.core.kinds import build_model
+from explorer.core.kinds import build_model, state_shapes
 from explorer.core.model import LatentModel
 
 FORMAT = "latent-explorer-checkpoint"
@@ -73,18 +76,23 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
 
 
 def _sniff(path: Path) -> str:
-    """A hint about what a non-safetensors file really is."""
+    """A hint about what a file that safetensors cannot parse really is."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
+            head = f.read(9)
     except OSError:
         return ""
+    # A safetensors file starts with its header's length (8 bytes, little-endian) and
+    # the header's "{". That length's low byte is 0x80, a pickle's first byte, in one
+    # file in 256, so the safetensors layout is recognised first.
+    if head[8:9] == b"{":
+        return " It looks like a damaged or truncated safetensors file."
     if head.startswith(b"PK"):
         return (
             " It looks like a PyTorch .pt/.pth (zip) file: a TorchScript module, or weights "
             "that open with the function that builds the model (a factory)."
         )
-    if head[:1] == b"\x80":
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return (
             " It looks like a Python pickle, which could run code when opened; it is never loaded."
         )
@@ -92,7 +100,8 @@ def _sniff(path: Path) -> str:
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The checkpoint's JSON metadata, validated, without reading the weights."""
+    """The checkpoint's JSON metadata, its structure and types checked, without reading
+    the weights. Raises CheckpointError naming the file."""
     path = Path(path)
     check_readable_file(path, CheckpointError)
     try:
@@ -110,60 +119,150 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         meta = json.loads(raw)
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{path}: the checkpoint's metadata is not valid JSON ({e})") from e
+    except RecursionError as e:  # nesting deeper than the parser's stack
+        raise CheckpointError(f"{path}: the checkpoint's metadata is nested too deeply") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: metadata is not in the {FORMAT} format")
-    if meta.get("version", 0) > VERSION:
+    version = meta.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CheckpointError(f"{path}: the format version must be a whole number, got {version!r}")
+    if version > VERSION:
         raise CheckpointError(
-            f"{path}: written by a newer Latent Explorer (format {meta.get('version')}, "
+            f"{path}: written by a newer Latent Explorer (format {version}, "
             f"this one reads up to {VERSION}); update the app"
         )
     return meta
 
 
+@dataclass
+class _Contents:
+    """What load_checkpoint takes from the metadata, each part checked."""
+
+    model: ModelConfig
+    train: TrainConfig | None
+    dataset: dict[str, Any]
+    metrics: dict[str, Any]
+    kl_per_dim: list[float]
+    created: str
+
+
+def _contents(meta: dict[str, Any]) -> _Contents:
+    """Raises ExplorerError naming the part of the metadata that is wrong."""
+    model = ModelConfig.from_dict(checks.mapping(meta.get("model"), "model"))
+    train = meta.get("train")
+    dataset = check_description(meta.get("dataset") or {})
+    drawn_again = dataset.get("name") in BUILTINS and dataset.get("source") is None
+    if drawn_again and "num_images" in dataset:  # the window draws it again on opening
+        builtin_count(dataset["name"], dataset["num_images"])
+    kl = checks.items(meta.get("kl_per_dim") or [], "kl_per_dim", model.latent_dim)
+    return _Contents(
+        model=model,
+        train=None if train is None else TrainConfig.from_dict(checks.mapping(train, "train")),
+        dataset=dataset,
+        metrics=_metrics(meta.get("metrics") or {}),
+        kl_per_dim=[checks.number(v, "kl_per_dim") for v in kl],
+        created=checks.text(meta.get("created", ""), "created", 64),
+    )
+
+
+# Figures the front ends format as numbers; "elbo", "recon" and "kl" are None where a
+# model does not define them (an autoencoder has no KL).
+_NUMBERS = ("images", "active_units", "sq_error", "iw_bound", "iw_k", "on_data")
+_NUMBERS += ("on_data_threshold", "mig")
+
+
+def _metrics(value: Any) -> dict[str, Any]:
+    """The metrics a checkpoint records, each of its type (kept as written); unknown
+    keys are dropped, nothing reads them."""
+    metrics = checks.mapping(value, "metrics")
+    out: dict[str, Any] = {}
+    for key, v in metrics.items():
+        if key in _NUMBERS or (key in ("elbo", "recon", "kl") and v is not None):
+            checks.number(v, f"metric {key}")
+        elif key == "kind":
+            checks.text(v, "metric kind", 64)
+        elif key == "mig_per_factor":
+            gaps = checks.mapping(v, "metric mig_per_factor")
+            checks.items(list(gaps), "metric mig_per_factor", MAX_FACTORS)
+            for name, gap in gaps.items():
+                checks.text(name, "a factor", 256)
+                checks.number(gap, f"metric mig_per_factor {name}")
+        elif key not in ("elbo", "recon", "kl"):
+            continue
+        out[key] = v
+    return out
+
+
+def _header_problems(f: Any, expected: dict[str, tuple[int, ...]]) -> list[str]:
+    """How the tensors a safetensors header declares differ from `expected`, read from
+    the header alone (no tensor data)."""
+    found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    wrong = [
+        f"{k} is {found[k]}, expected {expected[k]}"
+        for k in sorted(set(expected) & set(found))
+        if expected[k] != found[k]
+    ]
+    kinds = [
+        f"{k} holds {dtype} values, not floating point"
+        for k in sorted(set(expected) & set(found))
+        if (dtype := f.get_slice(k).get_dtype()) not in _FLOAT_DTYPES
+    ]
+    return (
+        ([f"missing {', '.join(missing[:3])}"] if missing else [])
+        + ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
+        + wrong[:3]
+        + kinds[:3]
+    )
+
+
+_FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")  # safetensors' names; loaded as float32
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint, check its weights against its config, and rebuild the model (CPU)."""
+    """Read a checkpoint, check its weights against its config, and rebuild the model (CPU).
+
+    Everything the file claims is checked before memory is spent on it: the metadata's
+    types and sizes, then each tensor's shape and type from the safetensors header
+    against the model the metadata describes, then the values (finite) once read.
+    """
     path = Path(path)
     meta = read_metadata(path)
     try:
-        config = ModelConfig.from_dict(meta["model"])
-    except (KeyError, TypeError, ValueError, ConfigError) as e:
-        raise CheckpointError(f"{path}: the model description is invalid ({e})") from e
+        contents = _contents(meta)
+        expected = state_shapes(contents.model)
+    except ExplorerError as e:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is invalid: {e}") from e
+    config = contents.model
     try:
         with safe_open(str(path), framework="pt") as f:
-            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+            problems = _header_problems(f, expected)
+            if problems:
+                raise CheckpointError(
+                    f"{path}: the weights do not match the model described in the file "
+                    f"({config.kind}, latent size {config.latent_dim}, {config.architecture}, "
+                    f"image {config.image_shape}): {'; '.join(problems)}"
+                )
+            state = {k: f.get_tensor(k) for k in expected}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: the weights cannot be read ({e})") from e
-    model = build_model(config)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state.items()}
-    if expected != found:
-        missing = sorted(set(expected) - set(found))
-        extra = sorted(set(found) - set(expected))
-        wrong = [
-            f"{k} is {found[k]}, expected {expected[k]}"
-            for k in sorted(set(expected) & set(found))
-            if expected[k] != found[k]
-        ]
-        parts = (
-            ([f"missing {', '.join(missing[:3])}"] if missing else [])
-            + ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
-            + wrong[:3]
-        )
+    bad = [k for k, v in state.items() if not bool(torch.isfinite(v).all())]
+    if bad:
         raise CheckpointError(
-            f"{path}: the weights do not match the model described in the file "
-            f"({config.kind}, latent size {config.latent_dim}, {config.architecture}, image "
-            f"{config.image_shape}): {'; '.join(parts)}"
+            f"{path}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
+            "the model cannot be used"
         )
+    model = build_model(config)
     with torch.no_grad():
         model.load_state_dict(state)
     model.eval()
-    train = meta.get("train")
     return Checkpoint(
         model=model,
-        train_config=TrainConfig.from_dict(train) if isinstance(train, dict) else None,
-        dataset=meta.get("dataset") or {},
-        metrics=meta.get("metrics") or {},
-        kl_per_dim=list(meta.get("kl_per_dim") or []),
-        created=meta.get("created", ""),
+        train_config=contents.train,
+        dataset=contents.dataset,
+        metrics=contents.metrics,
+        kl_per_dim=contents.kl_per_dim,
+        created=contents.created,
         path=path,
     )

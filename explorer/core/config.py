@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from explorer.core import checks
 from explorer.core.errors import ConfigError
 
 # Model kinds (core/kinds.py says what each is): PCA, a plain autoencoder, the VAE (and
@@ -20,6 +21,16 @@ ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 MAX_LATENT_DIM = 64
 MAX_CVAE_CLASSES = 1000  # a conditional VAE's one-hot input; more is not a class label
+# Bounds on what a model may be built for, whoever asks (a checkpoint's metadata, an
+# image folder of huge pictures, the command line): a file must never decide to
+# allocate gigabytes. Sized far above the built-in data (64×64) and MNIST-like sets.
+MAX_IMAGE_SIDE = 1024  # pixels of a model's image height and width
+MAX_CHANNELS = 4  # grey, grey + alpha, RGB, RGBA
+MAX_HIDDEN_WIDTH = 16_384
+MAX_HIDDEN_LAYERS = 8
+# Weights and buffers of one model: 100 M floats are 400 MB, about 1.6 GB while training
+# (gradients and Adam's two moments); core/kinds.py counts them before building.
+MAX_PARAMETERS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -36,34 +47,40 @@ class ModelConfig:
     classes: int = 0  # cvae: how many classes it is conditioned on (0 for other kinds)
 
     def validate(self) -> ModelConfig:
-        if self.kind not in KINDS:
-            raise ConfigError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.kind == "cvae" and not 2 <= self.classes <= MAX_CVAE_CLASSES:
+        """Check every field's type and range (a config may come from a file)."""
+        checks.choice(self.kind, "kind", KINDS)
+        checks.whole(self.classes, "classes", 0, MAX_CVAE_CLASSES)
+        if self.kind == "cvae" and self.classes < 2:
             raise ConfigError(
                 f"a conditional VAE needs 2 to {MAX_CVAE_CLASSES} classes, got {self.classes}"
             )
         if self.kind != "cvae" and self.classes != 0:
             raise ConfigError(f"only a cvae is conditioned on classes; a {self.kind} has none")
-        if not 1 <= self.latent_dim <= MAX_LATENT_DIM:
-            raise ConfigError(
-                f"latent size must be between 1 and {MAX_LATENT_DIM}, got {self.latent_dim}"
-            )
-        if self.architecture not in ARCHITECTURES:
-            raise ConfigError(
-                f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}"
-            )
-        if self.likelihood not in LIKELIHOODS:
-            raise ConfigError(
-                f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
-            )
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+        checks.whole(self.latent_dim, "latent size", 1, MAX_LATENT_DIM)
+        checks.choice(self.architecture, "architecture", ARCHITECTURES)
+        checks.choice(self.likelihood, "likelihood", LIKELIHOODS)
+        shape = checks.items(self.image_shape, "image shape (channels, height, width)", 3)
+        if len(shape) != 3:
             raise ConfigError(
                 f"image shape must be (channels, height, width), got {self.image_shape}"
             )
-        if not self.hidden or min(self.hidden) < 1:
-            raise ConfigError(f"hidden sizes must be positive integers, got {self.hidden}")
-        if not (self.gaussian_sigma > 0 and math.isfinite(self.gaussian_sigma)):
-            raise ConfigError(f"Gaussian σ must be positive, got {self.gaussian_sigma}")
+        checks.whole(shape[0], "image channels", 1, MAX_CHANNELS)
+        checks.whole(shape[1], "image height", 1, MAX_IMAGE_SIDE)
+        checks.whole(shape[2], "image width", 1, MAX_IMAGE_SIDE)
+        hidden = checks.items(self.hidden, "hidden sizes", MAX_HIDDEN_LAYERS)
+        if not hidden:
+            raise ConfigError("hidden sizes: at least one layer width is needed")
+        for width in hidden:
+            checks.whole(width, "a hidden layer's width", 1, MAX_HIDDEN_WIDTH)
+        sigma = checks.number(self.gaussian_sigma, "Gaussian σ")
+        if not (sigma > 0 and math.isfinite(sigma)):
+            raise ConfigError(f"Gaussian σ must be positive, got {sigma}")
+        pixels = math.prod(shape)
+        if self.kind == "pca" and self.latent_dim > pixels:
+            raise ConfigError(
+                f"latent size {self.latent_dim} is more than the {pixels} pixel values of a "
+                f"{'×'.join(map(str, shape))} image: PCA finds at most that many directions"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,12 +94,17 @@ class ModelConfig:
             raise ConfigError(f"unknown model settings: {', '.join(sorted(unknown))}")
         data = dict(data)
         for key in ("image_shape", "hidden"):
-            if key in data:
-                data[key] = tuple(int(v) for v in data[key])
+            if isinstance(data.get(key), list):  # JSON has no tuples; anything else is refused
+                data[key] = tuple(data[key])
         return cls(**data).validate()
 
 
 PRECISIONS = ("auto", "bf16", "fp32")
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 1_000_000
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+MAX_THREADS = 1024  # torch's OpenMP runtime aborts the process on absurd counts
+MAX_SAMPLES = 1000  # iwae: importance samples per image
 CORRUPTIONS = ("none", "mask", "noise")
 
 
@@ -113,33 +135,27 @@ class TrainConfig:
     )
 
     def validate(self) -> TrainConfig:
-        if not (self.beta >= 0 and math.isfinite(self.beta)):
-            raise ConfigError(f"β must be a finite number ≥ 0, got {self.beta}")
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"learning rate must be a positive number, got {self.lr}")
-        if not 0 <= self.val_fraction < 1:
+        """Check every field's type and range (a config may come from a file)."""
+        beta = checks.number(self.beta, "β")
+        if not (beta >= 0 and math.isfinite(beta)):
+            raise ConfigError(f"β must be a finite number ≥ 0, got {beta}")
+        checks.whole(self.epochs, "epochs", 1, MAX_EPOCHS)
+        checks.whole(self.batch_size, "batch size", 1, MAX_BATCH_SIZE)
+        lr = checks.number(self.lr, "learning rate")
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ConfigError(f"learning rate must be a positive number, got {lr}")
+        checks.whole(self.seed, "seed", 0, MAX_SEED)
+        checks.text(self.device, "device", 64)
+        if not 0 <= checks.number(self.val_fraction, "validation fraction") < 1:
             raise ConfigError(f"validation fraction must be in [0, 1), got {self.val_fraction}")
-        if not (self.warmup_epochs >= 0 and math.isfinite(self.warmup_epochs)):
-            raise ConfigError(f"warm-up epochs must be ≥ 0, got {self.warmup_epochs}")
-        if self.threads < 0:
-            raise ConfigError(f"threads must be ≥ 0, got {self.threads}")
-        if self.precision not in PRECISIONS:
-            raise ConfigError(
-                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
-            )
-        if not 1 <= self.samples <= 1000:
-            raise ConfigError(
-                f"importance samples k must be between 1 and 1000, got {self.samples}"
-            )
-        if self.corruption not in CORRUPTIONS:
-            raise ConfigError(
-                f"corruption must be one of {', '.join(CORRUPTIONS)}, got {self.corruption!r}"
-            )
-        if not 0 < self.corruption_level < 1:
+        warmup = checks.number(self.warmup_epochs, "warm-up epochs")
+        if not (warmup >= 0 and math.isfinite(warmup)):
+            raise ConfigError(f"warm-up epochs must be ≥ 0, got {warmup}")
+        checks.whole(self.threads, "threads", 0, MAX_THREADS)
+        checks.choice(self.precision, "precision", PRECISIONS)
+        checks.whole(self.samples, "importance samples k", 1, MAX_SAMPLES)
+        checks.choice(self.corruption, "corruption", CORRUPTIONS)
+        if not 0 < checks.number(self.corruption_level, "corruption level") < 1:
             raise ConfigError(
                 f"corruption level must be between 0 and 1 (a share), got {self.corruption_level}"
             )
@@ -153,7 +169,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         # Older or newer files may carry extra keys; a training config is informative
         # once training is over, so unknown keys are dropped rather than refused.
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in known}).validate()
 
 
 # How to read a model trained elsewhere (core/external.py); "auto" = chosen by the probe.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,11 +30,19 @@ _STALE_TMP_S = 3600  # a temporary file beside its target untouched this long is
 
 
 def check_readable_file(path: Path, error: type[ExplorerError]) -> None:
-    """Raise `error` naming `path` unless it is a non-empty file this process may read."""
-    if not path.exists():
-        raise error(f"{path}: no such file")
-    if path.is_dir():
+    """Raise `error` naming `path` unless it is a non-empty regular file this process may
+    read. Every reader calls it first: opening a FIFO blocks until something writes to
+    it, so a FIFO (or a device, a socket) is refused before it is opened."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as e:
+        raise error(f"{path}: no such file") from e
+    except OSError as e:
+        raise error(f"{path}: cannot be read ({e.strerror or e})") from e
+    if stat.S_ISDIR(mode):
         raise error(f"{path}: is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{path}: not a regular file ({_special_kind(mode)})")
     try:
         with open(path, "rb") as f:
             empty = not f.read(1)
@@ -43,6 +52,28 @@ def check_readable_file(path: Path, error: type[ExplorerError]) -> None:
         raise error(f"{path}: cannot be read ({e.strerror or e})") from e
     if empty:
         raise error(f"{path}: the file is empty (0 bytes)")
+
+
+def _special_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def check_memory(need: int, where: str, what: str, error: type[ExplorerError]) -> None:
+    """Raise `error` when `need` bytes (what a file asks for) exceed `memory_budget()`."""
+    budget = memory_budget()
+    if need > budget:
+        raise error(
+            f"{where}: {what} needs {need / 2**30:.1f} GiB, more than "
+            f"the {budget / 2**30:.1f} GiB this machine can spare for it"
+        )
 
 
 def memory_budget() -> int:

@@ -9,9 +9,12 @@ VAE trained on a tighter bound on log p(x).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from explorer.core.config import KINDS, ModelConfig, TrainConfig
+from explorer.core.config import KINDS, MAX_PARAMETERS, ModelConfig, TrainConfig
+from explorer.core.errors import ConfigError
 from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
 
@@ -31,9 +34,35 @@ USES_SAMPLES = ("iwae",)
 TRAINED = ("ae", "vae", "cvae", "iwae")  # by gradient steps (PCA is fitted once)
 
 
-def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
-    """A freshly initialised model of `config.kind`; the same seed gives the same weights."""
+def _construct(config: ModelConfig) -> LatentModel:
+    return PCAModel(config) if config.kind == "pca" else VAE(config)
+
+
+def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of every weight and buffer a model of `config` has, found without
+    allocating any (the model is laid out on torch's "meta" device); raises ConfigError
+    when they add up to more than MAX_PARAMETERS values."""
     config.validate()
+    with torch.device("meta"):
+        layout = _construct(config)
+    shapes = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    total = sum(math.prod(s) for s in shapes.values())
+    if total > MAX_PARAMETERS:
+        c, h, w = config.image_shape
+        raise ConfigError(
+            f"a {config.kind} ({config.architecture}, hidden {', '.join(map(str, config.hidden))}) "
+            f"for {c}×{h}×{w} images would have {total:,} weights ({total * 4 / 2**30:.1f} GiB), "
+            f"more than the limit of {MAX_PARAMETERS:,}: use smaller images, fewer hidden "
+            "units or the conv network"
+        )
+    return shapes
+
+
+def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
+    """A freshly initialised model of `config.kind`; the same seed gives the same weights.
+
+    Its size is checked (`state_shapes`) before anything is allocated."""
+    state_shapes(config)
     if config.kind == "pca":
         return PCAModel(config)
     with torch.random.fork_rng(devices=[]):

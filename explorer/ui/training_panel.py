@@ -417,10 +417,11 @@ def kl_line(kl_per_dim: Sequence[float]) -> str:
 def metric_lines(m: dict, latent_dim: int) -> list[str]:
     """A model's figures (Report.to_dict or the training's), leaving out what it lacks."""
     lines = []
-    if m.get("elbo") is not None and math.isfinite(m["elbo"]):
-        lines.append(f"ELBO {m['elbo']:.1f} nats (recon {m['recon']:.1f}, KL {m['kl']:.1f})")
-    elif "recon" in m:
-        lines.append(f"reconstruction {m['recon']:.1f} nats (no KL: a deterministic model)")
+    elbo, recon, kl = m.get("elbo"), m.get("recon"), m.get("kl")
+    if elbo is not None and math.isfinite(elbo) and recon is not None and kl is not None:
+        lines.append(f"ELBO {elbo:.1f} nats (recon {recon:.1f}, KL {kl:.1f})")
+    elif recon is not None:
+        lines.append(f"reconstruction {recon:.1f} nats (no KL: a deterministic model)")
     extra = []
     if "sq_error" in m:
         extra.append(f"squared error {m['sq_error']:.1f}")

@@ -16,14 +16,16 @@ from explorer.core.data.dataset import Dataset
 from explorer.core.data.digits import make_digits
 from explorer.core.data.folder import load_folder
 from explorer.core.data.idx import is_idx_path, load_idx
-from explorer.core.data.sprites import make_sprites
+from explorer.core.data.sprites import GRID_SIZE, make_sprites
 from explorer.core.errors import DataError
 from explorer.core.files import check_readable_file
 
-# Built-in datasets: name -> (generator(count, seed), default count)
-BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int]] = {
-    "digits": (make_digits, 20_000),
-    "sprites": (make_sprites, 50_000),
+# Built-in datasets: name -> (generator(count, seed), default count, largest count). A
+# count can come from a checkpoint's metadata, so it is bounded before anything is drawn:
+# the whole sprites grid, and ten times the default digits (about 15 s to draw).
+BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int, int]] = {
+    "digits": (make_digits, 20_000, 200_000),
+    "sprites": (make_sprites, 50_000, GRID_SIZE),
 }
 
 
@@ -55,11 +57,25 @@ def load_dataset(spec: str, count: int | None = None, seed: int = 0, **keys: str
     """A built-in dataset by name (`count` images from `seed`, drawn once and then kept
     in `builtin_cache`) or a dataset file by path."""
     if spec in BUILTINS:
-        make, default = BUILTINS[spec]
-        if count is not None and count < 1:
-            raise DataError(f"{spec}: the number of images must be at least 1, got {count}")
-        return cached(make, spec, count or default, seed)
+        make, default, _ = BUILTINS[spec]
+        return cached(make, spec, builtin_count(spec, default if count is None else count), seed)
     return open_dataset(spec, **keys)
 
 
-__all__ = ["BUILTINS", "Dataset", "load_dataset", "make_digits", "make_sprites", "open_dataset"]
+def builtin_count(name: str, count: object) -> int:
+    """`count` if the built-in dataset `name` can be drawn with that many images."""
+    most = BUILTINS[name][2]
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+        raise DataError(f"{name}: the number of images must be from 1 to {most:,}, got {count!r}")
+    return count
+
+
+__all__ = [
+    "BUILTINS",
+    "Dataset",
+    "builtin_count",
+    "load_dataset",
+    "make_digits",
+    "make_sprites",
+    "open_dataset",
+]

@@ -17,7 +17,7 @@ import numpy as np
 from explorer.core.data.convert import image_layout, to_uint8_images
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import DataError
-from explorer.core.files import memory_budget
+from explorer.core.files import check_memory
 
 # What reading a damaged file or archive raises: zipfile adds NotImplementedError (an
 # unknown compression method) and RuntimeError (an encrypted member).
@@ -68,12 +68,7 @@ def _check_npy_header(f: BinaryIO, stored: int, where: str) -> None:
             f"{where}: the header declares an array of shape {shape} ({need:,} bytes) "
             f"but {have:,} bytes follow it: the file is damaged or truncated"
         )
-    budget = memory_budget()
-    if need > budget:
-        raise DataError(
-            f"{where}: the array of shape {shape} needs {need / 2**30:.1f} GiB, more than "
-            f"the {budget / 2**30:.1f} GiB this machine can spare for it"
-        )
+    check_memory(need, where, f"the array of shape {shape}", DataError)
 
 
 def _check_sizes(path: Path) -> None:

@@ -52,14 +52,15 @@ def to_uint8_images(array: np.ndarray, where: str) -> np.ndarray:
         return np.ascontiguousarray(array)
     if array.dtype == np.bool_:
         return array.astype(np.uint8) * np.uint8(255)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise DataError(f"{where}: images must be numbers, got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+    # By kind, not issubdtype: timedelta64 counts as a signed integer there.
+    if array.dtype.kind not in "iuf":
+        raise DataError(f"{where}: images must be integers or floats, got {array.dtype} values")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{where}: {bad} pixel values are NaN or infinite")
     lo, hi = float(array.min()), float(array.max())
     if lo < 0 or hi > 255:
         raise DataError(f"{where}: pixel values run from {lo:g} to {hi:g}; expected 0..1 or 0..255")
-    if np.issubdtype(array.dtype, np.floating) and hi <= 1.0:
+    if array.dtype.kind == "f" and hi <= 1.0:
         array = array * 255.0
     return np.ascontiguousarray(np.rint(array).astype(np.uint8))

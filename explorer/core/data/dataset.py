@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from explorer.core import checks
 from explorer.core.data.packed import PackedImages
-from explorer.core.errors import DataError
+from explorer.core.errors import ConfigError, DataError
 
 MAX_CLASSES = 10_000  # labels are class indices; more classes than this is not a labelling
+MAX_FACTORS = 64  # ground-truth factor columns a description may name
+MAX_DESCRIBED_IMAGES = 10**9  # a count a description may claim (it is never allocated)
 
 
 @dataclass
@@ -53,21 +56,7 @@ class Dataset:
                     f"{where}: {len(self.labels)} labels for {n} images "
                     f"(label array shape {self.labels.shape})"
                 )
-            is_int = np.issubdtype(self.labels.dtype, np.integer)
-            if not (is_int or np.issubdtype(self.labels.dtype, np.floating)):
-                raise DataError(f"{where}: labels must be integers, got dtype {self.labels.dtype}")
-            if not is_int and not (
-                np.isfinite(self.labels).all() and np.all(self.labels == np.round(self.labels))
-            ):
-                raise DataError(f"{where}: labels must be whole numbers")
-            self.labels = self.labels.astype(np.int64)
-            if self.labels.min() < 0:
-                raise DataError(f"{where}: labels must be ≥ 0, found {int(self.labels.min())}")
-            if self.labels.max() >= MAX_CLASSES:
-                raise DataError(
-                    f"{where}: labels must be class numbers below {MAX_CLASSES:,}, "
-                    f"found {int(self.labels.max()):,}"
-                )
+            self.labels = check_labels(self.labels, where)
             if self.class_names is not None and self.labels.max() >= len(self.class_names):
                 raise DataError(
                     f"{where}: label {int(self.labels.max())} is out of range for "
@@ -121,3 +110,51 @@ class Dataset:
             "factor_names": self.factor_names,
             "factor_sizes": self.factor_sizes,
         }
+
+
+def check_labels(labels: np.ndarray, where: str) -> np.ndarray:
+    """(N,) int64 class indices from a label array (N ≥ 1), or DataError naming `where`:
+    whole numbers from 0 to MAX_CLASSES - 1."""
+    is_int = labels.dtype.kind in "iu"  # by kind: timedelta64 counts as an integer to NumPy
+    if not (is_int or labels.dtype.kind == "f"):
+        raise DataError(f"{where}: labels must be integers, got dtype {labels.dtype}")
+    if not is_int and not (np.isfinite(labels).all() and np.all(labels == np.round(labels))):
+        raise DataError(f"{where}: labels must be whole numbers")
+    lo, hi = labels.min(), labels.max()
+    if lo < 0:
+        raise DataError(f"{where}: labels must be ≥ 0, found {int(lo)}")
+    if hi >= MAX_CLASSES:
+        raise DataError(
+            f"{where}: labels must be class numbers below {MAX_CLASSES:,}, found {int(hi):,}"
+        )
+    return labels.astype(np.int64)
+
+
+def check_description(described: object) -> dict:
+    """A `Dataset.describe()` read back from a file, its types and sizes checked.
+
+    Raises ConfigError naming the field; unknown keys are dropped (nothing reads them).
+    """
+    d = checks.mapping(described, "dataset")
+    out: dict = {}
+    for key in ("name", "source"):
+        if d.get(key) is not None:
+            out[key] = checks.text(d[key], f"dataset {key}")
+            if "\0" in out[key]:
+                raise ConfigError(f"dataset {key} holds a NUL character")
+    if d.get("num_images") is not None:
+        out["num_images"] = checks.whole(d["num_images"], "num_images", 1, MAX_DESCRIBED_IMAGES)
+    if d.get("image_shape") is not None:
+        out["image_shape"] = [
+            checks.whole(v, "dataset image_shape", 1, 2**31)
+            for v in checks.items(d["image_shape"], "dataset image_shape", 3)
+        ]
+    for key, most in (("class_names", MAX_CLASSES), ("factor_names", MAX_FACTORS)):
+        if d.get(key) is not None:
+            out[key] = [checks.text(v, key, 256) for v in checks.items(d[key], key, most)]
+    if d.get("factor_sizes") is not None:
+        out["factor_sizes"] = [
+            checks.whole(v, "factor_sizes", 1, 2**31)
+            for v in checks.items(d["factor_sizes"], "factor_sizes", MAX_FACTORS)
+        ]
+    return out

@@ -8,6 +8,7 @@ against what is really there before any large buffer is allocated.
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import struct
 import zlib
@@ -16,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from explorer.core.data.convert import to_uint8_images
-from explorer.core.data.dataset import Dataset
+from explorer.core.data.dataset import Dataset, check_labels
 from explorer.core.errors import DataError
+from explorer.core.files import check_memory, check_readable_file
 
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -44,7 +46,9 @@ def read_idx(path: Path) -> np.ndarray:
                 raise DataError(f"{path}: file ends inside the IDX header")
             dims = struct.unpack(f">{ndim}I", dims_raw)
             dtype = np.dtype(_TYPES[head[2]])
-            expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+            if 0 in dims:
+                raise DataError(f"{path}: IDX header declares an empty array {dims}")
+            expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
             if path.suffix != ".gz":
                 actual = path.stat().st_size - 4 - 4 * ndim
                 if actual != expected:
@@ -52,6 +56,7 @@ def read_idx(path: Path) -> np.ndarray:
                         f"{path}: IDX header promises {dims} ({expected:,} bytes of data) "
                         f"but the file holds {actual:,} bytes"
                     )
+            check_memory(expected, str(path), f"the IDX array {dims}", DataError)
             # Read in chunks: a lying header in a small .gz never allocates its claim.
             chunks, got = [], 0
             while got <= expected:
@@ -94,13 +99,16 @@ def load_idx(path: Path) -> Dataset:
     class_names = None
     lpath = labels_path_for(path)
     if lpath is not None:
+        check_readable_file(lpath, DataError)
         labels = read_idx(lpath)
         if labels.ndim != 1 or len(labels) != len(images):
             raise DataError(
                 f"{lpath}: holds {labels.shape[0] if labels.ndim else 0} labels "
                 f"but {path.name} holds {len(images)} images"
             )
-        class_names = [str(i) for i in range(max(int(labels.max()), 0) + 1)]
+        # Bounded before one name per class is made: a header can claim any label.
+        labels = check_labels(labels, str(lpath))
+        class_names = [str(i) for i in range(int(labels.max()) + 1)]
     name = re.sub(r"[-.]?images.*$|[-.]?idx\d-ubyte(\.gz)?$", "", path.name) or path.stem
     return Dataset(
         images=images, name=name, labels=labels, class_names=class_names, source=str(path)
