@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
+import os
 import struct
 import tracemalloc
 import zipfile
@@ -19,11 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 from explorer import cli
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import open_dataset
 from explorer.core.errors import ExplorerError
+from tests.checkpoint_writer import tampered, write_checkpoint
 
 DIGIT = np.zeros((4, 28, 28), np.uint8)
 
@@ -64,6 +69,52 @@ def _save(name: str, array: np.ndarray, **more: np.ndarray) -> Callable[[Path], 
             np.savez(path, x=array, **more)
 
     return write
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)  # opening it would wait for a writer that never comes
+
+
+def _npy_of_durations(path: Path) -> None:
+    np.save(path, DIGIT.astype("timedelta64[s]"))
+
+
+def _idx_of_dims(*dims: int) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_bytes(bytes([0, 0, 8, len(dims)]) + struct.pack(f">{len(dims)}I", *dims))
+
+    return write
+
+
+def _png_folder(size: tuple[int, int], count: int, mode: str = "L") -> Callable[[Path], None]:
+    """`count` blank PNGs of `size` in a folder: a few KB on disk, any size decoded."""
+
+    def write(path: Path) -> None:
+        path.mkdir()
+        blank = Image.new(mode, size)
+        for i in range(count):
+            blank.save(path / f"{i}.png")
+
+    return write
+
+
+def _set(key: str, value) -> Callable[[dict], None]:
+    """An edit of checkpoint metadata: `key` is a dotted path ("model.hidden")."""
+
+    def edit(meta: dict) -> None:
+        *parents, last = key.split(".")
+        for p in parents:
+            meta = meta[p]
+        meta[last] = value
+
+    return edit
+
+
+def _weight(name: str, value: torch.Tensor) -> Callable[[dict], None]:
+    def edit(tensors: dict) -> None:
+        tensors[name] = value
+
+    return edit
 
 
 def _folder_without_images(path: Path) -> None:
@@ -114,6 +165,81 @@ CASES = [
     Case("bomb.npz", _npz_bomb, "needs 0.1 GiB, more than the 0.0 GiB this machine can spare"),
     Case("liar.npz", _npz_liar, "declares an array of shape (1000000, 1000, 1000)"),
     Case("liar.npy", lambda p: p.write_bytes(_npy_header((10**9, 9)) + bytes(9)), "damaged"),
+    # What hostile testing found (issue 22): every size, type and count a file claims
+    # is checked before it decides an allocation; a FIFO is never opened.
+    Case("fifo.npz", _fifo, "not a regular file (a FIFO)"),
+    Case("fifo.safetensors", _fifo, "not a regular file (a FIFO)", True),
+    Case("durations.npy", _npy_of_durations, "images must be integers or floats, got timedelta64"),
+    Case(  # 2**64 bytes: a product that wraps to 0 in 64 bits, for an empty file
+        "wrap-images-idx3-ubyte",
+        _idx_of_dims(2**16, 2**16, 2**16, 2**16),
+        "promises (65536, 65536, 65536, 65536) (18,446,744,073,709,551,616 bytes",
+    ),
+    Case("zero-images-idx3-ubyte", _idx_of_dims(0, 28, 28), "declares an empty array (0, 28, 28)"),
+    Case(
+        "144 megapixels",
+        _png_folder((12_000, 12_000), 1, mode="1"),
+        "an image of 12,000×12,000 pixels, more than the 67 megapixels",
+    ),
+    Case(
+        "big decoded",
+        _png_folder((1700, 1700), 5),
+        "5 images of 1700×1700 needs 0.0 GiB, more than the 0.0 GiB",
+    ),
+    Case(
+        "wide.safetensors",
+        tampered(_set("model.hidden", [400_000])),
+        "a hidden layer's width must be between 1 and 16,384, got 400,000",
+        True,
+    ),
+    Case(
+        "liar.safetensors",
+        tampered(_set("model.hidden", [16_000])),
+        "decoder.0.0.weight is (4, 2), expected (16000, 2)",
+        True,
+    ),
+    Case(
+        "version.safetensors",
+        tampered(_set("version", "1")),
+        "the format version must be a whole number, got '1'",
+        True,
+    ),
+    Case(
+        "float latent.safetensors",
+        tampered(_set("model.latent_dim", 2.5)),
+        "latent size must be a whole number, got 2.5",
+        True,
+    ),
+    Case(
+        "number hidden.safetensors",
+        tampered(_set("model.hidden", 4)),
+        "hidden sizes must be a list, got 4",
+        True,
+    ),
+    Case(
+        "nested.safetensors",
+        lambda p: write_checkpoint(p, '{"format": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        "metadata is nested too deeply",
+        True,
+    ),
+    Case(
+        "three million.safetensors",
+        tampered(_set("dataset.num_images", 3_000_000)),
+        "digits: the number of images must be from 1 to 200,000, got 3000000",
+        True,
+    ),
+    Case(
+        "nan.safetensors",
+        tampered(edit_weights=_weight("decoder.0.0.bias", torch.full((4,), math.nan))),
+        "the weights hold NaN or infinite values (decoder.0.0.bias)",
+        True,
+    ),
+    Case(
+        "bool.safetensors",
+        tampered(edit_weights=_weight("decoder.0.0.bias", torch.ones(4, dtype=torch.bool))),
+        "decoder.0.0.bias holds BOOL values, not floating point",
+        True,
+    ),
 ]
 
 
@@ -204,3 +330,26 @@ def test_a_one_image_dataset_opens_and_trains(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.trainer.finished, timeout=30_000) as done:
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
     assert done.args[0].status == "completed"
+
+
+def test_a_checkpoints_dataset_that_is_a_fifo_is_refused_not_waited_on(qtbot, window, tmp_path):
+    """The dataset path a checkpoint records may be a FIFO by now: opening it would wait
+    for a writer forever; it is refused in one line instead."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.config import ModelConfig
+    from explorer.core.kinds import build_model
+
+    fifo = tmp_path / "images.npy"
+    os.mkfifo(fifo)
+    model = build_model(ModelConfig(image_shape=(1, 8, 8), hidden=(4,)))
+    path = save_checkpoint(
+        tmp_path / "m.safetensors",
+        Checkpoint(model=model, dataset={"name": "images", "source": str(fifo)}),
+    )
+    with qtbot.waitSignal(window.errorShown, timeout=10_000) as shown:
+        window.open_checkpoint(path)
+    assert f"{fifo}: not a regular file (a FIFO)" in shown.args[0]
+    for box in window.findChildren(QMessageBox):
+        box.close()

@@ -1,5 +1,7 @@
 """Settings outside their range are refused with a message naming the setting."""
 
+import re
+
 import pytest
 
 from explorer.core.config import ModelConfig, TrainConfig
@@ -54,3 +56,37 @@ def test_model_config_round_trips_through_dict():
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ConfigError, match="unknown model settings: colour"):
         ModelConfig.from_dict({**cfg.to_dict(), "colour": 1})
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"latent_dim": "2"}, "latent size must be a whole number, got '2'"),
+        ({"latent_dim": True}, "latent size must be a whole number, got True"),
+        ({"hidden": (400_000,)}, "a hidden layer's width must be between 1 and 16,384"),
+        ({"hidden": (8,) * 9}, "hidden sizes has 9 entries, more than 8"),
+        ({"image_shape": (5, 28, 28)}, "images have 5 channels; a model takes 1 to 4"),
+        ({"image_shape": (1, 28, 2000)}, "larger than the 1024×1024 a model can be built for"),
+        ({"kind": ["vae"]}, "kind must be one of"),
+        ({"gaussian_sigma": "0.1"}, "Gaussian σ must be a number"),
+    ],
+)
+def test_model_settings_of_the_wrong_type_or_size(settings, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        ModelConfig(**settings).validate()
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"threads": 100_000}, "threads must be between 0 and 1,024"),
+        ({"seed": -1}, "seed must be between 0 and 4,294,967,295"),
+        ({"seed": 2**32}, "seed must be between 0 and 4,294,967,295"),
+        ({"epochs": 2.5}, "epochs must be a whole number"),
+        ({"lr": "0.1"}, "learning rate must be a number"),
+        ({"device": 3}, "device must be text"),
+    ],
+)
+def test_training_settings_of_the_wrong_type_or_size(settings, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        TrainConfig(**settings).validate()

@@ -64,9 +64,14 @@ class ModelConfig:
             raise ConfigError(
                 f"image shape must be (channels, height, width), got {self.image_shape}"
             )
-        checks.whole(shape[0], "image channels", 1, MAX_CHANNELS)
-        checks.whole(shape[1], "image height", 1, MAX_IMAGE_SIDE)
-        checks.whole(shape[2], "image width", 1, MAX_IMAGE_SIDE)
+        c, h, w = (checks.whole(v, "image shape", 1, 2**31) for v in shape)
+        if c > MAX_CHANNELS:
+            raise ConfigError(f"images have {c} channels; a model takes 1 to {MAX_CHANNELS}")
+        if max(h, w) > MAX_IMAGE_SIDE:
+            raise ConfigError(
+                f"images of {w:,}×{h:,} pixels are larger than the {MAX_IMAGE_SIDE}×"
+                f"{MAX_IMAGE_SIDE} a model can be built for; resize them first"
+            )
         hidden = checks.items(self.hidden, "hidden sizes", MAX_HIDDEN_LAYERS)
         if not hidden:
             raise ConfigError("hidden sizes: at least one layer width is needed")

@@ -131,8 +131,13 @@ def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContex
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, validation) index split; tiny datasets keep everything for training."""
     order = np.random.default_rng(seed).permutation(n)
-    n_val = round(n * val_fraction) if n >= 10 else 0
+    n_val = n - train_count(n, val_fraction)
     return order[n_val:], order[:n_val]
+
+
+def train_count(n: int, val_fraction: float) -> int:
+    """How many of `n` images `split_indices` keeps for training."""
+    return n - (round(n * val_fraction) if n >= 10 else 0)
 
 
 def _make_optimizer(model: LatentModel, lr: float, device: torch.device) -> torch.optim.Adam:
@@ -165,6 +170,12 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
         raise ConfigError(
             f"PCA is fitted in closed form; {config.corruption} corruption applies to the "
             "trained kinds (ae, vae, cvae, iwae)"
+        )
+    fitted_on = train_count(len(dataset), config.val_fraction)
+    if isinstance(model, PCAModel) and model.config.latent_dim > fitted_on:
+        raise ConfigError(
+            f"latent size {model.config.latent_dim} is more than the {fitted_on} images PCA "
+            f"is fitted to (of {dataset.name}): it finds at most that many directions"
         )
     dataset_labels(model, dataset)
 

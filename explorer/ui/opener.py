@@ -328,12 +328,13 @@ class Opener(QObject):
         if self.refuse_while_training("a dataset"):  # the question was answered late
             return
         try:
-            config = self.panel.model_config(dataset.image_shape, dataset.num_classes).validate()
+            config = self.panel.model_config(dataset.image_shape, dataset.num_classes)
+            model = build_model(config)  # validates, and bounds the model's size
         except ExplorerError as e:
             self.show_error("Cannot make a model for this dataset", str(e))
             return
         info = ModelInfo(source=f"untrained model for {dataset.name}")
-        self.session.set_model(build_model(config), info)
+        self.session.set_model(model, info)
         self._show_dataset(dataset)
         self.show_status("New untrained model: press Train to fit it")
 

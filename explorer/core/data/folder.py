@@ -13,6 +13,7 @@ transparent pixel reads as background whatever colour it hides.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +104,10 @@ def load_folder(path: Path) -> Dataset:
     for label, (_, files) in enumerate(groups):
         for f in files:
             try:
-                with Image.open(f) as im:
-                    w, h = im.size
+                with warnings.catch_warnings():  # its size is bounded here, below
+                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                    with Image.open(f) as im:
+                        w, h = im.size
             except Exception:  # Pillow reports damage as OSError, SyntaxError, ValueError,
                 # DecompressionBombError and more (found by fuzzing): skip and count it
                 skipped.append(str(f))
