@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,14 @@ def test_datasets_over_the_size_limit_are_not_kept(folder, monkeypatch):
     bc.cached(gen, "digits", 50, 0)
     bc.cached(gen, "digits", 40, 0)
     assert [p.name.split("-")[1] for p in folder.iterdir()] == ["40"]
+
+
+def test_a_fifo_in_place_of_a_cached_file_is_not_waited_on(folder):
+    """Reading a FIFO would wait for a writer forever; it is drawn again and replaced."""
+    gen = Counting(make_digits)
+    first = bc.cached(gen, "digits", 20, 0)
+    (path,) = folder.glob("digits-20-0-*.npz")
+    path.unlink()
+    os.mkfifo(path)
+    assert same(bc.cached(gen, "digits", 20, 0), first) and gen.calls == 2
+    assert path.is_file()  # the FIFO was replaced by the dataset drawn again

@@ -4,6 +4,9 @@ model is built, and one message naming the file or setting for each."""
 
 from __future__ import annotations
 
+import os
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -221,3 +224,16 @@ def test_metadata_of_the_wrong_type_is_refused_naming_the_file(tmp_path, key, va
         load_checkpoint(path)
     message = str(err.value)
     assert message.startswith(f"{path}: ") and words in message and "\n" not in message
+
+
+def test_factory_arguments_from_a_fifo_or_nested_too_deeply(tmp_path):
+    from explorer.core.external_files import factory_kwargs
+
+    fifo = tmp_path / "args.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=re.escape(f"{fifo}: not a regular file (a FIFO)")):
+        factory_kwargs(str(fifo))
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ConfigError, match=re.escape(f"{deep}: nested too deeply")):
+        factory_kwargs(str(deep))

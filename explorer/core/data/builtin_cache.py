@@ -29,7 +29,7 @@ import torch
 from explorer.core.data.dataset import Dataset
 from explorer.core.data.packed import PackedImages
 from explorer.core.errors import DataError
-from explorer.core.files import atomic_write
+from explorer.core.files import atomic_write, check_readable_file
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,9 @@ def cached(make: Callable[[int, int], Dataset], name: str, count: int, seed: int
     """`make(count, seed)`, read from the cache when it was drawn before."""
     path = cache_folder() / f"{name}-{count}-{seed}-{_version()}.npz"
     try:
-        return _read(path, name)
-    except FileNotFoundError:
-        pass
+        if path.exists():  # else not drawn yet
+            check_readable_file(path, DataError)  # a FIFO there would block np.load
+            return _read(path, name)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, DataError) as e:
         log.warning("%s: unreadable cached dataset, drawing it again (%s)", path, e)
     dataset = make(count, seed)
