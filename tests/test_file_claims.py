@@ -210,6 +210,7 @@ def test_weights_are_checked_from_the_header_before_a_model_is_built(tmp_path, m
         ("kl_per_dim", [0.1, "x"], "kl_per_dim must be a number, got 'x'"),
         ("kl_per_dim", [0.0] * 3, "kl_per_dim has 3 entries, more than 2"),
         ("dataset", {"source": 5}, "dataset source must be text, got 5"),
+        ("dataset", {"source": "/" + "x" * 300}, "dataset source is not a usable path"),
         ("dataset", {"name": "digits", "num_images": 1.5}, "num_images must be a whole number"),
         # missing keys take their defaults (a 1×28×28 MLP), which these weights do not fit
         ("model", {"latent_dim": 2}, "the weights do not match"),

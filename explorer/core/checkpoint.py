@@ -193,6 +193,9 @@ def _metrics(value: Any) -> dict[str, Any]:
     return out
 
 
+_FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")  # safetensors' names; loaded as float32
+
+
 def _header_problems(f: Any, expected: dict[str, tuple[int, ...]]) -> list[str]:
     """How the tensors a safetensors header declares differ from `expected`, read from
     the header alone (no tensor data)."""
@@ -215,9 +218,6 @@ def _header_problems(f: Any, expected: dict[str, tuple[int, ...]]) -> list[str]:
         + wrong[:3]
         + kinds[:3]
     )
-
-
-_FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")  # safetensors' names; loaded as float32
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

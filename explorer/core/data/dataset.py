@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ from explorer.core.errors import ConfigError, DataError
 MAX_CLASSES = 10_000  # labels are class indices; more classes than this is not a labelling
 MAX_FACTORS = 64  # ground-truth factor columns a description may name
 MAX_DESCRIBED_IMAGES = 10**9  # a count a description may claim (it is never allocated)
+_PATH_MAX, _NAME_MAX = 4096, 255  # longer paths and file names fail in the OS's calls
 
 
 @dataclass
@@ -137,11 +139,14 @@ def check_description(described: object) -> dict:
     """
     d = checks.mapping(described, "dataset")
     out: dict = {}
-    for key in ("name", "source"):
-        if d.get(key) is not None:
-            out[key] = checks.text(d[key], f"dataset {key}")
-            if "\0" in out[key]:
-                raise ConfigError(f"dataset {key} holds a NUL character")
+    if d.get("name") is not None:
+        out["name"] = checks.text(d["name"], "dataset name", 256)
+    if d.get("source") is not None:  # a path the window looks for: the OS must accept it
+        source = checks.text(d["source"], "dataset source", _PATH_MAX)
+        parts = os.fsencode(source).split(b"/")
+        if "\0" in source or max(map(len, parts)) > _NAME_MAX:
+            raise ConfigError("dataset source is not a usable path")
+        out["source"] = source
     if d.get("num_images") is not None:
         out["num_images"] = checks.whole(d["num_images"], "num_images", 1, MAX_DESCRIBED_IMAGES)
     if d.get("image_shape") is not None:
