@@ -353,3 +353,25 @@ def test_a_checkpoints_dataset_that_is_a_fifo_is_refused_not_waited_on(qtbot, wi
     assert f"{fifo}: not a regular file (a FIFO)" in shown.args[0]
     for box in window.findChildren(QMessageBox):
         box.close()
+
+
+def test_no_new_model_too_big_for_memory(qtbot, window, tmp_path):
+    """Images a model of the panel's settings would need over 100 M weights for: choosing
+    a new model for them says so and keeps what the window showed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (1000, 1000), (200, 30, 30)).save(folder / "a.png")
+    model, dataset = window.session.model, window.session.dataset
+    window.open_dataset(folder)
+    qtbot.waitUntil(lambda: window.findChild(QPushButton, "newModelButton") is not None)
+    with qtbot.waitSignal(window.errorShown, timeout=10_000) as shown:
+        QTest.mouseClick(window.findChild(QPushButton, "newModelButton"), Qt.MouseButton.LeftButton)
+    assert "3×1000×1000 images would have" in shown.args[0]
+    assert "more than the limit of 100,000,000" in shown.args[0]
+    assert (window.session.model, window.session.dataset) == (model, dataset)
+    for box in window.findChildren(QMessageBox):
+        box.close()
