@@ -141,9 +141,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Check every field's type and range (a config may come from a file)."""
-        beta = checks.number(self.beta, "β")
-        if not (beta >= 0 and math.isfinite(beta)):
-            raise ConfigError(f"β must be a finite number ≥ 0, got {beta}")
+        checks.finite(self.beta, "β", 0)
         checks.whole(self.epochs, "epochs", 1, MAX_EPOCHS)
         checks.whole(self.batch_size, "batch size", 1, MAX_BATCH_SIZE)
         lr = checks.number(self.lr, "learning rate")
@@ -153,9 +151,7 @@ class TrainConfig:
         checks.text(self.device, "device", 64)
         if not 0 <= checks.number(self.val_fraction, "validation fraction") < 1:
             raise ConfigError(f"validation fraction must be in [0, 1), got {self.val_fraction}")
-        warmup = checks.number(self.warmup_epochs, "warm-up epochs")
-        if not (warmup >= 0 and math.isfinite(warmup)):
-            raise ConfigError(f"warm-up epochs must be ≥ 0, got {warmup}")
+        checks.finite(self.warmup_epochs, "warm-up epochs", 0)
         checks.whole(self.threads, "threads", 0, MAX_THREADS)
         checks.choice(self.precision, "precision", PRECISIONS)
         checks.whole(self.samples, "importance samples k", 1, MAX_SAMPLES)
