@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from collections.abc import Callable
 
-from explorer.core.config import MAX_LATENT_DIM
+from explorer.core.config import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_WIDTH,
+    MAX_LATENT_DIM,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_THREADS,
+)
+from explorer.core.data import BUILTINS
 
-MAX_SEED = 2**32 - 1  # NumPy's legacy seeding, used by some data generators, stops here
-MAX_THREADS = max(256, 4 * (os.cpu_count() or 1))
-MAX_COUNT = 1_000_000  # images of a built-in dataset
-MAX_HIDDEN = 4096  # units (mlp) or channels (conv) of one hidden layer
-MAX_LAYERS = 8
+# The model's and training's own limits (core/config.py), so the parser refuses exactly
+# what the settings refuse; these few exist only on the command line.
+MAX_COUNT = max(most for *_, most in BUILTINS.values())  # images of a built-in dataset
 MAX_BETAS = 100  # models in one sweep
-MAX_IMPORTANCE_SAMPLES = 1000  # k of the importance-weighted bound, as TrainConfig.samples
 MAX_PRIOR_SAMPLES = 10_000  # decoded images held at once by on_data
-MAX_EPOCHS = 100_000
-MAX_BATCH = 65_536
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d{1,3})?")
 
 
@@ -69,11 +73,11 @@ def float_in(lo: float, hi: float, *, above_lo: bool = False) -> Callable[[str],
 
 def hidden_sizes(text: str) -> tuple[int, ...]:
     """Hidden layer sizes, "400" or "512,256"."""
-    size = int_in(1, MAX_HIDDEN)
+    size = int_in(1, MAX_HIDDEN_WIDTH)
     sizes = tuple(size(v) for v in text.split(","))
-    if len(sizes) > MAX_LAYERS:
+    if len(sizes) > MAX_HIDDEN_LAYERS:
         raise argparse.ArgumentTypeError(
-            f"at most {MAX_LAYERS} hidden layers, got {len(sizes)} in {text!r}"
+            f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)} in {text!r}"
         )
     return sizes
 
@@ -104,7 +108,7 @@ seed = int_in(0, MAX_SEED)
 threads = int_in(0, MAX_THREADS)
 count = int_in(1, MAX_COUNT)
 epochs = int_in(1, MAX_EPOCHS)
-batch_size = int_in(1, MAX_BATCH)
-importance_samples = int_in(1, MAX_IMPORTANCE_SAMPLES)
+batch_size = int_in(1, MAX_BATCH_SIZE)
+importance_samples = int_in(1, MAX_SAMPLES)
 prior_samples = int_in(0, MAX_PRIOR_SAMPLES)
 max_images = int_in(1, 10_000_000)
