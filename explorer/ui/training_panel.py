@@ -223,6 +223,13 @@ class TrainingPanel(QWidget):
         ):
             button.setToolTip(f"{tip} ({keys})" if keys else tip)
 
+    def heightForWidth(self, width: int) -> int:
+        """The least height at `width`. The window shows the panel in a scroll area, which
+        sizes a panel with wrapped text to this height at least: the preferred height
+        (Qt's answer) made it scroll on any screen under ~900 px while the settings and
+        Train fitted, with the loss plot a little lower."""
+        return self.layout().minimumHeightForWidth(width)
+
     # -- β: exact value and log slider kept in step -----------------------------------
     def _beta_from_spin(self, beta: float) -> None:
         pos = (
