@@ -54,6 +54,7 @@ from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
 from explorer.ui.sweep_bar import SweepBar
+from explorer.ui.theme import hint_label
 from explorer.ui.training_controller import TrainingController, run_summary
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
@@ -116,8 +117,7 @@ class MainWindow(QMainWindow):
         lv.addWidget(self.plane_bar)
         lv.addWidget(self.latent_view, 1)
 
-        self.pin_label = QLabel("Hover to decode · click to pin · Esc to release")
-        self.pin_label.setStyleSheet("color: #555;")
+        self.pin_label = hint_label(QLabel("Hover to decode · click to pin · Esc to release"))
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(4, 4, 4, 4)

@@ -34,7 +34,7 @@ from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig
 from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
-from explorer.ui.sliders import SLIDER_STYLE
+from explorer.ui.sliders import style_sliders
 from explorer.ui.state import Session
 
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
@@ -110,7 +110,7 @@ class TrainingPanel(QWidget):
         self.beta_slider = QSlider(Qt.Orientation.Horizontal, objectName="betaSlider")
         self.beta_slider.setRange(0, _LOG_STEPS)
         self.beta_slider.setToolTip("β on a log scale, 0.01 to 100")
-        self.beta_slider.setStyleSheet(SLIDER_STYLE)  # drawn as the latent sliders are
+        style_sliders(self.beta_slider, self)  # drawn as the latent sliders are
         beta_row = QHBoxLayout()
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
