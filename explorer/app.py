@@ -26,6 +26,7 @@ from explorer import __version__
 from explorer.autosave import Autosave
 from explorer.cli import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
+from explorer.system_libs import xcb_problem
 from explorer.ui.theme import follow_system_scheme
 
 if TYPE_CHECKING:
@@ -131,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_external_options(parser)
     args = parser.parse_args(list(argv or []))
     setup_logging()
+    problem = xcb_problem()
+    if problem:  # Qt would abort the process, suggesting a reinstall
+        log.error("%s", problem)
+        print(problem, file=sys.stderr)
+        return 1
     app = application()
     try:
         external = args.checkpoint and external_source(args.checkpoint, args)
