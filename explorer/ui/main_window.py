@@ -345,6 +345,11 @@ class MainWindow(QMainWindow):
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
         # files and whole datasets (opening is refused while training runs): all cores
         task = TaskThread(fn, *args, threads=DEFAULT_THREADS, parent=self)
+        if self._closing:
+            # never started: a task that ended during shutdown() asks for its next step
+            # (a dataset loaded, then its encoding) after the window waited for its
+            # threads, and the process would end under a running thread (Qt aborts it)
+            return task
         self._tasks.add(task)
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
