@@ -82,6 +82,41 @@ def test_a_ten_dimensional_model_fits_the_laptop_too(qtbot, window, tmp_path):
         assert_whole_on_screen(window, f"latentSlider{i}", widgets[f"latentSlider{i}"])
 
 
+@pytest.fixture
+def gnome_font():
+    """GNOME's 10 pt interface font (Qt's own default here is 9 pt): ~10% wider text."""
+    app = QApplication.instance()
+    before = app.font()
+    font = app.font()
+    font.setPointSizeF(10.5)
+    app.setFont(font)
+    yield
+    app.setFont(before)
+
+
+def test_data_with_factors_fits_the_laptop_in_a_larger_font(
+    qtbot, tiny_checkpoint, settings, autosave, discard_on_close, gnome_font
+):
+    """The widest state of the bars: ten dimensions, a factor to colour by; before any
+    data arrives the window is no wider either (Qt never shrinks it back)."""
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.minimumSizeHint().width() <= LAPTOP.width()
+    w.panel.latent_spin.setValue(10)
+    with qtbot.waitSignal(w.session.codesChanged, timeout=30_000):
+        w.open_dataset("sprites", count=200, new_model_if_needed=True)
+    assert w.plane_bar.colour_combo.isVisible()
+    assert w.minimumSizeHint().width() <= LAPTOP.width()
+    assert w.minimumSizeHint().height() <= LAPTOP.height()
+    shown(w, LAPTOP)
+    widgets = must_see(w)
+    for name in ("latentPlot", "decodedImage", "betaSpin", "trainButton", "Zero", "status bar"):
+        assert_whole_on_screen(w, name, widgets[name])
+    w.shutdown()
+
+
 @pytest.mark.parametrize("size", [LAPTOP, DESKTOP], ids=["1366x705", "1920x1080"])
 def test_every_insight_tab_is_in_reach_without_scroll_arrows(window, size):
     shown(window, size)

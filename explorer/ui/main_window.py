@@ -92,8 +92,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         got_geometry, got_state = window_layout.restore(self, self.settings)
         if not got_geometry:
-            available = self.screen().availableGeometry()
-            self.resize(window_layout.initial_size(available, self.minimumSizeHint()))
+            self.resize(window_layout.initial_size(self.screen().availableGeometry()))
         if not got_state:
             window_layout.arrange_docks(self, self.training_dock, self.insight_dock)
 
@@ -139,7 +138,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Training", self, objectName="trainingDock")
         # The form scrolls where the screen is too low for it, rather than holding the
         # window taller than the screen.
-        self.panel.setMinimumWidth(340)
+        self.panel.setMinimumWidth(310)
         dock.setWidget(_scrolling(self.panel))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable

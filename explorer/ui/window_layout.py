@@ -30,12 +30,16 @@ _TRAINING_SHARE = 0.2  # of the window's width, for the training column (its los
 _TRAINING_WIDTH = (360, 480)  # px, the least and the most of that share
 
 
-def initial_size(available: QRect, minimum: QSize) -> QSize:
+def initial_size(available: QRect) -> QSize:
     """The first window's size: the screen's free area less a title bar, at most
-    `_LARGEST`, at least the window's `minimum`."""
-    width = min(available.width(), _LARGEST.width())
-    height = min(available.height() - _TITLE_BAR, _LARGEST.height())
-    return QSize(max(width, minimum.width()), max(height, minimum.height()))
+    `_LARGEST`. (Not widened to the window's minimum size hint: before the window is
+    first shown its style has not polished the widgets, and the hint read ~100 px wider
+    than the shown window's under a GTK theme. Qt holds the shown window to its
+    minimum anyway.)"""
+    return QSize(
+        min(available.width(), _LARGEST.width()),
+        min(available.height() - _TITLE_BAR, _LARGEST.height()),
+    )
 
 
 def arrange_docks(window: QMainWindow, training: QDockWidget, insight: QDockWidget) -> None:
