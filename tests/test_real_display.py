@@ -119,7 +119,7 @@ def test_the_app_opens_is_used_from_its_menus_and_quits(display, tmp_path):
     try:
         window = desktop.wait_for_window("bundled digits model", timeout=START_S)
 
-        desktop.keys(window, "alt+h", "Return")  # Help ▸ About Latent Explorer
+        desktop.keys(window, "alt+h", "a")  # Help ▸ &About Latent Explorer
         about = desktop.wait_for_window("About Latent Explorer")
         desktop.keys(about, "Escape")
         desktop.wait_until_gone("About Latent Explorer")
