@@ -106,7 +106,7 @@ class LatentView(pg.PlotWidget):
     def _recolour(self, palette: QPalette) -> None:
         """The plot in the palette's colours (light or dark), points included."""
         colours = style_plot(self, palette)
-        style_legend(self.legend, colours)
+        style_legend(self.legend, colours, boxed=True)
         self.shares.setAttr("color", colours.axis.name())
         self.shares.setText(self.shares.text)
         self._ink = colours.text

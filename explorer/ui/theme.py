@@ -103,8 +103,11 @@ def style_plot(plot, palette: QPalette) -> PlotColours:
     return colours
 
 
-def style_legend(legend, colours: PlotColours) -> None:
-    legend.setBrush(colours.legend)
+def style_legend(legend, colours: PlotColours, boxed: bool = False) -> None:
+    """A legend's text in the palette's colours; `boxed`: on a translucent box of the
+    plot's background (over points; the loss plot's leaves its curves visible)."""
+    if boxed:
+        legend.setBrush(colours.legend)
     legend.setLabelTextColor(colours.text)
     for _, label in legend.items:  # pyqtgraph keeps the new colour for the next text only
         label.setText(label.text)
