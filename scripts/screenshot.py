@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
 from explorer.cli import add_external_options, external_source  # noqa: E402
+from explorer.ui.first_run_hint import SHOWN_KEY  # noqa: E402
 
 ERRORS: list[str] = []  # what the window reported; any ends the script
 
@@ -89,6 +90,7 @@ def main() -> int:
         app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
     settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SHOWN_KEY, True)  # a returning user's: no first-run hint over the plot
     external = args.checkpoint and external_source(args.checkpoint, args)
     window = build_main_window(args.checkpoint, args.dataset, settings=settings, external=external)
     window.errorShown.connect(ERRORS.append)
