@@ -26,6 +26,8 @@ from explorer import __version__
 from explorer.autosave import Autosave
 from explorer.cli import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
+from explorer.system_libs import xcb_problem
+from explorer.ui.theme import follow_system_scheme
 
 if TYPE_CHECKING:
     from explorer.core.external_files import ExternalSource
@@ -51,6 +53,7 @@ def application() -> QApplication:
     app.setOrganizationName("LatentExplorer")
     app.setApplicationVersion(__version__)
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    follow_system_scheme(app)  # light or dark, as the desktop is, switching live
     # The plots cache their points, gridded axes and legends as pixmaps, each up to the
     # size of a plot (~2 MB, ~13 MB on a 4K screen). Qt's default 10 MB pixmap cache
     # evicted them, and every marker move then redrew the points and the grid.
@@ -129,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_external_options(parser)
     args = parser.parse_args(list(argv or []))
     setup_logging()
+    problem = xcb_problem()
+    if problem:  # Qt would abort the process, suggesting a reinstall
+        log.error("%s", problem)
+        print(problem, file=sys.stderr)
+        return 1
     app = application()
     try:
         external = args.checkpoint and external_source(args.checkpoint, args)

@@ -3,7 +3,7 @@
     python scripts/screenshot.py docs/screenshot.png [--checkpoint M | --sweep F] [--dataset D]
         [--factory F [--factory-args JSON]] [--adapt A] [--dialog PNG] [--pin X Y]
         [--manifold N] [--prior-spacing] [--tab TAB] [--compare B] [--sort-by-kl]
-        [--ellipses N]
+        [--ellipses N] [--size W H] [--dark]
 
 Runs offscreen (no display needed): opens the window, waits for the scatter, moves the
 cursor to a plot point (or pins it) so the decoded image and sliders show a real code.
@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
 from explorer.cli import add_external_options, external_source  # noqa: E402
+from explorer.ui.first_run_hint import SHOWN_KEY  # noqa: E402
 
 ERRORS: list[str] = []  # what the window reported; any ends the script
 
@@ -73,7 +74,10 @@ def main() -> int:
         metavar=("X", "Y"),
         help="plane point to pin (default: a point of the data)",
     )
-    ap.add_argument("--size", nargs=2, type=int, default=(1440, 860))
+    ap.add_argument(
+        "--size", nargs=2, type=int, default=(1366, 705), help="default: a 1366×768 laptop's"
+    )
+    ap.add_argument("--dark", action="store_true", help="as on a desktop in its dark scheme")
     ap.add_argument("--manifold", type=int, metavar="N", help="show an N×N manifold map")
     ap.add_argument("--prior-spacing", action="store_true", help="the map at prior quantiles")
     ap.add_argument("--tab", choices=TABS, default="traversals")
@@ -82,8 +86,11 @@ def main() -> int:
     ap.add_argument("--ellipses", type=int, default=0, metavar="N", help="1σ ellipses of N points")
     args = ap.parse_args()
     app = application()
+    if args.dark:  # what Qt reports when the desktop switches to its dark scheme
+        app.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     scratch = tempfile.TemporaryDirectory()  # window settings must not touch the user's
     settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SHOWN_KEY, True)  # a returning user's: no first-run hint over the plot
     external = args.checkpoint and external_source(args.checkpoint, args)
     window = build_main_window(args.checkpoint, args.dataset, settings=settings, external=external)
     window.errorShown.connect(ERRORS.append)
@@ -130,8 +137,14 @@ def main() -> int:
             window.interpolation_view.pick(s.codes[i].astype(float))
         wait(app, lambda: window.interpolation_view.result is not None)
     window.sliders.sort_check.setChecked(args.sort_by_kl)
-    if args.tab == "traversals":
-        wait(app, lambda: window.traversal_view.result is not None)
+    if args.tab == "traversals":  # around the code shown, not an earlier one
+        wait(
+            app,
+            lambda: (
+                window.traversal_view.result is not None
+                and np.allclose(window.traversal_view.result.z, s.z)
+            ),
+        )
     if args.manifold:
         manifold = window.plane_bar.manifold
         manifold.size_spin.setValue(args.manifold)

@@ -117,9 +117,15 @@ class DataPointView(LazyView):
         self.table.setHorizontalHeaderLabels(["dim", "μ", "σ", "KL (nats)"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.hide()  # shown, sized to its rows, once a point is inspected
-        self.layout().addWidget(self.table)
+        self.table.hide()  # shown, sized to its columns, once a point is inspected
+        # beside the picture: the dock below the plot is wide and low, and a table under
+        # the picture left the decoded strips a third of its height
+        layout = self.layout()
+        layout.removeWidget(self.canvas)
+        row = QHBoxLayout()
+        row.addWidget(self.canvas, 1)
+        row.addWidget(self.table)
+        layout.addLayout(row, 1)
         self.note.setText(_HOW_TO)
         self.canvas.setToolTip(
             "Top: the image x and its reconstruction (the decode of μ). Below: decodes of "
@@ -194,8 +200,8 @@ class DataPointView(LazyView):
             ]
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-        rows = min(len(mu), 4)  # no empty space under a short table; longer ones scroll
-        header = self.table.horizontalHeader().height()
-        self.table.setFixedHeight(header + rows * self.table.rowHeight(0) + 4)
-        self.table.show()
+        t = self.table
+        t.resizeColumnsToContents()
+        width = sum(t.columnWidth(c) for c in range(t.columnCount())) + 2 * t.frameWidth()
+        t.setFixedWidth(width + t.verticalScrollBar().sizeHint().width())  # never sideways
+        t.show()

@@ -25,6 +25,7 @@ from explorer.ui.decoder_view import to_qimage
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import BACKGROUND
 from explorer.ui.state import Session
+from explorer.ui.theme import hint_label
 
 _CELLS = ("data", "the model sees", "its reconstruction")
 _GAP = 0.06  # between cells, as a share of a cell's width
@@ -137,9 +138,8 @@ class InpaintingView(LazyView):
         for w in (self.random_button, self.block_button, self.clear_button, self.brush_spin):
             bar.addWidget(w)
         bar.addStretch(1)
-        self.note = QLabel(_HOW_TO)
+        self.note = hint_label(QLabel(_HOW_TO))
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #555;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.core.metrics import ACTIVE_THRESHOLD
 from explorer.ui.state import Session
+from explorer.ui.theme import follow_palette, style_plot, warning_colour
 
 ACTIVE_COLOUR = "#1f77b4"
 INACTIVE_COLOUR = "#b0b0b0"
@@ -33,7 +35,7 @@ class KLView(QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         self.plot.setObjectName("klPlot")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -45,7 +47,7 @@ class KLView(QWidget):
         self.summary.setWordWrap(True)
         self.warning = QLabel(objectName="collapseWarning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #b00020; font-weight: bold;")
+        follow_palette(self, self._recolour)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
@@ -53,6 +55,10 @@ class KLView(QWidget):
         layout.addWidget(self.plot, 1)
         session.modelChanged.connect(self.refresh)
         session.codesChanged.connect(self.refresh)
+
+    def _recolour(self, palette: QPalette) -> None:
+        style_plot(self.plot, palette)
+        self.warning.setStyleSheet(f"color: {warning_colour(palette).name()}; font-weight: bold;")
 
     def kl(self) -> np.ndarray:
         """(d,) the KL of each dimension, as shown; empty when it is not known."""

@@ -18,12 +18,14 @@ from typing import ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
 
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.palette import group_points
 from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
+from explorer.ui.theme import follow_palette, is_dark, style_legend, style_plot
 
 
 class LatentView(pg.PlotWidget):
@@ -32,7 +34,7 @@ class LatentView(pg.PlotWidget):
     pointInspected = Signal(int)  # a data point was clicked: its code is pinned
 
     def __init__(self, session: Session, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent)
         self.setObjectName("latentPlot")
         self.session = session
         self.colour_by = "label"  # "label" or a factor name
@@ -46,13 +48,11 @@ class LatentView(pg.PlotWidget):
             cache_pixmaps(axis)
             axis.enableAutoSIPrefix(False)  # latent units have no SI prefix ("(x0.001)")
         self.plotItem.setMenuEnabled(False)
-        self.legend = self.plotItem.addLegend(
-            offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220)
-        )
+        self.legend = self.plotItem.addLegend(offset=(-8, 8))
         # A PCA plane's variance shares, in the plot's top-left corner: not in the axis
         # labels, which would then change every training epoch, and a new label redraws
         # both gridded axes (20-40 ms of the GUI thread).
-        self.shares = pg.LabelItem(color="#555", size="9pt")
+        self.shares = pg.LabelItem(size="9pt")
         self.shares.setParentItem(self.plotItem.vb)
         self.shares.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
         cache_pixmaps(self.shares)  # (it changes once an epoch at most)
@@ -63,7 +63,8 @@ class LatentView(pg.PlotWidget):
         self.addItem(self.points)
         self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
         self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
-        self.marker = Symbol("o", 18, pg.mkPen("#111", width=2.5))
+        self._ink = QColor("#111")  # the marker's colour: the palette's text colour
+        self.marker = Symbol("o", 18, pg.mkPen(self._ink, width=2.5))
         self.marker.setZValue(10)
         # The marker never drives the view's range: a moving marker must not rescale
         # the plot (which would invalidate the cached scatter).
@@ -99,8 +100,21 @@ class LatentView(pg.PlotWidget):
         session.datasetChanged.connect(self._new_frame)
         session.codeChanged.connect(self.move_marker)
         session.pinnedChanged.connect(self._show_pinned)
+        follow_palette(self, self._recolour)
 
     # -- drawing ------------------------------------------------------------------
+    def _recolour(self, palette: QPalette) -> None:
+        """The plot in the palette's colours (light or dark), points included."""
+        colours = style_plot(self, palette)
+        style_legend(self.legend, colours, boxed=True)
+        self.shares.setAttr("color", colours.axis.name())
+        self.shares.setText(self.shares.text)
+        self._ink = colours.text
+        self._dark = is_dark(palette)
+        self._show_pinned(self.session.pinned)
+        self.groups = []  # so the legend is rebuilt in the new colours
+        self.refresh()
+
     def set_colour_by(self, what: str) -> None:
         self.colour_by = what
         self.refresh()
@@ -135,7 +149,7 @@ class LatentView(pg.PlotWidget):
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
         size = 5 if len(xy) < 5000 else 3
-        groups = list(group_points(s.dataset, self.colour_by))
+        groups = list(group_points(s.dataset, self.colour_by, dark=self._dark))
         self.points.set_points(
             xy, [(index, pg.mkColor(colour)) for _, colour, index in groups], size
         )
@@ -197,7 +211,7 @@ class LatentView(pg.PlotWidget):
         self.path.setData(xy[:, 0], xy[:, 1] if self.session.latent_dim > 1 else 0 * xy[:, 0])
 
     def _show_pinned(self, pinned: bool) -> None:
-        self.marker.setPen(pg.mkPen("#d62728" if pinned else "#111", width=3 if pinned else 2.5))
+        self.marker.setPen(pg.mkPen("#d62728" if pinned else self._ink, width=3 if pinned else 2.5))
         self.marker.set_symbol("star" if pinned else "o")
 
     # -- mouse --------------------------------------------------------------------

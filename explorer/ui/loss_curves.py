@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QPalette
 
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
+from explorer.ui.theme import follow_palette, style_legend, style_plot
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
@@ -19,7 +21,7 @@ _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide pl
 
 class LossCurves(pg.PlotWidget):
     def __init__(self):
-        super().__init__(background="w")  # (keywords go to the plot item: name set below)
+        super().__init__()
         self.setObjectName("lossPlot")
         self.setMinimumHeight(140)  # the insight dock below needs the height too
         self.setLabel("bottom", "step")
@@ -29,7 +31,7 @@ class LossCurves(pg.PlotWidget):
             "reconstruction for PCA and the autoencoder"
         )
         self.showGrid(x=True, y=True, alpha=0.15)
-        legend = self.addLegend(offset=(-5, 5), labelTextColor="#222")
+        self.legend = legend = self.addLegend(offset=(-5, 5))
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
@@ -39,7 +41,7 @@ class LossCurves(pg.PlotWidget):
         self.curves = {
             key: pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             for key, colour, name in (
-                ("total", "#222", "loss (recon + β·KL)"),
+                ("total", "#222", "loss (recon + β·KL)"),  # the text colour: _recolour
                 ("recon", "#0072B2", "reconstruction"),
                 ("kl", "#D55E00", "KL"),
             )
@@ -64,7 +66,17 @@ class LossCurves(pg.PlotWidget):
         # (`_fit_range`). So an update repaints the three curves and little else.
         cache_pixmaps(self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter)
         cache_pixmaps(legend)
+        self._hint = "#777"
+        follow_palette(self, self._recolour)
         self.clear_run()
+
+    def _recolour(self, palette: QPalette) -> None:
+        colours = style_plot(self, palette)
+        style_legend(self.legend, colours)
+        self.curves["total"].setPen(pg.mkPen(colours.text, width=1))
+        self._hint = colours.axis.name()
+        if self.plotItem.titleLabel.isVisible():
+            self.setTitle(self.plotItem.titleLabel.text, color=self._hint, size="9pt")
 
     @property
     def series(self) -> dict[str, np.ndarray]:
@@ -82,7 +94,7 @@ class LossCurves(pg.PlotWidget):
         self._y_extent = (math.inf, -math.inf)  # lowest and highest value drawn
         for c in self.curves.values():
             c.setData([], [])
-        self.setTitle("Press Train: the losses appear here", color="#777", size="9pt")
+        self.setTitle("Press Train: the losses appear here", color=self._hint, size="9pt")
 
     def add_steps(self, records: list[Progress]) -> None:
         """Step records since the last call: their smoothed losses join the curves."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -30,6 +31,7 @@ from explorer.core.sweep import MANIFEST, load_sweep
 from explorer.core.training import DEFAULT_THREADS, Progress
 from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
+from explorer.ui import window_layout
 from explorer.ui.about import show_about
 from explorer.ui.actions import add_action, shortcut_text
 from explorer.ui.class_view import ClassBar, ClassGridView
@@ -52,6 +54,7 @@ from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
 from explorer.ui.sweep_bar import SweepBar
+from explorer.ui.theme import hint_label
 from explorer.ui.training_controller import TrainingController, run_summary
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.traversal_view import TraversalView
@@ -87,11 +90,11 @@ class MainWindow(QMainWindow):
             self.settings, self.latent_view, shortcut_text(self.train_action)
         )
         self.setAcceptDrops(True)
-        self.resize(1440, 860)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-            self.restoreState(self.settings.value("window/state"))
+        got_geometry, got_state = window_layout.restore(self, self.settings)
+        if not got_geometry:
+            self.resize(window_layout.initial_size(self.screen().availableGeometry()))
+        if not got_state:
+            window_layout.arrange_docks(self, self.training_dock, self.insight_dock)
 
     # -- layout ----------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -113,8 +116,7 @@ class MainWindow(QMainWindow):
         lv.addWidget(self.plane_bar)
         lv.addWidget(self.latent_view, 1)
 
-        self.pin_label = QLabel("Hover to decode · click to pin · Esc to release")
-        self.pin_label.setStyleSheet("color: #555;")
+        self.pin_label = hint_label(QLabel("Hover to decode · click to pin · Esc to release"))
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(4, 4, 4, 4)
@@ -126,20 +128,26 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        # The plot takes two thirds of any width: the decoded image is square, and a
+        # wider image column only framed it with empty space.
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
+        split.setSizes([2, 1])
         self.setCentralWidget(split)
 
         dock = QDockWidget("Training", self, objectName="trainingDock")
-        dock.setWidget(self.panel)
+        # The form scrolls where the screen is too low for it, rather than holding the
+        # window taller than the screen.
+        self.panel.setMinimumWidth(310)
+        dock.setWidget(_scrolling(self.panel))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
+        # the training column takes the window's full height, beside the insight views
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.panel.setMinimumWidth(340)
-        self.resizeDocks([dock], [380], Qt.Orientation.Horizontal)  # the plot gets the room
-        split.setSizes([700, 360])
+        self.training_dock = dock
 
         self.kl_view = KLView(s)
         self.traversal_view = TraversalView(s)
@@ -175,9 +183,8 @@ class MainWindow(QMainWindow):
         insight = QDockWidget("What the model learned", self, objectName="insightDock")
         insight.setWidget(tabs)
         insight.setFeatures(dock.features())
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, insight)
-        # The explanatory views need height more than the training form does.
-        self.resizeDocks([dock, insight], [400, 460], Qt.Orientation.Vertical)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, insight)
+        self.insight_dock = insight
 
         self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
         self.trainer.runningChanged.connect(self._training_running)
@@ -337,6 +344,11 @@ class MainWindow(QMainWindow):
     def _run(self, fn, *args, done, error_title: str) -> TaskThread:
         # files and whole datasets (opening is refused while training runs): all cores
         task = TaskThread(fn, *args, threads=DEFAULT_THREADS, parent=self)
+        if self._closing:
+            # never started: a task that ended during shutdown() asks for its next step
+            # (a dataset loaded, then its encoding) after the window waited for its
+            # threads, and the process would end under a running thread (Qt aborts it)
+            return task
         self._tasks.add(task)
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
@@ -456,8 +468,7 @@ class MainWindow(QMainWindow):
         if discard:  # after shutdown, so no autosave write is still in flight
             self.saver.discard()
         self.panel.save_settings(self.settings)
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        window_layout.save(self, self.settings)
         super().closeEvent(event)
 
     def shutdown(self) -> None:
@@ -467,3 +478,15 @@ class MainWindow(QMainWindow):
             job.wait()
         for task in list(self._tasks):
             task.wait()
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """`panel` in a frameless area that scrolls vertically when it is lower than the panel."""
+    area = QScrollArea(objectName=f"{panel.objectName() or 'panel'}Scroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    # as wide as the panel and its scroll bar: it never needs to scroll sideways
+    area.setMinimumWidth(panel.minimumWidth() + area.verticalScrollBar().sizeHint().width())
+    return area

@@ -85,6 +85,7 @@ class Opener(QObject):
         self.run_task = run_task
         self.refuse_while_training = refuse_while_training  # says so, and returns True
         self._encode_generation = 0
+        self._load_generation = 0  # the newest dataset asked for: an older one is dropped
         # Codes of saved models already encoded on the open data, newest last, so going
         # back to a model (a sweep's β slider) shows it at once:
         # (file identity, dataset, mu, logvar)
@@ -272,8 +273,15 @@ class Opener(QObject):
         """
         if self.refuse_while_training("a dataset"):
             return None
+        self._load_generation += 1
+        generation = self._load_generation
 
         def apply(dataset: Dataset) -> None:
+            # A dataset asked for later (a bundled model opened while the start-up's data
+            # was still drawn brings its own) supersedes this one: landing now, it would
+            # replace that or ask about a model it was never meant for.
+            if generation != self._load_generation:
+                return
             if self.refuse_while_training("a dataset"):  # Train was pressed while it loaded
                 return
             m = self.session.model

@@ -1,4 +1,8 @@
-"""Colours for the scatter: one group of points per class, or per value range of a factor."""
+"""Colours for the scatter: one group of points per class, or per value range of a factor.
+
+Each set has a variant for a dark plot background, where black points and the dark end
+of viridis would vanish.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ CATEGORICAL = [
     "#bcbd22",
     "#17becf",
 ]
+# On a dark background: black becomes light grey.
+CATEGORICAL_DARK = [c if c != "#000000" else "#e6e6e6" for c in CATEGORICAL]
 # Sequential ramp for ordered factors (viridis, 8 steps).
 SEQUENTIAL = [
     "#440154",
@@ -34,12 +40,28 @@ SEQUENTIAL = [
     "#a0da39",
     "#fde725",
 ]
+# On a dark background: viridis from 0.3 up, its darkest third left out.
+SEQUENTIAL_DARK = [
+    "#35608d",
+    "#2a788e",
+    "#21918d",
+    "#22a884",
+    "#43bf71",
+    "#7ad151",
+    "#bcdf27",
+    "#fde725",
+]
 _NEUTRAL = "#4a6fa5"
 _MAX_GROUPS = 8  # an ordered factor with more values is shown as this many ranges
 
 
-def group_points(dataset: Dataset, by: str = "label") -> Iterator[tuple[str, str, np.ndarray]]:
-    """(legend name, colour, point indices) per group; alpha is added for overlap."""
+def group_points(
+    dataset: Dataset, by: str = "label", dark: bool = False
+) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(legend name, colour, point indices) per group, for a light or a `dark` plot;
+    alpha is added for overlap."""
+    categorical = CATEGORICAL_DARK if dark else CATEGORICAL
+    sequential = SEQUENTIAL_DARK if dark else SEQUENTIAL
     if by != "label" and dataset.factors is not None and by in (dataset.factor_names or []):
         f = dataset.factor_names.index(by)
         values = dataset.factors[:, f]
@@ -49,16 +71,16 @@ def group_points(dataset: Dataset, by: str = "label") -> Iterator[tuple[str, str
             for v in range(size):
                 idx = np.flatnonzero(values == v)
                 colour = (
-                    CATEGORICAL[v % len(CATEGORICAL)]
+                    categorical[v % len(categorical)]
                     if by == "shape"
-                    else SEQUENTIAL[round(v * (len(SEQUENTIAL) - 1) / max(size - 1, 1))]
+                    else sequential[round(v * (len(sequential) - 1) / max(size - 1, 1))]
                 )
                 yield (names[v] if names else f"{by} {v}"), colour + "b0", idx
             return
         edges = np.linspace(0, size, _MAX_GROUPS + 1).round().astype(int)
         for g in range(_MAX_GROUPS):
             idx = np.flatnonzero((values >= edges[g]) & (values < edges[g + 1]))
-            yield f"{by} {edges[g]}–{edges[g + 1] - 1}", SEQUENTIAL[g] + "b0", idx
+            yield f"{by} {edges[g]}–{edges[g + 1] - 1}", sequential[g] + "b0", idx
         return
     if dataset.labels is None:
         yield "", _NEUTRAL + "90", np.arange(len(dataset))
@@ -67,4 +89,4 @@ def group_points(dataset: Dataset, by: str = "label") -> Iterator[tuple[str, str
     for k in range(dataset.num_classes):
         idx = np.flatnonzero(dataset.labels == k)
         if len(idx):
-            yield names[k], CATEGORICAL[k % len(CATEGORICAL)] + "b0", idx
+            yield names[k], categorical[k % len(categorical)] + "b0", idx

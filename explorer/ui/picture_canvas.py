@@ -17,6 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from explorer.ui.theme import hint_label
+
 BACKGROUND = "#202124"
 _LABEL_COLOUR = "#e8eaed"
 
@@ -78,8 +80,7 @@ def picture_panel(
     owner: QWidget, controls: QHBoxLayout, object_name: str
 ) -> tuple[QLabel, PictureCanvas]:
     """Lay out `owner` as its controls, a note and a picture; returns (note, canvas)."""
-    note = QLabel()
-    note.setStyleSheet("color: #555;")
+    note = hint_label(QLabel())
     note.setWordWrap(True)  # a longer note must never widen the dock
     canvas = PictureCanvas(object_name)
     layout = QVBoxLayout(owner)

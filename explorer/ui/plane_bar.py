@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QWidget
 
 from explorer.ui.latent_view import LatentView
 from explorer.ui.manifold import ManifoldControls
@@ -28,6 +28,10 @@ class PlaneBar(QWidget):
         self.x_spin.setToolTip("The dimension of z along the plot's horizontal axis")
         self.y_spin.setToolTip("The dimension of z along the plot's vertical axis")
         self.colour_combo.setToolTip("What colours the points: the label, or a factor of the data")
+        self.colour_combo.hide()  # until data with factors to colour by is open
+        # its whole text where there is room; on a narrow window it gives way (elided)
+        # rather than widening the window past a laptop's screen
+        self.colour_combo.setMinimumWidth(self.colour_combo.fontMetrics().averageCharWidth() * 14)
         self.plane_combo.currentIndexChanged.connect(self._plane_chosen)
         self.x_spin.valueChanged.connect(self._plane_chosen)
         self.y_spin.valueChanged.connect(self._plane_chosen)
@@ -36,13 +40,12 @@ class PlaneBar(QWidget):
         )
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        plane_label = QLabel("Plane:")
-        plane_label.setToolTip(self.plane_combo.toolTip())
-        bar.addWidget(plane_label)
+        # (no "Plane:" label: the combo's items say what they are, and the bar's width
+        # is part of the least width of the window, which must fit a laptop's screen)
         bar.addWidget(self.plane_combo)
         bar.addWidget(self.x_spin)
         bar.addWidget(self.y_spin)
-        bar.addSpacing(12)
+        bar.addSpacing(6)
         bar.addWidget(self.manifold)
         bar.addStretch(1)
         bar.addWidget(self.colour_combo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -24,23 +25,46 @@ from PySide6.QtWidgets import (
 
 from explorer.ui.kl_view import INACTIVE_COLOUR, active_dims
 from explorer.ui.state import Session
+from explorer.ui.theme import follow_palette, line_colour
 
 RANGE = 3.0  # slider ends, in prior standard deviations
 STEPS = 600  # integer positions across the range: 0.01 per step
 
 
-# The sliders' look: a dot on a line, in the palette's colours. Qt's style sheets draw
-# this ~8x faster than Fusion's gradient groove and handle (16 sliders: 0.15-0.23 ms a
-# repaint against 1.7-2.0 ms), and a cursor move repaints every visible slider.
-SLIDER_STYLE = """
-QSlider::groove:horizontal { height: 4px; background: palette(midlight); }
-QSlider::groove:horizontal:focus { background: palette(dark); }
-QSlider::handle:horizontal {
+# The sliders' look: a dot on a line. Qt's style sheets draw this ~8x faster than
+# Fusion's gradient groove and handle (16 sliders: 0.15-0.23 ms a repaint against
+# 1.7-2.0 ms), and a cursor move repaints every visible slider. The line is a blend of
+# the window's text and background, not a palette role: roles such as midlight sit next
+# to the background in some palettes (a dark one left the grooves invisible).
+_SLIDER_STYLE = """
+QSlider::groove:horizontal {{ height: 4px; background: {groove}; }}
+QSlider::groove:horizontal:focus {{ background: {focus}; }}
+QSlider::handle:horizontal {{
     width: 12px; margin: -4px 0; border-radius: 6px; background: palette(highlight);
-}
-QSlider::handle:horizontal:hover { width: 8px; border: 2px solid palette(shadow); }
-QSlider::handle:horizontal:disabled { background: palette(mid); }
+}}
+QSlider::handle:horizontal:hover {{ width: 8px; border: 2px solid {focus}; }}
+QSlider::handle:horizontal:disabled {{ background: {groove}; }}
 """
+
+
+def slider_style(palette: QPalette) -> str:
+    """The style sheet of the sliders for `palette`."""
+    return _SLIDER_STYLE.format(
+        groove=line_colour(palette, 0.3).name(), focus=line_colour(palette, 0.6).name()
+    )
+
+
+def style_sliders(widget: QWidget, owner: QWidget) -> None:
+    """Draw the sliders in `widget` (or it, a slider) as dots on lines, in the colours
+    of `owner`'s palette, now and after it changes (a widget with a style sheet is not
+    told: Qt keeps the palette it was polished with until the sheet is set again)."""
+
+    def apply(palette: QPalette) -> None:
+        style = slider_style(palette)
+        if widget.styleSheet() != style:
+            widget.setStyleSheet(style)
+
+    follow_palette(owner, apply)
 
 
 def to_positions(z: np.ndarray) -> list[int]:
@@ -88,7 +112,7 @@ class LatentSliders(QWidget):
         self.grid.setVerticalSpacing(2)
         inner = QWidget()
         inner.setLayout(self.grid)
-        inner.setStyleSheet(SLIDER_STYLE)
+        style_sliders(inner, self)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(inner)

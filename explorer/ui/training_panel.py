@@ -34,7 +34,7 @@ from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig
 from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
-from explorer.ui.sliders import SLIDER_STYLE
+from explorer.ui.sliders import style_sliders
 from explorer.ui.state import Session
 
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
@@ -110,7 +110,7 @@ class TrainingPanel(QWidget):
         self.beta_slider = QSlider(Qt.Orientation.Horizontal, objectName="betaSlider")
         self.beta_slider.setRange(0, _LOG_STEPS)
         self.beta_slider.setToolTip("β on a log scale, 0.01 to 100")
-        self.beta_slider.setStyleSheet(SLIDER_STYLE)  # drawn as the latent sliders are
+        style_sliders(self.beta_slider, self)  # drawn as the latent sliders are
         beta_row = QHBoxLayout()
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
@@ -222,6 +222,13 @@ class TrainingPanel(QWidget):
             (self.stop_button, "Stop after the current step, keeping the model so far", stop),
         ):
             button.setToolTip(f"{tip} ({keys})" if keys else tip)
+
+    def heightForWidth(self, width: int) -> int:
+        """The least height at `width`. The window shows the panel in a scroll area, which
+        sizes a panel with wrapped text to this height at least: the preferred height
+        (Qt's answer) made it scroll on any screen under ~900 px while the settings and
+        Train fitted, with the loss plot a little lower."""
+        return self.layout().minimumHeightForWidth(width)
 
     # -- β: exact value and log slider kept in step -----------------------------------
     def _beta_from_spin(self, beta: float) -> None:

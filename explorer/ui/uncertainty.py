@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QPalette
 
 from explorer.core.posterior import ellipse_outlines, joined, plane_gaussian
 from explorer.ui.plot_marks import Outline, Symbol
 from explorer.ui.state import Session
+from explorer.ui.theme import PlotColours, follow_palette
 
 FOCUS_COLOUR = "#d62728"
-_SUBSET_PEN = (20, 20, 20, 130)  # translucent, so overlap reads as darker areas
+_SUBSET_ALPHA = 130  # of the text colour: translucent, so overlap reads as denser areas
 
 
 class UncertaintyOverlay(QObject):
@@ -30,13 +32,19 @@ class UncertaintyOverlay(QObject):
         self.ring = Symbol("o", 11, pg.mkPen(FOCUS_COLOUR, width=2))
         self.one_sigma = Outline(pg.mkPen(FOCUS_COLOUR, width=2))
         self.two_sigma = Outline(pg.mkPen(FOCUS_COLOUR, width=1.5, style=Qt.PenStyle.DashLine))
-        self.subset = pg.PlotDataItem(pen=pg.mkPen(_SUBSET_PEN, width=1), connect="finite")
+        self.subset = pg.PlotDataItem(connect="finite")
+        follow_palette(plot, self._recolour)
         for z, item in enumerate([self.subset, self.two_sigma, self.one_sigma, self.ring]):
             item.setZValue(5 + z)  # over the scatter, under the cursor's marker
             plot.addItem(item, ignoreBounds=True)  # never rescale the plot
         session.focusChanged.connect(self.draw_focus)
         for signal in (session.codesChanged, session.planeChanged, session.datasetChanged):
             signal.connect(self.redraw)
+
+    def _recolour(self, palette: QPalette) -> None:
+        ink = QColor(PlotColours.of(palette).text)
+        ink.setAlpha(_SUBSET_ALPHA)
+        self.subset.setPen(pg.mkPen(ink, width=1))
 
     def _ready(self) -> bool:
         s = self.session

@@ -1,0 +1,116 @@
+"""Light and dark: the window follows the system's colour scheme as it changes, and its
+text, hints, plots and sliders stay legible in both."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from explorer.ui.palette import CATEGORICAL_DARK, SEQUENTIAL_DARK
+from explorer.ui.theme import MIN_CONTRAST, contrast, dark_palette, is_dark
+
+
+def pixels(widget: QWidget) -> np.ndarray:
+    """What `widget` shows: (H, W, 3) uint8."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    h, w = image.height(), image.width()
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
+    return rows[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def background(px: np.ndarray) -> QColor:
+    """The colour most of the pixels have."""
+    colours, counts = np.unique(px.reshape(-1, 3), axis=0, return_counts=True)
+    return QColor(*colours[np.argmax(counts)].tolist())
+
+
+def text_contrast(widget: QWidget) -> float:
+    """Contrast of the widget's text against its background: the pixel that stands out
+    most from the background is the core of a glyph (antialiased edges are paler)."""
+    px = pixels(widget)
+    bg = background(px)
+    colours = np.unique(px.reshape(-1, 3), axis=0)
+    return max(contrast(QColor(*c.tolist()), bg) for c in colours)
+
+
+@pytest.fixture
+def scheme(window):
+    """Switch the system's colour scheme as a desktop does (Qt's signal); back to light
+    afterwards, for the other tests of the session."""
+    hints = QApplication.instance().styleHints()
+
+    def switch(to: Qt.ColorScheme) -> None:
+        hints.colorSchemeChanged.emit(to)
+        QApplication.processEvents()
+
+    yield switch
+    switch(Qt.ColorScheme.Light)
+    assert not is_dark(QApplication.palette())
+
+
+def hints(window) -> dict[str, QWidget]:
+    window.findChild(QWidget, "insightTabs").setCurrentWidget(window.traversal_view)
+    QApplication.processEvents()
+    return {"pin hint": window.pin_label, "traversal note": window.traversal_view.note}
+
+
+def plot_area_colour(plot) -> QColor:
+    return background(pixels(plot.viewport()))
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_text_is_legible_in_either_scheme(window, scheme, dark):
+    scheme(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
+    assert is_dark(QApplication.palette()) == dark
+    for name, label in hints(window).items():
+        assert label.text(), name
+        assert text_contrast(label) >= MIN_CONTRAST, name
+    for plot in (window.latent_view, window.panel.loss_plot):  # axes, ticks, legend
+        assert text_contrast(plot.viewport()) >= MIN_CONTRAST, plot.objectName()
+    slider = window.sliders.sliders[0]
+    groove = pixels(slider)[slider.height() // 2, 2:10]  # left of the handle
+    line = QColor(*groove[0].tolist())
+    assert contrast(line, window.palette().color(QPalette.ColorRole.Window)) >= 1.8
+
+
+def test_the_plots_follow_a_live_switch(window, scheme):
+    plots = [window.latent_view, window.panel.loss_plot, window.kl_view.plot]
+    light = [plot_area_colour(p) for p in plots]
+    assert all(is_light(c) for c in light)
+    scheme(Qt.ColorScheme.Dark)
+    base = QApplication.palette().color(QPalette.ColorRole.Base)
+    assert [plot_area_colour(p) for p in plots] == [base] * len(plots)
+    assert window.latent_view.marker.isVisible()
+    scheme(Qt.ColorScheme.Light)
+    assert [plot_area_colour(p) for p in plots] == light
+
+
+def test_a_dark_palette_from_the_platform_is_kept_and_followed(window, scheme):
+    """Where the platform gives its own dark palette (KDE, Windows, macOS), the app
+    uses it rather than its own."""
+    app = QApplication.instance()
+    own = dark_palette()
+    own.setColor(QPalette.ColorRole.Base, QColor("#101820"))
+    start = QPalette(app.palette())
+    app.setPalette(own)
+    try:
+        scheme(Qt.ColorScheme.Dark)
+        assert app.palette().color(QPalette.ColorRole.Base) == QColor("#101820")
+        assert plot_area_colour(window.latent_view) == QColor("#101820")
+        for name, label in hints(window).items():
+            assert text_contrast(label) >= MIN_CONTRAST, name
+    finally:
+        app.setPalette(start)
+
+
+def is_light(c: QColor) -> bool:
+    return c.lightness() >= 128
+
+
+def test_every_point_colour_stands_out_on_the_dark_plot():
+    base = dark_palette().color(QPalette.ColorRole.Base)
+    for colour in CATEGORICAL_DARK + SEQUENTIAL_DARK:
+        assert contrast(QColor(colour), base) >= 2.0, colour
