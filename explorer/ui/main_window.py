@@ -334,13 +334,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     # -- background tasks ------------------------------------------------------------
-    def _run(self, fn, *args, done, error_title: str) -> TaskThread:
+    def _run(self, fn, *args, done, error_title: str, busy: str | None = None) -> TaskThread:
+        """Run `fn(*args)` in the background. With `busy` (what it does, in words), the
+        status bar's busy indicator shows it, and fn gets `progress=` to move its bar."""
         # files and whole datasets (opening is refused while training runs): all cores
-        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, parent=self)
+        reports = busy is not None
+        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, reports=reports, parent=self)
         self._tasks.add(task)
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
         task.finished.connect(lambda: self._tasks.discard(task))
+        if reports:
+            busy_indicator = self.statusBar().busy
+            busy_indicator.begin(task, busy)
+            task.progressed.connect(lambda what, f: busy_indicator.report(task, what, f))
+            task.finished.connect(lambda: busy_indicator.end(task))
         task.start()
         return task
 

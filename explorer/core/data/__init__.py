@@ -19,9 +19,10 @@ from explorer.core.data.idx import is_idx_path, load_idx
 from explorer.core.data.sprites import make_sprites
 from explorer.core.errors import DataError
 from explorer.core.files import check_readable_file
+from explorer.core.progress import Reporter, quiet
 
-# Built-in datasets: name -> (generator(count, seed), default count)
-BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int]] = {
+# Built-in datasets: name -> (generator(count, seed, progress), default count)
+BUILTINS: dict[str, tuple[Callable[[int, int, Callable[[float], None]], Dataset], int]] = {
     "digits": (make_digits, 20_000),
     "sprites": (make_sprites, 50_000),
 }
@@ -51,14 +52,21 @@ def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Data
     )
 
 
-def load_dataset(spec: str, count: int | None = None, seed: int = 0, **keys: str | None) -> Dataset:
+def load_dataset(
+    spec: str,
+    count: int | None = None,
+    seed: int = 0,
+    progress: Reporter = quiet,
+    **keys: str | None,
+) -> Dataset:
     """A built-in dataset by name (`count` images from `seed`, drawn once and then kept
-    in `builtin_cache`) or a dataset file by path."""
+    in `builtin_cache`) or a dataset file by path; `progress` hears how far it got."""
     if spec in BUILTINS:
         make, default = BUILTINS[spec]
         if count is not None and count < 1:
             raise DataError(f"{spec}: the number of images must be at least 1, got {count}")
-        return cached(make, spec, count or default, seed)
+        return cached(make, spec, count or default, seed, progress)
+    progress(f"Reading {Path(spec).name}", None)
     return open_dataset(spec, **keys)
 
 
