@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from explorer.core.metrics import Evaluation
 from explorer.core.training import Progress
@@ -59,11 +62,12 @@ def test_a_long_run_is_kept_whole_and_drawn_thinned(qtbot):
         assert 1000 < len(x) <= 2001  # a few points per pixel column, not 9,000
         assert x[0] == 1 and x[-1] == n  # from the run's first step to its latest
         assert np.all(np.diff(x) > 0)
-        np.testing.assert_array_equal(y, series[key][x.astype(int) - 1])
+        # drawn on the log axis (the default): pyqtgraph takes log10 of the values
+        np.testing.assert_allclose(y, np.log10(series[key][x.astype(int) - 1]))
 
     (x0, x1), (y0, y1) = plot.plotItem.vb.viewRange()
     assert x0 <= 0 and x1 >= n  # the whole run's steps
-    assert y0 <= series["kl"].min() and y1 >= series["total"].max()
+    assert 10**y0 <= series["kl"].min() and 10**y1 >= series["total"].max()
 
     plot.clear_run()
     assert len(plot.series["step"]) == 0 and len(plot.curves["total"].getData()[0]) == 0
@@ -77,7 +81,7 @@ def test_a_short_run_draws_every_step(qtbot):
     plot.add_steps(step_records(losses[50:], 120, first=51))
     x, y = plot.curves["recon"].getData()
     np.testing.assert_array_equal(x, np.arange(1, 121))
-    np.testing.assert_allclose(y, ema(0.8 * losses))
+    np.testing.assert_allclose(10**y, ema(0.8 * losses))
 
 
 def green_pixels(widget) -> int:
@@ -103,3 +107,64 @@ def test_the_legend_shows_the_validation_colour_before_and_after_an_epoch(qtbot)
     )
     plot.add_epoch(epoch)
     assert green_pixels(plot) > before  # the entry, and now a point on the plot
+
+
+def drawn_pixels(widget, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
+    """(rows, cols) of the widget's pixels close to `colour`."""
+    rgb = rgba(widget.grab().toImage())[..., :3]
+    return np.argwhere(np.abs(rgb - colour).max(axis=2) < tolerance)
+
+
+def test_the_log_axis_is_the_default_and_the_check_box_switches_it(qtbot):
+    """A run from 3000 nats down to ~100: on the log axis its second half spans a good
+    share of the plot's height; on the linear one it is a flat line at the bottom."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(420, 220)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = 400
+    steps = np.arange(n)
+    losses = 100 + 2900 * np.exp(-steps / 20) + 30 * np.exp(-steps / 200)
+    plot.add_steps(step_records(losses, n))
+
+    def kl_height_late() -> int:
+        """Vertical extent, in pixels, of the KL curve over the run's second half."""
+        plot.grab()
+        vb = plot.plotItem.vb
+        left = vb.mapViewToDevice(pg.QtCore.QPointF(n / 2, 0)).x()
+        ys = [y for y, x in drawn_pixels(plot, (0xD5, 0x5E, 0x00)) if x > left + 5]
+        return max(ys) - min(ys) if ys else 0
+
+    assert plot.log_check.isChecked() and plot.log_check.isVisible()
+    log_height = kl_height_late()
+    QTest.mouseClick(plot.log_check, Qt.MouseButton.LeftButton)
+    assert not plot.log_check.isChecked()
+    linear_height = kl_height_late()
+    assert log_height > 3 * max(linear_height, 1), (log_height, linear_height)
+
+
+def test_a_new_run_keeps_the_previous_one_faint_and_named_in_the_legend(qtbot):
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(420, 220)
+    plot.show()
+    qtbot.waitExposed(plot)
+    first = np.linspace(400, 150, 100)
+    plot.add_steps([dataclasses.replace(r, beta=4.0) for r in step_records(first, 100)])
+    plot.clear_run()  # Train pressed again
+    plot.add_steps(step_records(np.linspace(300, 120, 50), 100))
+
+    x, y = plot.previous["total"].getData()
+    np.testing.assert_array_equal(x, np.arange(1, 101))
+    np.testing.assert_allclose(y, np.log10(ema(first)))
+    legend = [label.text for _, label in plot.plotItem.legend.items]
+    assert "previous run, β 4" in legend
+    # faint: drawn lighter than the current run's total (#222)
+    assert plot.previous["total"].opts["pen"].color().alpha() < 128
+
+    plot.clear_run()  # a third run: only the second stays
+    x, _ = plot.previous["total"].getData()
+    assert len(x) == 50
+    legend = [label.text for _, label in plot.plotItem.legend.items]
+    assert [t for t in legend if t.startswith("previous run")] == ["previous run, β 1"]
