@@ -35,6 +35,7 @@ from explorer.ui.actions import add_action, shortcut_text
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
+from explorer.ui.data_warning import DataMismatchBanner
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addWidget(self.sweep_bar)
         lv.addWidget(self.plane_bar)
+        lv.addWidget(DataMismatchBanner(s))
         lv.addWidget(self.latent_view, 1)
 
         self.pin_label = QLabel("Hover to decode · click to pin · Esc to release")

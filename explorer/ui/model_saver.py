@@ -62,7 +62,8 @@ class ModelSaver(QObject):
         return Checkpoint(
             model=s.model_snapshot(),
             train_config=s.info.train_config,
-            dataset=s.dataset.describe() if s.dataset else {},
+            # the data it was trained on, which the open dataset need not be
+            dataset=s.info.trained_on or (s.dataset.describe() if s.dataset else {}),
             metrics=dict(s.info.metrics),
             kl_per_dim=list(s.info.kl_per_dim),
         )

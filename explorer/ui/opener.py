@@ -190,6 +190,7 @@ class Opener(QObject):
                 kl_per_dim=ckpt.kl_per_dim,
                 path=path,
                 source=source or path.name,
+                trained_on=ckpt.dataset,
             ),
         )
         if need_data:
