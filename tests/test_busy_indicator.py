@@ -1,5 +1,5 @@
 """The busy indicator: opening and encoding a dataset say what runs and how far it got,
-in the status bar, and the indicator goes once the work is done or failed."""
+over the top of the latent plot, and the indicator goes once the work is done or failed."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_opening_a_dataset_from_the_menu_shows_reading_then_encoding_then_goes(
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), "Datasets (*.npy)")
     )
-    busy = window.statusBar().busy
+    busy = window.findChild(BusyIndicator, "busyIndicator")
     assert not busy.isVisible()
     seen: list[str] = []
     busy.textChanged.connect(seen.append)
@@ -49,6 +49,10 @@ def test_opening_a_dataset_from_the_menu_shows_reading_then_encoding_then_goes(
     with qtbot.waitSignal(window.session.codesChanged, timeout=30_000):
         menu_action(window, "File", "Open dataset").trigger()
         assert busy.isVisible() and busy.text() == "Opening many.npy…"
+        # over the top of the plot, whole, and drawn above it
+        plot = window.latent_view
+        assert busy.parentWidget() is plot and plot.rect().contains(busy.geometry())
+        assert busy.geometry().top() < plot.height() // 4
 
     assert "Reading many.npy…" in seen
     encoding = [t for t in seen if t.startswith("Encoding 6,000 images…")]
@@ -61,7 +65,7 @@ def test_a_failed_open_takes_the_indicator_away(qtbot, window, tmp_path, monkeyp
     path = tmp_path / "broken.npy"
     path.write_bytes(b"not an array")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    busy = window.statusBar().busy
+    busy = window.findChild(BusyIndicator, "busyIndicator")
     with qtbot.waitSignal(window.errorShown, timeout=10_000):
         menu_action(window, "File", "Open dataset").trigger()
     qtbot.waitUntil(lambda: not busy.isVisible())

@@ -47,6 +47,6 @@ def other_data(trained_on: dict, shown: Dataset) -> str | None:
     if same:
         return None
     return (
-        f"This model was trained on {_said(trained_on)}, not on the data shown, "
-        f"{_said(here)}: its codes and decoded images may mean little here."
+        f"Model trained on other data: {_said(trained_on)}, shown over {_said(here)}; "
+        "its codes may mean little here."
     )

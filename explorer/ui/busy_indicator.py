@@ -1,6 +1,9 @@
 """The busy indicator (`busyIndicator`): what the window is doing in the background and
 how far it got ("Drawing 50,000 sprites…" and a bar at 40 %), hidden when idle.
 
+It floats at the top of the latent plot (`float_over`): that is where a user looks while
+a dataset opens, the plot being what stays empty until its codes arrive.
+
 Jobs are keyed by any object (the window uses the TaskThread): `begin` shows one,
 `report` moves its bar, `end` takes it away; with several at once the newest is shown.
 A Cancel button can be added beside the bar (`add_button`); `current()` is the job it
@@ -9,13 +12,23 @@ would cancel and `shownChanged` says when that changes. `text()` is what a user 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QWidget,
+)
 
 _STEPS = 1000  # bar resolution
 
 
-class BusyIndicator(QWidget):
+_MARGIN = 8  # pixels between the indicator and the top of the widget it floats over
+
+
+class BusyIndicator(QFrame):
     shownChanged = Signal(object)  # the job now shown, or None when idle
     textChanged = Signal(str)  # what a user reads now (`text()`), "" when idle
 
@@ -26,14 +39,32 @@ class BusyIndicator(QWidget):
         self._text = ""  # the text last announced by textChanged
         self.label = QLabel(objectName="busyText")
         self.bar = QProgressBar(objectName="busyProgress")
-        self.bar.setMaximumWidth(140)
-        self.bar.setMaximumHeight(self.fontMetrics().height() + 2)
+        self.bar.setFixedWidth(140)
         self.bar.setTextVisible(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)  # opaque over the plot, in the window's colours
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 0, 6, 0)
+        layout.setContentsMargins(10, 6, 10, 6)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         self.setVisible(False)
+
+    def float_over(self, widget: QWidget) -> None:
+        """Show over the top centre of `widget` (a child of it, following its resizes)."""
+        self.setParent(widget)
+        widget.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.adjustSize()
+            self.move((parent.width() - self.width()) // 2, _MARGIN)
 
     def add_button(self, button: QAbstractButton) -> None:
         """Put `button` (a Cancel) at the right of the bar; it shows with the indicator."""
@@ -77,6 +108,8 @@ class BusyIndicator(QWidget):
                 self.bar.setRange(0, _STEPS)
                 self.bar.setValue(round(_STEPS * min(max(fraction, 0.0), 1.0)))
         self.setVisible(shown is not None)
+        self._place()  # its text's width changed
+        self.raise_()
         if shown is not self._shown:
             self._shown = shown
             self.shownChanged.emit(shown)

@@ -32,6 +32,7 @@ from explorer.logs import LOGGER
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
 from explorer.ui.actions import add_action, shortcut_text
+from explorer.ui.busy_indicator import BusyIndicator
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         # image is painted before the marker, the sliders and the other views follow
         self.decoder_view = DecoderView(s)
         self.latent_view = LatentView(s)
+        self.busy = BusyIndicator()  # what runs in the background: opening, encoding
+        self.busy.float_over(self.latent_view)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
 
@@ -338,7 +341,7 @@ class MainWindow(QMainWindow):
     # -- background tasks ------------------------------------------------------------
     def _run(self, fn, *args, done, error_title: str, busy: str | None = None) -> TaskThread:
         """Run `fn(*args)` in the background. With `busy` (what it does, in words), the
-        status bar's busy indicator shows it, and fn gets `progress=` to move its bar."""
+        busy indicator shows it, and fn gets `progress=` to move its bar."""
         # files and whole datasets (opening is refused while training runs): all cores
         reports = busy is not None
         task = TaskThread(fn, *args, threads=DEFAULT_THREADS, reports=reports, parent=self)
@@ -347,10 +350,9 @@ class MainWindow(QMainWindow):
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
         task.finished.connect(lambda: self._tasks.discard(task))
         if reports:
-            busy_indicator = self.statusBar().busy
-            busy_indicator.begin(task, busy)
-            task.progressed.connect(lambda what, f: busy_indicator.report(task, what, f))
-            task.finished.connect(lambda: busy_indicator.end(task))
+            self.busy.begin(task, busy)
+            task.progressed.connect(lambda what, f: self.busy.report(task, what, f))
+            task.finished.connect(lambda: self.busy.end(task))
         task.start()
         return task
 

@@ -1,5 +1,4 @@
-"""The status bar: the current code, what runs in the background, the model on screen,
-and where training runs."""
+"""The status bar: the current code, the model on screen, and where training runs."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from explorer.core.config import ExternalConfig
 from explorer.core.errors import ExplorerError
 from explorer.core.kinds import USES_BETA
 from explorer.core.training import pick_device, pick_precision
-from explorer.ui.busy_indicator import BusyIndicator
 from explorer.ui.sliders import signed
 from explorer.ui.state import Session
 from explorer.ui.training_controller import TrainingController
@@ -63,8 +61,6 @@ class StatusBar(QStatusBar):
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.addWidget(self.code_label, 1)
-        self.busy = BusyIndicator()  # what runs in the background (opening, encoding)
-        self.addPermanentWidget(self.busy)
         for label in (self.model_label, self.device_label):
             label.setStyleSheet("padding: 0 6px; border-left: 1px solid palette(mid);")
             self.addPermanentWidget(label)
