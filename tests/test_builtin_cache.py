@@ -24,9 +24,9 @@ class Counting:
     def __init__(self, make):
         self.make, self.calls = make, 0
 
-    def __call__(self, count, seed):
+    def __call__(self, count, seed, progress=None):
         self.calls += 1
-        return self.make(count, seed)
+        return self.make(count, seed, progress=progress)
 
 
 def same(a, b) -> bool:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from explorer.core.metrics import Evaluation
 from explorer.core.training import Progress
@@ -59,11 +62,12 @@ def test_a_long_run_is_kept_whole_and_drawn_thinned(qtbot):
         assert 1000 < len(x) <= 2001  # a few points per pixel column, not 9,000
         assert x[0] == 1 and x[-1] == n  # from the run's first step to its latest
         assert np.all(np.diff(x) > 0)
-        np.testing.assert_array_equal(y, series[key][x.astype(int) - 1])
+        # drawn on the log axis (the default): pyqtgraph takes log10 of the values
+        np.testing.assert_allclose(y, np.log10(series[key][x.astype(int) - 1]))
 
     (x0, x1), (y0, y1) = plot.plotItem.vb.viewRange()
     assert x0 <= 0 and x1 >= n  # the whole run's steps
-    assert y0 <= series["kl"].min() and y1 >= series["total"].max()
+    assert 10**y0 <= series["kl"].min() and 10**y1 >= series["total"].max()
 
     plot.clear_run()
     assert len(plot.series["step"]) == 0 and len(plot.curves["total"].getData()[0]) == 0
@@ -77,7 +81,7 @@ def test_a_short_run_draws_every_step(qtbot):
     plot.add_steps(step_records(losses[50:], 120, first=51))
     x, y = plot.curves["recon"].getData()
     np.testing.assert_array_equal(x, np.arange(1, 121))
-    np.testing.assert_allclose(y, ema(0.8 * losses))
+    np.testing.assert_allclose(10**y, ema(0.8 * losses))
 
 
 def green_pixels(widget) -> int:
@@ -103,3 +107,75 @@ def test_the_legend_shows_the_validation_colour_before_and_after_an_epoch(qtbot)
     )
     plot.add_epoch(epoch)
     assert green_pixels(plot) > before  # the entry, and now a point on the plot
+
+
+def drawn_pixels(widget, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
+    """(rows, cols) of the widget's pixels close to `colour`."""
+    rgb = rgba(widget.grab().toImage())[..., :3]
+    return np.argwhere(np.abs(rgb - colour).max(axis=2) < tolerance)
+
+
+def test_the_log_axis_is_the_default_and_the_check_box_switches_it(qtbot):
+    """A run from 3000 nats down to ~100: on the log axis its second half shows the
+    reconstruction and KL curves well apart; on the linear axis, which must reach 3000,
+    they are a few pixels apart at the bottom."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(420, 240)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = 400
+    losses = 100 + 2900 * np.exp(-np.arange(n) / 20)
+    records = step_records(losses, n)  # recon 0.8, KL 0.2 of the loss
+    for start in range(0, n, 10):  # in batches, as the worker sends them
+        plot.add_steps(records[start : start + 10])
+
+    def gap_late() -> float:
+        """Pixels between the reconstruction and KL curves over the run's second half,
+        outside the legend."""
+        plot.grab()
+        left = plot.plotItem.vb.mapViewToDevice(pg.QtCore.QPointF(n / 2, 0)).x()
+        legend = plot.mapFromScene(plot.plotItem.legend.sceneBoundingRect()).boundingRect()
+
+        rgb = rgba(plot.grab().toImage())[..., :3].astype(int)
+        r, b = rgb[..., 0], rgb[..., 2]
+
+        def rows(mask: np.ndarray) -> list[int]:
+            """Rows of the pixels in `mask` (antialiased lines: by hue, not exact colour)."""
+            return [y for y, x in np.argwhere(mask) if x > left + 5 and not legend.contains(x, y)]
+
+        kl, recon = rows(r - b > 80), rows(b - r > 80)  # #D55E00 and #0072B2
+        return float(np.median(kl) - np.median(recon))
+
+    assert plot.log_check.isChecked() and plot.log_check.isVisible()
+    log_gap = gap_late()
+    QTest.mouseClick(plot.log_check, Qt.MouseButton.LeftButton)
+    assert not plot.log_check.isChecked()
+    linear_gap = gap_late()
+    assert log_gap > 25 and linear_gap < 8, (log_gap, linear_gap)
+
+
+def test_a_new_run_keeps_the_previous_one_faint_and_named_in_the_legend(qtbot):
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(420, 220)
+    plot.show()
+    qtbot.waitExposed(plot)
+    first = np.linspace(400, 150, 100)
+    plot.add_steps([dataclasses.replace(r, beta=4.0) for r in step_records(first, 100)])
+    plot.clear_run()  # Train pressed again
+    plot.add_steps(step_records(np.linspace(300, 120, 50), 100))
+
+    x, y = plot.previous["total"].getData()
+    np.testing.assert_array_equal(x, np.arange(1, 101))
+    np.testing.assert_allclose(y, np.log10(ema(first)))
+    legend = [label.text for _, label in plot.plotItem.legend.items]
+    assert "previous run, β 4" in legend
+    # faint: drawn lighter than the current run's total (#222)
+    assert plot.previous["total"].opts["pen"].color().alpha() < 128
+
+    plot.clear_run()  # a third run: only the second stays
+    x, _ = plot.previous["total"].getData()
+    assert len(x) == 50
+    legend = [label.text for _, label in plot.plotItem.legend.items]
+    assert [t for t in legend if t.startswith("previous run")] == ["previous run, β 1"]

@@ -8,23 +8,37 @@ Each view of what a model learned is a set of codes decoded at once:
 - `interpolation_codes`: k codes on the straight line between two codes, or on the
   spherical (slerp) path.
 `decode_images` decodes any such batch; `tile` lays the images out as one picture and
-`save_png` writes it.
+`save_png` writes it, with `GridLabels` around it (what each row and column is) so the
+file reads on its own.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from explorer.core.model import LatentModel
 from explorer.core.projection import Plane
 
 _DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
+_LABEL_PX = 14  # text size of the labels around an exported grid
+_LABEL_PAD = 6  # pixels around the labels
+_INK = (34, 34, 34)  # dark grey on white: what a printed figure uses
+
+
+@dataclass(frozen=True)
+class GridLabels:
+    """Text around a picture of `tile`d images, for a reader of the exported file."""
+
+    rows: Sequence[str] = ()  # left of each row of tiles, top to bottom (or none)
+    columns: Sequence[str] = ()  # above each column of tiles, left to right (or none)
+    title: str = ""  # one line above everything
 
 
 @torch.inference_mode()
@@ -120,8 +134,11 @@ def tile(images: np.ndarray, rows: int, cols: int, gap: int = 1, fill: float = 1
     return out
 
 
-def save_png(path: str | Path, image: np.ndarray, scale: int = 1) -> None:
-    """Write a float image in [0, 1], (H, W) or (H, W, C), enlarged `scale`× with crisp pixels.
+def save_png(
+    path: str | Path, image: np.ndarray, scale: int = 1, labels: GridLabels | None = None
+) -> None:
+    """Write a float image in [0, 1], (H, W) or (H, W, C), enlarged `scale`× with crisp
+    pixels, and `labels` on a white margin around it.
 
     Raises OSError or ValueError (e.g. an unknown suffix); the message does not name the
     file, so callers add the path.
@@ -130,4 +147,28 @@ def save_png(path: str | Path, image: np.ndarray, scale: int = 1) -> None:
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[..., 0]
     pil = Image.fromarray(pixels)
-    pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST).save(path)
+    pil = pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST)
+    (pil if labels is None else labelled(pil, labels)).save(path)
+
+
+def labelled(grid: Image.Image, labels: GridLabels) -> Image.Image:
+    """`grid` (tiles of equal size) on a white RGB canvas with `labels`: the row labels
+    right-aligned in a margin at its left, the column labels centred above, the title
+    above them."""
+    font = ImageFont.load_default(size=_LABEL_PX)
+    pad, line = _LABEL_PAD, _LABEL_PX + _LABEL_PAD
+    left = math.ceil(max((font.getlength(t) for t in labels.rows), default=-pad) + 2 * pad)
+    top = pad + line * (bool(labels.title) + bool(labels.columns))
+    width = max(left + grid.width + pad, math.ceil(font.getlength(labels.title)) + 2 * pad)
+    out = Image.new("RGB", (width, top + grid.height + pad), "white")
+    out.paste(grid.convert("RGB"), (left, top))
+    draw = ImageDraw.Draw(out)
+    if labels.title:
+        draw.text((pad, pad), labels.title, fill=_INK, font=font)
+    for i, text in enumerate(labels.rows):
+        y = top + (i + 0.5) * grid.height / len(labels.rows)
+        draw.text((left - pad, y), text, fill=_INK, font=font, anchor="rm")
+    for j, text in enumerate(labels.columns):
+        x = left + (j + 0.5) * grid.width / len(labels.columns)
+        draw.text((x, top - pad // 2), text, fill=_INK, font=font, anchor="md")
+    return out

@@ -33,6 +33,7 @@ from explorer.core.model import (
     reconstruction_nll,
 )
 from explorer.core.on_data import ON_DATA_MIN_IMAGES, OnData, on_data
+from explorer.core.progress import Reporter, quiet
 
 ACTIVE_THRESHOLD = 0.01
 _IW_VALUES = 1 << 26  # pixels decoded at once by iw_bound: 256 MB of float32
@@ -69,11 +70,12 @@ def encode(
     images: torch.Tensor,
     labels: torch.Tensor | None = None,
     batch_size: int = 1024,
+    progress: Reporter = quiet,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior parameters of every image: uint8 (N, C, H, W) -> mu, logvar: (N, d).
 
     A conditional model encodes each image with its label (N,); a deterministic one
-    returns logvar = -inf.
+    returns logvar = -inf. `progress` hears the share encoded after each batch.
     """
     was_training = model.training
     model.eval()
@@ -88,6 +90,7 @@ def encode(
         mus[lo : lo + len(x)] = mu.float().cpu().numpy()
         logvars[lo : lo + len(x)] = logvar.float().cpu().numpy()
         lo += len(x)
+        progress(f"Encoding {n:,} images", lo / n)
     model.train(was_training)
     return mus, logvars
 

@@ -1,7 +1,8 @@
 """Exports: every view as a PNG, and the dataset's codes as CSV or NPY.
 
 PNG exports write what is on screen (plots are grabbed; decoded images are written at
-their own pixels, enlarged with crisp edges). The codes are encoded again in the
+their own pixels, enlarged with crisp edges; grids of them carry labels saying what each
+row and column is, so the file reads on its own). The codes are encoded again in the
 background, with log-variances, and written atomically (`core.codes_file`).
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from explorer.core.codes_file import save_codes
-from explorer.core.figures import save_png
+from explorer.core.figures import GridLabels, save_png
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
 from explorer.ui.recent_files import RecentFiles
@@ -38,6 +40,11 @@ _COMPUTED = {
     "interpolation": "no interpolation yet: shift-click two points of the plot, A then B",
     "data point": "no data point inspected yet: hover near a point of the plot, or click one",
 }
+
+
+def _signed(value: float) -> str:
+    """A traversal's coordinate: "-1.5", "0", "+1.5"."""
+    return "0" if value == 0 else f"{value:+.3g}"
 
 
 class Exporter(QObject):
@@ -78,7 +85,7 @@ class Exporter(QObject):
             if what == "image":
                 save_png(path, view.image, _IMAGE_SCALE)
             elif what in _COMPUTED:
-                save_png(path, view.result.picture, _STRIP_SCALE)
+                save_png(path, view.result.picture, _STRIP_SCALE, self.labels(what))
             elif not view.grab().save(str(path)):
                 raise OSError("Qt could not write the image")
         except (OSError, ValueError) as e:
@@ -86,6 +93,31 @@ class Exporter(QObject):
             return False
         self.show_status(f"Exported {path}")
         return True
+
+    def labels(self, what: str) -> GridLabels:
+        """What the rows and columns of computed view `what`'s picture are."""
+        result, source = self.views[what].result, self.session.info.source
+        if what == "traversals":
+            kl = self.session.info.kl_per_dim
+            rows = [f"z{d} · KL {kl[d]:.2f}" if d < len(kl) else f"z{d}" for d in result.dims]
+            return GridLabels(
+                rows=rows,
+                columns=[_signed(v) for v in result.values],
+                title=f"{source}: each row sets one latent coordinate to the value above, "
+                "the others stay at the current code",
+            )
+        if what == "interpolation":
+            k = len(result.codes)
+            steps = [f"{t:.2f}" for t in np.linspace(0, 1, k)[1:-1]]
+            path = "spherical" if self.views[what].spherical_check.isChecked() else "straight"
+            return GridLabels(
+                columns=["A", *steps, "B"], title=f"{source}: from A to B on the {path} path"
+            )
+        k = len(result.samples)
+        return GridLabels(
+            rows=["data, reconstruction", f"{k} decodes of z ~ q(z|x)"],
+            title=f"{source}: {self.views[what].note.text()}",
+        )
 
     def ask_export(self, what: str) -> None:
         path = self.recent.ask_save_path(

@@ -1,5 +1,8 @@
 """The live loss curves of a training run (`lossPlot`): total, reconstruction and KL per
-step, smoothed, and the validation loss per epoch."""
+step, smoothed, and the validation loss per epoch; the previous run's curves stay, faint,
+for comparison. The y axis is logarithmic by default (`lossLogScale` switches it): a
+run starts at thousands of nats and ends at around a hundred, which a linear axis
+squeezes into a flat line."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QCheckBox
 
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
@@ -17,6 +22,8 @@ _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
 _VAL_COLOUR = "#009E73"  # the validation points
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
+_LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
+_FAINT = 70  # alpha (of 255) of the previous run's curves
 
 
 class LossCurves(pg.PlotWidget):
@@ -55,6 +62,33 @@ class LossCurves(pg.PlotWidget):
         # the first point: without this the entry is grey-blue until an epoch ends (and,
         # cached below, stays so).
         self.curves["val"].scatter.setBrush(_VAL_COLOUR)
+        # The previous run, faint and dashed, under this one; one legend entry for all three.
+        self.previous: dict[str, pg.PlotCurveItem] = {}
+        for key in ("total", "recon", "kl"):
+            colour = QColor(self.curves[key].opts["pen"].color())
+            colour.setAlpha(_FAINT)
+            pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
+            self.previous[key] = pg.PlotCurveItem(pen=pen, skipFiniteCheck=True)
+            self.previous[key].setZValue(-1)
+            self.addItem(self.previous[key])
+        self._previous_data: np.ndarray | None = None  # (4, n) drawn rows as in _SERIES
+        self._previous_name = ""  # its legend entry
+        self.log_check = QCheckBox("log", self, objectName="lossLogScale")
+        self.log_check.setToolTip(
+            "Logarithmic loss axis: the first steps' large losses do "
+            "not flatten the rest of the run"
+        )
+        self.log_check.setChecked(True)
+        self.log_check.toggled.connect(self._set_log)
+        self.getAxis("left").setLogMode(False, True)
+        # The right-click menu's "Log Y" is this switch: pyqtgraph's own would take the
+        # log of the validation points a second time, and not of the bare step curves.
+        menu_log = self.plotItem.ctrl.logYCheck
+        menu_log.toggled.disconnect(self.plotItem.updateLogMode)
+        menu_log.setChecked(True)
+        menu_log.toggled.connect(self.log_check.setChecked)
+        self.log_check.toggled.connect(menu_log.setChecked)
+        self.plotItem.ctrl.logXCheck.setEnabled(False)  # steps are counted linearly
         # 1-px pens: Qt draws those as antialiased hairlines directly, wider ones through
         # its path stroker (a repaint took 2-6 ms, now ~1.2). The total is drawn on top:
         # where KL is small it hides the reconstruction curve just under it.
@@ -67,6 +101,7 @@ class LossCurves(pg.PlotWidget):
         cache_pixmaps(self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter)
         cache_pixmaps(legend)
         self._hint = "#777"
+        self._n = 0  # steps recorded (none: there is no run to keep as the previous one)
         follow_palette(self, self._recolour)
         self.clear_run()
 
@@ -76,7 +111,11 @@ class LossCurves(pg.PlotWidget):
         self.curves["total"].setPen(pg.mkPen(colours.text, width=1))
         self._hint = colours.axis.name()
         if self.plotItem.titleLabel.isVisible():
-            self.setTitle(self.plotItem.titleLabel.text, color=self._hint, size="9pt")
+            self.show_note(self.plotItem.titleLabel.text)
+
+    def show_note(self, text: str) -> None:
+        """A line of text above the plot, in the palette's hint colour."""
+        self.setTitle(text, color=self._hint, size="9pt")
 
     @property
     def series(self) -> dict[str, np.ndarray]:
@@ -85,16 +124,19 @@ class LossCurves(pg.PlotWidget):
         return {k: self._buf[i, : self._n] for i, k in enumerate(_SERIES)}
 
     def clear_run(self) -> None:
-        """No curves: a new run is about to start."""
+        """A new run is about to start: the current curves become the previous run's."""
+        if self._n > 0:
+            self._keep_as_previous()
         self._buf = np.empty((len(_SERIES), 1024))  # rows as in _SERIES, grown by doubling
         self._n = 0  # steps recorded
         self.val_points: tuple[list[float], list[float]] = ([], [])
         self._ema: dict[str, float] = {}
         self._x_total: int | None = None  # the x range shown: 0 .. this run's steps
         self._y_extent = (math.inf, -math.inf)  # lowest and highest value drawn
+        self._last_beta: float | None = None  # β at the run's latest step
         for c in self.curves.values():
             c.setData([], [])
-        self.setTitle("Press Train: the losses appear here", color=self._hint, size="9pt")
+        self.show_note("Press Train: the losses appear here")
 
     def add_steps(self, records: list[Progress]) -> None:
         """Step records since the last call: their smoothed losses join the curves."""
@@ -112,10 +154,64 @@ class LossCurves(pg.PlotWidget):
                 self._ema[key] = _SMOOTH * self._ema.get(key, value) + (1 - _SMOOTH) * value
                 self._buf[row, self._n] = self._ema[key]
             self._n += 1
+        self._last_beta = records[-1].beta
+        self._draw_steps()
+        self._fit_range(records[-1].steps_total, [self._ema[k] for k in _SERIES[1:]])
+
+    def _draw_steps(self) -> None:
         shown = self._shown()
         for row, key in enumerate(_SERIES[1:], start=1):
-            self.curves[key].setData(shown[0], shown[row])
-        self._fit_range(records[-1].steps_total, [self._ema[k] for k in _SERIES[1:]])
+            self.curves[key].setData(shown[0], self._y(shown[row]))
+
+    def _y(self, values) -> np.ndarray:
+        """Values as drawn: on the log axis, pyqtgraph expects log10 of them."""
+        values = np.asarray(values, dtype=float)
+        return np.log10(np.maximum(values, _LOG_FLOOR)) if self.log_scale else values
+
+    @property
+    def log_scale(self) -> bool:
+        return self.log_check.isChecked()
+
+    def _set_log(self, on: bool) -> None:
+        """Redraw every curve for the other axis, and fit the range to it."""
+        self.getAxis("left").setLogMode(False, on)
+        self._draw_steps()
+        self._draw_previous()
+        self.curves["val"].setData(self.val_points[0], self._y(self.val_points[1]))
+        self._y_extent = (math.inf, -math.inf)
+        values = [*self.series["total"], *self.series["kl"], *self.val_points[1]]
+        if self._previous_data is not None:
+            values += [*self._previous_data[1], *self._previous_data[3]]
+        if values:
+            self._fit_range(self._x_total or 0, values)
+
+    def _keep_as_previous(self) -> None:
+        """This run's curves stay, faint, beside the next run's."""
+        self._previous_data = self._shown().copy()
+        beta = "" if self._last_beta is None else f", β {self._last_beta:g}"
+        legend = self.plotItem.legend
+        if self._previous_name:
+            legend.removeItem(self.previous["total"])
+        self._previous_name = f"previous run{beta}"
+        legend.addItem(self.previous["total"], self._previous_name)
+        cache_pixmaps(legend)
+        self._draw_previous()
+
+    def _draw_previous(self) -> None:
+        if self._previous_data is not None:
+            x = self._previous_data[0]
+            for row, key in enumerate(_SERIES[1:], start=1):
+                self.previous[key].setData(x, self._y(self._previous_data[row]))
+
+    def resizeEvent(self, event) -> None:
+        """The log switch sits in the corner between the axes, where nothing is drawn."""
+        super().resizeEvent(event)
+        if "log_check" not in vars(self):  # a resize from pyqtgraph's own __init__
+            return
+        hint = self.log_check.sizeHint()
+        self.log_check.setGeometry(
+            2, self.height() - hint.height() - 2, hint.width(), hint.height()
+        )
 
     def _shown(self) -> np.ndarray:
         """The recorded points to draw, (4, ≤ _MAX_SHOWN + 1): every one while they fit,
@@ -133,8 +229,9 @@ class LossCurves(pg.PlotWidget):
         vb = self.plotItem.vb
         if self._x_total != steps_total:
             self._x_total = steps_total
-            vb.setXRange(0, steps_total, padding=0.02)
-        finite = [v for v in new_values if math.isfinite(v)]
+            previous = 0 if self._previous_data is None else self._previous_data[0, -1]
+            vb.setXRange(0, max(steps_total, previous), padding=0.02)
+        finite = [float(v) for v in self._y([v for v in new_values if math.isfinite(v)])]
         if not finite:
             return
         lo, hi = min(self._y_extent[0], *finite), max(self._y_extent[1], *finite)
@@ -150,5 +247,5 @@ class LossCurves(pg.PlotWidget):
             value = p.val.recon if math.isnan(p.val.elbo) else -p.val.elbo
             self.val_points[0].append(p.step)
             self.val_points[1].append(value)
-            self.curves["val"].setData(*self.val_points)
+            self.curves["val"].setData(self.val_points[0], self._y(self.val_points[1]))
             self._fit_range(p.steps_total, [value])

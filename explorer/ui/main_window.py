@@ -34,9 +34,11 @@ from explorer.resources import BUNDLED_MODELS
 from explorer.ui import window_layout
 from explorer.ui.about import show_about
 from explorer.ui.actions import add_action, shortcut_text
+from explorer.ui.busy_indicator import BusyIndicator
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
+from explorer.ui.data_warning import DataMismatchBanner
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
@@ -103,6 +105,8 @@ class MainWindow(QMainWindow):
         # image is painted before the marker, the sliders and the other views follow
         self.decoder_view = DecoderView(s)
         self.latent_view = LatentView(s)
+        self.busy = BusyIndicator()  # what runs in the background: opening, encoding
+        self.busy.float_over(self.latent_view)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
 
@@ -114,6 +118,7 @@ class MainWindow(QMainWindow):
         lv.setContentsMargins(4, 4, 4, 4)
         lv.addWidget(self.sweep_bar)
         lv.addWidget(self.plane_bar)
+        lv.addWidget(DataMismatchBanner(s))
         lv.addWidget(self.latent_view, 1)
 
         self.pin_label = hint_label(QLabel("Hover to decode · click to pin · Esc to release"))
@@ -341,9 +346,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     # -- background tasks ------------------------------------------------------------
-    def _run(self, fn, *args, done, error_title: str) -> TaskThread:
+    def _run(self, fn, *args, done, error_title: str, busy: str | None = None) -> TaskThread:
+        """Run `fn(*args)` in the background. With `busy` (what it does, in words), the
+        busy indicator shows it, and fn gets `progress=` to move its bar."""
         # files and whole datasets (opening is refused while training runs): all cores
-        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, parent=self)
+        reports = busy is not None
+        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, reports=reports, parent=self)
         if self._closing:
             # never started: a task that ended during shutdown() asks for its next step
             # (a dataset loaded, then its encoding) after the window waited for its
@@ -353,6 +361,10 @@ class MainWindow(QMainWindow):
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
         task.finished.connect(lambda: self._tasks.discard(task))
+        if reports:
+            self.busy.begin(task, busy)
+            task.progressed.connect(lambda what, f: self.busy.report(task, what, f))
+            task.finished.connect(lambda: self.busy.end(task))
         task.start()
         return task
 

@@ -53,6 +53,7 @@ class ModelSaver(QObject):
         self.autosave_slot = autosave  # None: no autosave (e.g. windows made by tests)
         self._kept_at = 0.0  # time.monotonic() of the run's start or its last epoch kept
         self._keeping = False  # keep the run's epochs (until a write of them fails)
+        self._writing = False  # an epoch's write is in flight
 
     def checkpoint(self) -> Checkpoint | None:
         """The session's model and what is known about it, with a copy of the weights."""
@@ -62,7 +63,8 @@ class ModelSaver(QObject):
         return Checkpoint(
             model=s.model_snapshot(),
             train_config=s.info.train_config,
-            dataset=s.dataset.describe() if s.dataset else {},
+            # the data it was trained on, which the open dataset need not be
+            dataset=s.info.trained_on or (s.dataset.describe() if s.dataset else {}),
             metrics=dict(s.info.metrics),
             kl_per_dim=list(s.info.kl_per_dim),
         )
@@ -111,11 +113,19 @@ class ModelSaver(QObject):
 
     def epoch_shown(self) -> None:
         """A run's newest epoch is the session's model: keep it if its turn has come."""
-        if self._keeping and time.monotonic() - self._kept_at >= KEEP_EVERY_S:
+        # One write at a time: a failure is then told once, not for each of the epochs
+        # that ended while the first write was failing.
+        due = time.monotonic() - self._kept_at >= KEEP_EVERY_S
+        if self._keeping and not self._writing and due:
             self._kept_at = time.monotonic()
             task = self.autosave()
             if task is not None:  # a failure is told once, not every minute of the run
+                self._writing = True
                 task.failed.connect(self._stop_keeping)
+                task.finished.connect(self._written)
+
+    def _written(self) -> None:
+        self._writing = False
 
     def _stop_keeping(self) -> None:
         self._keeping = False

@@ -128,7 +128,13 @@ class Opener(QObject):
             self.show_error("Cannot encode the dataset", str(e))
             return
         self.run_task(
-            encode, model, images, labels, done=apply, error_title="Cannot encode the dataset"
+            encode,
+            model,
+            images,
+            labels,
+            done=apply,
+            error_title="Cannot encode the dataset",
+            busy=f"Encoding {len(images):,} images",
         )
 
     def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
@@ -185,6 +191,7 @@ class Opener(QObject):
                 kl_per_dim=ckpt.kl_per_dim,
                 path=path,
                 source=source or path.name,
+                trained_on=ckpt.dataset,
             ),
         )
         if need_data:
@@ -293,7 +300,12 @@ class Opener(QObject):
                 self._offer_new_model(dataset)
 
         return self.run_task(
-            load_dataset, str(spec), count, done=apply, error_title="Cannot open dataset"
+            load_dataset,
+            str(spec),
+            count,
+            done=apply,
+            error_title="Cannot open dataset",
+            busy=f"Opening {Path(str(spec)).name}",
         )
 
     def _show_dataset(self, dataset: Dataset) -> None:

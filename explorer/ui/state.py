@@ -32,6 +32,7 @@ class ModelInfo:
     path: Path | None = None  # file it was loaded from or last saved to
     unsaved: bool = False  # trained in this session and not saved since
     source: str = ""  # how it came to be: "bundled digits", a file name, "trained"
+    trained_on: dict = field(default_factory=dict)  # Dataset.describe() of its data; {}: unknown
 
 
 class Session(QObject):

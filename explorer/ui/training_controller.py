@@ -123,7 +123,9 @@ class TrainingController(QObject):
         source = f"trained {KIND_INFO[kind][0]}"
         if kind in USES_BETA:
             source += f", β = {t.config.beta:g}"
-        info = ModelInfo(train_config=t.config, source=source, unsaved=True)
+        info = ModelInfo(
+            train_config=t.config, source=source, unsaved=True, trained_on=t.dataset.describe()
+        )
         if p.val is not None:
             v = p.val
             info.metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig, TrainConfig
+from explorer.core.eta import EtaSmoother
 from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
@@ -202,6 +204,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
 
         self.loss_plot = LossCurves()
+        self._eta = EtaSmoother()  # the time left shown, steadied (core/eta.py)
         self.summary = QLabel(objectName="modelSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -372,7 +375,9 @@ class TrainingPanel(QWidget):
         self.arch_combo.setEnabled(not running and self.kind() != "pca")
 
     def clear_curves(self) -> None:
+        """A new run starts: its curves and its time left start afresh."""
         self.loss_plot.clear_run()
+        self._eta = EtaSmoother()
 
     def add_steps(self, records: list[Progress]) -> None:
         self.loss_plot.add_steps(records)
@@ -383,9 +388,10 @@ class TrainingPanel(QWidget):
         self.show_progress(p)
 
     def show_progress(self, p: Progress) -> None:
+        left = self._eta.update(p, time.monotonic())
         eta = ""
-        if math.isfinite(p.eta_s):
-            eta = f" · {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d} left"
+        if math.isfinite(left):
+            eta = f" · {int(left) // 60}:{int(left) % 60:02d} left"
         text = f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs} · {p.samples_per_s:,.0f} img/s{eta}"
         self._set_progress(p.fraction, text)
 
@@ -393,9 +399,7 @@ class TrainingPanel(QWidget):
         status = {"completed": "done", "stopped": "stopped", "diverged": "diverged"}
         self._set_progress(p.fraction, status.get(p.status, p.status))
         if len(self.loss_plot.series["step"]) == 0:  # PCA's closed form, or stopped at once
-            self.loss_plot.setTitle(
-                f"{p.message.rstrip('.')}: no loss curve to draw", color="#777", size="9pt"
-            )
+            self.loss_plot.show_note(f"{p.message.rstrip('.')}: no loss curve to draw")
 
     def _set_progress(self, fraction: float, text: str) -> None:
         # QProgressBar.setValue repaints at once (a paint and a flush of its own) when the

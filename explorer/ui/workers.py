@@ -32,6 +32,7 @@ from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state
 # loss curves; at 10 per second the GUI's share of the CPU cost training 5% more)
 _STEP_EMIT_INTERVAL = 0.25
 _ENCODE_CHUNK = 4096  # images per encode call; a stop is noticed between chunks
+_REPORT_INTERVAL = 0.1  # seconds: a job's progress reaches the UI ≤ 10 times a second
 
 
 @dataclass(frozen=True)
@@ -141,23 +142,46 @@ class TrainingThread(QThread):
 
 
 class TaskThread(QThread):
-    """Runs `fn(*args)` once; emits `succeeded(result)` or `failed(message)`."""
+    """Runs `fn(*args)` once; emits `succeeded(result)` or `failed(message)`.
+
+    With `reports`, fn is called with `progress=` a core reporter (`core.progress`)
+    whose calls arrive as `progressed(what, fraction)`, at most every _REPORT_INTERVAL s
+    unless the work's phrase changes or it is done.
+    """
 
     succeeded = Signal(object)
     failed = Signal(str)
+    progressed = Signal(str, object)  # what is being done, the share done (float | None)
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, threads: int = 1, parent=None):
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        threads: int = 1,
+        reports: bool = False,
+        parent=None,
+    ):
         super().__init__(parent)
         self.fn = fn
         self.args = args
         # torch threads: 1 for the views' small jobs, which may run beside training (a
         # second thread team slows training down); files and whole datasets take more
         self.threads = threads
+        self.reports = reports
+        self._last_report: tuple[str, float] = ("", 0.0)  # phrase and time of the last emit
+
+    def _report(self, what: str, fraction: float | None) -> None:
+        now = time.monotonic()
+        last_what, last_time = self._last_report
+        if what != last_what or fraction == 1.0 or now - last_time >= _REPORT_INTERVAL:
+            self._last_report = (what, now)
+            self.progressed.emit(what, fraction)
 
     def run(self) -> None:
         torch.set_num_threads(self.threads)
         try:
-            result = self.fn(*self.args)
+            extra = {"progress": self._report} if self.reports else {}
+            result = self.fn(*self.args, **extra)
         except Exception as e:
             self.failed.emit(_describe(e))
             return

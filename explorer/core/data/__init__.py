@@ -19,11 +19,12 @@ from explorer.core.data.idx import is_idx_path, load_idx
 from explorer.core.data.sprites import GRID_SIZE, make_sprites
 from explorer.core.errors import DataError
 from explorer.core.files import check_readable_file
+from explorer.core.progress import Reporter, quiet
 
-# Built-in datasets: name -> (generator(count, seed), default count, largest count). A
-# count can come from a checkpoint's metadata, so it is bounded before anything is drawn:
-# the whole sprites grid, and ten times the default digits (about 15 s to draw).
-BUILTINS: dict[str, tuple[Callable[[int, int], Dataset], int, int]] = {
+# Built-in datasets: name -> (generator(count, seed, progress), default count, largest
+# count). A count can come from a checkpoint's metadata, so it is bounded before anything
+# is drawn: the whole sprites grid, and ten times the default digits (about 15 s to draw).
+BUILTINS: dict[str, tuple[Callable[[int, int, Callable[[float], None]], Dataset], int, int]] = {
     "digits": (make_digits, 20_000, 200_000),
     "sprites": (make_sprites, 50_000, GRID_SIZE),
 }
@@ -53,12 +54,20 @@ def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Data
     )
 
 
-def load_dataset(spec: str, count: int | None = None, seed: int = 0, **keys: str | None) -> Dataset:
+def load_dataset(
+    spec: str,
+    count: int | None = None,
+    seed: int = 0,
+    progress: Reporter = quiet,
+    **keys: str | None,
+) -> Dataset:
     """A built-in dataset by name (`count` images from `seed`, drawn once and then kept
-    in `builtin_cache`) or a dataset file by path."""
+    in `builtin_cache`) or a dataset file by path; `progress` hears how far it got."""
     if spec in BUILTINS:
         make, default, _ = BUILTINS[spec]
-        return cached(make, spec, builtin_count(spec, default if count is None else count), seed)
+        count = builtin_count(spec, default if count is None else count)
+        return cached(make, spec, count, seed, progress)
+    progress(f"Reading {Path(spec).name}", None)
     return open_dataset(spec, **keys)
 
 

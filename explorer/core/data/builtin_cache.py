@@ -30,6 +30,7 @@ from explorer.core.data.dataset import Dataset
 from explorer.core.data.packed import PackedImages
 from explorer.core.errors import DataError
 from explorer.core.files import atomic_write, check_readable_file
+from explorer.core.progress import Reporter, quiet
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,25 @@ def _version() -> str:
     return h.hexdigest()[:16]
 
 
-def cached(make: Callable[[int, int], Dataset], name: str, count: int, seed: int) -> Dataset:
-    """`make(count, seed)`, read from the cache when it was drawn before."""
+def cached(
+    make: Callable[[int, int, Callable[[float], None]], Dataset],
+    name: str,
+    count: int,
+    seed: int,
+    progress: Reporter = quiet,
+) -> Dataset:
+    """`make(count, seed, progress=...)`, read from the cache when it was drawn before."""
     path = cache_folder() / f"{name}-{count}-{seed}-{_version()}.npz"
+    if path.exists():
+        progress(f"Reading {count:,} {name} from the cache", None)
     try:
         if path.exists():  # else not drawn yet
             check_readable_file(path, DataError)  # a FIFO there would block np.load
             return _read(path, name)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, DataError) as e:
         log.warning("%s: unreadable cached dataset, drawing it again (%s)", path, e)
-    dataset = make(count, seed)
+    what = f"Drawing {count:,} {name}"
+    dataset = make(count, seed, progress=lambda fraction: progress(what, fraction))
     arrays = _arrays(dataset)
     if sum(a.nbytes for a in arrays.values()) <= _MAX_BYTES:
         try:

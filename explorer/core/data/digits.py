@@ -8,6 +8,8 @@ distinct while styles vary continuously: what a 2-D VAE can lay out as a map.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from explorer.core.data.dataset import Dataset
@@ -81,8 +83,11 @@ def _sampling_matrix(strokes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 _TEMPLATES = {d: _sampling_matrix(s) for d, s in _STROKES.items()}
 
 
-def make_digits(count: int = 20_000, seed: int = 0) -> Dataset:
-    """`count` digits with balanced labels, reproducible from `seed`."""
+def make_digits(
+    count: int = 20_000, seed: int = 0, progress: Callable[[float], None] | None = None
+) -> Dataset:
+    """`count` digits with balanced labels, reproducible from `seed`; `progress` hears
+    the share drawn after each digit class."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % 10)
     images = np.empty((count, SIZE, SIZE), dtype=np.uint8)
@@ -114,6 +119,8 @@ def make_digits(count: int = 20_000, seed: int = 0) -> Dataset:
         for lo in range(0, n, _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             images[idx[sl]] = splat_strokes(points[sl], half_width[sl], SIZE)
+        if progress is not None:
+            progress((digit + 1) / len(_TEMPLATES))
     return Dataset(
         images=images,
         name="digits",

@@ -7,6 +7,8 @@ combinations. Because the ground truth is known, disentanglement (MIG) is measur
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -79,17 +81,27 @@ def render_sprites(factors: np.ndarray, chunk: int = 4096) -> np.ndarray:
     return out
 
 
-def render_packed(factors: np.ndarray, chunk: int = 16_384) -> PackedImages:
+def render_packed(
+    factors: np.ndarray,
+    chunk: int = 8192,
+    progress: Callable[[float], None] | None = None,
+) -> PackedImages:
     """Like `render_sprites`, kept bit-packed (the images are binary): rendered a chunk at
-    a time, so the full grid never exists unpacked (377 MB instead of 3.0 GB)."""
+    a time, so the full grid never exists unpacked (377 MB instead of 3.0 GB).
+    `progress` hears the share rendered after each chunk."""
     bits = np.empty((len(factors), SIZE * SIZE // 8), dtype=np.uint8)
     for lo in range(0, len(factors), chunk):
         bits[lo : lo + chunk] = PackedImages.pack(render_sprites(factors[lo : lo + chunk])).bits
+        if progress is not None:
+            progress(min(lo + chunk, len(factors)) / len(factors))
     return PackedImages(bits, (len(factors), SIZE, SIZE))
 
 
-def make_sprites(count: int | None = 50_000, seed: int = 0) -> Dataset:
-    """A seeded random subset of `count` grid points (all 737,280 when count is None)."""
+def make_sprites(
+    count: int | None = 50_000, seed: int = 0, progress: Callable[[float], None] | None = None
+) -> Dataset:
+    """A seeded random subset of `count` grid points (all 737,280 when count is None);
+    `progress` hears the share drawn."""
     rng = np.random.default_rng(seed)
     if count is None or count >= GRID_SIZE:
         flat = np.arange(GRID_SIZE)
@@ -98,7 +110,7 @@ def make_sprites(count: int | None = 50_000, seed: int = 0) -> Dataset:
         flat = rng.permutation(flat)
     factors = np.stack(np.unravel_index(flat, FACTOR_SIZES), axis=1).astype(np.int64)
     return Dataset(
-        images=render_packed(factors),
+        images=render_packed(factors, progress=progress),
         name="sprites",
         labels=factors[:, 0].copy(),
         class_names=list(SHAPE_NAMES),

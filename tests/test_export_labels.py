@@ -1,0 +1,60 @@
+"""Exported grids carry labels: File ▸ Export ▸ Traversals… writes the grid with its
+rows named (latent dimension and KL) and its columns' values above, on a white margin."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtWidgets import QFileDialog, QTabWidget
+
+from explorer.core.figures import GridLabels, save_png
+from tests.test_menus import pick
+
+_PAD = 6  # the margin right of and below the grid (figures._LABEL_PAD)
+_SCALE = 4  # grids are exported 4× (exporter._STRIP_SCALE)
+
+
+def dark(pixels: np.ndarray) -> np.ndarray:
+    """Text on the white margin: pixels darker than mid-grey, (H, W) bool."""
+    return pixels[..., :3].max(axis=2) < 128
+
+
+def test_traversals_exported_from_the_menu_name_their_rows_and_columns(
+    qtbot, window, tmp_path, monkeypatch
+):
+    view = window.traversal_view
+    window.findChild(QTabWidget, "insightTabs").setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=10_000)
+    path = tmp_path / "traversals.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+
+    pick(window, ("&File", "&Export", "&Traversals… (PNG)")).trigger()
+
+    picture = view.result.picture  # (rows·H + gaps, k·W + gaps, 1) in [0, 1]
+    bare = np.repeat(np.repeat(picture, _SCALE, 0), _SCALE, 1)[..., 0]
+    png = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    h, w = bare.shape
+    assert png.shape[0] > h + 2 * _PAD and png.shape[1] > w + 2 * _PAD  # room for labels
+    top, left = png.shape[0] - _PAD - h, png.shape[1] - _PAD - w
+    grid = png[top : top + h, left : left + w, 0]
+    assert np.abs(grid - np.round(bare * 255)).max() <= 1  # the grid itself, untouched
+
+    text = dark(png)
+    rows = len(view.result.dims)
+    for r in range(rows):  # a label left of every row
+        band = text[top + r * h // rows : top + (r + 1) * h // rows, : left - 2]
+        assert band.sum() > 20, f"no label left of row {r}"
+    columns = len(view.result.values)
+    for c in range(columns):  # a value above every column
+        band = text[top - 20 : top, left + c * w // columns : left + (c + 1) * w // columns]
+        assert band.sum() > 5, f"no label above column {c}"
+    assert text[: top - 20].sum() > 50  # the title: what the rows and columns are
+
+
+def test_labels_need_room_and_a_grid_without_them_is_written_bare(tmp_path):
+    grid = np.full((9, 20), 0.5)
+    save_png(tmp_path / "bare.png", grid, 2)
+    assert Image.open(tmp_path / "bare.png").size == (40, 18)
+    save_png(tmp_path / "named.png", grid, 2, GridLabels(rows=["a long row name"]))
+    named = np.asarray(Image.open(tmp_path / "named.png").convert("RGB"))
+    assert named.shape[1] > 40 + 50 and dark(named[:, : named.shape[1] - 40 - _PAD]).any()
