@@ -7,6 +7,7 @@ so reopening it from the menu, or dropping the same file again, needs no questio
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from explorer.core.errors import ExplorerError
 from explorer.core.external_files import ExternalSource
 from explorer.resources import RESOURCES
 from explorer.ui.actions import add_action
+from explorer.ui.settings_values import read, read_strings
 
 _MAX_RECENT = 8
 # The app's code and bundled files: nothing of the user's is saved in there
@@ -31,8 +33,7 @@ class RecentFiles:
         self._refresh()
 
     def files(self) -> list[str]:
-        value = self.settings.value("files/recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return read_strings(self.settings, "files/recent")
 
     def remember(self, path: Path, external: ExternalSource | None = None) -> None:
         recent = [str(path)] + [p for p in self.files() if p != str(path)]
@@ -46,8 +47,8 @@ class RecentFiles:
 
     def _external_sources(self) -> dict:
         try:
-            sources = json.loads(str(self.settings.value("files/external", "{}")))
-        except json.JSONDecodeError:
+            sources = json.loads(read(self.settings, "files/external", str, "{}"))
+        except (ValueError, RecursionError):  # not JSON, or nested beyond reading
             return {}
         return sources if isinstance(sources, dict) else {}
 
@@ -64,8 +65,10 @@ class RecentFiles:
             return None  # written by another version: open it as if new
 
     def last_dir(self) -> str:
-        """The folder the last file dialog opened or saved in (home at first)."""
-        return str(self.settings.value("files/last_dir", str(Path.home())))
+        """The folder the last file dialog opened or saved in (home at first, or when it
+        is gone)."""
+        folder = read(self.settings, "files/last_dir", str, "")
+        return folder if os.path.isdir(folder) else str(Path.home())
 
     def set_last_dir(self, path: str) -> None:
         self.settings.setValue("files/last_dir", str(Path(path).parent))

@@ -9,7 +9,7 @@ settings and shows progress; the main window starts and stops the worker.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -35,10 +35,13 @@ from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig
 from explorer.core.eta import EtaSmoother
 from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
 from explorer.core.training import Progress
+from explorer.logs import LOGGER
 from explorer.ui.loss_curves import LossCurves
+from explorer.ui.settings_values import read
 from explorer.ui.sliders import style_sliders
 from explorer.ui.state import Session
 
+log = logging.getLogger(LOGGER)
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
 
 
@@ -305,13 +308,24 @@ class TrainingPanel(QWidget):
     def restore_settings(self, settings: QSettings) -> None:
         """Last run's values; anything unreadable or gone (a GPU) keeps the default."""
         for key, name, kind in self._PERSISTED:
-            value = settings.value(key)
-            if value is not None:
-                with contextlib.suppress(TypeError, ValueError):
-                    getattr(self, name).setValue(kind(value))
-        device = settings.value("training/device")
-        if device is not None and self.device_combo.findText(str(device)) >= 0:
-            self.device_combo.setCurrentText(str(device))
+            value = read(settings, key, (str, int, float))
+            if value is None:
+                continue
+            spin = getattr(self, name)
+            try:
+                number = kind(value)
+                usable = spin.minimum() <= number <= spin.maximum()  # not NaN, in range
+            except (TypeError, ValueError, OverflowError):
+                usable = False
+            if usable:
+                spin.setValue(number)
+            else:
+                log.warning(
+                    "settings %s: %s is %.80r, not a usable value", settings.fileName(), key, value
+                )
+        device = read(settings, "training/device", str)
+        if device is not None and self.device_combo.findText(device) >= 0:
+            self.device_combo.setCurrentText(device)
 
     def show_model(self) -> None:
         s = self.session
