@@ -96,14 +96,12 @@ def build_main_window(
     window = MainWindow(settings=settings, autosave=autosave)
     if external is not None:
         window.opener.open_external(external, dataset or "digits")
-    elif checkpoint is None:
-        window.open_bundled("digits")
-    else:
-        window.open_checkpoint(checkpoint)
+    elif checkpoint is None or not window.open_checkpoint(checkpoint):
+        window.open_bundled("digits")  # a checkpoint that failed said why, naming the file
     if dataset is not None and external is None:
         # asked for by name: a new model if the bundled one cannot fit
         window.open_dataset(dataset, new_model_if_needed=True)
-    window.saver.offer_restore(window.open_checkpoint)
+    window.saver.offer_restore(window.opener)
     return window
 
 
@@ -138,14 +136,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return 1
     app = application()
+    autosave = Autosave()
     try:
         external = args.checkpoint and external_source(args.checkpoint, args)
         window = build_main_window(
-            args.checkpoint, args.dataset, autosave=Autosave(), external=external
+            args.checkpoint, args.dataset, autosave=autosave, external=external
         )
     except Exception as e:
         QMessageBox.critical(None, "Latent Explorer", f"Cannot start: {e}")
         return 1
     sys.excepthook = _excepthook(window)
     window.show()
-    return app.exec()
+    try:
+        code = app.exec()
+    finally:
+        autosave.close()
+    from explorer.ui.workers import running_tasks
+
+    stuck = running_tasks()
+    if stuck:
+        # Left behind by closing (a factory that never returned): the interpreter's own
+        # exit would tear Qt and torch down under them; end the process here instead.
+        log.warning("exiting with background task(s) still running: %s", ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -7,6 +7,8 @@ factory too (`tests.external_models:PairVAE`); two factories that go wrong live 
 
 from __future__ import annotations
 
+import sys
+import threading
 from pathlib import Path
 
 import torch
@@ -117,3 +119,17 @@ def build_raises() -> nn.Module:
 
 def build_not_a_module() -> dict:
     return {"encoder": None}
+
+
+HANG = threading.Event()  # `build_hangs` returns once this is set (never, unless a test does)
+
+
+def build_hangs() -> nn.Module:
+    """A factory that waits on something that never comes (a lock, a server)."""
+    HANG.wait()
+    return PairVAE()
+
+
+def build_exits() -> nn.Module:
+    """A factory written as a script: it ends the program."""
+    sys.exit(3)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -48,7 +51,8 @@ def answer(qtbot, w, button: str) -> None:
 
 
 def left_behind(qtbot, tiny_checkpoint, settings, autosave):
-    """A window that trained a model and then vanished without closing (a crash or a kill)."""
+    """A window that trained a model and then vanished without closing (a crash or a kill):
+    its slot is full and its lock released, as the system releases a dead process's."""
     w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
@@ -56,32 +60,40 @@ def left_behind(qtbot, tiny_checkpoint, settings, autosave):
     qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=10_000)
     trained = w.session.model
     w.shutdown()
+    autosave.close()
     return trained
+
+
+def next_start(qtbot, tiny_checkpoint, settings, folder):
+    """The app started again, with a slot of its own in the same folder."""
+    slot = Autosave(folder)
+    w = build_main_window(tiny_checkpoint, settings=settings, autosave=slot)
+    qtbot.addWidget(w)
+    return w, slot
 
 
 def test_the_next_start_offers_the_unsaved_model(qtbot, tiny_checkpoint, settings, autosave):
     trained = left_behind(qtbot, tiny_checkpoint, settings, autosave)
+    lost = autosave.pending()
 
-    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
-    qtbot.addWidget(w)
+    w, slot = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
     qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
     assert not same_weights(w.session.model, trained)  # it opened on what it was asked for
     answer(qtbot, w, "restoreButton")
     assert same_weights(w.session.model, trained)
     assert w.session.info.source == RESTORED and w.session.info.unsaved
-    assert autosave.pending() is not None  # kept until the user saves or discards it
+    # kept until the user saves or discards it, in the slot of the app that restored it
+    assert not lost.exists() and same_weights(load_checkpoint(slot.pending()).model, trained)
     w.shutdown()
 
 
 def test_discarding_the_offer_forgets_it(qtbot, tiny_checkpoint, settings, autosave):
     left_behind(qtbot, tiny_checkpoint, settings, autosave)
-    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
-    qtbot.addWidget(w)
+    w, slot = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
     answer(qtbot, w, "discardButton")
-    assert autosave.pending() is None
+    assert not autosave.path.exists() and slot.pending() is None
     w.shutdown()
-    w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
-    qtbot.addWidget(w)
+    w, _ = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
     assert w.findChild(QPushButton, "restoreButton") is None  # not asked again
     w.shutdown()
 
@@ -186,3 +198,110 @@ def test_a_run_that_cannot_keep_its_epochs_says_so_once(
     qtbot.waitUntil(lambda: len(shown) >= n + 3, timeout=60_000)
     assert len(errors) == 1 and "not-a-folder" in errors[0]
     stop(qtbot, w)
+
+
+# -- two instances at once: each owns its slot ---------------------------------------
+_HOLD_A_SLOT = """
+import sys
+from pathlib import Path
+from explorer.autosave import Autosave
+from explorer.core.checkpoint import load_checkpoint
+
+slot = Autosave(Path(sys.argv[1]))
+slot.write(load_checkpoint(sys.argv[2]), slot.ticket())
+print(slot.path, flush=True)
+sys.stdin.read()  # a running app with an unsaved model, until the test lets it end
+"""
+
+
+def other_instance(folder, tiny_checkpoint):
+    """Another running app (a real process) whose trained model sits in its slot."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_SLOT, str(folder), str(tiny_checkpoint)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = child.stdout.readline().strip()
+    assert line, "the other instance did not start"
+    return child, Path(line)
+
+
+def test_a_second_instance_never_touches_the_first_ones_model(
+    qtbot, tiny_checkpoint, settings, autosave
+):
+    child, theirs = other_instance(autosave.folder, tiny_checkpoint)
+    try:
+        before = theirs.read_bytes()
+        w = build_main_window(tiny_checkpoint, settings=settings, autosave=autosave)
+        qtbot.addWidget(w)
+        qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+        # not offered as "the last session": its app is running
+        assert w.findChild(QPushButton, "restoreButton") is None
+        train(qtbot, w)  # our own trained model goes to our own slot
+        qtbot.waitUntil(lambda: autosave.pending() is not None, timeout=10_000)
+        assert autosave.pending() != theirs
+        assert w.close()  # answered "Discard": ours goes, theirs stays
+        assert autosave.pending() is None
+        assert theirs.read_bytes() == before
+        again, slot = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
+        assert again.findChild(QPushButton, "restoreButton") is None
+        again.shutdown()
+        slot.close()
+    finally:
+        child.kill()
+        child.wait(30)
+    assert theirs.read_bytes() == before
+    # its app is gone now (killed): the next start offers its model
+    w, slot = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
+    qtbot.waitUntil(lambda: w.findChild(QPushButton, "restoreButton") is not None)
+    assert str(theirs) in w.findChild(QPushButton, "restoreButton").window().text()
+    answer(qtbot, w, "restoreButton")
+    assert not theirs.exists() and slot.pending().read_bytes() == before
+    w.shutdown()
+
+
+def test_two_starts_at_once_do_not_offer_the_same_model(tiny_checkpoint, tmp_path):
+    """While one start asks about a left-behind model, another one does not see it."""
+    dead = Autosave(tmp_path)
+    dead.write(load_checkpoint(tiny_checkpoint), dead.ticket())
+    assert Autosave(tmp_path).left_behind() is None  # its app runs
+    dead.close()  # ... and now it has ended
+    first, second = Autosave(tmp_path), Autosave(tmp_path)
+    found = first.left_behind()
+    assert found is not None and found.path == dead.path
+    assert second.left_behind() is None  # the first is asking about it
+    found.keep()  # "Ask next time"
+    assert second.left_behind().path == dead.path
+
+
+def test_an_unreadable_autosave_is_moved_aside_and_not_offered_again(
+    qtbot, tiny_checkpoint, settings, autosave
+):
+    autosave.folder.mkdir()
+    bad = autosave.folder / "last-trained-1-0badf11e.safetensors"  # a dead app's slot
+    bad.write_bytes(b"\x00" * 64)
+    w, _ = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    model = w.session.model
+    with qtbot.waitSignal(w.errorShown) as shown:
+        answer(qtbot, w, "restoreButton")
+    aside = bad.with_name(bad.name + ".unreadable")
+    assert not bad.exists() and aside.read_bytes() == b"\x00" * 64
+    assert str(bad) in shown.args[0] and str(aside) in shown.args[0]
+    assert w.session.model is model  # the window keeps what it showed
+    w.shutdown()
+    w, _ = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
+    assert w.findChild(QPushButton, "restoreButton") is None  # not offered again
+    w.shutdown()
+
+
+def test_the_slot_of_earlier_versions_is_offered(qtbot, tiny_checkpoint, settings, autosave):
+    """Before slots were per app there was one, without a process in its name."""
+    autosave.folder.mkdir()
+    legacy = autosave.folder / "last-trained.safetensors"
+    legacy.write_bytes(tiny_checkpoint.read_bytes())
+    w, _ = next_start(qtbot, tiny_checkpoint, settings, autosave.folder)
+    answer(qtbot, w, "discardButton")
+    assert not legacy.exists() and sorted(autosave.folder.iterdir()) == []
+    w.shutdown()

@@ -1,12 +1,13 @@
 """The main window: wires the session, the views, the training panel and the workers.
 
-It owns every background thread; closing the window stops training and waits for
-all of them, so no thread outlives its widgets.
+It owns every background job; closing the window stops training and waits for the
+others a moment (a write longer), then abandons what never ends (see `shutdown`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -64,6 +66,10 @@ from explorer.ui.uncertainty import UncertaintyOverlay
 from explorer.ui.workers import LatestJob, TaskThread
 
 log = logging.getLogger(LOGGER)
+# Seconds closing waits for background work before leaving it behind: an open or an
+# encode is of no use once the window is gone; a write may hold the only copy of a model.
+_TASK_GRACE_S = 1.0
+_WRITE_GRACE_S = 30.0
 
 # Not taken by Qt's standard keys or the desktops' own (Ctrl+. opens IBus's emoji picker)
 TRAIN_SHORTCUT = "Ctrl+Return"
@@ -80,7 +86,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Latent Explorer")
         self.settings = settings or QSettings()
         self.session = Session(self)
-        self._tasks: set[TaskThread] = set()
+        self._tasks: dict[TaskThread, float] = {}  # running, and how long closing waits
         self._autosave = autosave
         self._closing = False
         self._run_summary = ""  # what the last run did, in words (the status bar's)
@@ -107,6 +113,12 @@ class MainWindow(QMainWindow):
         self.latent_view = LatentView(s)
         self.busy = BusyIndicator()  # what runs in the background: opening, encoding
         self.busy.float_over(self.latent_view)
+        # a job that never ends (a factory that hangs, a file that never ends) is
+        # abandoned from here: its late result is ignored
+        cancel = QPushButton("Cancel", objectName="cancelTaskButton")
+        cancel.setToolTip("Stop waiting for it; what it brings later is ignored")
+        cancel.clicked.connect(self._cancel_task)
+        self.busy.add_button(cancel)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
 
@@ -346,27 +358,38 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     # -- background tasks ------------------------------------------------------------
-    def _run(self, fn, *args, done, error_title: str, busy: str | None = None) -> TaskThread:
+    def _run(
+        self, fn, *args, done, error_title: str, busy: str | None = None, write: bool = False
+    ) -> TaskThread:
         """Run `fn(*args)` in the background. With `busy` (what it does, in words), the
-        busy indicator shows it, and fn gets `progress=` to move its bar."""
+        busy indicator shows it, with Cancel, and fn gets `progress=` to move its bar.
+        A `write` is waited for longer when the window closes (it may hold the only copy
+        of a model)."""
         # files and whole datasets (opening is refused while training runs): all cores
         reports = busy is not None
         task = TaskThread(fn, *args, threads=DEFAULT_THREADS, reports=reports, parent=self)
         if self._closing:
             # never started: a task that ended during shutdown() asks for its next step
             # (a dataset loaded, then its encoding) after the window waited for its
-            # threads, and the process would end under a running thread (Qt aborts it)
+            # threads, and would only be left behind
             return task
-        self._tasks.add(task)
+        self._tasks[task] = _WRITE_GRACE_S if write else _TASK_GRACE_S
         task.succeeded.connect(done)
         task.failed.connect(lambda msg: self.show_error(error_title, msg))
-        task.finished.connect(lambda: self._tasks.discard(task))
+        task.finished.connect(lambda: self._tasks.pop(task, None))
         if reports:
             self.busy.begin(task, busy)
             task.progressed.connect(lambda what, f: self.busy.report(task, what, f))
             task.finished.connect(lambda: self.busy.end(task))
         task.start()
         return task
+
+    def _cancel_task(self) -> None:
+        """The busy indicator's Cancel: abandon the job it shows."""
+        task, what = self.busy.current(), self.busy.label.text()
+        if task is not None:
+            task.abandon()  # its `finished` takes it off the indicator
+            self.show_status(f"Cancelled: {what} (what it brings later is ignored)")
 
     # -- opening things (ui/opener.py) -----------------------------------------------
     def open_bundled(self, name: str) -> bool:
@@ -484,12 +507,23 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop training and wait for every background thread."""
+        """Stop training and let the background work end: a write gets up to
+        `_WRITE_GRACE_S`, anything else `_TASK_GRACE_S`. What still runs then (a model's
+        factory that never returns, a file that never ends) is abandoned: its thread is
+        left to the process, which ends without it."""
         self.trainer.shutdown()
-        for job in self.findChildren(LatestJob):
-            job.wait()
-        for task in list(self._tasks):
-            task.wait()
+        start = time.monotonic()
+
+        def left(grace: float) -> float:
+            return max(0.0, start + grace - time.monotonic())
+
+        stuck = [job for job in self.findChildren(LatestJob) if not job.wait(left(_TASK_GRACE_S))]
+        for task, grace in list(self._tasks.items()):
+            if not task.wait(left(grace)):
+                task.abandon()
+                stuck.append(task)
+        if stuck:
+            log.warning("closing with %d background task(s) that never ended", len(stuck))
 
 
 def _scrolling(panel: QWidget) -> QScrollArea:

@@ -9,6 +9,7 @@ model was lost with the app, and `offer_restore` asks to bring it back.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,14 +17,17 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from explorer.autosave import Autosave
+from explorer.autosave import Autosave, LeftBehind
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.errors import ExplorerError
 from explorer.core.external import ExternalModel
+from explorer.logs import LOGGER
+from explorer.ui.opener import Opener
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import Session
 from explorer.ui.workers import TaskThread
 
+log = logging.getLogger(LOGGER)
 RESTORED = "restored: the last model trained, never saved"
 # During a run its newest epoch is kept at most this often (seconds), at the end of an
 # epoch: a crash or a kill mid-run loses the epoch under way and at most about this much
@@ -150,6 +154,7 @@ class ModelSaver(QObject):
             slot.ticket(),
             done=kept,
             error_title="Cannot keep a copy of the trained model",
+            write=True,
         )
 
     def discard(self) -> None:
@@ -157,17 +162,18 @@ class ModelSaver(QObject):
         if self.autosave_slot is not None:
             self.autosave_slot.clear()
 
-    def offer_restore(self, open_checkpoint: Callable[..., bool]) -> QMessageBox | None:
-        """If the last trained model was never saved, ask (without blocking) to restore it."""
-        pending = self.autosave_slot.pending() if self.autosave_slot else None
-        if pending is None:
+    def offer_restore(self, opener: Opener) -> QMessageBox | None:
+        """If a model trained in an app that has ended was never saved, ask (without
+        blocking) to restore it. Only slots of ended apps are offered (see autosave)."""
+        found = self.autosave_slot.left_behind() if self.autosave_slot else None
+        if found is None:
             return None
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Restore the last trained model?",
-            "The model trained in the last session was never saved (if the app ended "
+            "A model trained in an earlier session was never saved (if the app ended "
             "during training: the last of its epochs kept). Restore it? "
-            f"(A copy is kept in {pending}.)",
+            f"(A copy is kept in {found.path}.)",
             parent=self.parent_widget,
         )
         restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
@@ -179,11 +185,44 @@ class ModelSaver(QObject):
 
         def answered(button) -> None:
             if button is discard:
-                self.discard()
-            elif button is restore and open_checkpoint(pending, source=RESTORED, remember=False):
-                info = self.session.info
-                info.unsaved, info.path = True, None  # closing still asks to save it
+                found.forget()
+            elif button is restore:
+                self._restore(found, opener)
+            else:
+                found.keep()
 
         box.buttonClicked.connect(answered)
         box.open()
         return box
+
+    def _restore(self, found: LeftBehind, opener: Opener) -> None:
+        """Open a left-behind model and take its slot over; a file that cannot be read is
+        moved aside, so that it is not offered at every start."""
+        title = "Cannot restore the last trained model"
+        if self.session.info.unsaved:
+            found.keep()
+            self.show_error(
+                title,
+                "The model trained in this session has not been saved: save it first. "
+                f"The earlier one stays in {found.path} and is offered at the next start.",
+            )
+            return
+        try:
+            ckpt = opener.read_checkpoint(found.path)
+        except ExplorerError as e:
+            try:
+                moved = f"It was moved to {found.set_aside()} and will not be offered again."
+            except OSError as moving:
+                found.keep()
+                moved = f"It could not be moved aside either ({moving})."
+            self.show_error(title, f"{e}. {moved}")
+            return
+        # unsaved: closing still asks to save it
+        if not opener.show_checkpoint(ckpt, found.path, RESTORED, remember=False, unsaved=True):
+            found.keep()  # its data is missing: offered again, once the user has seen why
+            return
+        try:
+            self.autosave_slot.adopt(found)
+        except ExplorerError as e:  # it stays where it was, offered again at a later start
+            found.keep()
+            log.warning("%s", e)

@@ -12,6 +12,7 @@ model or dataset supersedes a pending encode.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,21 +20,25 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.core.checkpoint import Checkpoint, load_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
-from explorer.core.errors import ExplorerError
+from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
 from explorer.core.kinds import build_model
 from explorer.core.metrics import dataset_labels, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
+from explorer.core.progress import Reporter, quiet
+from explorer.logs import LOGGER
 from explorer.resources import bundled_model
+from explorer.ui.checkpoint_info import check_metadata
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import TaskThread
 
+log = logging.getLogger(LOGGER)
 _CODES_KEPT = 8  # models whose codes are kept: a sweep's worth, a few MB each at 60k × 10
 
 
@@ -58,7 +63,10 @@ def _own_dataset(described: dict) -> str | None:
     source = described.get("source")
     if source is None:
         return described.get("name") if described.get("name") in BUILTINS else None
-    return source if Path(source).exists() else None
+    try:
+        return source if Path(source).exists() else None
+    except (OSError, ValueError):  # a name no file can have (too long, a NUL in it)
+        return None
 
 
 class Opener(QObject):
@@ -148,6 +156,19 @@ class Opener(QObject):
             bundled_model(name), source=f"bundled {name} model", remember=False
         )
 
+    def read_checkpoint(self, path: Path) -> Checkpoint:
+        """A checkpoint read and checked for everything the window will show of it, the
+        session untouched; raises ExplorerError naming the file."""
+        try:
+            ckpt = load_checkpoint(path)
+        except ExplorerError:
+            raise
+        except Exception as e:  # a loader fault on a hostile file: still only this file's
+            log.exception("reading %s", path)
+            raise CheckpointError(f"{path}: cannot be read ({type(e).__name__}: {e})") from e
+        check_metadata(ckpt, path)
+        return ckpt
+
     def open_checkpoint(
         self, path: str | Path, source: str | None = None, remember: bool = True
     ) -> bool:
@@ -159,10 +180,25 @@ class Opener(QObject):
         if self.refuse_while_training("a model"):
             return False
         try:
-            ckpt = load_checkpoint(path)
+            ckpt = self.read_checkpoint(path)
         except ExplorerError as e:
             self.show_error("Cannot open checkpoint", str(e))
             return False
+        return self.show_checkpoint(ckpt, path, source, remember)
+
+    def show_checkpoint(
+        self,
+        ckpt: Checkpoint,
+        path: Path,
+        source: str | None = None,
+        remember: bool = True,
+        unsaved: bool = False,
+    ) -> bool:
+        """Put a checkpoint read by `read_checkpoint` on screen, with its own dataset when
+        the open one cannot do: then both appear once that has loaded, or neither (with no
+        model on screen yet, the model at once and its data when loaded). False
+        (and a message, nothing changed) when no data can fit. `unsaved`: the model is
+        one of the user's that is in no file of theirs (a restored autosave)."""
         shape = tuple(ckpt.model.config.image_shape)
         ds = self.session.dataset
         own = _own_dataset(ckpt.dataset)
@@ -183,24 +219,48 @@ class Opener(QObject):
                 f"width) but {have}. Open a dataset of that shape first{missing}.",
             )
             return False
-        self.session.set_model(
-            ckpt.model,
-            ModelInfo(
-                train_config=ckpt.train_config,
-                metrics=ckpt.metrics,
-                kl_per_dim=ckpt.kl_per_dim,
-                path=path,
-                source=source or path.name,
-                trained_on=ckpt.dataset,
-            ),
+        info = ModelInfo(
+            train_config=ckpt.train_config,
+            metrics=ckpt.metrics,
+            kl_per_dim=ckpt.kl_per_dim,
+            path=None if unsaved else path,
+            unsaved=unsaved,
+            source=source or path.name,
+            trained_on=ckpt.dataset,
         )
-        if need_data:
-            count = ckpt.dataset.get("num_images") if own in BUILTINS else None
-            self.open_dataset(own, count=count)
-        else:
-            self.encode()
         if remember:
             self.recent.remember(path)
+        count = ckpt.dataset.get("num_images") if own in BUILTINS else None
+        if not need_data or self.session.model is None:  # (at start-up: nothing to keep)
+            self.session.set_model(ckpt.model, info)
+            if need_data:
+                self.open_dataset(own, count=count)
+            else:
+                self.encode()
+            return True
+
+        def show(dataset: Dataset) -> None:
+            """The model and its data together, or neither (a failure leaves the window)."""
+            if self.refuse_while_training("a model"):  # Train was pressed while it loaded
+                return
+            if dataset.image_shape != shape:
+                self.show_error(
+                    "Model and data do not match",
+                    f"{path}: the model expects images of shape {shape} (channels, height, "
+                    f"width) but its dataset {own} has {dataset.image_shape}.",
+                )
+                return
+            self.session.set_model(ckpt.model, info)
+            self._show_dataset(dataset)
+
+        self.run_task(
+            load_dataset,
+            own,
+            count,
+            done=show,
+            error_title="Cannot open checkpoint",
+            busy=f"Opening {Path(own).name}",
+        )
         return True
 
     def open_external(self, source: ExternalSource, dataset: str | Path | None = None) -> None:
@@ -217,7 +277,8 @@ class Opener(QObject):
             )
             return
 
-        def probe(data: Dataset) -> tuple[ExternalModel, Dataset]:
+        def probe(data: Dataset, progress: Reporter = quiet) -> tuple[ExternalModel, Dataset]:
+            progress(f"Opening {name}", None)
             images = images_to_tensor(data.images[:_PROBE_IMAGES]).float() / 255
             return open_external(source, data.image_shape, images), data
 
@@ -243,16 +304,19 @@ class Opener(QObject):
                 f"decoder as {a.decoder}"
             )
 
+        # the busy indicator's Cancel abandons a factory that never returns
+        name, busy = Path(source.path).name, f"Opening {Path(source.path).name}"
         if dataset is None:
             task = self.run_task(
-                probe, self.session.dataset, done=apply, error_title="Cannot open model"
+                probe, self.session.dataset, done=apply, error_title="Cannot open model", busy=busy
             )
         else:
             task = self.run_task(
-                lambda spec: probe(load_dataset(spec)),
+                lambda spec, progress: probe(load_dataset(spec, progress=progress), progress),
                 str(dataset),
                 done=apply,
                 error_title="Cannot open model",
+                busy=busy,
             )
         task.failed.connect(
             lambda _: self.open_bundled("digits") if self.session.model is None else None

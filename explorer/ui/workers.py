@@ -1,9 +1,10 @@
 """Background work for the app: training and any one-off job (encoding, loading data).
 
-Both are QThreads that never touch a widget: they emit plain data (progress records,
-CPU weight snapshots, NumPy codes) through queued signals. superqt's GeneratorWorker
-was considered, but it treats a RuntimeError from the job as "worker deleted" and
-returns it as a value; torch reports most failures as RuntimeError, so a failed
+Neither touches a widget: they emit plain data (progress records, CPU weight
+snapshots, NumPy codes) through queued signals. Training runs in a QThread; a one-off
+job in a daemon thread, which the window can leave behind when it never returns.
+superqt's GeneratorWorker was considered, but it treats a RuntimeError from the job as
+"worker deleted" and returns it as a value; torch reports most failures as RuntimeError, so a failed
 training would look like a result. These classes report every failure.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shiboken6
 import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -51,6 +53,8 @@ class Snapshot:
 def _describe(error: BaseException) -> str:
     if isinstance(error, ExplorerError):
         return str(error)
+    if isinstance(error, SystemExit):  # code that meant to end a script, not the app
+        return f"the code it ran called sys.exit({error.code!r}); the app keeps running"
     detail = "".join(traceback.format_exception_only(type(error), error)).strip()
     return f"Unexpected error: {detail}\n\n{traceback.format_exc()}"
 
@@ -141,17 +145,59 @@ class TrainingThread(QThread):
             self.failed.emit(_describe(e))
 
 
-class TaskThread(QThread):
-    """Runs `fn(*args)` once; emits `succeeded(result)` or `failed(message)`.
+_TASK = "task"  # the start of a TaskThread's thread name
+
+
+def running_tasks() -> list[str]:
+    """The threads of TaskThreads still running (abandoned ones, once the window closed)."""
+    return [t.name for t in threading.enumerate() if t.name.startswith(f"{_TASK} ")]
+
+
+class _Relay(QObject):
+    """Carries a job's progress and outcome from its thread to the GUI thread. It is
+    never deleted: a job's own object may be, with its window, while the job still
+    runs; whether it still exists is asked on the GUI thread, where it would be deleted."""
+
+    ended = Signal(object, bool, object)  # (TaskThread, succeeded, result or message)
+    progressed = Signal(object, str, object)  # (TaskThread, what, share done or None)
+
+    def __init__(self):
+        super().__init__()
+        # queued: these run on the GUI thread
+        self.ended.connect(self._deliver_outcome)
+        self.progressed.connect(self._deliver_progress)
+
+    def _deliver_outcome(self, task: TaskThread, ok: bool, value: Any) -> None:
+        if shiboken6.isValid(task):
+            task._outcome(ok, value)
+
+    def _deliver_progress(self, task: TaskThread, what: str, fraction: float | None) -> None:
+        if shiboken6.isValid(task) and not task.abandoned:
+            task.progressed.emit(what, fraction)
+
+
+_relay: _Relay | None = None  # made by the first TaskThread, on the GUI thread
+
+
+class TaskThread(QObject):
+    """Runs `fn(*args)` once; emits `succeeded(result)` or `failed(message)`, then
+    `finished`, on the GUI thread. Deleting it (with its parent) drops its outcome.
 
     With `reports`, fn is called with `progress=` a core reporter (`core.progress`)
     whose calls arrive as `progressed(what, fraction)`, at most every _REPORT_INTERVAL s
     unless the work's phrase changes or it is done.
+
+    The work runs in a daemon thread, not a QThread: `fn` may be someone else's code (a
+    model's factory) or read a file that never ends, and then never returns. The window
+    can `abandon` such a task: its late outcome is dropped, and the process may end with
+    the thread still running (Qt aborts a process that destroys a running QThread, and
+    waits for none of Python's daemon threads).
     """
 
     succeeded = Signal(object)
     failed = Signal(str)
     progressed = Signal(str, object)  # what is being done, the share done (float | None)
+    finished = Signal()  # reported, or abandoned
 
     def __init__(
         self,
@@ -162,6 +208,9 @@ class TaskThread(QThread):
         parent=None,
     ):
         super().__init__(parent)
+        global _relay
+        if _relay is None:
+            _relay = _Relay()
         self.fn = fn
         self.args = args
         # torch threads: 1 for the views' small jobs, which may run beside training (a
@@ -169,23 +218,54 @@ class TaskThread(QThread):
         self.threads = threads
         self.reports = reports
         self._last_report: tuple[str, float] = ("", 0.0)  # phrase and time of the last emit
+        self.abandoned = False  # set on the GUI thread: nothing more is reported
+        self._ended = threading.Event()  # `fn` has returned or raised
+        self._over = False  # `finished` was emitted
+
+    def start(self) -> None:
+        name = getattr(self.fn, "__name__", "job")
+        threading.Thread(target=self._run, name=f"{_TASK} {name}", daemon=True).start()
+
+    def isRunning(self) -> bool:  # QThread's name, which callers know
+        """Until its outcome is reported (or it is abandoned): busy, as the user sees it."""
+        return not self._over
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until `fn` ends, at most `timeout` seconds: whether it ended."""
+        return self._ended.wait(timeout)
+
+    def abandon(self) -> None:
+        """Report nothing of this task but `finished`, now (its thread runs on until `fn`
+        returns, and what it returns is dropped)."""
+        if not self.abandoned:
+            self.abandoned = True
+            self._over = True
+            self.finished.emit()
 
     def _report(self, what: str, fraction: float | None) -> None:
         now = time.monotonic()
         last_what, last_time = self._last_report
         if what != last_what or fraction == 1.0 or now - last_time >= _REPORT_INTERVAL:
             self._last_report = (what, now)
-            self.progressed.emit(what, fraction)
+            _relay.progressed.emit(self, what, fraction)
 
-    def run(self) -> None:
+    def _run(self) -> None:
         torch.set_num_threads(self.threads)
         try:
             extra = {"progress": self._report} if self.reports else {}
-            result = self.fn(*self.args, **extra)
-        except Exception as e:
-            self.failed.emit(_describe(e))
-            return
-        self.succeeded.emit(result)
+            outcome = (True, self.fn(*self.args, **extra))
+        except BaseException as e:  # SystemExit from a factory, too
+            outcome = (False, _describe(e))
+        self._ended.set()
+        _relay.ended.emit(self, *outcome)
+
+    def _outcome(self, ok: bool, value: Any) -> None:
+        # on the GUI thread, as `abandon` is: an outcome already on its way when the
+        # task is abandoned is dropped too
+        if not self.abandoned:
+            (self.succeeded if ok else self.failed).emit(value)
+            self._over = True
+            self.finished.emit()
 
 
 class LatestJob(QObject):
@@ -224,8 +304,11 @@ class LatestJob(QObject):
         if self._next is not None:
             self._start()
 
-    def wait(self) -> None:
-        """Drop what waits and let the running job end (the window is closing)."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Drop what waits and let the running job end (the window is closing), for at
+        most `timeout` seconds: whether it ended (if not, its result is dropped)."""
         self._next = None
-        if self._thread is not None:
-            self._thread.wait()
+        if self._thread is None or self._thread.wait(timeout):
+            return True
+        self._thread.abandon()
+        return False
