@@ -16,6 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 
+from explorer.app import build_main_window
+from explorer.core.external_files import ExternalSource
 from explorer.ui import opener as opener_module
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.workers import running_tasks
@@ -78,6 +80,20 @@ def test_a_hanging_factory_can_be_cancelled_and_its_late_model_is_ignored(
     all_ended(qtbot)
     assert window.session.model is before
     assert "Opened" not in window.statusBar().currentMessage()
+
+
+def test_cancelling_a_start_up_model_that_hangs_opens_the_bundled_one(
+    qtbot, settings, weights, hang
+):
+    source = ExternalSource(str(weights), "tests.external_models:build_hangs")
+    w = build_main_window(settings=settings, external=source)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: cancel_button(w).isVisible(), timeout=10_000)
+    QTest.mouseClick(cancel_button(w), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.session.codes is not None, timeout=30_000)
+    assert w.session.info.source == "bundled digits model"
+    w.shutdown()
 
 
 def test_the_window_closes_while_a_factory_hangs(qtbot, window, weights, hang):

@@ -266,8 +266,8 @@ class Opener(QObject):
     def open_external(self, source: ExternalSource, dataset: str | Path | None = None) -> None:
         """Open a model trained elsewhere, probed on `dataset` (loaded with it) or the open one.
 
-        Loading and probing run in the background. If it fails and the window has no
-        model yet (a start-up with a bad file), the bundled digits model opens instead.
+        Loading and probing run in the background. If it fails or is cancelled and the
+        window has no model yet (a start-up), the bundled digits model opens instead.
         """
         if self.refuse_while_training("a model"):
             return
@@ -318,8 +318,9 @@ class Opener(QObject):
                 error_title="Cannot open model",
                 busy=busy,
             )
-        task.failed.connect(
-            lambda _: self.open_bundled("digits") if self.session.model is None else None
+        # failed or cancelled with nothing on screen (a start-up): the bundled model
+        task.finished.connect(
+            lambda: self.open_bundled("digits") if self.session.model is None else None
         )
 
     def ask_open_external(self) -> ExternalModelDialog | None:
