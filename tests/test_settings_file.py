@@ -20,6 +20,7 @@ KEYS = {
     "window": ("geometry", "state"),
     "files": ("recent", "last_dir", "external"),
     "training": ("epochs", "lr", "batch_size", "device"),
+    "hints": ("firstRunShown",),
 }
 # Values of other types than the app writes, in QSettings' INI notation
 HOSTILE = {

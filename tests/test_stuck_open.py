@@ -20,7 +20,7 @@ from explorer.app import build_main_window
 from explorer.core.external_files import ExternalSource
 from explorer.ui import opener as opener_module
 from explorer.ui.external_dialog import ExternalModelDialog
-from explorer.ui.workers import running_tasks
+from explorer.ui.workers import TaskThread, running_tasks
 from tests import external_models as em
 
 
@@ -121,9 +121,17 @@ def test_a_factory_that_calls_sys_exit_is_reported(qtbot, window, weights):
     before = window.session.model
     with qtbot.waitSignal(window.errorShown, timeout=20_000) as shown:
         open_from_dialog(qtbot, window, weights, "tests.external_models:build_exits")
-    assert "sys.exit(3)" in shown.args[0]
+    assert "build_exits" in shown.args[0] and "SystemExit: 3" in shown.args[0]
     assert window.session.model is before
     all_ended(qtbot)
+
+
+def test_any_job_that_ends_in_system_exit_is_reported(qtbot):
+    """Whatever code a background job runs, SystemExit ends in a message, not a dead job."""
+    task = TaskThread(sys.exit, 4)
+    with qtbot.waitSignal(task.failed, timeout=10_000) as failed:
+        task.start()
+    assert "sys.exit(4)" in failed.args[0]
 
 
 _CLOSE_WHILE_STUCK = """
@@ -131,7 +139,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from explorer import app
-from explorer.ui.workers import running_tasks
+from explorer.ui.workers import TaskThread, running_tasks
 
 qt = app.application()
 
