@@ -226,9 +226,14 @@ class TaskThread(QObject):
         name = getattr(self.fn, "__name__", "job")
         threading.Thread(target=self._run, name=f"{_TASK} {name}", daemon=True).start()
 
-    def isRunning(self) -> bool:  # QThread's name, which callers know
+    # QThread's names, which callers know
+    def isRunning(self) -> bool:
         """Until its outcome is reported (or it is abandoned): busy, as the user sees it."""
         return not self._over
+
+    def isFinished(self) -> bool:
+        """Its outcome was reported, or it was abandoned."""
+        return self._over
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until `fn` ends, at most `timeout` seconds: whether it ended."""
