@@ -163,13 +163,23 @@ class _Relay(QObject):
 
     def __init__(self):
         super().__init__()
+        # Tasks whose thread may still hold references, kept alive here, on the GUI
+        # thread. The last reference to a Qt object must not go in a job's thread:
+        # objects freed with it (a closed window's) would be destroyed there, taking Qt's
+        # locks while the GUI thread holds the GIL (seen as a deadlock).
+        self.held: dict[TaskThread, threading.Event] = {}  # task -> its thread let go
         # queued: these run on the GUI thread
         self.ended.connect(self._deliver_outcome)
         self.progressed.connect(self._deliver_progress)
 
+    def hold(self, task: TaskThread, released: threading.Event) -> None:
+        self.held = {t: e for t, e in self.held.items() if not e.is_set()}
+        self.held[task] = released
+
     def _deliver_outcome(self, task: TaskThread, ok: bool, value: Any) -> None:
         if shiboken6.isValid(task):
             task._outcome(ok, value)
+        self.held = {t: e for t, e in self.held.items() if not e.is_set()}
 
     def _deliver_progress(self, task: TaskThread, what: str, fraction: float | None) -> None:
         if shiboken6.isValid(task) and not task.abandoned:
@@ -224,7 +234,14 @@ class TaskThread(QObject):
 
     def start(self) -> None:
         name = getattr(self.fn, "__name__", "job")
-        threading.Thread(target=self._run, name=f"{_TASK} {name}", daemon=True).start()
+        released = threading.Event()
+        _relay.hold(self, released)
+        # the thread gets the task through a box it empties: threading.Thread would let
+        # go of its own arguments last, on the job's thread (see _Relay)
+        box = [self]
+        threading.Thread(
+            target=_work, args=(box, released), name=f"{_TASK} {name}", daemon=True
+        ).start()
 
     # QThread's names, which callers know
     def isRunning(self) -> bool:
@@ -254,15 +271,13 @@ class TaskThread(QObject):
             self._last_report = (what, now)
             _relay.progressed.emit(self, what, fraction)
 
-    def _run(self) -> None:
+    def _run(self) -> tuple[bool, Any]:
         torch.set_num_threads(self.threads)
         try:
             extra = {"progress": self._report} if self.reports else {}
-            outcome = (True, self.fn(*self.args, **extra))
+            return True, self.fn(*self.args, **extra)
         except BaseException as e:  # SystemExit from a factory, too
-            outcome = (False, _describe(e))
-        self._ended.set()
-        _relay.ended.emit(self, *outcome)
+            return False, _describe(e)
 
     def _outcome(self, ok: bool, value: Any) -> None:
         # on the GUI thread, as `abandon` is: an outcome already on its way when the
@@ -271,6 +286,17 @@ class TaskThread(QObject):
             (self.succeeded if ok else self.failed).emit(value)
             self._over = True
             self.finished.emit()
+
+
+def _work(box: list[TaskThread], released: threading.Event) -> None:
+    """A TaskThread's thread: run it, send its outcome, and let go of every reference
+    before saying so (`released`), so that the GUI thread holds the last ones."""
+    task = box.pop()
+    ok, value = task._run()
+    task._ended.set()
+    _relay.ended.emit(task, ok, value)
+    del task, value
+    released.set()
 
 
 class LatestJob(QObject):
