@@ -84,18 +84,29 @@ def test_a_short_run_draws_every_step(qtbot):
     np.testing.assert_allclose(10**y, ema(0.8 * losses))
 
 
+def drawn_pixels(widget, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
+    """(rows, cols) of the widget's pixels close to `colour`."""
+    rgb = rgba(widget.grab().toImage())[..., :3]
+    return np.argwhere(np.abs(rgb - colour).max(axis=2) < tolerance)
+
+
 def green_pixels(widget) -> int:
     """Pixels of (nearly) the validation colour #009E73 in the widget as drawn."""
-    rgb = rgba(widget.grab().toImage())[..., :3]
-    return int((np.abs(rgb - (0x00, 0x9E, 0x73)).max(axis=2) < 40).sum())
+    return len(drawn_pixels(widget, (0x00, 0x9E, 0x73)))
+
+
+def shown_plot(qtbot, width: int, height: int) -> LossCurves:
+    """A loss plot on screen at `width` x `height`, as in the window's loss panel."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(width, height)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
 
 
 def test_the_legend_shows_the_validation_colour_before_and_after_an_epoch(qtbot):
-    plot = LossCurves()
-    qtbot.addWidget(plot)
-    plot.resize(420, 180)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot, 420, 180)
     plot.add_steps(step_records(np.linspace(300, 150, 50), 100))
     before = green_pixels(plot)
     assert before > 10  # the legend's entry: no validation point yet
@@ -109,21 +120,11 @@ def test_the_legend_shows_the_validation_colour_before_and_after_an_epoch(qtbot)
     assert green_pixels(plot) > before  # the entry, and now a point on the plot
 
 
-def drawn_pixels(widget, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
-    """(rows, cols) of the widget's pixels close to `colour`."""
-    rgb = rgba(widget.grab().toImage())[..., :3]
-    return np.argwhere(np.abs(rgb - colour).max(axis=2) < tolerance)
-
-
 def test_the_log_axis_is_the_default_and_the_check_box_switches_it(qtbot):
     """A run from 3000 nats down to ~100: on the log axis its second half shows the
     reconstruction and KL curves well apart; on the linear axis, which must reach 3000,
     they are a few pixels apart at the bottom."""
-    plot = LossCurves()
-    qtbot.addWidget(plot)
-    plot.resize(420, 240)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot, 420, 240)
     n = 400
     losses = 100 + 2900 * np.exp(-np.arange(n) / 20)
     records = step_records(losses, n)  # recon 0.8, KL 0.2 of the loss
@@ -156,11 +157,7 @@ def test_the_log_axis_is_the_default_and_the_check_box_switches_it(qtbot):
 
 
 def test_a_new_run_keeps_the_previous_one_faint_and_named_in_the_legend(qtbot):
-    plot = LossCurves()
-    qtbot.addWidget(plot)
-    plot.resize(420, 220)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_plot(qtbot, 420, 220)
     first = np.linspace(400, 150, 100)
     plot.add_steps([dataclasses.replace(r, beta=4.0) for r in step_records(first, 100)])
     plot.clear_run()  # Train pressed again

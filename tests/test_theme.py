@@ -114,3 +114,23 @@ def test_every_point_colour_stands_out_on_the_dark_plot():
     base = dark_palette().color(QPalette.ColorRole.Base)
     for colour in CATEGORICAL_DARK + SEQUENTIAL_DARK:
         assert contrast(QColor(colour), base) >= 2.0, colour
+
+
+def test_what_floats_over_the_plot_follows_a_live_switch(window, scheme):
+    """The first-run hint and the busy indicator repaint in the new scheme: their
+    background and text, not a light box left on a dark plot."""
+    from explorer.ui.first_run_hint import FirstRunHint
+
+    hint = FirstRunHint(window.latent_view, "Ctrl+Return")
+    hint.show()
+    window.busy.begin("job", "Reading a folder")
+    try:
+        for to in (Qt.ColorScheme.Dark, Qt.ColorScheme.Light):
+            scheme(to)
+            window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
+            for overlay in (hint, window.busy):
+                assert background(pixels(overlay)) == window_colour, overlay.objectName()
+                assert text_contrast(overlay) >= MIN_CONTRAST, overlay.objectName()
+    finally:
+        window.busy.end("job")
+        hint.close()

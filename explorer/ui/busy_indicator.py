@@ -12,28 +12,21 @@ would cancel and `shownChanged` says when that changes. `text()` is what a user 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QWidget,
-)
+from PySide6.QtCore import QPoint, Signal
+from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from explorer.ui.overlay import Overlay
 
 _STEPS = 1000  # bar resolution
-
-
 _MARGIN = 8  # pixels between the indicator and the top of the widget it floats over
 
 
-class BusyIndicator(QFrame):
+class BusyIndicator(Overlay):
     shownChanged = Signal(object)  # the job now shown, or None when idle
     textChanged = Signal(str)  # what a user reads now (`text()`), "" when idle
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, objectName="busyIndicator")
+    def __init__(self):
+        super().__init__("busyIndicator")
         self._jobs: dict[object, tuple[str, float | None]] = {}  # key -> (what, fraction)
         self._shown: object | None = None
         self._text = ""  # the text last announced by textChanged
@@ -41,30 +34,14 @@ class BusyIndicator(QFrame):
         self.bar = QProgressBar(objectName="busyProgress")
         self.bar.setFixedWidth(140)
         self.bar.setTextVisible(True)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)  # opaque over the plot, in the window's colours
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         self.setVisible(False)
 
-    def float_over(self, widget: QWidget) -> None:
-        """Show over the top centre of `widget` (a child of it, following its resizes)."""
-        self.setParent(widget)
-        widget.installEventFilter(self)
-        self._place()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
-
-    def _place(self) -> None:
-        parent = self.parentWidget()
-        if parent is not None:
-            self.adjustSize()
-            self.move((parent.width() - self.width()) // 2, _MARGIN)
+    def position(self, over: QWidget) -> QPoint:
+        return QPoint((over.width() - self.width()) // 2, _MARGIN)  # top centre
 
     def add_button(self, button: QAbstractButton) -> None:
         """Put `button` (a Cancel) at the right of the bar; it shows with the indicator."""
@@ -108,7 +85,7 @@ class BusyIndicator(QFrame):
                 self.bar.setRange(0, _STEPS)
                 self.bar.setValue(round(_STEPS * min(max(fraction, 0.0), 1.0)))
         self.setVisible(shown is not None)
-        self._place()  # its text's width changed
+        self.place()  # its text's width changed
         self.raise_()
         if shown is not self._shown:
             self._shown = shown

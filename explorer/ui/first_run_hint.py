@@ -6,8 +6,10 @@ QSettings remembers that it was shown; later starts open without it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from explorer.ui.overlay import Overlay
 
 SHOWN_KEY = "hints/firstRunShown"
 # pixels between the hint and the plot's right edge, and above its bottom edge (clear of
@@ -25,14 +27,9 @@ def hint_text(train_keys: str) -> str:
     )
 
 
-class FirstRunHint(QFrame):
+class FirstRunHint(Overlay):
     def __init__(self, over: QWidget, train_keys: str):
-        super().__init__(over, objectName="firstRunHint")
-        # palette roles: readable on light and dark desktops alike
-        self.setStyleSheet(
-            "#firstRunHint { background: palette(window); border: 1px solid palette(mid);"
-            " border-radius: 6px; }"
-        )
+        super().__init__("firstRunHint")
         text = QLabel(hint_text(train_keys), wordWrap=True)
         text.setTextFormat(Qt.TextFormat.RichText)
         close = QPushButton("Got it", objectName="firstRunHintClose")
@@ -44,19 +41,11 @@ class FirstRunHint(QFrame):
         margins = layout.contentsMargins()
         text.setFixedWidth(_WIDTH - margins.left() - margins.right())  # its height follows
         self.setFixedWidth(_WIDTH)
-        self.adjustSize()
-        over.installEventFilter(self)
-        self._place()
+        self.float_over(over)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
-
-    def _place(self) -> None:
-        over = self.parentWidget()
+    def position(self, over: QWidget) -> QPoint:  # bottom right, clear of the legend
         x = over.width() - self.width() - _RIGHT_MARGIN
-        self.move(max(x, 0), max(over.height() - self.height() - _BOTTOM_MARGIN, 0))
+        return QPoint(max(x, 0), max(over.height() - self.height() - _BOTTOM_MARGIN, 0))
 
 
 def show_once(settings: QSettings, over: QWidget, train_keys: str) -> FirstRunHint | None:
