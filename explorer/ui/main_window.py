@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -27,15 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.autosave import Autosave
-from explorer.core.data import BUILTINS
 from explorer.core.errors import ExplorerError
 from explorer.core.sweep import MANIFEST, load_sweep
 from explorer.core.training import DEFAULT_THREADS, Progress
 from explorer.logs import LOGGER
-from explorer.resources import BUNDLED_MODELS
 from explorer.ui import window_layout
-from explorer.ui.about import show_about
-from explorer.ui.actions import add_action, shortcut_text
+from explorer.ui.actions import shortcut_text
 from explorer.ui.busy_indicator import BusyIndicator
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
@@ -49,11 +46,11 @@ from explorer.ui.inpainting_view import InpaintingView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
 from explorer.ui.latent_view import LatentView
+from explorer.ui.menus import build_menu_bar
 from explorer.ui.model_saver import ModelSaver
 from explorer.ui.opener import Opener
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
-from explorer.ui.shortcuts_dialog import show_shortcuts
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
@@ -71,11 +68,6 @@ log = logging.getLogger(LOGGER)
 _TASK_GRACE_S = 1.0
 _WRITE_GRACE_S = 30.0
 
-# Not taken by Qt's standard keys or the desktops' own (Ctrl+. opens IBus's emoji picker)
-TRAIN_SHORTCUT = "Ctrl+Return"
-STOP_SHORTCUT = "Ctrl+Shift+Return"
-MAP_SHORTCUT = "Ctrl+M"
-
 
 class MainWindow(QMainWindow):
     errorShown = Signal(str)  # every message shown to the user in an error dialog
@@ -91,7 +83,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._run_summary = ""  # what the last run did, in words (the status bar's)
         self._build_views()
-        self._build_menus()
+        self._build_controllers()
+        self.train_action = build_menu_bar(self)
         self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
         self.panel.restore_settings(self.settings)
         self.first_run_hint = show_once(
@@ -215,19 +208,9 @@ class MainWindow(QMainWindow):
             )
         )
 
-    def _build_menus(self) -> None:
-        m = self.menuBar().addMenu("&File")
-        self._action(
-            m,
-            "&Open checkpoint…",
-            lambda: self.opener.ask_open("checkpoint"),
-            shortcut=QKeySequence.StandardKey.Open,
-        )
-        self._action(m, "Open model trained &elsewhere…", lambda: self.opener.ask_open_external())
-        self._action(m, "Open &dataset…", lambda: self.opener.ask_open("dataset"))
-        self._action(m, "Open dataset &folder…", lambda: self.opener.ask_open("folder"))
-        self._action(m, "Open β s&weep folder…", self.ask_open_sweep)
-        self.recent = RecentFiles(self.settings, m.addMenu("Recent files"), self.open_path)
+    def _build_controllers(self) -> None:
+        """What the menus, the buttons and drops act through: opening, saving, exporting."""
+        self.recent = RecentFiles(self.settings, QMenu("Recent files", self), self.open_path)
         self.opener = Opener(
             self,
             self.session,
@@ -249,13 +232,6 @@ class MainWindow(QMainWindow):
             self._autosave,
         )
         self.trainer.epochShown.connect(self.saver.epoch_shown)
-        m.addSeparator()
-        self._action(
-            m,
-            "&Save checkpoint as…",
-            self.ask_save_checkpoint,
-            shortcut=QKeySequence.StandardKey.Save,
-        )
         self.exporter = Exporter(
             self,
             self.session,
@@ -274,73 +250,6 @@ class MainWindow(QMainWindow):
             self._run,
         )
         self.traversal_view.exportRequested.connect(lambda: self.exporter.ask_export("traversals"))
-        exports = m.addMenu("&Export")
-        pngs = {
-            what: self._action(exports, f"{text} (PNG)", self.exporter.ask_export, what)
-            for what, text in [
-                ("image", "Decoded &image…"),
-                ("plot", "Latent &plot…"),
-                ("traversals", "&Traversals…"),
-                ("kl", "&KL per dimension…"),
-                ("interpolation", "I&nterpolation…"),
-                ("data point", "Inspected &data point…"),
-                ("factors", "&Factors table…"),
-            ]
-        }
-        # a view with nothing to export yet is greyed out, its status tip saying why
-        exports.aboutToShow.connect(lambda: self._enable_exports(pngs))
-        self._action(exports, "&Codes of the dataset (CSV / NPY)…", self.exporter.ask_export_codes)
-        m.addSeparator()
-        self._action(m, "&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
-        models = self.menuBar().addMenu("&Model")
-        for name in BUNDLED_MODELS:
-            self._action(models, f"Bundled: {name}", self.open_bundled, name)
-        models.addSeparator()
-        self._build_training_actions(models)
-        data = self.menuBar().addMenu("&Data")
-        for name in BUILTINS:
-            self._action(data, f"Built-in: {name}", self.open_dataset, name)
-        self._build_view_actions(self.menuBar().addMenu("&View"))
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self))
-        self._action(help_menu, "&About Latent Explorer", lambda: show_about(self))
-
-    def _build_training_actions(self, menu) -> None:
-        """Train and Stop, as the panel's buttons, with shortcuts the buttons' tips name."""
-        train = self._action(menu, "&Train", self.panel.train_button.click, shortcut=TRAIN_SHORTCUT)
-        stop = self._action(
-            menu, "&Stop training", self.panel.stop_button.click, shortcut=STOP_SHORTCUT
-        )
-        stop.setEnabled(False)
-        self.train_action = train
-        self.trainer.runningChanged.connect(train.setDisabled)
-        self.trainer.runningChanged.connect(stop.setEnabled)
-        self.panel.name_shortcuts(shortcut_text(train), shortcut_text(stop))
-
-    def _build_view_actions(self, menu) -> None:
-        """The manifold map's switch and releasing a pinned code, from the keyboard."""
-        check = self.plane_bar.manifold.check
-        shown = self._action(menu, "Manifold &map", check.toggle, shortcut=MAP_SHORTCUT)
-        shown.setCheckable(True)
-        check.toggled.connect(shown.setChecked)
-        check.setToolTip(f"{check.toolTip()} ({shortcut_text(shown)})")
-        release = self._action(
-            menu,
-            "&Release pinned code",
-            lambda: self.session.set_pinned(False),
-            shortcut="Esc",
-        )
-        release.setEnabled(False)  # until a code is pinned
-        self.session.pinnedChanged.connect(release.setEnabled)
-
-    def _enable_exports(self, actions: dict[str, QAction]) -> None:
-        for what, action in actions.items():
-            missing = self.exporter.missing(what)
-            action.setEnabled(missing is None)
-            action.setStatusTip(missing[:1].upper() + missing[1:] if missing else "")
-
-    def _action(self, menu, text, slot, *args, shortcut=None) -> QAction:
-        return add_action(menu, text, slot, *args, shortcut=shortcut)
 
     # -- errors ----------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
