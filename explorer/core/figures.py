@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from explorer.core.label_font import drawable, label_font
 from explorer.core.model import LatentModel
 from explorer.core.projection import Plane
 
@@ -155,7 +156,12 @@ def labelled(grid: Image.Image, labels: GridLabels) -> Image.Image:
     """`grid` (tiles of equal size) on a white RGB canvas with `labels`: the row labels
     right-aligned in a margin at its left, the column labels centred above, the title
     above them."""
-    font = ImageFont.load_default(size=_LABEL_PX)
+    font = label_font(_LABEL_PX)
+    labels = GridLabels(
+        rows=[drawable(t, font) for t in labels.rows],
+        columns=[drawable(t, font) for t in labels.columns],
+        title=drawable(labels.title, font),
+    )
     pad, line = _LABEL_PAD, _LABEL_PX + _LABEL_PAD
     left = math.ceil(max((font.getlength(t) for t in labels.rows), default=-pad) + 2 * pad)
     top = pad + line * (bool(labels.title) + bool(labels.columns))
