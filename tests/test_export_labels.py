@@ -4,10 +4,12 @@ rows named (latent dimension and KL) and its columns' values above, on a white m
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtWidgets import QFileDialog, QTabWidget
 
 from explorer.core.figures import GridLabels, save_png
+from tests.gui import train
 from tests.test_menus import pick
 
 _PAD = 6  # the margin right of and below the grid (figures._LABEL_PAD)
@@ -58,3 +60,62 @@ def test_labels_need_room_and_a_grid_without_them_is_written_bare(tmp_path):
     save_png(tmp_path / "named.png", grid, 2, GridLabels(rows=["a long row name"]))
     named = np.asarray(Image.open(tmp_path / "named.png").convert("RGB"))
     assert named.shape[1] > 40 + 50 and dark(named[:, : named.shape[1] - 40 - _PAD]).any()
+
+
+def test_a_cvae_s_class_grid_is_exported_with_each_class_named(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from tests.test_kinds_app import choose_kind
+    from tests.test_menus import menu_paths, plain
+
+    def export_commands() -> set[str]:
+        return {plain(p) for p in menu_paths(window.menuBar().actions()[0].menu(), ("File",))}
+
+    assert "File ▸ Export ▸ Classes… (PNG)" not in export_commands()  # a VAE has no classes
+    choose_kind(window, "cvae")
+    train(qtbot, window, epochs=1)
+    assert "File ▸ Export ▸ Classes… (PNG)" in export_commands()
+    grid = window.class_grid
+    window.findChild(QTabWidget, "insightTabs").setCurrentWidget(grid)
+    qtbot.waitUntil(lambda: grid.picture is not None, timeout=10_000)
+    path = tmp_path / "classes.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+
+    pick(window, ("&File", "&Export", "&Classes… (PNG)")).trigger()
+
+    bare = np.repeat(np.repeat(grid.picture, _SCALE, 0), _SCALE, 1)[..., 0]
+    png = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    h, w = bare.shape
+    top, left = png.shape[0] - _PAD - h, png.shape[1] - _PAD - w
+    assert np.abs(png[top : top + h, left : left + w, 0] - np.round(bare * 255)).max() <= 1
+    text = dark(png)
+    for c in range(10):  # the class's name above every column
+        band = text[top - 20 : top, left + c * w // 10 : left + (c + 1) * w // 10]
+        assert band.sum() > 3, f"no name above class {c}"
+
+
+@pytest.mark.parametrize("system_font", [True, False], ids=["system font", "Pillow's own"])
+def test_a_label_the_font_cannot_draw_is_spelled_out_not_boxed(tmp_path, monkeypatch, system_font):
+    """A model's name carries β ("trained β-VAE, β = 4"); Pillow's own font has no Greek
+    and drew a box. Without a system font the label reads "beta"; with one, "β"."""
+    from PIL import ImageFont
+
+    from explorer.core import figures
+
+    if system_font and not isinstance(getattr(figures.label_font(14), "path", None), str):
+        pytest.skip("no system font with Greek installed here")
+    if not system_font:
+        monkeypatch.setattr(figures, "label_font", lambda size: ImageFont.load_default(size=size))
+    grid = np.full((9, 20), 0.5)
+
+    def written(title: str) -> np.ndarray:
+        save_png(tmp_path / "t.png", grid, 2, GridLabels(title=title))
+        return np.asarray(Image.open(tmp_path / "t.png").convert("L"))
+
+    greek, spelled = written("β = 4"), written("beta = 4")
+    box = written("\U0010fffd = 4")  # a character no font has: its box
+    if system_font:
+        assert greek.shape != spelled.shape or (greek != spelled).any()
+    else:
+        assert greek.shape == spelled.shape and (greek == spelled).all()
+    assert greek.shape != box.shape or (greek != box).any()

@@ -23,21 +23,24 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QTableWidget,
+    QTabWidget,
 )
 
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS
 from explorer.ui import opener
 from explorer.ui.workers import TaskThread
+from tests.gui import train
 from tests.test_data_point import loneliest_point, pixel_of
 
 _BUILTIN_IMAGES = 300  # built-ins drawn small here: the walk opens each of them
 
 
 def menu_paths(menu: QMenu, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """The path of texts to every command in `menu` and its submenus."""
+    """The path of texts to every command in `menu` and its submenus that a user sees
+    (a command for a conditional model alone is hidden for others, as its tab is)."""
     for action in menu.actions():
-        if action.isSeparator():
+        if action.isSeparator() or not action.isVisible():
             continue
         path = (*prefix, action.text())
         if action.menu() is not None:
@@ -177,8 +180,10 @@ NOT_WALKED = {"File ▸ Quit"}  # it closes the window: test_quit_closes_the_win
 DISABLED = {"Model ▸ Stop training"}
 
 
-def give_every_view_something(qtbot, window) -> None:
-    """What a user does before exporting: pick A and B, inspect a point, pin a code."""
+def give_every_view_something(qtbot, window, dialogs: Dialogs, model_b: Path) -> None:
+    """What a user does before exporting: pick A and B, inspect a point, pin a code, fill
+    in a hidden part, open a model to compare with; trained first, for the loss curves."""
+    train(qtbot, window)
     view = window.latent_view
     for pos in (QPoint(60, 80), QPoint(200, 150)):
         with qtbot.waitSignal(view.codePicked, timeout=5000):
@@ -190,11 +195,21 @@ def give_every_view_something(qtbot, window) -> None:
     with qtbot.waitSignal(window.data_point_view.job.done, timeout=10_000):
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.session.pinned
+    tabs = window.findChild(QTabWidget, "insightTabs")
+    tabs.setCurrentWidget(window.inpainting_view)
+    qtbot.waitUntil(lambda: window.inpainting_view.picture is not None, timeout=10_000)
+    tabs.setCurrentWidget(window.compare_view)
+    dialogs.open_answer = str(model_b)
+    QTest.mouseClick(window.compare_view.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.compare_view.picture is not None, timeout=30_000)
+    dialogs.open_answer = ""
 
 
-def test_every_menu_command_works(qtbot, window, tmp_path, monkeypatch, small_builtins):
+def test_every_menu_command_works(
+    qtbot, window, tmp_path, monkeypatch, small_builtins, tiny_checkpoint
+):
     dialogs = Dialogs(tmp_path, monkeypatch)
-    give_every_view_something(qtbot, window)
+    give_every_view_something(qtbot, window, dialogs, tiny_checkpoint)
     window.panel.epochs_spin.setValue(1)  # Model ▸ Train: a short run
     errors: list[str] = []
     window.errorShown.connect(errors.append)
@@ -232,7 +247,7 @@ def test_every_menu_command_works(qtbot, window, tmp_path, monkeypatch, small_bu
         walked.append(name)
     assert not set(EFFECTS) - set(walked), "a command with a known effect was not in the menus"
     exports = [p for p in dialogs.saved if p.suffix == ".png"]
-    assert len(exports) == sum(p[-1].endswith("(PNG)") for p in paths) >= 7  # each wrote
+    assert len(exports) == sum(p[-1].endswith("(PNG)") for p in paths) >= 10  # each wrote
 
 
 def test_quit_closes_the_window(qtbot, window):

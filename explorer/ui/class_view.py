@@ -23,7 +23,7 @@ from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
 from explorer.ui.workers import LatestJob
 
-_COLUMNS = 10  # classes per row of the grid
+COLUMNS = 10  # classes per row of the grid
 _GAP = 1
 
 
@@ -72,10 +72,10 @@ class ClassBar(QWidget):
 
 
 def class_grid(model: LatentModel, z: np.ndarray, classes: int) -> np.ndarray:
-    """z: (d,) decoded as each class, tiled _COLUMNS to a row: (H', W', C) in [0, 1]."""
+    """z: (d,) decoded as each class, tiled COLUMNS to a row: (H', W', C) in [0, 1]."""
     frames = decode_images(model, np.repeat(z[None], classes, 0), np.arange(classes))
-    rows = math.ceil(classes / _COLUMNS)
-    return tile(frames, rows, min(classes, _COLUMNS), gap=_GAP, fill=0.3)
+    rows = math.ceil(classes / COLUMNS)
+    return tile(frames, rows, min(classes, COLUMNS), gap=_GAP, fill=0.3)
 
 
 class ClassGridView(LazyView):
@@ -107,9 +107,9 @@ class ClassGridView(LazyView):
             return
         self.picture = picture
         names = self.session.class_names()
-        rows = math.ceil(len(names) / _COLUMNS)
+        rows = math.ceil(len(names) / COLUMNS)
         pitch = (picture.shape[0] + _GAP) / rows
-        row_names = [names[r * _COLUMNS] for r in range(rows)] if rows > 1 else []
+        row_names = [names[r * COLUMNS] for r in range(rows)] if rows > 1 else []
         self.canvas.show_picture(picture, row_names, pitch)
         self.note.setText(
             f"The current code as each of the {len(names)} classes ({names[0]} to "
@@ -125,8 +125,8 @@ class ClassGridView(LazyView):
         _, h, w = s.model.config.image_shape
         p = self.canvas.view.mapSceneToView(scene_pos)
         col, row = int(p.x() // (w + _GAP)), int(p.y() // (h + _GAP))
-        c = row * _COLUMNS + col
-        inside = p.x() >= 0 and p.y() >= 0 and col < _COLUMNS
+        c = row * COLUMNS + col
+        inside = p.x() >= 0 and p.y() >= 0 and col < COLUMNS
         return c if inside and c < s.model.config.classes else None
 
     def _clicked(self, event) -> None:

@@ -19,6 +19,8 @@ from explorer.core.codes_file import save_codes
 from explorer.core.figures import GridLabels, save_png
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
+from explorer.ui.class_view import COLUMNS as CLASS_COLUMNS
+from explorer.ui.inpainting_view import CELLS as INPAINTING_CELLS
 from explorer.ui.recent_files import RecentFiles
 from explorer.ui.state import Session
 
@@ -32,6 +34,10 @@ DEFAULT_NAMES = {
     "interpolation": "interpolation.png",
     "data point": "data-point.png",
     "factors": "factors.png",
+    "classes": "classes.png",
+    "inpainting": "inpainting.png",
+    "compare": "compare.png",
+    "loss": "loss-curves.png",
 }
 
 # Views whose picture is computed, and what brings one about when there is none
@@ -39,7 +45,12 @@ _COMPUTED = {
     "traversals": "no traversals computed yet: open the Traversals tab",
     "interpolation": "no interpolation yet: shift-click two points of the plot, A then B",
     "data point": "no data point inspected yet: hover near a point of the plot, or click one",
+    "classes": "no class grid yet: a conditional model's Classes tab shows one",
+    "inpainting": "no inpainting yet: open the Inpainting tab",
+    "compare": "no model B yet: open one in the Compare tab",
 }
+# Views that keep their picture as `picture`; the others' is their `result.picture`
+_OWN_PICTURE = {"classes", "inpainting", "compare"}
 
 
 def _signed(value: float) -> str:
@@ -72,9 +83,18 @@ class Exporter(QObject):
         view = self.views[what]
         if what == "image" and view.image is None:
             return "nothing decoded yet"
-        if what in _COMPUTED and view.result is None:
+        if what in _COMPUTED and self._picture(what) is None:
             return _COMPUTED[what]
+        if what == "loss" and not view.has_curves():
+            return "no training run yet: press Train"
         return None
+
+    def _picture(self, what: str) -> np.ndarray | None:
+        """Computed view `what`'s picture: (H, W, C) in [0, 1], or None before one."""
+        view = self.views[what]
+        if what in _OWN_PICTURE:
+            return view.picture
+        return None if view.result is None else view.result.picture
 
     def export(self, what: str, path: str | Path) -> bool:
         """Write view `what` to `path` as a PNG; a failure is shown, not raised."""
@@ -85,7 +105,7 @@ class Exporter(QObject):
             if what == "image":
                 save_png(path, view.image, _IMAGE_SCALE)
             elif what in _COMPUTED:
-                save_png(path, view.result.picture, _STRIP_SCALE, self.labels(what))
+                save_png(path, self._picture(what), _STRIP_SCALE, self.labels(what))
             elif not view.grab().save(str(path)):
                 raise OSError("Qt could not write the image")
         except (OSError, ValueError) as e:
@@ -96,7 +116,17 @@ class Exporter(QObject):
 
     def labels(self, what: str) -> GridLabels:
         """What the rows and columns of computed view `what`'s picture are."""
-        result, source = self.views[what].result, self.session.info.source
+        view, source = self.views[what], self.session.info.source
+        if what == "classes":
+            names, title = self.session.class_names(), f"{source}: one code as every class"
+            if len(names) <= CLASS_COLUMNS:
+                return GridLabels(columns=names, title=title)
+            return GridLabels(rows=[f"{n} …" for n in names[::CLASS_COLUMNS]], title=title)
+        if what == "inpainting":
+            return GridLabels(columns=INPAINTING_CELLS, title=f"{source}: {view.note.text()}")
+        if what == "compare":
+            return GridLabels(columns=["A", "B"], title=view.title.text())
+        result = view.result
         if what == "traversals":
             kl = self.session.info.kl_per_dim
             rows = [f"z{d} · KL {kl[d]:.2f}" if d < len(kl) else f"z{d}" for d in result.dims]
@@ -109,14 +139,14 @@ class Exporter(QObject):
         if what == "interpolation":
             k = len(result.codes)
             steps = [f"{t:.2f}" for t in np.linspace(0, 1, k)[1:-1]]
-            path = "spherical" if self.views[what].spherical_check.isChecked() else "straight"
+            path = "spherical" if view.spherical_check.isChecked() else "straight"
             return GridLabels(
                 columns=["A", *steps, "B"], title=f"{source}: from A to B on the {path} path"
             )
         k = len(result.samples)
         return GridLabels(
             rows=["data, reconstruction", f"{k} decodes of z ~ q(z|x)"],
-            title=f"{source}: {self.views[what].note.text()}",
+            title=f"{source}: {view.note.text()}",
         )
 
     def ask_export(self, what: str) -> None:

@@ -21,13 +21,14 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from explorer.core.corruption import block_masks, fill_in, hidden_error
+from explorer.core.figures import tile
 from explorer.ui.decoder_view import to_qimage
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import BACKGROUND
 from explorer.ui.state import Session
 from explorer.ui.theme import hint_label
 
-_CELLS = ("data", "the model sees", "its reconstruction")
+CELLS = ("data", "the model sees", "its reconstruction")
 _GAP = 0.06  # between cells, as a share of a cell's width
 _TINT = QColor(230, 60, 60, 110)  # hidden pixels over the data image
 _HOW_TO = (
@@ -60,7 +61,7 @@ class MaskCanvas(QWidget):
         if self.mask is None:
             return []
         h, w = self.mask.shape
-        n = len(_CELLS)
+        n = len(CELLS)
         scale = min(self.width() / (w * (n + (n - 1) * _GAP)), (self.height() - 16) / h)
         gap = _GAP * w * scale
         left = (self.width() - n * w * scale - (n - 1) * gap) / 2
@@ -105,7 +106,7 @@ class MaskCanvas(QWidget):
         painter.fillRect(self.rect(), QColor(BACKGROUND))
         rects = self.cell_rects()
         painter.setPen(QColor("#e8eaed"))
-        for rect, image, title in zip(rects, self.cells, _CELLS, strict=False):
+        for rect, image, title in zip(rects, self.cells, CELLS, strict=False):
             painter.drawImage(rect, image)
             painter.drawText(
                 QRectF(rect.left(), 0, rect.width(), 14), Qt.AlignmentFlag.AlignCenter, title
@@ -126,6 +127,7 @@ class InpaintingView(LazyView):
         self.index: int | None = None  # the data image shown
         self.mask: np.ndarray | None = None  # (H, W) bool, True = hidden
         self.filled: np.ndarray | None = None  # (H, W, C) the model's reconstruction
+        self.picture: np.ndarray | None = None  # the CELLS side by side, as exported
         self.canvas = MaskCanvas()
         self.random_button = QPushButton("Random image", objectName="randomImageButton")
         self.block_button = QPushButton("Hide a block", objectName="hideBlockButton")
@@ -194,7 +196,7 @@ class InpaintingView(LazyView):
 
     def _dataset_changed(self) -> None:
         self.index = None
-        self.filled = None
+        self.filled = self.picture = None
         self.canvas.set_cells([], np.zeros((0, 0), bool))
         self.canvas.mask = None
         self.note.setText(_HOW_TO)
@@ -228,6 +230,7 @@ class InpaintingView(LazyView):
         self.filled = filled.permute(1, 2, 0).numpy()
         cells = [t.permute(1, 2, 0).numpy() for t in (image, masked, filled)]
         self.canvas.set_cells(cells, self.mask)
+        self.picture = tile(np.stack(cells), 1, len(cells), gap=1, fill=0.3)
         hidden = int(self.mask.sum())
         if hidden == 0:
             self.note.setText(f"Data point #{self.index:,}: nothing hidden. {_HOW_TO}")

@@ -123,6 +123,11 @@ class LossCurves(pg.PlotWidget):
         and "kl", each (steps,)."""
         return {k: self._buf[i, : self._n] for i, k in enumerate(_SERIES)}
 
+    def has_curves(self) -> bool:
+        """Whether any run, this one or the previous, drew curves."""
+        previous = self.previous["total"].getData()[0]
+        return self._n > 0 or (previous is not None and len(previous) > 0)
+
     def clear_run(self) -> None:
         """A new run is about to start: the current curves become the previous run's."""
         if self._n > 0:

@@ -36,6 +36,10 @@ _PNG_EXPORTS = [
     ("interpolation", "I&nterpolation…"),
     ("data point", "Inspected &data point…"),
     ("factors", "&Factors table…"),
+    ("classes", "&Classes…"),
+    ("inpainting", "Inpaintin&g…"),
+    ("compare", "Co&mpared models…"),
+    ("loss", "&Loss curves…"),
 ]
 
 
@@ -81,6 +85,7 @@ def _build_file_menu(w: MainWindow, m: QMenu) -> None:
     }
     # a view with nothing to export yet is greyed out, its status tip saying why
     exports.aboutToShow.connect(lambda: _enable_exports(w, pngs))
+    _follow_classes(w, pngs["classes"])
     add_action(exports, "&Codes of the dataset (CSV / NPY)…", w.exporter.ask_export_codes)
     m.addSeparator()
     add_action(m, "&Quit", w.close, shortcut=QKeySequence.StandardKey.Quit)
@@ -109,6 +114,16 @@ def _build_view_actions(w: MainWindow, menu: QMenu) -> None:
     )
     release.setEnabled(False)  # until a code is pinned
     w.session.pinnedChanged.connect(release.setEnabled)
+
+
+def _follow_classes(w: MainWindow, action: QAction) -> None:
+    """Only a conditional model has classes: the command is there only then, as its tab."""
+
+    def follow() -> None:
+        action.setVisible(w.session.model is not None and w.session.model.conditional)
+
+    w.session.modelChanged.connect(follow)
+    follow()
 
 
 def _enable_exports(w: MainWindow, actions: dict[str, QAction]) -> None:
