@@ -225,7 +225,7 @@ CASES = [
     Case(
         "three million.safetensors",
         tampered(_set("dataset.num_images", 3_000_000)),
-        "digits: the number of images must be from 1 to 200,000, got 3000000",
+        "digits: the number of images must be from 1 to 200,000, got 3,000,000",
         True,
     ),
     Case(

@@ -74,8 +74,10 @@ def load_dataset(
 def builtin_count(name: str, count: object) -> int:
     """`count` if the built-in dataset `name` can be drawn with that many images."""
     most = BUILTINS[name][2]
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
-        raise DataError(f"{name}: the number of images must be from 1 to {most:,}, got {count!r}")
+    whole = isinstance(count, int) and not isinstance(count, bool)
+    if not whole or not 1 <= count <= most:
+        got = f"{count:,}" if whole else repr(count)
+        raise DataError(f"{name}: the number of images must be from 1 to {most:,}, got {got}")
     return count
 
 
