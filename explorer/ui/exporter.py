@@ -8,11 +8,9 @@ background, with log-variances, and written atomically (`core.codes_file`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from explorer.core.codes_file import save_codes
@@ -21,8 +19,7 @@ from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
 from explorer.ui.class_view import COLUMNS as CLASS_COLUMNS
 from explorer.ui.inpainting_view import CELLS as INPAINTING_CELLS
-from explorer.ui.recent_files import RecentFiles
-from explorer.ui.state import Session
+from explorer.ui.services import Controller, Services
 
 _IMAGE_SCALE = 8  # a decoded image is a few dozen pixels wide: enlarge it
 _STRIP_SCALE = 4  # grids and strips of them, less so
@@ -58,25 +55,10 @@ def _signed(value: float) -> str:
     return "0" if value == 0 else f"{value:+.3g}"
 
 
-class Exporter(QObject):
-    def __init__(
-        self,
-        parent: QWidget,
-        session: Session,
-        views: dict[str, QWidget],
-        recent: RecentFiles,
-        show_error: Callable[[str, str], None],
-        show_status: Callable[[str], None],
-        run_task: Callable[..., object],
-    ):
-        super().__init__(parent)
-        self.parent_widget = parent
-        self.session = session
+class Exporter(Controller):
+    def __init__(self, services: Services, views: dict[str, QWidget]):
+        super().__init__(services)
         self.views = views  # a key of DEFAULT_NAMES -> the view to export
-        self.recent = recent
-        self.show_error = show_error
-        self.show_status = show_status
-        self.run_task = run_task
 
     def missing(self, what: str) -> str | None:
         """What view `what` lacks for an export, said as what to do; None if it has it."""

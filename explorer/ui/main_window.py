@@ -51,6 +51,7 @@ from explorer.ui.model_saver import ModelSaver
 from explorer.ui.opener import Opener
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
+from explorer.ui.services import Services
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
 from explorer.ui.status_bar import StatusBar
@@ -211,30 +212,21 @@ class MainWindow(QMainWindow):
     def _build_controllers(self) -> None:
         """What the menus, the buttons and drops act through: opening, saving, exporting."""
         self.recent = RecentFiles(self.settings, QMenu("Recent files", self), self.open_path)
-        self.opener = Opener(
-            self,
-            self.session,
-            self.panel,
-            self.recent,
-            self.show_error,
-            self.show_status,
-            self.errorShown.emit,
-            self._run,
-            self._refuse_while_training,
+        services = Services(
+            parent=self,
+            session=self.session,
+            recent=self.recent,
+            show_error=self.show_error,
+            show_status=self.show_status,
+            run_task=self._run,
+            notify=self.errorShown.emit,
+            refuse_while_training=self._refuse_while_training,
         )
-        self.saver = ModelSaver(
-            self,
-            self.session,
-            self.recent,
-            self.show_error,
-            self.show_status,
-            self._run,
-            self._autosave,
-        )
+        self.opener = Opener(services, self.panel)
+        self.saver = ModelSaver(services, self._autosave)
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         self.exporter = Exporter(
-            self,
-            self.session,
+            services,
             {
                 "image": self.decoder_view,
                 "plot": self.latent_view,
@@ -248,10 +240,6 @@ class MainWindow(QMainWindow):
                 "compare": self.compare_view,
                 "loss": self.panel.loss_plot,
             },
-            self.recent,
-            self.show_error,
-            self.show_status,
-            self._run,
         )
         self.traversal_view.exportRequested.connect(lambda: self.exporter.ask_export("traversals"))
 

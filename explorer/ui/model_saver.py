@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from explorer.autosave import Autosave, LeftBehind
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
@@ -23,8 +22,7 @@ from explorer.core.errors import ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.logs import LOGGER
 from explorer.ui.opener import Opener
-from explorer.ui.recent_files import RecentFiles
-from explorer.ui.state import Session
+from explorer.ui.services import Controller, Services
 from explorer.ui.workers import TaskThread
 
 log = logging.getLogger(LOGGER)
@@ -36,24 +34,9 @@ RESTORED = "restored: the last model trained, never saved"
 KEEP_EVERY_S = 60.0
 
 
-class ModelSaver(QObject):
-    def __init__(
-        self,
-        parent: QWidget,
-        session: Session,
-        recent: RecentFiles,
-        show_error: Callable[[str, str], None],
-        show_status: Callable[[str], None],
-        run_task: Callable[..., TaskThread],
-        autosave: Autosave | None = None,
-    ):
-        super().__init__(parent)
-        self.parent_widget = parent
-        self.session = session
-        self.recent = recent
-        self.show_error = show_error
-        self.show_status = show_status
-        self.run_task = run_task  # runs fn in a TaskThread: run_task(fn, done=…, error_title=…)
+class ModelSaver(Controller):
+    def __init__(self, services: Services, autosave: Autosave | None = None):
+        super().__init__(services)
         self.autosave_slot = autosave  # None: no autosave (e.g. windows made by tests)
         self._kept_at = 0.0  # time.monotonic() of the run's start or its last epoch kept
         self._keeping = False  # keep the run's epochs (until a write of them fails)

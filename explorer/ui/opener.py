@@ -13,12 +13,11 @@ model or dataset supersedes a pending encode.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from explorer.core.checkpoint import Checkpoint, load_checkpoint
 from explorer.core.data import BUILTINS, Dataset, load_dataset
@@ -33,8 +32,8 @@ from explorer.logs import LOGGER
 from explorer.resources import bundled_model
 from explorer.ui.checkpoint_info import check_metadata
 from explorer.ui.external_dialog import ExternalModelDialog
-from explorer.ui.recent_files import RecentFiles
-from explorer.ui.state import ModelInfo, Session
+from explorer.ui.services import Controller, Services
+from explorer.ui.state import ModelInfo
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.workers import TaskThread
 
@@ -69,29 +68,12 @@ def _own_dataset(described: dict) -> str | None:
         return None
 
 
-class Opener(QObject):
-    def __init__(
-        self,
-        parent: QWidget,
-        session: Session,
-        panel: TrainingPanel,
-        recent: RecentFiles,
-        show_error: Callable[[str, str], None],
-        show_status: Callable[[str], None],
-        notify: Callable[[str], None],
-        run_task: Callable[..., TaskThread],
-        refuse_while_training: Callable[[str], bool],
-    ):
-        super().__init__(parent)
-        self.parent_widget = parent
-        self.session = session
+class Opener(Controller):
+    def __init__(self, services: Services, panel: TrainingPanel):
+        super().__init__(services)
         self.panel = panel  # its latent size and network make a new model's config
-        self.recent = recent
-        self.show_error = show_error
-        self.show_status = show_status
-        self.notify = notify  # a question was put to the user (as errors are, for tests)
-        self.run_task = run_task
-        self.refuse_while_training = refuse_while_training  # says so, and returns True
+        self.notify = services.notify
+        self.refuse_while_training = services.refuse_while_training
         self._encode_generation = 0
         self._load_generation = 0  # the newest dataset asked for: an older one is dropped
         # Codes of saved models already encoded on the open data, newest last, so going
