@@ -61,14 +61,15 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:
-    from explorer.core.config import CORRUPTIONS, KINDS
+    from explorer.core.config import CORRUPTIONS
+    from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 
     t.add_argument(
         "--kind",
-        choices=KINDS,
-        default="vae",
-        help="pca, ae (autoencoder), vae (β-VAE), cvae (conditional on the labels) or "
-        "iwae (default vae)",
+        choices=tuple(KIND_TABLE),
+        default=DEFAULT_KIND,
+        help="; ".join(f"{k.name}: {k.about}" for k in KIND_TABLE.values())
+        + f" (default {DEFAULT_KIND})",
     )
     t.add_argument(
         "--latent-dim", type=opt.latent_dim, default=2, help="size of z, 1..64 (default 2)"
@@ -241,7 +242,8 @@ def _load_data(args):
 
 def _configs(args, beta: float, dataset):
     """The model and training settings of the command line, for one β."""
-    from explorer.core.config import ModelConfig, TrainConfig
+    from explorer.core.config import TrainConfig
+    from explorer.core.kinds import ModelSettings, model_config
 
     train_cfg = TrainConfig(
         beta=beta,
@@ -257,22 +259,8 @@ def _configs(args, beta: float, dataset):
         corruption=args.corrupt,
         corruption_level=args.corrupt_level,
     ).validate()
-    if args.kind == "cvae" and dataset.labels is None:
-        raise ExplorerError(
-            f"{dataset.source or dataset.name}: a conditional VAE (--kind cvae) needs the class "
-            "of every image, and this data has no labels"
-        )
-    hidden = args.hidden or ((400,) if args.arch == "mlp" else (256,))
-    model_cfg = ModelConfig(
-        kind=args.kind,
-        classes=dataset.num_classes if args.kind == "cvae" else 0,
-        image_shape=dataset.image_shape,
-        latent_dim=args.latent_dim,
-        architecture=args.arch,
-        hidden=hidden,
-        likelihood=args.likelihood,
-    ).validate()
-    return model_cfg, train_cfg
+    settings = ModelSettings(args.kind, args.latent_dim, args.arch, args.hidden, args.likelihood)
+    return model_config(settings, dataset, option="--kind"), train_cfg
 
 
 def _note_skipped(dataset) -> None:
@@ -407,7 +395,9 @@ _ON_DATA_SAMPLES = 1000  # prior samples checked against the data after training
 
 
 def _default_out(dataset, model_cfg, train_cfg) -> Path:
-    if model_cfg.kind == "vae":
+    from explorer.core.kind_table import DEFAULT_KIND
+
+    if model_cfg.kind == DEFAULT_KIND:  # named as before kinds existed, when all were VAEs
         return Path(f"{dataset.name}-z{model_cfg.latent_dim}-beta{train_cfg.beta:g}.safetensors")
     return Path(f"{dataset.name}-{model_cfg.kind}-z{model_cfg.latent_dim}.safetensors")
 
@@ -433,7 +423,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from explorer.core.kinds import USES_BETA
+    from explorer.core.kind_table import KIND_TABLE, kinds_where
     from explorer.core.sweep import (
         MANIFEST,
         SweepModel,
@@ -443,10 +433,10 @@ def cmd_sweep(args) -> int:
     )
     from explorer.core.training import pick_device
 
-    if args.kind not in USES_BETA:
+    if not KIND_TABLE[args.kind].uses_beta:
         raise ExplorerError(
             f"--kind {args.kind}: a β sweep needs a kind with a KL term weighted by β "
-            f"({', '.join(USES_BETA)})"
+            f"({kinds_where(lambda k: k.uses_beta)})"
         )
     dataset = _load_data(args)
     configs = [_configs(args, beta, dataset) for beta in args.betas]  # all checked first

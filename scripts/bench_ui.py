@@ -51,6 +51,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
 from explorer.core.data import make_digits  # noqa: E402
+from explorer.core.kinds import model_config  # noqa: E402
 from explorer.resources import bundled_model  # noqa: E402
 from explorer.ui.decoder_view import DecoderView  # noqa: E402
 
@@ -221,7 +222,7 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
     spec = {
         "dataset": s.dataset.name,  # a built-in dataset: the windows here show digits
         "count": len(s.dataset),
-        "model": w.panel.model_config(s.dataset.image_shape).validate().to_dict(),
+        "model": model_config(w.panel.model_settings(), s.dataset).to_dict(),
         "train": w.panel.train_config().validate().to_dict(),
     }
     script = [sys.executable, str(ROOT / "scripts" / "headless_trainer.py"), json.dumps(spec)]

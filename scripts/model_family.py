@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.core.config import ModelConfig, TrainConfig  # noqa: E402
+from explorer.core.config import TrainConfig  # noqa: E402
 from explorer.core.data import load_dataset  # noqa: E402
-from explorer.core.kinds import build_model  # noqa: E402
+from explorer.core.kinds import ModelSettings, build_model, model_config  # noqa: E402
 from explorer.core.metrics import report  # noqa: E402
 from explorer.core.training import split_indices, train  # noqa: E402
 
@@ -45,13 +45,7 @@ FAMILY = {
 
 def run_one(name: str, dataset, args) -> dict:
     kind, extra = FAMILY[name]
-    model_cfg = ModelConfig(
-        kind=kind,
-        classes=dataset.num_classes if kind == "cvae" else 0,
-        image_shape=dataset.image_shape,
-        latent_dim=args.latent_dim,
-        hidden=(400,),
-    )
+    model_cfg = model_config(ModelSettings(kind, args.latent_dim, hidden=(400,)), dataset)
     train_cfg = TrainConfig(epochs=args.epochs, seed=args.seed, **extra)
     model = build_model(model_cfg, seed=args.seed)
     t0 = time.perf_counter()

@@ -13,10 +13,9 @@ from typing import Any
 
 from explorer.core import checks
 from explorer.core.errors import ConfigError
+from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, kinds_where
 
-# Model kinds (core/kinds.py says what each is): PCA, a plain autoencoder, the VAE (and
-# β-VAE), the conditional VAE and the importance-weighted autoencoder.
-KINDS = ("pca", "ae", "vae", "cvae", "iwae")
+KINDS = KIND_NAMES  # the model kinds (core/kind_table.py: what each is, what applies to it)
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 MAX_LATENT_DIM = 64
@@ -37,7 +36,7 @@ MAX_PARAMETERS = 100_000_000
 class ModelConfig:
     """The shape of a model; enough to rebuild it from its weights."""
 
-    kind: str = "vae"  # one of KINDS; files from before kinds existed hold VAEs
+    kind: str = DEFAULT_KIND  # one of KINDS
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the images
     latent_dim: int = 2  # size of z, 1..64
     architecture: str = "mlp"  # "mlp" (fully connected) or "conv" (strided convolutions)
@@ -50,12 +49,16 @@ class ModelConfig:
         """Check every field's type and range (a config may come from a file)."""
         checks.choice(self.kind, "kind", KINDS)
         checks.whole(self.classes, "classes", 0, MAX_CVAE_CLASSES)
-        if self.kind == "cvae" and self.classes < 2:
+        kind = KIND_TABLE[self.kind]
+        if kind.needs_labels and self.classes < 2:
             raise ConfigError(
-                f"a conditional VAE needs 2 to {MAX_CVAE_CLASSES} classes, got {self.classes}"
+                f"a {kind.noun} needs 2 to {MAX_CVAE_CLASSES} classes, got {self.classes}"
             )
-        if self.kind != "cvae" and self.classes != 0:
-            raise ConfigError(f"only a cvae is conditioned on classes; a {self.kind} has none")
+        if not kind.needs_labels and self.classes != 0:
+            labelled = kinds_where(lambda k: k.needs_labels)
+            raise ConfigError(
+                f"only a {labelled} is conditioned on classes; a {self.kind} has none"
+            )
         checks.whole(self.latent_dim, "latent size", 1, MAX_LATENT_DIM)
         checks.choice(self.architecture, "architecture", ARCHITECTURES)
         checks.choice(self.likelihood, "likelihood", LIKELIHOODS)
@@ -81,7 +84,7 @@ class ModelConfig:
         if not (sigma > 0 and math.isfinite(sigma)):
             raise ConfigError(f"Gaussian σ must be positive, got {sigma}")
         pixels = math.prod(shape)
-        if self.kind == "pca" and self.latent_dim > pixels:
+        if kind.fitted and self.latent_dim > pixels:
             raise ConfigError(
                 f"latent size {self.latent_dim} is more than the {pixels} pixel values of a "
                 f"{'×'.join(map(str, shape))} image: PCA finds at most that many directions"

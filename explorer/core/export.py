@@ -16,9 +16,8 @@ from explorer.core.destination import check_destination
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.external_files import ExternalSource, open_external, torchscript_quietly
 from explorer.core.files import atomic_write
+from explorer.core.kind_table import KIND_TABLE, kinds_where
 from explorer.core.model import VAE
-
-_EXPORTABLE = ("vae", "iwae")  # kinds with encode -> (mu, logvar) and no class input
 
 
 class TorchScriptVAE(nn.Module):
@@ -54,9 +53,10 @@ def export_torchscript(model: VAE, path: str | Path, source: Path | None = None)
     overwritten.
     """
     path = Path(path)
-    if model.kind not in _EXPORTABLE:
+    if not KIND_TABLE[model.kind].exportable:
+        exportable = kinds_where(lambda k: k.exportable)
         raise CheckpointError(
-            f"{path}: TorchScript export writes VAEs ({', '.join(_EXPORTABLE)}) in the form "
+            f"{path}: TorchScript export writes VAEs ({exportable}) in the form "
             f"any VAE tool reads; this model is a {model.kind}"
         )
     check_destination(path, CheckpointError, inputs=[source] if source else [])

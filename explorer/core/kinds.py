@@ -1,41 +1,72 @@
-"""The model kinds, in the order the argument for the VAE runs, and building one.
+"""Building a model of a kind: its config from a user's settings, then its weights.
 
-PCA finds the best linear subspace; the autoencoder is its non-linear version, with a
-latent space nothing keeps regular; the VAE encodes each image as a distribution and
-its KL term keeps the space continuous (β weights that term: the β-VAE); the
-conditional VAE is told the class, so its code holds only the style; the IWAE is a
-VAE trained on a tighter bound on log p(x).
+The kinds (their table, with what applies to each: core/kind_table.py) run in the
+order of the argument for the VAE. PCA finds the best linear subspace; the
+autoencoder is its non-linear version, with a latent space nothing keeps regular; the
+VAE encodes each image as a distribution and its KL term keeps the space continuous
+(β weights that term: the β-VAE); the conditional VAE is told the class, so its code
+holds only the style; the IWAE is a VAE trained on a tighter bound on log p(x).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
-from explorer.core.config import KINDS, MAX_PARAMETERS, ModelConfig, TrainConfig
+from explorer.core import checks
+from explorer.core.config import MAX_PARAMETERS, ModelConfig, TrainConfig
+from explorer.core.data.dataset import Dataset
 from explorer.core.errors import ConfigError
+from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE
 from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
 
-# kind -> (short name, one sentence for tooltips and --help)
-KIND_INFO: dict[str, tuple[str, str]] = {
-    "pca": ("PCA", "principal components: the best linear code, fitted in closed form"),
-    "ae": ("Autoencoder", "deterministic codes, no KL: nothing keeps the gaps regular"),
-    "vae": ("VAE / β-VAE", "a distribution per image; β weights the KL term (1 = the VAE)"),
-    "cvae": ("Conditional VAE", "told the class, so the code holds only the style"),
-    "iwae": ("IWAE", "a VAE trained on the importance-weighted bound with k samples"),
-}
-assert tuple(KIND_INFO) == KINDS
+# Hidden layer widths when none are given: the MLP's one layer, the conv net's dense layer
+DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,)}
 
-# What applies to which kind (the panel greys out the rest; the CLI says so).
-USES_BETA = ("vae", "cvae")
-USES_SAMPLES = ("iwae",)
-TRAINED = ("ae", "vae", "cvae", "iwae")  # by gradient steps (PCA is fitted once)
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """What a user chooses of a model (the CLI's options, the panel's widgets); the data
+    adds the rest (`model_config`)."""
+
+    kind: str = DEFAULT_KIND
+    latent_dim: int = 2
+    architecture: str = "mlp"
+    hidden: tuple[int, ...] | None = None  # None: the architecture's DEFAULT_HIDDEN
+    likelihood: str = "bernoulli"
+
+
+def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") -> ModelConfig:
+    """The validated model `settings` make for the images of `dataset`; a kind that needs
+    labels is conditioned on the data's classes. `option`, when given ("--kind"), is
+    named in the message refusing a kind the data cannot train.
+
+    Raises ConfigError when a setting is out of range or the data lacks the labels the
+    kind needs.
+    """
+    kind = KIND_TABLE[checks.choice(settings.kind, "kind", KIND_NAMES)]
+    if kind.needs_labels and dataset.labels is None:
+        named = f" ({option} {kind.name})" if option else ""
+        raise ConfigError(
+            f"{dataset.source or dataset.name}: a {kind.noun}{named} needs the class of every "
+            "image, and this data has no labels; choose another kind, or data with labels"
+        )
+    return ModelConfig(
+        kind=settings.kind,
+        classes=dataset.num_classes if kind.needs_labels else 0,
+        image_shape=dataset.image_shape,
+        latent_dim=settings.latent_dim,
+        architecture=settings.architecture,
+        hidden=settings.hidden or DEFAULT_HIDDEN.get(settings.architecture, ()),
+        likelihood=settings.likelihood,
+    ).validate()
 
 
 def _construct(config: ModelConfig) -> LatentModel:
-    return PCAModel(config) if config.kind == "pca" else VAE(config)
+    return PCAModel(config) if KIND_TABLE[config.kind].fitted else VAE(config)
 
 
 def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -63,24 +94,23 @@ def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
 
     Its size is checked (`state_shapes`) before anything is allocated."""
     state_shapes(config)
-    if config.kind == "pca":
-        return PCAModel(config)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):  # the seed decides a network's initial weights
         torch.manual_seed(seed)
-        return VAE(config)
+        return _construct(config)
 
 
 def describe(model: ModelConfig, train: TrainConfig | None) -> str:
     """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp"."""
+    kind = KIND_TABLE[model.kind]
     parts = [model.kind, f"latent size {model.latent_dim}"]
-    if train is not None and model.kind in USES_BETA:
+    if train is not None and kind.uses_beta:
         parts.append(f"β = {train.beta:g}")
-    if train is not None and model.kind in USES_SAMPLES:
+    if train is not None and kind.importance_weighted:
         parts.append(f"k = {train.samples}")
-    if model.kind == "cvae":
+    if kind.needs_labels:
         parts.append(f"{model.classes} classes")
     if train is not None and train.corruption != "none":
         parts.append(f"{train.corruption} {train.corruption_level:g}")
-    if model.kind != "pca":
+    if kind.trained:
         parts.append(model.architecture)
     return ", ".join(parts)

@@ -25,6 +25,7 @@ import torch
 
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import ConfigError
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import (
     LatentModel,
     gaussian_kl,
@@ -238,8 +239,8 @@ def dataset_labels(model: LatentModel, dataset: Dataset) -> torch.Tensor | None:
     classes = model.config.classes
     if dataset.labels is None:
         raise ConfigError(
-            f"a conditional VAE needs the class of every image, and {dataset.name} has no "
-            "labels; choose another kind, or data with labels"
+            f"a {KIND_TABLE[model.kind].noun} needs the class of every image, and "
+            f"{dataset.name} has no labels; choose another kind, or data with labels"
         )
     if dataset.num_classes > classes:
         raise ConfigError(

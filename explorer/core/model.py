@@ -26,6 +26,7 @@ from torch import nn
 
 from explorer.core.config import ExternalConfig, ModelConfig
 from explorer.core.data.packed import PackedImages, PackedTensor
+from explorer.core.kind_table import KIND_TABLE
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
@@ -76,11 +77,11 @@ class LatentModel(nn.Module):
 
     @property
     def deterministic(self) -> bool:
-        return self.kind in ("pca", "ae")
+        return KIND_TABLE[self.kind].deterministic
 
     @property
     def conditional(self) -> bool:
-        return self.kind == "cvae"
+        return KIND_TABLE[self.kind].needs_labels
 
     def encode(
         self, x: torch.Tensor, y: torch.Tensor | None = None
@@ -123,7 +124,7 @@ class VAE(LatentModel):
         self.config = config.validate()
         c, h, w = config.image_shape
         d, k = config.latent_dim, config.classes
-        out = d if config.kind == "ae" else 2 * d
+        out = d if KIND_TABLE[config.kind].deterministic else 2 * d
         if config.architecture == "mlp":
             self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w + k, *config.hidden, out]))
             self._features = 1  # encoder[:1] flattens; the class joins after it
@@ -200,7 +201,7 @@ class VAE(LatentModel):
         network ran in bf16 (autocast).
         """
         inputs = x if inputs is None else inputs
-        if self.kind == "iwae":
+        if KIND_TABLE[self.kind].importance_weighted:
             terms = importance_terms(self, x, samples, y, inputs)
             kl_dims = gaussian_kl(terms.mu, terms.logvar).mean(0)
             return LossTerms(

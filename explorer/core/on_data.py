@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import LatentModel
 
 _CHUNK = 512  # samples decoded and compared at a time
@@ -96,7 +97,7 @@ def on_data(
     reconstructed = model.decode(model.encode(held, held_labels)[0], held_labels).flatten(1)
     threshold = float(_nearest(reconstructed.float(), flat_ref).median())
     d = model.config.latent_dim
-    if model.kind == "ae":
+    if not KIND_TABLE[model.kind].prior:
         z = _codes_gaussian(model, ref, ref_labels, samples, gen)
         prior = "a Gaussian fitted to the codes of the data (an autoencoder has no prior)"
     else:

@@ -35,6 +35,7 @@ from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
 from explorer.core.data.packed import rows_of
 from explorer.core.errors import ConfigError
+from explorer.core.kind_table import beta_in_effect, kinds_where
 from explorer.core.metrics import Evaluation, dataset_labels, evaluate
 from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.pca import PCAModel
@@ -169,7 +170,7 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
     if isinstance(model, PCAModel) and config.corruption != "none":
         raise ConfigError(
             f"PCA is fitted in closed form; {config.corruption} corruption applies to the "
-            "trained kinds (ae, vae, cvae, iwae)"
+            f"trained kinds ({kinds_where(lambda k: k.trained)})"
         )
     fitted_on = train_count(len(dataset), config.val_fraction)
     if isinstance(model, PCAModel) and model.config.latent_dim > fitted_on:
@@ -223,9 +224,7 @@ def train(
     last_good_step = 0
     step = 0
     loss = recon = kl = float("nan")
-    # β as the objective uses it: the autoencoder has no KL term, and the IWAE bound
-    # weights it by 1 (see VAE.loss)
-    beta = {"ae": 0.0, "iwae": 1.0}.get(model.kind, config.beta)
+    beta = beta_in_effect(model.kind, config.beta)
     rate = 0.0
     val: Evaluation | None = None
 
@@ -263,8 +262,8 @@ def train(
             batch = perm[b * bs : (b + 1) * bs]
             x = data[batch].float().div_(255.0)
             y = None if labels is None else labels[batch]
-            if warmup_steps > 0 and model.kind in ("vae", "cvae"):
-                beta = config.beta * min(1.0, step / warmup_steps)
+            if warmup_steps > 0:  # β ramps up from 0 (where β is a setting of the kind)
+                beta = beta_in_effect(model.kind, config.beta * min(1.0, step / warmup_steps))
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
                 terms = model.loss(x, beta, y=y, inputs=inputs, samples=config.samples)

@@ -35,7 +35,7 @@ from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import Dataset
 from explorer.core.errors import CheckpointError
 from explorer.core.figures import decode_images, tile
-from explorer.core.kinds import KIND_INFO
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.metrics import Report, report
 from explorer.core.model import LatentModel
 from explorer.core.projection import dims_plane
@@ -264,7 +264,7 @@ class CompareView(LazyView):
             rep = self.reports[which]
             figures = {} if rep is None else rep.to_dict()
             if rep is not None:
-                figures["kind"] = KIND_INFO.get(rep.kind, (rep.kind,))[0]
+                figures["kind"] = KIND_TABLE[rep.kind].title if rep.kind in KIND_TABLE else rep.kind
             for r, (_, _, key, fmt) in enumerate(_ROWS):
                 value = figures.get(key)
                 if rep is None:  # being scored, or (B) no model yet

@@ -24,7 +24,7 @@ from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
-from explorer.core.kinds import build_model
+from explorer.core.kinds import build_model, model_config
 from explorer.core.metrics import dataset_labels, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
 from explorer.core.progress import Reporter, quiet
@@ -395,8 +395,8 @@ class Opener(Controller):
         if self.refuse_while_training("a dataset"):  # the question was answered late
             return
         try:
-            config = self.panel.model_config(dataset.image_shape, dataset.num_classes)
-            model = build_model(config)  # validates, and bounds the model's size
+            config = model_config(self.panel.model_settings(), dataset)
+            model = build_model(config)  # bounds the model's size
         except ExplorerError as e:
             self.show_error("Cannot make a model for this dataset", str(e))
             return

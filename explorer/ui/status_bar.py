@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from explorer.core.config import ExternalConfig
 from explorer.core.errors import ExplorerError
-from explorer.core.kinds import USES_BETA
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.training import pick_device, pick_precision
 from explorer.ui.sliders import signed
 from explorer.ui.state import Session
@@ -78,7 +78,7 @@ class StatusBar(QStatusBar):
     def show_model(self) -> None:
         s = self.session
         cfg = s.model.config
-        uses_beta = s.info.train_config is not None and cfg.kind in USES_BETA
+        uses_beta = s.info.train_config is not None and KIND_TABLE[cfg.kind].uses_beta
         beta = f" · β {s.info.train_config.beta:g}" if uses_beta else ""
         kind = "trained elsewhere" if isinstance(cfg, ExternalConfig) else cfg.kind
         self.model_label.setText(f"{s.info.source} · {kind} · latent {cfg.latent_dim}{beta}")

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.errors import ExplorerError
-from explorer.core.kinds import KIND_INFO, USES_BETA, build_model
+from explorer.core.kind_table import KIND_TABLE
+from explorer.core.kinds import build_model, model_config
 from explorer.core.training import Progress, check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
@@ -70,16 +71,10 @@ class TrainingController(QObject):
         if self.thread is not None or s.dataset is None:
             return
         try:
-            model_cfg = self.panel.model_config(s.dataset.image_shape, s.dataset.num_classes)
-            if model_cfg.kind == "cvae" and s.dataset.labels is None:
-                raise ExplorerError(
-                    f"{s.dataset.source or s.dataset.name}: a conditional VAE needs the class "
-                    "of every image, and this data has no labels. Choose another model kind, "
-                    "or open data with labels."
-                )
+            model_cfg = model_config(self.panel.model_settings(), s.dataset)
             train_cfg = self.panel.train_config().validate()
             pick_device(train_cfg.device)
-            model = build_model(model_cfg.validate(), seed=train_cfg.seed)
+            model = build_model(model_cfg, seed=train_cfg.seed)
             check_fit(model, s.dataset, train_cfg)
         except ExplorerError as e:
             self.show_error("Cannot start training", str(e))
@@ -120,8 +115,8 @@ class TrainingController(QObject):
             return
         p = snap.progress
         kind = t.model.kind
-        source = f"trained {KIND_INFO[kind][0]}"
-        if kind in USES_BETA:
+        source = f"trained {KIND_TABLE[kind].title}"
+        if KIND_TABLE[kind].uses_beta:
             source += f", β = {t.config.beta:g}"
         info = ModelInfo(
             train_config=t.config, source=source, unsaved=True, trained_on=t.dataset.describe()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -31,9 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import CORRUPTIONS, KINDS, ExternalConfig, ModelConfig, TrainConfig
+from explorer.core.config import CORRUPTIONS, ExternalConfig, ModelConfig, TrainConfig
 from explorer.core.eta import EtaSmoother
-from explorer.core.kinds import KIND_INFO, TRAINED, USES_BETA, USES_SAMPLES, describe
+from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE, Kind
+from explorer.core.kinds import ModelSettings, describe
 from explorer.core.training import Progress
 from explorer.logs import LOGGER
 from explorer.ui.loss_curves import LossCurves
@@ -78,13 +79,15 @@ class TrainingPanel(QWidget):
             "dropped on the window"
         )
         form.addRow("Data", self.data_label)
-        self._row_kinds: dict[int, tuple[str, ...]] = {}  # form row -> the kinds it applies to
+        # form row -> the test of a kind (core/kind_table.py) it applies to
+        self._row_kinds: dict[int, Callable[[Kind], bool]] = {}
         self.kind_combo = QComboBox(objectName="kindCombo")
-        for i, kind in enumerate(KINDS):
-            name, what = KIND_INFO[kind]
-            self.kind_combo.addItem(name, kind)
-            self.kind_combo.setItemData(i, f"{name}: {what}", Qt.ItemDataRole.ToolTipRole)
-        self.kind_combo.setCurrentIndex(KINDS.index("vae"))
+        for i, kind in enumerate(KIND_TABLE.values()):
+            self.kind_combo.addItem(kind.title, kind.name)
+            self.kind_combo.setItemData(
+                i, f"{kind.title}: {kind.about}", Qt.ItemDataRole.ToolTipRole
+            )
+        self.set_kind(DEFAULT_KIND)
         self.kind_combo.setToolTip(
             "The kind of model Train makes (each entry says what it does); the settings "
             "that do not apply to it are hidden"
@@ -120,7 +123,7 @@ class TrainingPanel(QWidget):
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
         form.addRow("β", beta_row)
-        self._row_kinds[form.rowCount() - 1] = USES_BETA
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.uses_beta
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
         self._beta_from_spin(self.beta_spin.value())
@@ -130,14 +133,14 @@ class TrainingPanel(QWidget):
         self.warmup_spin.setSuffix(" epochs")
         self.warmup_spin.setToolTip("Ramp β up from 0 over this many epochs (0 = off)")
         form.addRow("KL warm-up", self.warmup_spin)
-        self._row_kinds[form.rowCount() - 1] = USES_BETA
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.uses_beta
         self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100, value=5)
         self.samples_spin.setToolTip(
             "Importance samples k per image in the IWAE bound: more give a tighter bound "
             "and cost k times the decoding"
         )
         form.addRow("Samples k", self.samples_spin)
-        self._row_kinds[form.rowCount() - 1] = USES_SAMPLES
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.importance_weighted
         self.corrupt_combo = QComboBox(objectName="corruptCombo")
         for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
             self.corrupt_combo.addItem(label, kind)
@@ -153,7 +156,7 @@ class TrainingPanel(QWidget):
         corrupt_row.addWidget(self.corrupt_combo, 1)
         corrupt_row.addWidget(self.corrupt_spin)
         form.addRow("Corrupt inputs", corrupt_row)
-        self._row_kinds[form.rowCount() - 1] = TRAINED
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
         self.corrupt_combo.currentIndexChanged.connect(
             lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
         )
@@ -170,7 +173,7 @@ class TrainingPanel(QWidget):
             "or a GPU, but take fewer steps per epoch"
         )
         form.addRow("Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin))
-        self._row_kinds[form.rowCount() - 1] = TRAINED
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
         self.lr_spin = QDoubleSpinBox(
             objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
         )
@@ -179,7 +182,7 @@ class TrainingPanel(QWidget):
             "model learns slowly"
         )
         form.addRow("Learning rate", self.lr_spin)
-        self._row_kinds[form.rowCount() - 1] = TRAINED
+        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
         self.device_combo = QComboBox(objectName="deviceCombo")
         self.device_combo.addItems(devices())
         self.device_combo.setToolTip(
@@ -257,26 +260,21 @@ class TrainingPanel(QWidget):
         return self.kind_combo.currentData()
 
     def set_kind(self, kind: str) -> None:
-        self.kind_combo.setCurrentIndex(KINDS.index(kind))
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
 
     def _show_rows(self) -> None:
-        kind = self.kind()
-        for row, kinds in self._row_kinds.items():
-            self.form.setRowVisible(row, kind in kinds)
-        self.arch_combo.setEnabled(kind != "pca" and self.kind_combo.isEnabled())
+        kind = KIND_TABLE[self.kind()]
+        for row, applies in self._row_kinds.items():
+            self.form.setRowVisible(row, applies(kind))
+        self.arch_combo.setEnabled(kind.trained and self.kind_combo.isEnabled())
 
     # -- settings -------------------------------------------------------------------
-    def model_config(self, image_shape: tuple[int, int, int], classes: int = 0) -> ModelConfig:
-        """The model to build for images of `image_shape`; a cvae gets `classes` (the data's)."""
-        arch = self.arch_combo.currentText()
-        kind = self.kind()
-        return ModelConfig(
-            kind=kind,
-            classes=classes if kind == "cvae" else 0,
-            image_shape=image_shape,
+    def model_settings(self) -> ModelSettings:
+        """The model chosen; core.kinds.model_config makes it for a dataset."""
+        return ModelSettings(
+            kind=self.kind(),
             latent_dim=self.latent_spin.value(),
-            architecture=arch,
-            hidden=(400,) if arch == "mlp" else (256,),
+            architecture=self.arch_combo.currentText(),
         )
 
     def train_config(self) -> TrainConfig:
@@ -386,7 +384,7 @@ class TrainingPanel(QWidget):
         ):
             w.setEnabled(not running)
         self.corrupt_spin.setEnabled(not running and self.corrupt_combo.currentData() != "none")
-        self.arch_combo.setEnabled(not running and self.kind() != "pca")
+        self.arch_combo.setEnabled(not running and KIND_TABLE[self.kind()].trained)
 
     def clear_curves(self) -> None:
         """A new run starts: its curves and its time left start afresh."""
