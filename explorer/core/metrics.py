@@ -25,7 +25,7 @@ import torch
 
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import ConfigError
-from explorer.core.kind_table import KIND_TABLE
+from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 from explorer.core.model import (
     LatentModel,
     gaussian_kl,
@@ -262,7 +262,7 @@ class Report:
     iw_bound: float | None  # importance-weighted bound on log p(x), when asked for and defined
     iw_k: int  # samples per image for iw_bound (0 = not computed)
     mig: MIGResult | None  # when the data has ground-truth factors
-    kind: str = "vae"  # the model's kind (config.KINDS)
+    kind: str = DEFAULT_KIND  # the model's kind (core/kind_table.py)
     on_data: OnData | None = None  # are prior samples on the data (when asked for)
     # figures the kind defines that came out NaN or infinite ("codes": the posterior
     # means), e.g. a model from elsewhere that computes NaN; empty for a sound model
