@@ -18,11 +18,12 @@ from explorer.core.kinds import ModelSettings, build_model, model_config
 from explorer.core.training import train
 
 
-def cli_help(capsys) -> str:
+def cli_help(capsys, monkeypatch) -> str:
+    monkeypatch.setenv("COLUMNS", "10000")  # argparse wraps at the terminal's width
     with pytest.raises(SystemExit) as done:
         main(["train", "--help"])
     assert done.value.code == 0
-    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    return capsys.readouterr().out
 
 
 def cli_kinds(help_text: str) -> list[str]:
@@ -51,8 +52,10 @@ def combo_entries(w) -> list[tuple[str, str, str]]:
             return entries
 
 
-def test_the_cli_and_the_panel_offer_the_same_kinds_described_alike(qtbot, window, capsys):
-    help_text = cli_help(capsys)
+def test_the_cli_and_the_panel_offer_the_same_kinds_described_alike(
+    qtbot, window, capsys, monkeypatch
+):
+    help_text = cli_help(capsys, monkeypatch)
     entries = combo_entries(window)
     assert [kind for kind, _, _ in entries] == cli_kinds(help_text)
     assert len(entries) >= 5
