@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from explorer import __version__
 from explorer.autosave import Autosave
-from explorer.cli import add_external_options, external_source
+from explorer.external_options import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
 from explorer.system_libs import xcb_problem
 from explorer.ui.theme import follow_system_scheme

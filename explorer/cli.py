@@ -11,7 +11,8 @@
 Bad input ends with one line on stderr naming the file or option, and exit status 2.
 A trained model that cannot be saved where asked is kept in the user data folder
 (~/.local/share/LatentExplorer/unsaved on Linux), and the status is 3; the line says where.
-With no command (or a model file first), `python -m explorer` opens the desktop app.
+With no command (or a model file first), `python -m explorer` opens the desktop app
+instead (explorer/__main__.py decides which).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from explorer import cli_options as opt
 from explorer.core.errors import CheckpointError, ExplorerError
+from explorer.external_options import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
 from explorer.terminal import ProgressBar, print_report, print_sweep
 
@@ -139,29 +141,11 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
 
 
-def add_external_options(p: argparse.ArgumentParser) -> None:
-    """How to open a model trained elsewhere (shared with the app's command line)."""
-    p.add_argument(
-        "--factory",
-        help="for weights trained elsewhere: the function that builds the model, "
-        "package.module:build_model or path/to/file.py:build_model",
-    )
-    p.add_argument(
-        "--factory-args",
-        default="",
-        help="the factory's keyword arguments: a JSON object, or a .json file holding one",
-    )
-    p.add_argument(
-        "--adapt",
-        default="",
-        help="override how its encode/decode are read, e.g. input=flat,encoder=split,"
-        "decoder=logits (default: chosen by probing the model)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="{train,sweep,evaluate,export,app}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{train,sweep,evaluate,export,app}", required=True
+    )
 
     t = sub.add_parser(
         "train", help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE); save a checkpoint"
@@ -513,18 +497,6 @@ def _sweep_folder(out: Path, names: list[str]) -> None:
         raise
 
 
-def external_source(model: Path, args):
-    """How to open `model` if it is from elsewhere; None for a checkpoint of ours."""
-    from explorer.core.config import Adapters
-    from explorer.core.external_files import ExternalSource
-
-    if not (args.factory or args.adapt) and model.suffix == ".safetensors":
-        return None
-    return ExternalSource(
-        str(model), args.factory or "", args.factory_args, Adapters.parse(args.adapt)
-    )
-
-
 def cmd_evaluate(args) -> int:
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.data import BUILTINS
@@ -602,30 +574,25 @@ def cmd_export(args) -> int:
     return 0
 
 
-_COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "export": cmd_export}
+COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "export": cmd_export}
 
 
-def run_app(argv: Sequence[str]) -> int:
-    from explorer.app import main as app_main
+def main(argv: Sequence[str]) -> int:
+    """Run one headless command (`argv` as typed after `python -m explorer`): its exit status.
 
-    return app_main(list(argv))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] == "app":  # the desktop app is the default
-        return run_app(argv[1:])
-    if argv[0] not in _COMMANDS and not argv[0].startswith("-"):  # a model file: the app
-        return run_app(argv)
-    args = build_parser().parse_args(argv)
+    explorer/__main__.py decides what runs: it sends no command, `app` and a model file
+    to the window, and everything else here.
+    """
+    argv = list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = COMMANDS.get(args.command)
+    if command is None:  # `app` is in the help's list; the window is opened by __main__
+        parser.error(f"{args.command} opens the window: run python -m explorer {args.command}")
     setup_logging()
     try:
-        return _COMMANDS[args.command](args)
+        return command(args)
     except ExplorerError as e:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

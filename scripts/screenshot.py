@@ -26,7 +26,7 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QTabWidget  # noqa: E402
 
 from explorer.app import application, build_main_window  # noqa: E402
-from explorer.cli import add_external_options, external_source  # noqa: E402
+from explorer.external_options import add_external_options, external_source  # noqa: E402
 from explorer.ui.first_run_hint import SHOWN_KEY  # noqa: E402
 
 ERRORS: list[str] = []  # what the window reported; any ends the script

@@ -169,12 +169,12 @@ def test_evaluate_weights_with_a_factory(tmp_path):
 
 
 def test_a_model_file_first_opens_the_app_with_it(monkeypatch):
-    from explorer import cli as cli_module
+    from explorer import __main__ as launcher
 
     opened = []
-    monkeypatch.setattr(cli_module, "run_app", lambda argv: opened.append(list(argv)) or 0)
-    assert cli_module.main(["their.pt", "--dataset", "digits"]) == 0
-    assert cli_module.main(["app", "m.safetensors"]) == 0
+    monkeypatch.setattr(launcher, "run_app", lambda argv: opened.append(list(argv)) or 0)
+    assert launcher.main(["their.pt", "--dataset", "digits"]) == 0
+    assert launcher.main(["app", "m.safetensors"]) == 0
     assert opened == [["their.pt", "--dataset", "digits"], ["m.safetensors"]]
 
 

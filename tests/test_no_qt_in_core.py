@@ -1,5 +1,9 @@
-"""What the packages import, checked in fresh interpreters: `explorer.core` and the CLI
-import no Qt (DESIGN §2); the app loads torch before Qt (which slows every later import)."""
+"""What the packages load, checked in fresh interpreters: `explorer.core` and the CLI
+load no Qt; the app loads torch before Qt (which slows every later import).
+
+The import contracts (tests/test_import_contracts.py, docs/architecture.md "Layers") read
+the package's own import statements; the first test here runs them, so it also catches Qt
+pulled in by a third-party package or an import made at run time."""
 
 import subprocess
 import sys

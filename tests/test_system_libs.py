@@ -38,9 +38,9 @@ def test_the_app_names_the_packages_and_exits(fresh_desktop, capsys):
 
 
 def test_the_command_line_app_exits_non_zero_too(fresh_desktop, capsys):
-    from explorer.cli import main as cli_main
+    from explorer.__main__ import main as command_line_main
 
-    assert cli_main([]) == 1
+    assert command_line_main([]) == 1
     assert "sudo apt install" in capsys.readouterr().err
 
 
