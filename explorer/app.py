@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # torch loads before Qt. Once PySide6 is loaded it hooks every later import: its
-# `__feature__` support reads each new module's source file to look for "PySide6". For
-# torch's ~1,000 modules that took 0.3-0.5 s of every start (and kept their source in
-# memory, in linecache).
+# `__feature__` support reads each new module's source file to look for "PySide6", and
+# torch has about a thousand modules, so importing it after Qt slows every start (and keeps
+# their source in memory, in linecache). Guarded by tests/test_no_qt_in_core.py; the start
+# time by `scripts/bench_ui.py --only cold_start`.
 import torch  # isort: split
 
 import pyqtgraph as pg
@@ -41,9 +42,9 @@ def application() -> QApplication:
     """The process's QApplication, created once with the app's names and plot defaults."""
     # Qt's raster engine splits every large fill (96+ spans) across a pool of threads and
     # waits for them. Beside training, which keeps both cores busy, the GUI thread then
-    # waited for pool threads to be scheduled while they took CPU from training: the
-    # in-app training ratio read 0.85-0.95 with the pool and 0.93-0.99 without it, and a
-    # full scatter refresh took 53-67 ms against 23-34 ms. Read when Qt first paints.
+    # waits for pool threads to be scheduled while they take CPU from training: both the
+    # window's training speed and a full scatter refresh are slower with the pool
+    # (`scripts/bench_ui.py --only train,scatter`). Read when Qt first paints.
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     # argv[0] names the window to X11 (WM_CLASS), and taskbars group by it: run as
     # `python -m explorer` it was "__main__.py"
@@ -55,8 +56,9 @@ def application() -> QApplication:
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     follow_system_scheme(app)  # light or dark, as the desktop is, switching live
     # The plots cache their points, gridded axes and legends as pixmaps, each up to the
-    # size of a plot (~2 MB, ~13 MB on a 4K screen). Qt's default 10 MB pixmap cache
-    # evicted them, and every marker move then redrew the points and the grid.
+    # size of a plot (megabytes on a 4K screen). Qt's default 10 MB pixmap cache evicts
+    # them, and every marker move then redraws the points and the grid
+    # (`scripts/bench_ui.py --only hover`, the whole frame).
     QPixmapCache.setCacheLimit(256 * 1024)  # KB; memory is taken only as pixmaps are kept
     # The GUI thread decodes one image at a time, which a team of threads cannot speed
     # up; and a second OpenMP thread team in the process (the GUI thread's beside the
@@ -67,8 +69,9 @@ def application() -> QApplication:
     torch.set_num_threads(1)
     # NumPy's OpenBLAS keeps a worker thread that busy-waits after every call it helps
     # with. The app's products are small (codes onto the plane, the principal plane of
-    # each epoch's codes), and while training ran, that spinning took ~2% of a core from
-    # the training threads. One BLAS thread (process-wide; torch's MKL is not affected).
+    # each epoch's codes), and while training runs that spinning takes CPU from the
+    # training threads (`scripts/bench_ui.py --only train`). One BLAS thread
+    # (process-wide; torch's MKL is not affected).
     threadpool_limits(1, user_api="blas")
     return app
 

@@ -1,4 +1,4 @@
-"""The full 737,280-image sprites grid: memory and speed (DESIGN §5, issue: speed and scale).
+"""The full 737,280-image sprites grid: memory and speed (targets and figures: docs/performance.md).
 
 Each measurement runs in a fresh Python process so its peak memory (ru_maxrss) is its
 own:
@@ -96,7 +96,7 @@ out = {{"open_s": time.perf_counter() - t0}}
 image, _ = bench_ui.hover_times(app, w, moves=200)
 out["hover_p50_ms"], out["hover_p99_ms"] = np.percentile(image, [50, 99]).tolist()
 refresh_ms = []
-for _ in range(5):  # one refresh read anywhere from 150 to 480 ms here: the median of 5
+for _ in range(5):  # single refreshes vary widely on a shared machine: the median of 5
     bench_ui.run_event_loop(0.2)
     t0 = time.perf_counter()
     w.latent_view.refresh()

@@ -1,4 +1,4 @@
-"""Training throughput of the core loop against what a user would write (DESIGN §5).
+"""Training throughput of the core loop against what a user would write (docs/performance.md).
 
 Model: the classic 784-400-20 MLP VAE, Adam 1e-3, batch 128, BCE, on the real MNIST
 test images (../shared/data/mnist). Four contenders, same layer sizes, same data, same

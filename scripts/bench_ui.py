@@ -1,4 +1,4 @@
-"""UI speed against DESIGN §5, offscreen, on the real main window.
+"""UI speed against its targets (docs/performance.md), offscreen, on the real main window.
 
   hover       mouse move on the plot -> decoded image repainted (p50, p99), for the bundled
               digits (28×28 MLP) and sprites (64×64) models, and a 64-dimensional digits
@@ -16,9 +16,9 @@
               in a process of its own (scripts/headless_trainer.py), same model, data and
               settings, runs alternating: the median of 8 rounds' ratios, and the CPU the
               GUI thread used meanwhile, as a share of one core. The target (≥ 0.9) is on
-              DESIGN's model, the 784-400-20 VAE at batch 128, on 60,000 28×28 images;
+              the reference model, the 784-400-20 VAE at batch 128, on 60,000 28×28 images;
               reported beside it, the bundled 2-D digits model on its 20,000 images, whose
-              0.5-1 s epochs make the scatter's per-epoch update a larger share
+              short epochs make the scatter's per-epoch update a larger share
   cold_start  a fresh process: start -> window shown with the scatter drawn (the target is
               on later starts, which read the built-in digits from the cache folder and
               the app's compiled bytecode, as a user's later starts do; the first start,
@@ -129,7 +129,8 @@ def untrained(folder: str, name: str, latent_dim: int, num_images: int) -> Path:
 
 # Windows the benchmark opens: a bundled model with its own data, or an untrained one
 #   z64    64 latent dimensions (64 sliders, a PCA plane) on 20,000 digits
-#   vae20  DESIGN §5's training model, the classic 784-400-20 VAE, on 60,000 28×28 images
+#   vae20  the reference training model (docs/performance.md), the classic 784-400-20
+#          VAE, on 60,000 28×28 images
 UNTRAINED = {"z64": (64, 20_000), "vae20": (20, 60_000)}
 
 
@@ -200,7 +201,7 @@ def timer_lateness(app, w, seconds: float = 6.0) -> list[float]:
 
 # Epochs of each run left out of its rate, on both sides: the first warms up (the
 # allocator, the optimiser's state); during the second the window sets its views up for
-# the run's new model (legend, sliders, plane: once per run, ~0.1-0.2 s of GUI thread).
+# the run's new model (legend, sliders, plane: once per run, a burst of GUI-thread work).
 _WARMUP_EPOCHS = 2
 
 
@@ -209,11 +210,11 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
     thread against the core's loop in a process of its own (headless_trainer.py: the
     loop, data and threads of `python -m explorer train`), same model, data and settings.
 
-    This machine's speed drifts by ±30% from minute to minute with its neighbours' load,
+    A shared machine's speed drifts from minute to minute with its neighbours' load,
     so runs alternate (headless first in even rounds, the window first in odd ones), a
     few seconds apart, and each round's ratio is taken; the median of the ratios is the
-    figure. A run's rate is the median of its measured epochs' (three for DESIGN's model:
-    with one, single rounds spread 0.4-1.4). Also the share of one core the GUI thread
+    figure. A run's rate is the median of its measured epochs' (three for the reference
+    VAE: with one, single rounds spread widely). Also the share of one core the GUI thread
     used while the window trained.
     """
     s = w.session
@@ -337,7 +338,7 @@ def cold_start() -> tuple[float, float]:
 
     The processes cache bytecode as Python does by default, even where the environment
     says not to (PYTHONDONTWRITEBYTECODE, set on this project's machine): otherwise every
-    start would compile the app's 71 modules again (0.13 s here), which no user's later
+    start would compile all of the app's modules again, which no user's later
     start does. Installed packages (torch, Qt) come with their bytecode compiled.
     """
     for cache in (ROOT / "explorer").rglob("__pycache__"):  # the first start compiles
@@ -416,7 +417,7 @@ def main() -> int:
             )
         if model == "vae20" and "train" in only:
             r |= training_rates(app, w, "train", epochs=_WARMUP_EPOCHS + 3)
-        if model == "digits" and "train" in only:  # reported: epochs of 0.5-1 s
+        if model == "digits" and "train" in only:  # reported: its short epochs are noisy
             r |= training_rates(app, w, "train_digits20k", epochs=4)
         if model == "sprites" and "stop" in only:
             r["stop_latency_ms"] = round(statistics.median(stop_latency(app, w)))

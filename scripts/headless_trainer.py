@@ -7,7 +7,7 @@ loads the data once (ModelConfig / TrainConfig as their to_dict gives them), the
 each line read on stdin trains a fresh model and answers with one JSON line: the
 samples/s of every epoch. Loop, data and thread count are those of `python -m explorer
 train` (the core's generator on the main thread, torch's default threads, no Qt); only
-the process start (~2 s of imports) is paid once, so bench_ui can alternate runs here
+the process start (importing torch) is paid once, so bench_ui can alternate runs here
 with runs in the window a few seconds apart, and the machine's changing load falls on
 both alike.
 """

@@ -1,4 +1,4 @@
-"""The latent plane and its exact inverse (DESIGN §3)."""
+"""The latent plane and its exact inverse (docs/architecture.md, "The latent plane")."""
 
 import numpy as np
 import pytest

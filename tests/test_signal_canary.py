@@ -1,4 +1,5 @@
-"""The PySide6 canary of DESIGN §4: 6.12.0 on Python 3.11 aborts after ~1-2k emits.
+"""The PySide6 canary: 6.12.0 on Python 3.11 aborts after ~1-2k emits (docs/architecture.md,
+"Dependencies").
 
 Run in a child process so a regression shows up as this test failing with the
 fatal error, not as the whole test run dying.

@@ -82,7 +82,7 @@ def encode(
     model.eval()
     # Written into arrays made up front: small results kept between the batches' large
     # temporaries pin the heap (glibc), and encoding the 737,280 sprites then grew the
-    # process by ~1 GB in some runs.
+    # process far past the codes' size (`scripts/bench_scale.py` reports the peak).
     n, d = len(images), model.config.latent_dim
     mus, logvars = np.empty((n, d), np.float32), np.empty((n, d), np.float32)
     lo = 0

@@ -105,7 +105,7 @@ class LatentModel(nn.Module):
     def copy(self) -> LatentModel:
         """An independent CPU copy in eval mode (for another thread to decode or save)."""
         # A deep copy, not a new model + load_state_dict: that would first draw random
-        # initial weights (~20 ms for a small MLP, paid on the GUI thread every epoch).
+        # initial weights, which the GUI thread would pay for every epoch.
         return copy.deepcopy(self).to("cpu").eval()
 
 

@@ -41,9 +41,10 @@ class Plane:
     def points(self, codes: np.ndarray) -> np.ndarray:
         """Many codes (N, d) -> plane coordinates (N, 2) in float32, for drawing them.
 
-        V^T z - V^T o in single precision: to_plane's float64 copy of the codes cost 5.9 ms
-        at 60,000 × 20 (0.4 ms here), every training epoch on the GUI thread. Points on
-        screen need no more than float32; the cursor's maths stays in to_plane.
+        V^T z - V^T o in single precision: to_plane's float64 copy of all the codes would
+        be made every training epoch on the GUI thread (`scripts/bench_ui.py --only
+        scatter`). Points on screen need no more than float32; the cursor's maths stays in
+        to_plane.
         """
         basis = self.basis.astype(np.float32)
         offset = (self.origin @ self.basis).astype(np.float32)  # V^T o
@@ -83,8 +84,8 @@ def pca_plane(codes: np.ndarray) -> Plane:
     mean = codes.mean(0)
     centred = codes - mean
     # Eigenvectors of the d×d scatter matrix: the SVD of the N×d codes gives the same
-    # directions but also N×d left vectors nobody uses (40 ms for 60,000 codes of 20
-    # dimensions, 86 ms beside training, against ~7 ms; a plane is fitted every epoch).
+    # directions but also N×d left vectors nobody uses, several times the work, and a
+    # plane is fitted every epoch (`scripts/bench_ui.py --only train`).
     eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)  # ascending
     var = np.clip(eigenvalues[::-1], 0.0, None)
     basis = eigenvectors[:, ::-1][:, :2].copy()
@@ -93,5 +94,5 @@ def pca_plane(codes: np.ndarray) -> Plane:
             basis[:, j] *= -1
     share = var[:2] / var.sum() if var.sum() > 0 else np.zeros(2)
     # The shares are not in the axis labels: they change every training epoch, and a
-    # new label redraws the plot's gridded axes (20-40 ms of the GUI thread).
+    # new label redraws the plot's gridded axes, tens of milliseconds of the GUI thread.
     return Plane(mean, basis, ("PC1", "PC2"), "pca", (float(share[0]), float(share[1])))

@@ -2,8 +2,9 @@
 
 Shown at fixed levels [0, 1] (brightness means the same thing in every frame), as crisp
 enlarged pixels with row 0 at the top, and painted as soon as the code changes: it is
-what the user watches while moving the mouse. A plain widget drawing one QImage; a
-graphics scene for a few hundred pixels cost ~1 ms more per move.
+what the user watches while moving the mouse. A plain widget drawing one QImage: a
+graphics scene for a few hundred pixels adds its item bookkeeping to every move
+(`scripts/bench_ui.py --only hover`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def to_qimage(image: np.ndarray) -> tuple[QImage, np.ndarray]:
     shows.
 
     The QImage is 32-bit (RGB32, or premultiplied ARGB for images with alpha): Qt's
-    raster engine enlarges those on its fast paths. Drawn from 8-bit grey or 24-bit RGB,
-    a 28×28 image enlarged to 320 px took 0.3-0.47 ms, against 0.075 ms: a fifth of
-    what a cursor move waits for before the new image is on screen.
+    raster engine enlarges those on its fast paths; 8-bit grey or 24-bit RGB take a
+    several times slower path, a visible share of what a cursor move waits for before
+    the new image is on screen (`scripts/bench_ui.py --only hover`).
     """
     pixels = np.ascontiguousarray(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8))
     h, w = pixels.shape[:2]

@@ -9,7 +9,8 @@ whole image, so the cost of the missing part is plain. A model trained with mask
 inputs (Corrupt inputs: masked block) fills in far better than one that was not.
 
 The image is the data point last clicked on the plot (or a random one). One encode and
-decode per brush stroke runs on the GUI thread: a single forward pass, ~1 ms.
+decode per brush stroke runs on the GUI thread: a single forward pass, as cheap as a
+hover's decode.
 """
 
 from __future__ import annotations

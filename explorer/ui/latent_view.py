@@ -41,8 +41,9 @@ class LatentView(pg.PlotWidget):
         self.plotItem.showGrid(x=True, y=True, alpha=0.15)
         # for the items that follow the cursor (plot_marks): pyqtgraph's own items set it
         self.setAntialiasing(True)
-        # The axes draw the grid across the whole plot: ~20 ms a full repaint, and part of
-        # every marker move. Cached, they are redrawn only when the range changes.
+        # The axes draw the grid across the whole plot: the costliest part of a full
+        # repaint, and part of every marker move. Cached, they are redrawn only when the
+        # range changes (`scripts/bench_ui.py --only scatter`).
         for name in ("left", "bottom"):
             axis = self.plotItem.getAxis(name)
             cache_pixmaps(axis)
@@ -51,7 +52,7 @@ class LatentView(pg.PlotWidget):
         self.legend = self.plotItem.addLegend(offset=(-8, 8))
         # A PCA plane's variance shares, in the plot's top-left corner: not in the axis
         # labels, which would then change every training epoch, and a new label redraws
-        # both gridded axes (20-40 ms of the GUI thread).
+        # both gridded axes on the GUI thread.
         self.shares = pg.LabelItem(size="9pt")
         self.shares.setParentItem(self.plotItem.vb)
         self.shares.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
@@ -80,7 +81,7 @@ class LatentView(pg.PlotWidget):
         self.addItem(self.path, ignoreBounds=True)
         self._path_codes: np.ndarray | None = None
         # Where the data points are drawn, sorted by x so the point near the cursor is
-        # found in a narrow slice (a 60k-point scan per mouse move would cost ~1 ms);
+        # found in a narrow slice, not a scan of every point on each mouse move;
         # sorted when first needed, not on every refresh (training refreshes each epoch).
         self._by_x: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, x, y
         self.plotItem.vb.disableAutoRange()
@@ -93,7 +94,7 @@ class LatentView(pg.PlotWidget):
         # The view is fitted to the codes when they first arrive on a plane; while
         # training replaces them every epoch it moves only when they leave it or fill
         # under half of it: a steady frame to watch them re-arrange in, and the axes
-        # (cached pixmaps) are not redrawn every epoch (~20 ms of the GUI thread).
+        # (cached pixmaps) are not redrawn every epoch on the GUI thread.
         self._fitted = False  # the range fits the codes on the current plane
         session.codesChanged.connect(self.refresh)
         session.planeChanged.connect(self._new_frame)
@@ -179,7 +180,8 @@ class LatentView(pg.PlotWidget):
             self._fitted = True
 
     def _show_legend(self, groups: list[tuple[str, str, np.ndarray]]) -> None:
-        """Rebuilt only when names or colours change (~17 ms; codes change every epoch)."""
+        """Rebuilt only when names or colours change: a rebuild lays out every entry's text,
+        and the codes change every epoch."""
         same = [(n, c) for n, c, _ in groups] == [(n, c) for n, c, _ in self.groups]
         self.groups = groups
         if same and (self._legend_samples or not groups):
@@ -253,8 +255,9 @@ class LatentView(pg.PlotWidget):
             self._pending = event.position()
             if not self._hover_timer.isActive():
                 self._hover_timer.start()
-            # A plain move is ours alone: pyqtgraph's scene would spend ~2 ms per move
-            # looking for items to hover (none here). Drags still reach it (panning).
+            # A plain move is ours alone: pyqtgraph's scene would look through its items
+            # for ones to hover on every move (none here; `scripts/bench_ui.py --only
+            # hover`). Drags still reach it (panning).
             return event.buttons() == Qt.MouseButton.NoButton
         return False
 

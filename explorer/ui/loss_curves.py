@@ -42,9 +42,9 @@ class LossCurves(pg.PlotWidget):
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
-        # (`_shown`): PlotDataItems, with their own downsampling and bounds bookkeeping,
-        # made an update of the three cost 2.3-3.2 ms of GUI-thread CPU with its repaint
-        # (now 1.1-1.4 ms), four times a second beside training.
+        # (`_shown`): PlotDataItems add their own downsampling and bounds bookkeeping to
+        # every update of the three, four times a second on a GUI thread that shares the
+        # CPU with training (`scripts/bench_ui.py --only train`).
         self.curves = {
             key: pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             for key, colour, name in (
@@ -90,12 +90,12 @@ class LossCurves(pg.PlotWidget):
         self.log_check.toggled.connect(menu_log.setChecked)
         self.plotItem.ctrl.logXCheck.setEnabled(False)  # steps are counted linearly
         # 1-px pens: Qt draws those as antialiased hairlines directly, wider ones through
-        # its path stroker (a repaint took 2-6 ms, now ~1.2). The total is drawn on top:
+        # its path stroker, several times slower. The total is drawn on top:
         # where KL is small it hides the reconstruction curve just under it.
         self.curves["total"].setZValue(1)
         # The curves grow 4 times a second while training runs, on a GUI thread that
         # shares the CPU with training. What an update does not change is drawn from
-        # cached pixmaps: the axes with their grid (~3 ms pictures), the legend's entries
+        # cached pixmaps: the axes with their grid (costly pictures), the legend's entries
         # and the validation points; and the range moves only when the curves leave it
         # (`_fit_range`). So an update repaints the three curves and little else.
         cache_pixmaps(self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter)

@@ -29,8 +29,8 @@ log = logging.getLogger(LOGGER)
 RESTORED = "restored: the last model trained, never saved"
 # During a run its newest epoch is kept at most this often (seconds), at the end of an
 # epoch: a crash or a kill mid-run loses the epoch under way and at most about this much
-# before it. Each costs the window a copy of the weights (~20 ms for DESIGN's 784-400-20
-# VAE); the write runs in the background.
+# before it. Each costs the window a copy of the weights on the GUI thread; the write
+# runs in the background.
 KEEP_EVERY_S = 60.0
 
 

@@ -4,8 +4,8 @@ and its posterior's ellipses.
 They change on every mouse move, so they are Qt's own graphics items: the scene finds
 their bounds and paints them without calling into Python. pyqtgraph's scatter and curve
 items compute their bounds and pixel sizes in Python each time the scene asks, several
-times per repaint: on the 64-dimensional window, hiding the marker, or the ring and
-ellipses, each took 1.3-1.9 ms off a move's frame (p50 of 200 moves).
+times per repaint, which on a 64-dimensional model's window made them a large share of
+a move's frame (`scripts/bench_ui.py --only hover`, the whole frame).
 
 Both mirror the `getData()` of the pyqtgraph items beside them: (xs, ys) arrays.
 """

@@ -31,9 +31,9 @@ RANGE = 3.0  # slider ends, in prior standard deviations
 STEPS = 600  # integer positions across the range: 0.01 per step
 
 
-# The sliders' look: a dot on a line. Qt's style sheets draw this ~8x faster than
-# Fusion's gradient groove and handle (16 sliders: 0.15-0.23 ms a repaint against
-# 1.7-2.0 ms), and a cursor move repaints every visible slider. The line is a blend of
+# The sliders' look: a dot on a line. Qt's style sheets draw this several times faster
+# than Fusion's gradient groove and handle, and a cursor move repaints every visible
+# slider (`scripts/bench_ui.py --only hover`, the whole frame). The line is a blend of
 # the window's text and background, not a palette role: roles such as midlight sit next
 # to the background in some palettes (a dark one left the grooves invisible).
 _SLIDER_STYLE = """
@@ -176,7 +176,7 @@ class LatentSliders(QWidget):
         """Lay the rows out in `order()` and grey the names of inactive dimensions.
 
         Runs on every new set of codes (each training epoch); only what changed is
-        touched (re-adding 64 rows and re-styling their names took ~3 ms a time).
+        touched: re-adding every row and re-styling its name would cost each epoch.
         """
         order = self.order()
         if order != self._placed:

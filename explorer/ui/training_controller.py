@@ -23,8 +23,9 @@ from explorer.ui.workers import Snapshot, TrainingThread
 
 # The GIL switch interval while a run trains. The training thread needs the GIL back
 # between torch ops (dozens per step); while the GUI thread runs Python (a repaint, an
-# epoch's update) it waited up to CPython's 5 ms for each, so a GUI burst stalled
-# training on both cores for its whole length. 0.1 ms hands the GIL over between ops.
+# epoch's update) it waits up to CPython's switch interval (5 ms) for each, so a GUI
+# burst stalls training on both cores for its whole length. A short interval hands the
+# GIL over between ops (`scripts/bench_ui.py --only train`).
 _TRAINING_SWITCH_INTERVAL = 1e-4
 
 
@@ -109,7 +110,8 @@ class TrainingController(QObject):
     def _apply(self, snap: Snapshot, final: bool, defer_codes: bool = False) -> None:
         """Show a snapshot: its weights now; its codes now, or (`defer_codes`, for a model
         already on screen) in the next turn of the event loop, so the GUI thread never
-        blocks for both at once (the codes re-plot every view: ~30 ms on 2 busy cores)."""
+        blocks for both at once (the codes re-plot every view, the longest GUI-thread
+        task of an epoch; `scripts/bench_ui.py --only timer`)."""
         t = self.thread
         if t is None:
             return

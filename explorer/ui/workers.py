@@ -31,7 +31,8 @@ from explorer.core.projection import Plane, pca_plane
 from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
 
 # seconds: step records reach the UI in batches, ≤ 4 per second (each batch redraws the
-# loss curves; at 10 per second the GUI's share of the CPU cost training 5% more)
+# loss curves, and more often the GUI's share of the CPU slows training measurably:
+# `scripts/bench_ui.py --only train`)
 _STEP_EMIT_INTERVAL = 0.25
 _ENCODE_CHUNK = 4096  # images per encode call; a stop is noticed between chunks
 _REPORT_INTERVAL = 0.1  # seconds: a job's progress reaches the UI ≤ 10 times a second

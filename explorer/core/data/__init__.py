@@ -23,7 +23,7 @@ from explorer.core.progress import Reporter, quiet
 
 # Built-in datasets: name -> (generator(count, seed, progress), default count, largest
 # count). A count can come from a checkpoint's metadata, so it is bounded before anything
-# is drawn: the whole sprites grid, and ten times the default digits (about 15 s to draw).
+# is drawn: the whole sprites grid, and ten times the default digits (seconds to draw).
 BUILTINS: dict[str, tuple[Callable[[int, int, Callable[[float], None]], Dataset], int, int]] = {
     "digits": (make_digits, 20_000, 200_000),
     "sprites": (make_sprites, 50_000, GRID_SIZE),

@@ -1,7 +1,8 @@
 """Built-in datasets kept on disk once drawn, so that a start need not draw them again.
 
-The app opens on 20,000 generated digits; drawing them took 0.7-1.4 s of every start,
-on the way to the first scatter, and reading them back takes a few milliseconds. A
+The app opens on 20,000 generated digits; drawing them is a large part of a start, on
+the way to the first scatter, and reading them back is not (`scripts/bench_ui.py --only
+cold_start` times the first start, which draws them, and later ones, which read them). A
 file's name holds the dataset, count and seed, and a hash of the generators' source and
 of the NumPy and torch versions that drew it: a changed generator never serves old
 images. Files live in the user's cache folder (platformdirs: ~/.cache/LatentExplorer on
@@ -9,8 +10,8 @@ Linux).
 
 The cache can only save time: a file that cannot be read is drawn again and replaced,
 one that cannot be written is skipped, files of earlier versions are deleted, and
-datasets over _MAX_BYTES are not kept (the full sprites grid would take 360 MB of disk
-for its ~9 s).
+datasets over _MAX_BYTES are not kept (the full sprites grid, 360 MB packed, would take
+more disk than the seconds it saves are worth).
 """
 
 from __future__ import annotations

@@ -114,8 +114,8 @@ def make_digits(
         points = np.matmul(weights, v) * _BOX + _MARGIN  # (M, V) @ (n, V, 2): BLAS, not einsum
         half_width = rng.uniform(0.85, 1.75, n)
         # In chunks that keep the rasteriser's (chunk, M, 5, 5) arrays in the CPU's
-        # caches: 20,000 digits took 1.0 s in chunks of 2048, 0.68 s in chunks of 256
-        # (medians of 5).
+        # caches: larger chunks spill them to memory and draw slower (the generation row
+        # of docs/performance.md).
         for lo in range(0, n, _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             images[idx[sl]] = splat_strokes(points[sl], half_width[sl], SIZE)
