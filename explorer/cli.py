@@ -596,3 +596,9 @@ def main(argv: Sequence[str]) -> int:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C outside a training run (which stops at an epoch's end and saves): while
+        # data is read, a factory builds a model that never comes, or a report is written.
+        # Whatever was saved before stays; nothing half-written is left (writes are atomic).
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return 130

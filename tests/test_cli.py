@@ -213,3 +213,39 @@ def test_settings_that_do_not_fit_the_kind_are_refused_by_the_cli(tmp_path):
     r = cli("export", str(pca), "--torchscript", str(tmp_path / "pca.pt"))
     assert r.returncode == 2 and "this model is a pca" in r.stderr
     assert not (tmp_path / "pca.pt").exists()
+
+
+def test_ctrl_c_while_a_factory_never_returns_ends_in_one_line(tmp_path):
+    """A factory that hangs: the user presses Ctrl-C, and reads one line, not a traceback."""
+    import signal
+
+    from safetensors.torch import save_file
+    from torch import zeros
+
+    started = tmp_path / "factory-started"
+    (tmp_path / "hangs.py").write_text(
+        "import pathlib, threading\n"
+        "def build_model():\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    threading.Event().wait()\n"
+    )
+    save_file({"w": zeros(2)}, str(tmp_path / "weights.safetensors"))
+    factory = ["--factory", "hangs.py:build_model", "--dataset", "digits", "--count", "50"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "evaluate", "weights.safetensors", *factory],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not started.exists():  # until the factory runs (the file says so, not a clock)
+            with pytest.raises(subprocess.TimeoutExpired):  # it must not end by itself
+                proc.wait(timeout=0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "evaluate: interrupted"
+    assert "Traceback" not in err
