@@ -197,114 +197,167 @@ def train(
     if isinstance(model, PCAModel):
         yield from _fit_pca(model, dataset, config)
         return
-    device = pick_device(config.device)
-    precision = pick_precision(config.precision, device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)  # reparameterisation noise
-    shuffle = torch.Generator().manual_seed(config.seed)
-    train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
-    all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
-    data = rows_of(all_images, torch.from_numpy(train_idx)).to(device)
-    eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
-    val_data = all_images[eval_idx]
-    all_labels = dataset_labels(model, dataset)
-    labels = val_labels = None
-    if all_labels is not None:
-        labels = all_labels[torch.from_numpy(train_idx)].to(device)
-        val_labels = all_labels[eval_idx]
+    device, precision = _set_up(config)
+    split = _Split.place(model, dataset, config, device)
     model.to(device).train()
     optimizer = _make_optimizer(model, config.lr, device)
-
-    n, bs = len(data), config.batch_size
+    n, bs = len(split.images), config.batch_size
     steps_per_epoch = math.ceil(n / bs)
-    steps_total = steps_per_epoch * config.epochs
     warmup_steps = config.warmup_epochs * steps_per_epoch
-    last_good = state_snapshot(model)
-    last_good_step = 0
-    step = 0
-    loss = recon = kl = float("nan")
-    beta = beta_in_effect(model.kind, config.beta)
-    rate = 0.0
-    val: Evaluation | None = None
-
-    def record(kind: str, epoch: int, **extra) -> Progress:
-        eta = (steps_total - step) * bs / rate if rate > 0 else float("nan")
-        return Progress(
-            kind=kind,
-            epoch=epoch,
-            epochs=config.epochs,
-            step=step,
-            steps_total=steps_total,
-            loss=loss,
-            recon=recon,
-            kl=kl,
-            beta=beta,
-            samples_per_s=rate,
-            eta_s=eta,
-            **extra,
-        )
-
+    run = _Tally(config, steps_per_epoch * config.epochs, beta_in_effect(model.kind, config.beta))
+    guard = _LastGood(model)
+    shuffle = torch.Generator().manual_seed(config.seed)
     for epoch in range(config.epochs):
         perm = torch.randperm(n, generator=shuffle).to(device)
         t0 = time.perf_counter()
         for b in range(steps_per_epoch):
             if cancel is not None and cancel.is_set():
                 model.eval()
-                yield record(
-                    "done",
-                    epoch,
-                    val=val,
-                    status="stopped",
-                    message=f"Stopped by the user after {step} of {steps_total} steps.",
-                )
+                yield run.stopped(epoch)
                 return
             batch = perm[b * bs : (b + 1) * bs]
-            x = data[batch].float().div_(255.0)
-            y = None if labels is None else labels[batch]
+            x = split.images[batch].float().div_(255.0)
+            y = None if split.labels is None else split.labels[batch]
             if warmup_steps > 0:  # β ramps up from 0 (where β is a setting of the kind)
-                beta = beta_in_effect(model.kind, config.beta * min(1.0, step / warmup_steps))
+                ramp = min(1.0, run.step / warmup_steps)
+                run.beta = beta_in_effect(model.kind, config.beta * ramp)
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
-                terms = model.loss(x, beta, y=y, inputs=inputs, samples=config.samples)
-            loss, recon, kl = torch.stack([terms.total, terms.recon, terms.kl]).tolist()
-            if not math.isfinite(loss):
-                if not _finite_params(model):
-                    model.load_state_dict(last_good)
-                    kept = f"the weights from step {last_good_step}"
-                else:
-                    kept = f"the weights from step {step}"
+                terms = model.loss(x, run.beta, y=y, inputs=inputs, samples=config.samples)
+            run.loss, run.recon, run.kl = torch.stack([terms.total, terms.recon, terms.kl]).tolist()
+            if not math.isfinite(run.loss):
+                kept = guard.restore(run.step)
                 model.eval()
-                yield record(
-                    "done",
-                    epoch,
-                    val=val,
-                    status="diverged",
-                    message=(
-                        f"Training stopped: the loss became {loss} at step {step + 1} "
-                        f"(epoch {epoch + 1}) with β = {beta:g} and learning rate "
-                        f"{config.lr:g}. Kept {kept}. Try a lower learning rate."
-                    ),
-                )
+                yield run.diverged(epoch, kept)
                 return
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             optimizer.step()
-            step += 1
-            if step % _SNAPSHOT_EVERY == 0 and _finite_params(model):
-                last_good, last_good_step = state_snapshot(model), step
-            rate = (b * bs + len(x)) / max(time.perf_counter() - t0, 1e-9)
-            yield record("step", epoch)
-        val = evaluate(model, val_data, val_labels)
-        yield record("epoch", epoch + 1, val=val)
+            run.step += 1
+            guard.stepped(run.step)
+            run.rate = (b * bs + len(x)) / max(time.perf_counter() - t0, 1e-9)
+            yield run.record("step", epoch)
+        run.val = evaluate(model, split.val_images, split.val_labels)
+        yield run.record("epoch", epoch + 1, val=run.val)
     model.eval()
-    yield record(
+    yield run.record(
         "done",
         config.epochs,
-        val=val,
+        val=run.val,
         status="completed",
-        message=f"Trained {config.epochs} epochs ({steps_total} steps).",
+        message=f"Trained {config.epochs} epochs ({run.steps_total} steps).",
     )
+
+
+def _set_up(config: TrainConfig) -> tuple[torch.device, str]:
+    """The device and precision to train with; the thread count and seed set."""
+    device = pick_device(config.device)
+    precision = pick_precision(config.precision, device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)  # reparameterisation noise
+    return device, precision
+
+
+@dataclass(frozen=True)
+class _Split:
+    """The training images on the device, and the validation images that score each epoch."""
+
+    images: torch.Tensor  # (n_train, ...) uint8, or packed binary rows, on the device
+    labels: torch.Tensor | None  # (n_train,) classes on the device, for a conditional model
+    val_images: torch.Tensor  # (n_val, ...) on the CPU, at most _MAX_EVAL_IMAGES
+    val_labels: torch.Tensor | None  # (n_val,)
+
+    @classmethod
+    def place(
+        cls, model: LatentModel, dataset: Dataset, config: TrainConfig, device: torch.device
+    ) -> _Split:
+        train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
+        all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
+        eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
+        all_labels = dataset_labels(model, dataset)
+        return cls(
+            images=rows_of(all_images, torch.from_numpy(train_idx)).to(device),
+            labels=None
+            if all_labels is None
+            else all_labels[torch.from_numpy(train_idx)].to(device),
+            val_images=all_images[eval_idx],
+            val_labels=None if all_labels is None else all_labels[eval_idx],
+        )
+
+
+class _LastGood:
+    """The NaN guard: a copy of known-finite weights, taken every `_SNAPSHOT_EVERY` steps."""
+
+    def __init__(self, model: LatentModel):
+        self.model = model
+        self.state = state_snapshot(model)
+        self.step = 0  # the step the copy was taken after
+
+    def stepped(self, step: int) -> None:
+        if step % _SNAPSHOT_EVERY == 0 and _finite_params(self.model):
+            self.state, self.step = state_snapshot(self.model), step
+
+    def restore(self, step: int) -> str:
+        """Keep the current weights if still finite, else the copy; which, in words."""
+        if _finite_params(self.model):
+            return f"the weights from step {step}"
+        self.model.load_state_dict(self.state)
+        return f"the weights from step {self.step}"
+
+
+@dataclass
+class _Tally:
+    """What the run's records report: the last step's figures and the run's pace."""
+
+    config: TrainConfig
+    steps_total: int
+    beta: float  # β in effect (ramps during warm-up)
+    step: int = 0  # optimiser steps taken
+    loss: float = float("nan")
+    recon: float = float("nan")
+    kl: float = float("nan")
+    rate: float = 0.0  # images a second in the current epoch
+    val: Evaluation | None = None  # the last epoch's validation figures
+
+    def record(self, kind: str, epoch: int, **extra) -> Progress:
+        left = (self.steps_total - self.step) * self.config.batch_size
+        return Progress(
+            kind=kind,
+            epoch=epoch,
+            epochs=self.config.epochs,
+            step=self.step,
+            steps_total=self.steps_total,
+            loss=self.loss,
+            recon=self.recon,
+            kl=self.kl,
+            beta=self.beta,
+            samples_per_s=self.rate,
+            eta_s=left / self.rate if self.rate > 0 else float("nan"),
+            **extra,
+        )
+
+    def stopped(self, epoch: int) -> Progress:
+        return self.record(
+            "done",
+            epoch,
+            val=self.val,
+            status="stopped",
+            message=f"Stopped by the user after {self.step} of {self.steps_total} steps.",
+        )
+
+    def diverged(self, epoch: int, kept: str) -> Progress:
+        return self.record(
+            "done",
+            epoch,
+            val=self.val,
+            status="diverged",
+            message=(
+                f"Training stopped: the loss became {self.loss} at step {self.step + 1} "
+                f"(epoch {epoch + 1}) with β = {self.beta:g} and learning rate "
+                f"{self.config.lr:g}. Kept {kept}. Try a lower learning rate."
+            ),
+        )
 
 
 def _fit_pca(model: PCAModel, dataset: Dataset, config: TrainConfig) -> Iterator[Progress]:
