@@ -16,11 +16,13 @@ from PySide6.QtWidgets import QCheckBox
 
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
-from explorer.ui.theme import follow_palette, style_legend, style_plot
+from explorer.ui.theme import follow_palette, legible_on, style_legend, style_plot
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
-_VAL_COLOUR = "#009E73"  # the validation points
+# Okabe-Ito hues of the reconstruction, KL and validation marks; each is drawn lighter
+# or darker as the plot's background needs (`_recolour`); the total takes the text colour.
+_HUES = {"recon": "#0072B2", "kl": "#D55E00", "val": "#009E73"}
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
@@ -49,26 +51,23 @@ class LossCurves(pg.PlotWidget):
             key: pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             for key, colour, name in (
                 ("total", "#222", "loss (recon + β·KL)"),  # the text colour: _recolour
-                ("recon", "#0072B2", "reconstruction"),
-                ("kl", "#D55E00", "KL"),
+                ("recon", _HUES["recon"], "reconstruction"),
+                ("kl", _HUES["kl"], "KL"),
             )
         }
         for curve in self.curves.values():
             self.addItem(curve)
         self.curves["val"] = self.plot(
-            pen=None, symbol="o", symbolSize=7, symbolBrush=_VAL_COLOUR, name="validation"
+            pen=None, symbol="o", symbolSize=7, symbolBrush=_HUES["val"], name="validation"
         )
         # Its legend entry draws the scatter's own brush, which pyqtgraph sets only with
         # the first point: without this the entry is grey-blue until an epoch ends (and,
         # cached below, stays so).
-        self.curves["val"].scatter.setBrush(_VAL_COLOUR)
+        self.curves["val"].scatter.setBrush(_HUES["val"])
         # The previous run, faint and dashed, under this one; one legend entry for all three.
         self.previous: dict[str, pg.PlotCurveItem] = {}
         for key in ("total", "recon", "kl"):
-            colour = QColor(self.curves[key].opts["pen"].color())
-            colour.setAlpha(_FAINT)
-            pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
-            self.previous[key] = pg.PlotCurveItem(pen=pen, skipFiniteCheck=True)
+            self.previous[key] = pg.PlotCurveItem(skipFiniteCheck=True)  # pens: _recolour
             self.previous[key].setZValue(-1)
             self.addItem(self.previous[key])
         self._previous_data: np.ndarray | None = None  # (4, n) drawn rows as in _SERIES
@@ -108,7 +107,17 @@ class LossCurves(pg.PlotWidget):
     def _recolour(self, palette: QPalette) -> None:
         colours = style_plot(self, palette)
         style_legend(self.legend, colours)
-        self.curves["total"].setPen(pg.mkPen(colours.text, width=1))
+        shown = {"total": colours.text}
+        shown |= {key: legible_on(QColor(hue), colours.background) for key, hue in _HUES.items()}
+        for key, previous in self.previous.items():
+            self.curves[key].setPen(pg.mkPen(shown[key], width=1))
+            faint = QColor(shown[key])
+            faint.setAlpha(_FAINT)
+            previous.setPen(pg.mkPen(faint, width=1, style=Qt.PenStyle.DashLine))
+        self.curves["val"].setSymbolBrush(shown["val"])
+        self.curves["val"].scatter.setBrush(shown["val"])  # its legend entry: see __init__
+        for sample, _ in self.legend.items:  # cached pixmaps of the old colours
+            sample.update()
         self._hint = colours.axis.name()
         if self.plotItem.titleLabel.isVisible():
             self.show_note(self.plotItem.titleLabel.text)
