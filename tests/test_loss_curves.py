@@ -176,3 +176,18 @@ def test_a_new_run_keeps_the_previous_one_faint_and_named_in_the_legend(qtbot):
     assert len(x) == 50
     legend = [label.text for _, label in plot.plotItem.legend.items]
     assert [t for t in legend if t.startswith("previous run")] == ["previous run, β 1"]
+
+
+def test_after_stop_the_plot_spans_the_steps_run(qtbot, window):
+    """A 200-epoch run stopped after its first steps: the x axis spanned all the steps
+    planned, and the curves were a sliver at its left edge. Stopped, the plot spans the
+    steps that ran."""
+    from tests.test_feedback import stop_mid_run
+
+    stop_mid_run(qtbot, window)
+    plot = window.panel.loss_plot
+    ran = plot.series["step"][-1]
+    (x0, x1), _ = plot.plotItem.vb.viewRange()
+    assert x0 <= 1 and ran <= x1 <= 1.1 * ran
+    x, _ = plot.curves["total"].getData()
+    assert x[-1] == ran

@@ -254,6 +254,13 @@ class LossCurves(pg.PlotWidget):
         if lo < y0 or hi > y1 or (hi - lo) < 0.5 * (y1 - y0):
             vb.setYRange(lo, hi, padding=0.08)
 
+    def end_run(self) -> None:
+        """The run is over: a stopped run's curves fill the x axis, which had room for
+        all the steps planned."""
+        if self._n > 0:
+            self._x_total = None
+            self._fit_range(int(self._buf[0, self._n - 1]), [])
+
     def add_epoch(self, p: Progress) -> None:
         """An epoch's record: its validation loss joins the validation points."""
         if p.val is not None:
