@@ -174,3 +174,27 @@ def test_a_broken_saved_layout_opens_the_default_one(qtbot, tiny_checkpoint, set
     assert w.dockWidgetArea(w.training_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     assert not w.insight_dock.isFloating() and not w.training_dock.isFloating()
     w.shutdown()
+
+
+def test_the_colour_choice_is_never_cut_off_on_a_laptop(qtbot, window):
+    """At 1366 wide the colour combo has less room than "colour by label": Qt clipped it
+    to "colour by lab". Where the whole does not fit, it shows the factor's name."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    with qtbot.waitSignal(window.session.codesChanged, timeout=30_000):
+        window.open_dataset("sprites", count=200, new_model_if_needed=True)
+    shown(window, LAPTOP)
+    combo = window.plane_bar.colour_combo
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    field = combo.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, combo
+    )
+    for i in range(combo.count()):
+        combo.setCurrentIndex(i)
+        text = combo.shown_text()
+        assert combo.fontMetrics().horizontalAdvance(text) <= field.width(), text
+        name = combo.currentText().removeprefix("colour by ")
+        assert text in (f"colour by {name}", name) or text.endswith("…"), text
+    combo.setCurrentIndex(0)
+    assert combo.shown_text() in ("colour by label", "label")
