@@ -191,3 +191,44 @@ def test_after_stop_the_plot_spans_the_steps_run(qtbot, window):
     assert x0 <= 1 and ran <= x1 <= 1.1 * ran
     x, _ = plot.curves["total"].getData()
     assert x[-1] == ran
+
+
+def points_under_legend(plot) -> int:
+    """How many drawn points of the curves (and validation points) the legend covers."""
+    vb = plot.plotItem.vb
+    under = vb.mapSceneToView(plot.legend.sceneBoundingRect()).boundingRect()
+    n = 0
+    for item in [*plot.curves.values(), *plot.previous.values()]:
+        x, y = item.getData()
+        if x is not None and len(x):
+            inside = (x >= under.left()) & (x <= under.right())
+            n += int(np.sum(inside & (y >= under.top()) & (y <= under.bottom())))
+    return n
+
+
+def test_the_legend_keeps_off_the_curves(qtbot):
+    """On the log axis a run's curves end near the top of the plot, under the legend in
+    its top-right corner: its text was struck through by the curves. The legend takes
+    the right-hand corner the curves leave free, on either axis."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(340, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = 400
+    steps = np.arange(n)
+    losses = 400 * np.exp(-steps / 30) + 120
+    records = step_records(losses, n)
+    for i, r in enumerate(records):  # KL starts near 0, as a VAE's does
+        records[i] = dataclasses.replace(r, kl=5.0 * (1 - np.exp(-i / 40)) + 0.01)
+    for start in range(0, n, 10):  # in batches, as the worker sends them
+        plot.add_steps(records[start : start + 10])
+    plot.end_run()
+    drawn = 3 * n
+    assert plot.log_scale
+    plot.grab()
+    assert points_under_legend(plot) < 0.1 * drawn  # (a curve's first steps, at most)
+    QTest.mouseClick(plot.log_check, Qt.MouseButton.LeftButton)  # a linear axis
+    assert not plot.log_scale
+    plot.grab()
+    assert points_under_legend(plot) < 0.1 * drawn

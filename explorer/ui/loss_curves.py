@@ -26,6 +26,7 @@ _HUES = {"recon": "#0072B2", "kl": "#D55E00", "val": "#009E73"}
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
+_LEGEND_MARGIN = 5  # px between the legend and the plot's edges
 
 
 class LossCurves(pg.PlotWidget):
@@ -40,7 +41,7 @@ class LossCurves(pg.PlotWidget):
             "reconstruction for PCA and the autoencoder"
         )
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.legend = legend = self.addLegend(offset=(-5, 5))
+        self.legend = legend = self.addLegend(offset=(-_LEGEND_MARGIN, _LEGEND_MARGIN))
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
@@ -171,6 +172,7 @@ class LossCurves(pg.PlotWidget):
         self._last_beta = records[-1].beta
         self._draw_steps()
         self._fit_range(records[-1].steps_total, [self._ema[k] for k in _SERIES[1:]])
+        self._place_legend()
 
     def _draw_steps(self) -> None:
         shown = self._shown()
@@ -198,6 +200,7 @@ class LossCurves(pg.PlotWidget):
             values += [*self._previous_data[1], *self._previous_data[3]]
         if values:
             self._fit_range(self._x_total or 0, values)
+        self._place_legend()
 
     def _keep_as_previous(self) -> None:
         """This run's curves stay, faint, beside the next run's."""
@@ -260,6 +263,31 @@ class LossCurves(pg.PlotWidget):
         if self._n > 0:
             self._x_total = None
             self._fit_range(int(self._buf[0, self._n - 1]), [])
+            self._place_legend()
+
+    def _place_legend(self) -> None:
+        """The legend in the right-hand corner, top or bottom, that covers fewer drawn
+        points: on the log axis a run's curves end near the top, on a linear one near
+        the bottom (unboxed, its text over a curve was struck through)."""
+        vb = self.plotItem.vb
+        (_, x1), (y0, y1) = vb.viewRange()
+        px, py = vb.viewPixelSize()
+        size = self.legend.boundingRect()
+        left = x1 - (size.width() + _LEGEND_MARGIN) * px
+        height = (size.height() + _LEGEND_MARGIN) * py
+        ys = []
+        for item in [*self.curves.values(), *self.previous.values()]:
+            x, y = item.getData()
+            if x is not None and len(x):
+                ys.append(np.asarray(y)[np.asarray(x) >= left])
+        y = np.concatenate(ys) if ys else np.empty(0)
+        under = {"top": int(np.sum(y >= y1 - height)), "bottom": int(np.sum(y <= y0 + height))}
+        current = "top" if self.legend.opts["offset"][1] > 0 else "bottom"
+        other = "bottom" if current == "top" else "top"
+        if under[other] < under[current]:
+            self.legend.setOffset(
+                (-_LEGEND_MARGIN, _LEGEND_MARGIN if other == "top" else -_LEGEND_MARGIN)
+            )
 
     def add_epoch(self, p: Progress) -> None:
         """An epoch's record: its validation loss joins the validation points."""
