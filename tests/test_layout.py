@@ -198,3 +198,25 @@ def test_the_colour_choice_is_never_cut_off_on_a_laptop(qtbot, window):
         assert text in (f"colour by {name}", name) or text.endswith("…"), text
     combo.setCurrentIndex(0)
     assert combo.shown_text() in ("colour by label", "label")
+
+
+def test_the_docks_get_their_room_back_after_the_window_was_small(qtbot, window):
+    """Shrunk to its least size and made large again (restored from a small window, or
+    maximised), the window gave all the new room to the centre: at 1920×1080 the insight
+    views were left 200 px high and the training column narrow. Each dock keeps its
+    share of the window."""
+    shown(window, DESKTOP)
+    qtbot.wait(10)
+    before = (window.insight_dock.height(), window.training_dock.width())
+    window.resize(window.minimumSizeHint())
+    QApplication.processEvents()
+    qtbot.wait(10)
+    assert window.insight_dock.height() < before[0]  # it did give way
+    shown(window, DESKTOP)
+    qtbot.waitUntil(
+        lambda: (
+            abs(window.insight_dock.height() - before[0]) <= 4
+            and abs(window.training_dock.width() - before[1]) <= 4
+        ),
+        timeout=2000,
+    )
