@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -232,3 +233,36 @@ def test_the_legend_keeps_off_the_curves(qtbot):
     assert not plot.log_scale
     plot.grab()
     assert points_under_legend(plot) < 0.1 * drawn
+
+
+def axis_labels(plot) -> list[tuple[str, object]]:
+    """The left axis's tick labels as it draws them: (text, rectangle) each."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = plot.getAxis("left").generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    return [(text, rect) for rect, _, text in texts if text]
+
+
+@pytest.mark.parametrize("losses", [None, (60.0, 25.0)], ids=["empty", "within a decade"])
+def test_the_log_axis_labels_never_run_into_one_another(qtbot, losses):
+    """A low loss plot (a laptop's screen, a larger desktop font) on a log axis spanning
+    less than a decade, as the empty plot's does: pyqtgraph labelled every tick between
+    decades, 2 to 9, and they piled into one another."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(340, 180)
+    plot.show()
+    qtbot.waitExposed(plot)
+    if losses is not None:
+        plot.add_steps(step_records(np.linspace(*losses, 100), 100))
+    plot.grab()
+    labels = axis_labels(plot)
+    assert len(labels) >= 2  # still a scale to read
+    for i, (text, rect) in enumerate(labels):
+        for other, other_rect in labels[i + 1 :]:
+            assert not rect.intersects(other_rect), (text, other)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QCheckBox
 
 from explorer.core.training import Progress
@@ -29,9 +29,34 @@ _FAINT = 70  # alpha (of 255) of the previous run's curves
 _LEGEND_MARGIN = 5  # px between the legend and the plot's edges
 
 
+class _LossAxis(pg.AxisItem):
+    """The loss axis: on a log scale, a label between decades (2, 3, … 9) is left out
+    where it would touch another; pyqtgraph wrote them all, and on a low plot spanning
+    less than a decade (the empty plot's 1 to 10) they piled into one another."""
+
+    def logTickStrings(self, values, scale, spacing) -> list[str]:
+        strings = super().logTickStrings(values, scale, spacing)
+        lo, hi = self.range
+        if hi <= lo or self.height() <= 0:
+            return strings
+        per_unit = self.height() / (hi - lo)  # px per decade
+        room = QFontMetrics(self.style.get("tickFont") or self.font()).height() + 2
+        taken = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]  # decades
+        shown = []
+        for value, text in zip(values, strings, strict=True):
+            if float(value).is_integer():
+                shown.append(text)
+            elif all(abs(value - t) * per_unit >= room for t in taken):
+                taken.append(value)
+                shown.append(text)
+            else:
+                shown.append("")
+        return shown
+
+
 class LossCurves(pg.PlotWidget):
     def __init__(self):
-        super().__init__()
+        super().__init__(axisItems={"left": _LossAxis("left")})
         self.setObjectName("lossPlot")
         self.setMinimumHeight(140)  # the insight dock below needs the height too
         self.setLabel("bottom", "step")
