@@ -115,3 +115,33 @@ def test_first_run_hint_is_shown_once_and_never_in_the_way(qtbot, tiny_checkpoin
     qtbot.waitExposed(again)
     assert again.findChild(QFrame, "firstRunHint") is None
     again.shutdown()
+
+
+def stop_mid_run(qtbot, window) -> None:
+    """Press Train on a long run, then Stop once its first steps are drawn."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.panel.epochs_spin.setValue(200)
+    window.panel.batch_spin.setValue(16)
+    with qtbot.waitSignal(window.panel.progress.valueChanged, timeout=30_000):
+        QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.trainer.finished, timeout=10_000):
+        QTest.mouseClick(window.panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.trainer.running)
+
+
+def test_a_long_status_message_on_a_laptop_screen_is_elided_not_cut(qtbot, window, autosave):
+    """After Stop the status bar says what happened and where the copy is kept: on a
+    1366-wide window the path ran under the model's and device's labels, cut off
+    mid-word. It ends in "…" instead, and the whole message is its tooltip."""
+    window.resize(1366, 705)
+    stop_mid_run(qtbot, window)
+    bar = window.statusBar()
+    qtbot.waitUntil(lambda: "A copy is kept" in bar.toolTip() + bar.currentMessage())
+    full = bar.toolTip()
+    assert full.startswith("Training stopped after epoch") and full.endswith("until saved.")
+    shown = bar.currentMessage()
+    room = bar.model_label.geometry().left()
+    assert bar.fontMetrics().horizontalAdvance(shown) <= room
+    assert shown.endswith("…") and full.startswith(shown[:-1])

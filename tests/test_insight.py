@@ -349,3 +349,33 @@ def test_a_64_dimensional_model_leaves_the_training_settings_their_room(qtbot, w
 
 def test_a_few_dimensions_have_each_kl_listed():
     assert kl_line([3.414, 0.5, 1.0]) == "KL per dimension: 3.41 0.50 1.00"
+
+
+def test_the_variance_note_stays_legible_over_the_manifold_map(qtbot, window, tmp_path):
+    """A PCA plane's note in the plot's corner ("PC1 22% · PC2 20% of the variance") was
+    grey text straight on the map's tiles, black in the light scheme: unreadable once
+    View ▸ Manifold map was on. It sits on a box of the plot's own colour, as the legend."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.ui.theme import MIN_CONTRAST, contrast
+    from tests.test_menus import pick
+    from tests.test_theme import background, pixels
+
+    path = tmp_path / "z4.safetensors"
+    model = build_model(ModelConfig(latent_dim=4, hidden=(16,)))
+    save_checkpoint(path, Checkpoint(model=model, dataset=window.session.dataset.describe()))
+    assert window.open_checkpoint(path)
+    qtbot.waitUntil(lambda: window.session.codes is not None, timeout=10_000)
+    plot, shares = window.latent_view, window.latent_view.shares
+    assert shares.text.endswith("of the variance")
+    pick(window, ("&View", "Manifold &map")).trigger()
+    qtbot.waitUntil(lambda: bool(window.plane_bar.manifold.tiles), timeout=10_000)
+
+    box = plot.mapFromScene(shares.sceneBoundingRect()).boundingRect()
+    px = pixels(plot.viewport())[box.top() : box.bottom(), box.left() : box.right()]
+    base = QApplication.palette().color(QPalette.ColorRole.Base)
+    under = background(px)  # the box: the plot's colour, a little of the map through it
+    assert contrast(under, base) < 1.25
+    colours = np.unique(px.reshape(-1, 3), axis=0)
+    assert max(contrast(QColor(*c.tolist()), under) for c in colours) >= MIN_CONTRAST

@@ -174,3 +174,49 @@ def test_a_broken_saved_layout_opens_the_default_one(qtbot, tiny_checkpoint, set
     assert w.dockWidgetArea(w.training_dock) == Qt.DockWidgetArea.RightDockWidgetArea
     assert not w.insight_dock.isFloating() and not w.training_dock.isFloating()
     w.shutdown()
+
+
+def test_the_colour_choice_is_never_cut_off_on_a_laptop(qtbot, window):
+    """At 1366 wide the colour combo has less room than "colour by label": Qt clipped it
+    to "colour by lab". Where the whole does not fit, it shows the factor's name."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    with qtbot.waitSignal(window.session.codesChanged, timeout=30_000):
+        window.open_dataset("sprites", count=200, new_model_if_needed=True)
+    shown(window, LAPTOP)
+    combo = window.plane_bar.colour_combo
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    field = combo.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, combo
+    )
+    for i in range(combo.count()):
+        combo.setCurrentIndex(i)
+        text = combo.shown_text()
+        assert combo.fontMetrics().horizontalAdvance(text) <= field.width(), text
+        name = combo.currentText().removeprefix("colour by ")
+        assert text in (f"colour by {name}", name) or text.endswith("…"), text
+    combo.setCurrentIndex(0)
+    assert combo.shown_text() in ("colour by label", "label")
+
+
+def test_the_docks_get_their_room_back_after_the_window_was_small(qtbot, window):
+    """Shrunk to its least size and made large again (restored from a small window, or
+    maximised), the window gave all the new room to the centre: at 1920×1080 the insight
+    views were left 200 px high and the training column narrow. Each dock keeps its
+    share of the window."""
+    shown(window, DESKTOP)
+    qtbot.wait(10)
+    before = (window.insight_dock.height(), window.training_dock.width())
+    window.resize(window.minimumSizeHint())
+    QApplication.processEvents()
+    qtbot.wait(10)
+    assert window.insight_dock.height() < before[0]  # it did give way
+    shown(window, DESKTOP)
+    qtbot.waitUntil(
+        lambda: (
+            abs(window.insight_dock.height() - before[0]) <= 4
+            and abs(window.training_dock.width() - before[1]) <= 4
+        ),
+        timeout=2000,
+    )

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -176,3 +177,92 @@ def test_a_new_run_keeps_the_previous_one_faint_and_named_in_the_legend(qtbot):
     assert len(x) == 50
     legend = [label.text for _, label in plot.plotItem.legend.items]
     assert [t for t in legend if t.startswith("previous run")] == ["previous run, β 1"]
+
+
+def test_after_stop_the_plot_spans_the_steps_run(qtbot, window):
+    """A 200-epoch run stopped after its first steps: the x axis spanned all the steps
+    planned, and the curves were a sliver at its left edge. Stopped, the plot spans the
+    steps that ran."""
+    from tests.test_feedback import stop_mid_run
+
+    stop_mid_run(qtbot, window)
+    plot = window.panel.loss_plot
+    ran = plot.series["step"][-1]
+    (x0, x1), _ = plot.plotItem.vb.viewRange()
+    assert x0 <= 1 and ran <= x1 <= 1.1 * ran
+    x, _ = plot.curves["total"].getData()
+    assert x[-1] == ran
+
+
+def points_under_legend(plot) -> int:
+    """How many drawn points of the curves (and validation points) the legend covers."""
+    vb = plot.plotItem.vb
+    under = vb.mapSceneToView(plot.legend.sceneBoundingRect()).boundingRect()
+    n = 0
+    for item in [*plot.curves.values(), *plot.previous.values()]:
+        x, y = item.getData()
+        if x is not None and len(x):
+            inside = (x >= under.left()) & (x <= under.right())
+            n += int(np.sum(inside & (y >= under.top()) & (y <= under.bottom())))
+    return n
+
+
+def test_the_legend_keeps_off_the_curves(qtbot):
+    """On the log axis a run's curves end near the top of the plot, under the legend in
+    its top-right corner: its text was struck through by the curves. The legend takes
+    the right-hand corner the curves leave free, on either axis."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(340, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = 400
+    steps = np.arange(n)
+    losses = 400 * np.exp(-steps / 30) + 120
+    records = step_records(losses, n)
+    for i, r in enumerate(records):  # KL starts near 0, as a VAE's does
+        records[i] = dataclasses.replace(r, kl=5.0 * (1 - np.exp(-i / 40)) + 0.01)
+    for start in range(0, n, 10):  # in batches, as the worker sends them
+        plot.add_steps(records[start : start + 10])
+    plot.end_run()
+    drawn = 3 * n
+    assert plot.log_scale
+    plot.grab()
+    assert points_under_legend(plot) < 0.1 * drawn  # (a curve's first steps, at most)
+    QTest.mouseClick(plot.log_check, Qt.MouseButton.LeftButton)  # a linear axis
+    assert not plot.log_scale
+    plot.grab()
+    assert points_under_legend(plot) < 0.1 * drawn
+
+
+def axis_labels(plot) -> list[tuple[str, object]]:
+    """The left axis's tick labels as it draws them: (text, rectangle) each."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = plot.getAxis("left").generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    return [(text, rect) for rect, _, text in texts if text]
+
+
+@pytest.mark.parametrize("losses", [None, (60.0, 25.0)], ids=["empty", "within a decade"])
+def test_the_log_axis_labels_never_run_into_one_another(qtbot, losses):
+    """A low loss plot (a laptop's screen, a larger desktop font) on a log axis spanning
+    less than a decade, as the empty plot's does: pyqtgraph labelled every tick between
+    decades, 2 to 9, and they piled into one another."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    plot.resize(340, 180)
+    plot.show()
+    qtbot.waitExposed(plot)
+    if losses is not None:
+        plot.add_steps(step_records(np.linspace(*losses, 100), 100))
+    plot.grab()
+    labels = axis_labels(plot)
+    assert len(labels) >= 2  # still a scale to read
+    for i, (text, rect) in enumerate(labels):
+        for other, other_rect in labels[i + 1 :]:
+            assert not rect.intersects(other_rect), (text, other)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -134,3 +134,71 @@ def test_what_floats_over_the_plot_follows_a_live_switch(window, scheme):
     finally:
         window.busy.end("job")
         hint.close()
+
+
+def curve_contrast(plot, key: str, values: np.ndarray) -> float:
+    """The contrast against the plot's background of the pixel that stands out most along
+    the curve `key`, which was drawn through `values` (one per step): the line's core."""
+    vb = plot.plotItem.vb
+    px = pixels(plot.viewport())
+    bg = background(px)
+    best = 1.0
+    for step in np.linspace(len(values) * 0.1, len(values) * 0.9, 25).astype(int):
+        y = np.log10(values[step]) if plot.log_scale else values[step]
+        scene = vb.mapViewToScene(QPointF(step + 1, y))
+        at = plot.mapFromScene(scene)
+        for dy in range(-2, 3):
+            r, g, b = px[at.y() + dy, at.x()].tolist()
+            best = max(best, contrast(QColor(r, g, b), bg))
+    return best
+
+
+@pytest.mark.parametrize(
+    "base",
+    [None, "#323232"],
+    ids=["app's dark palette", "Adwaita dark (GTK's platform theme)"],
+)
+def test_every_loss_curve_is_legible_on_the_dark_plot(window, scheme, base):
+    """The reconstruction curve (blue) and KL (orange) are lines on the plot's base colour:
+    each must stand out from it as text would, in the app's own dark palette and on the
+    lighter base GTK's dark theme gives the plot."""
+    from explorer.core.metrics import Evaluation
+    from explorer.core.training import Progress
+
+    app = QApplication.instance()
+    start = QPalette(app.palette())
+    if base is not None:
+        own = dark_palette()
+        own.setColor(QPalette.ColorRole.Base, QColor(base))
+        app.setPalette(own)
+    try:
+        scheme(Qt.ColorScheme.Dark)
+        plot = window.panel.loss_plot
+        n = 200  # three curves decades apart, each sloping so some pixels are line cores
+        ramp = np.linspace(1.0, 2.0, n)
+        series = {"total": 1000 * ramp, "recon": 100 * ramp, "kl": 1 * ramp}
+        fields = dict(epoch=0, epochs=1, steps_total=n, beta=1.0, samples_per_s=1.0, eta_s=1)
+        plot.add_steps(
+            [
+                Progress(
+                    kind="step",
+                    step=i + 1,
+                    loss=series["total"][i],
+                    recon=series["recon"][i],
+                    kl=series["kl"][i],
+                    **fields,
+                )
+                for i in range(n)
+            ]
+        )
+        val = Evaluation(elbo=-10.0, recon=9.0, kl=1.0, kl_per_dim=(), count=10)
+        plot.add_epoch(
+            Progress(kind="epoch", step=n // 2, loss=10.0, recon=9.0, kl=1.0, val=val, **fields)
+        )
+        plot.resize(400, 300)
+        # the smoothed values are what is drawn
+        for key in series:
+            assert curve_contrast(plot, key, plot.series[key]) >= MIN_CONTRAST, key
+        assert curve_contrast(plot, "val", np.full(n, 10.0)) >= MIN_CONTRAST, "validation"
+    finally:
+        app.setPalette(start)

@@ -28,6 +28,17 @@ from explorer.ui.state import Session
 from explorer.ui.theme import follow_palette, is_dark, style_legend, style_plot
 
 
+class NoteLabel(pg.LabelItem):
+    """A line of text over the plot, on a box of the plot's background (translucent, as
+    the legend's): legible over the manifold map's tiles as over the points."""
+
+    box = QColor(0, 0, 0, 0)  # none until the palette gives one
+
+    def paint(self, painter, *args) -> None:
+        if self.text:
+            painter.fillRect(self.boundingRect(), self.box)
+
+
 class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
@@ -53,7 +64,7 @@ class LatentView(pg.PlotWidget):
         # A PCA plane's variance shares, in the plot's top-left corner: not in the axis
         # labels, which would then change every training epoch, and a new label redraws
         # both gridded axes on the GUI thread.
-        self.shares = pg.LabelItem(size="9pt")
+        self.shares = NoteLabel(size="9pt")
         self.shares.setParentItem(self.plotItem.vb)
         self.shares.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
         cache_pixmaps(self.shares)  # (it changes once an epoch at most)
@@ -109,6 +120,7 @@ class LatentView(pg.PlotWidget):
         colours = style_plot(self, palette)
         style_legend(self.legend, colours, boxed=True)
         self.shares.setAttr("color", colours.axis.name())
+        self.shares.box = colours.legend
         self.shares.setText(self.shares.text)
         self._ink = colours.text
         self._dark = is_dark(palette)

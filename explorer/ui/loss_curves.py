@@ -11,24 +11,52 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QCheckBox
 
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
-from explorer.ui.theme import follow_palette, style_legend, style_plot
+from explorer.ui.theme import follow_palette, legible_on, style_legend, style_plot
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
 _SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
-_VAL_COLOUR = "#009E73"  # the validation points
+# Okabe-Ito hues of the reconstruction, KL and validation marks; each is drawn lighter
+# or darker as the plot's background needs (`_recolour`); the total takes the text colour.
+_HUES = {"recon": "#0072B2", "kl": "#D55E00", "val": "#009E73"}
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
+_LEGEND_MARGIN = 5  # px between the legend and the plot's edges
+
+
+class _LossAxis(pg.AxisItem):
+    """The loss axis: on a log scale, a label between decades (2, 3, … 9) is left out
+    where it would touch another; pyqtgraph wrote them all, and on a low plot spanning
+    less than a decade (the empty plot's 1 to 10) they piled into one another."""
+
+    def logTickStrings(self, values, scale, spacing) -> list[str]:
+        strings = super().logTickStrings(values, scale, spacing)
+        lo, hi = self.range
+        if hi <= lo or self.height() <= 0:
+            return strings
+        per_unit = self.height() / (hi - lo)  # px per decade
+        room = QFontMetrics(self.style.get("tickFont") or self.font()).height() + 2
+        taken = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]  # decades
+        shown = []
+        for value, text in zip(values, strings, strict=True):
+            if float(value).is_integer():
+                shown.append(text)
+            elif all(abs(value - t) * per_unit >= room for t in taken):
+                taken.append(value)
+                shown.append(text)
+            else:
+                shown.append("")
+        return shown
 
 
 class LossCurves(pg.PlotWidget):
     def __init__(self):
-        super().__init__()
+        super().__init__(axisItems={"left": _LossAxis("left")})
         self.setObjectName("lossPlot")
         self.setMinimumHeight(140)  # the insight dock below needs the height too
         self.setLabel("bottom", "step")
@@ -38,7 +66,7 @@ class LossCurves(pg.PlotWidget):
             "reconstruction for PCA and the autoencoder"
         )
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.legend = legend = self.addLegend(offset=(-5, 5))
+        self.legend = legend = self.addLegend(offset=(-_LEGEND_MARGIN, _LEGEND_MARGIN))
         legend.setColumnCount(2)  # two short rows: the legend fits a low plot
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
@@ -49,26 +77,23 @@ class LossCurves(pg.PlotWidget):
             key: pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             for key, colour, name in (
                 ("total", "#222", "loss (recon + β·KL)"),  # the text colour: _recolour
-                ("recon", "#0072B2", "reconstruction"),
-                ("kl", "#D55E00", "KL"),
+                ("recon", _HUES["recon"], "reconstruction"),
+                ("kl", _HUES["kl"], "KL"),
             )
         }
         for curve in self.curves.values():
             self.addItem(curve)
         self.curves["val"] = self.plot(
-            pen=None, symbol="o", symbolSize=7, symbolBrush=_VAL_COLOUR, name="validation"
+            pen=None, symbol="o", symbolSize=7, symbolBrush=_HUES["val"], name="validation"
         )
         # Its legend entry draws the scatter's own brush, which pyqtgraph sets only with
         # the first point: without this the entry is grey-blue until an epoch ends (and,
         # cached below, stays so).
-        self.curves["val"].scatter.setBrush(_VAL_COLOUR)
+        self.curves["val"].scatter.setBrush(_HUES["val"])
         # The previous run, faint and dashed, under this one; one legend entry for all three.
         self.previous: dict[str, pg.PlotCurveItem] = {}
         for key in ("total", "recon", "kl"):
-            colour = QColor(self.curves[key].opts["pen"].color())
-            colour.setAlpha(_FAINT)
-            pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)
-            self.previous[key] = pg.PlotCurveItem(pen=pen, skipFiniteCheck=True)
+            self.previous[key] = pg.PlotCurveItem(skipFiniteCheck=True)  # pens: _recolour
             self.previous[key].setZValue(-1)
             self.addItem(self.previous[key])
         self._previous_data: np.ndarray | None = None  # (4, n) drawn rows as in _SERIES
@@ -108,7 +133,17 @@ class LossCurves(pg.PlotWidget):
     def _recolour(self, palette: QPalette) -> None:
         colours = style_plot(self, palette)
         style_legend(self.legend, colours)
-        self.curves["total"].setPen(pg.mkPen(colours.text, width=1))
+        shown = {"total": colours.text}
+        shown |= {key: legible_on(QColor(hue), colours.background) for key, hue in _HUES.items()}
+        for key, previous in self.previous.items():
+            self.curves[key].setPen(pg.mkPen(shown[key], width=1))
+            faint = QColor(shown[key])
+            faint.setAlpha(_FAINT)
+            previous.setPen(pg.mkPen(faint, width=1, style=Qt.PenStyle.DashLine))
+        self.curves["val"].setSymbolBrush(shown["val"])
+        self.curves["val"].scatter.setBrush(shown["val"])  # its legend entry: see __init__
+        for sample, _ in self.legend.items:  # cached pixmaps of the old colours
+            sample.update()
         self._hint = colours.axis.name()
         if self.plotItem.titleLabel.isVisible():
             self.show_note(self.plotItem.titleLabel.text)
@@ -162,6 +197,7 @@ class LossCurves(pg.PlotWidget):
         self._last_beta = records[-1].beta
         self._draw_steps()
         self._fit_range(records[-1].steps_total, [self._ema[k] for k in _SERIES[1:]])
+        self._place_legend()
 
     def _draw_steps(self) -> None:
         shown = self._shown()
@@ -189,6 +225,7 @@ class LossCurves(pg.PlotWidget):
             values += [*self._previous_data[1], *self._previous_data[3]]
         if values:
             self._fit_range(self._x_total or 0, values)
+        self._place_legend()
 
     def _keep_as_previous(self) -> None:
         """This run's curves stay, faint, beside the next run's."""
@@ -244,6 +281,38 @@ class LossCurves(pg.PlotWidget):
         y0, y1 = vb.viewRange()[1]
         if lo < y0 or hi > y1 or (hi - lo) < 0.5 * (y1 - y0):
             vb.setYRange(lo, hi, padding=0.08)
+
+    def end_run(self) -> None:
+        """The run is over: a stopped run's curves fill the x axis, which had room for
+        all the steps planned."""
+        if self._n > 0:
+            self._x_total = None
+            self._fit_range(int(self._buf[0, self._n - 1]), [])
+            self._place_legend()
+
+    def _place_legend(self) -> None:
+        """The legend in the right-hand corner, top or bottom, that covers fewer drawn
+        points: on the log axis a run's curves end near the top, on a linear one near
+        the bottom (unboxed, its text over a curve was struck through)."""
+        vb = self.plotItem.vb
+        (_, x1), (y0, y1) = vb.viewRange()
+        px, py = vb.viewPixelSize()
+        size = self.legend.boundingRect()
+        left = x1 - (size.width() + _LEGEND_MARGIN) * px
+        height = (size.height() + _LEGEND_MARGIN) * py
+        ys = []
+        for item in [*self.curves.values(), *self.previous.values()]:
+            x, y = item.getData()
+            if x is not None and len(x):
+                ys.append(np.asarray(y)[np.asarray(x) >= left])
+        y = np.concatenate(ys) if ys else np.empty(0)
+        under = {"top": int(np.sum(y >= y1 - height)), "bottom": int(np.sum(y <= y0 + height))}
+        current = "top" if self.legend.opts["offset"][1] > 0 else "bottom"
+        other = "bottom" if current == "top" else "top"
+        if under[other] < under[current]:
+            self.legend.setOffset(
+                (-_LEGEND_MARGIN, _LEGEND_MARGIN if other == "top" else -_LEGEND_MARGIN)
+            )
 
     def add_epoch(self, p: Progress) -> None:
         """An epoch's record: its validation loss joins the validation points."""

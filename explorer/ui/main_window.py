@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
             self.resize(window_layout.initial_size(self.screen().availableGeometry()))
         if not got_state:
             window_layout.arrange_docks(self, self.training_dock, self.insight_dock)
+        window_layout.keep_dock_shares(self, self.training_dock, self.insight_dock)
 
     # -- layout ----------------------------------------------------------------------
     def _build_views(self) -> None:

@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QWidget,
+)
 
 from explorer.ui.latent_view import LatentView
 from explorer.ui.manifold import ManifoldControls
 from explorer.ui.state import Session
+
+_PREFIX = "colour by "
+
+
+class ColourCombo(QComboBox):
+    """What colours the points ("colour by scale"). Qt clips a combo's text that does not
+    fit; on a narrow window this one shows the factor's name alone, elided if need be."""
+
+    def shown_text(self) -> str:
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        metrics, text = self.fontMetrics(), self.currentText()
+        if metrics.horizontalAdvance(text) <= field.width():
+            return text
+        name = text.removeprefix(_PREFIX)
+        return metrics.elidedText(name, Qt.TextElideMode.ElideRight, field.width())
+
+    def paintEvent(self, event) -> None:
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        opt.currentText = self.shown_text()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
 
 
 class PlaneBar(QWidget):
@@ -19,7 +55,7 @@ class PlaneBar(QWidget):
         self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
         self.y_spin = QSpinBox(objectName="planeY", prefix="y = z", value=1)
         self.manifold = ManifoldControls(session, latent_view)
-        self.colour_combo = QComboBox(objectName="colourCombo")
+        self.colour_combo = ColourCombo(objectName="colourCombo")
         self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.plane_combo.setToolTip(
             "The plane of the latent space the plot shows: the two directions in which the "
@@ -36,7 +72,7 @@ class PlaneBar(QWidget):
         self.x_spin.valueChanged.connect(self._plane_chosen)
         self.y_spin.valueChanged.connect(self._plane_chosen)
         self.colour_combo.currentTextChanged.connect(
-            lambda t: t and latent_view.set_colour_by(t.removeprefix("colour by "))
+            lambda t: t and latent_view.set_colour_by(t.removeprefix(_PREFIX))
         )
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
@@ -63,7 +99,7 @@ class PlaneBar(QWidget):
 
     def show_factor(self, name: str, x: int, y: int) -> None:
         """Plot latent dimensions x and y, coloured by factor `name` (or the label)."""
-        i = self.colour_combo.findText(f"colour by {name}")
+        i = self.colour_combo.findText(f"{_PREFIX}{name}")
         self.colour_combo.setCurrentIndex(max(i, 0))  # "shape" is the label's colouring
         if self.session.latent_dim < 2 or x == y:
             return
@@ -97,7 +133,7 @@ class PlaneBar(QWidget):
         self.colour_combo.blockSignals(True)
         self.colour_combo.clear()
         options = ["label"] + [f for f in (ds.factor_names or []) if f != "shape"]
-        self.colour_combo.addItems([f"colour by {o}" for o in options])
+        self.colour_combo.addItems([f"{_PREFIX}{o}" for o in options])
         self.colour_combo.setVisible(len(options) > 1)
         self.colour_combo.blockSignals(False)
         self.latent_view.colour_by = "label"

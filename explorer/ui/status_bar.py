@@ -68,7 +68,18 @@ class StatusBar(QStatusBar):
         session.modelChanged.connect(self.show_model)
         trainer.runningChanged.connect(self.show_device)
         panel.device_combo.currentTextChanged.connect(self.show_device)
+        self.messageChanged.connect(lambda text: text or self.setToolTip(""))
         self.show_device()
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        """A message that does not fit beside the labels on the right (a run's summary
+        with the autosave path, on a laptop screen) ends in "…", not cut off under them;
+        the whole of it is the bar's tooltip."""
+        labels = [w.geometry().left() for w in (self.model_label, self.device_label)]
+        room = min((x for x in labels if x > 0), default=self.width()) - 8
+        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
+        super().showMessage(shown, timeout)
+        self.setToolTip(text)
 
     def show_code(self) -> None:
         z = self.session.z

@@ -69,6 +69,18 @@ def line_colour(palette: QPalette, share: float = 0.55) -> QColor:
     )
 
 
+def legible_on(colour: QColor, background: QColor, ratio: float = _HINT_CONTRAST) -> QColor:
+    """`colour`, lightened on a dark background or darkened on a light one just as far as
+    gives it `ratio` of contrast: a line or mark keeps its hue and stays visible in
+    either scheme (the Okabe-Ito blue, dark on white, is dim on a dark plot)."""
+    towards = QColor("white") if luminance(background) < 0.18 else QColor("black")
+    for step in range(21):
+        c = mix(colour, towards, step / 20)
+        if contrast(c, background) >= ratio:
+            return c
+    return towards
+
+
 def warning_colour(palette: QPalette) -> QColor:
     """Red text legible on the window's background."""
     return QColor("#ff8a80" if is_dark(palette) else "#b00020")

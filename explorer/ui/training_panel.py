@@ -410,6 +410,7 @@ class TrainingPanel(QWidget):
     def show_done(self, p: Progress) -> None:
         status = {"completed": "done", "stopped": "stopped", "diverged": "diverged"}
         self._set_progress(p.fraction, status.get(p.status, p.status))
+        self.loss_plot.end_run()
         if len(self.loss_plot.series["step"]) == 0:  # PCA's closed form, or stopped at once
             self.loss_plot.show_note(f"{p.message.rstrip('.')}: no loss curve to draw")
 

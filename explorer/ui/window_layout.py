@@ -10,7 +10,7 @@ dock arrangement the user left, unless they were saved by an older arrangement.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 # Stored with the docks' state (QMainWindow.saveState). Raise it whenever the default
@@ -50,6 +50,60 @@ def arrange_docks(window: QMainWindow, training: QDockWidget, insight: QDockWidg
     window.resizeDocks([training], [width], Qt.Orientation.Horizontal)
     height = round(_INSIGHT_SHARE * window.height())
     window.resizeDocks([insight], [height], Qt.Orientation.Vertical)
+
+
+class _DockShare(QObject):
+    """Keeps a dock's share of the window's width or height as the window is resized.
+
+    Qt gives every change of the window's size to the centre: a window shrunk to its
+    least size and made large again (or maximised) left the docks at their least. A
+    share the user sets by dragging the separator is the one kept from then on.
+    """
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget, orientation: Qt.Orientation):
+        super().__init__(window)
+        self.window, self.dock, self.orientation = window, dock, orientation
+        self.share: float | None = None  # taken from the first layout the window shows
+        self._seen = 0  # the window's extent when the share was last kept or applied
+        self._pending = False  # resizeDocks's layout is under way: the dock follows it
+        window.installEventFilter(self)
+        dock.installEventFilter(self)
+
+    def _extent(self, widget) -> int:
+        horizontal = self.orientation == Qt.Orientation.Horizontal
+        return widget.width() if horizontal else widget.height()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # (the window's layout resizes the dock before the window's own resize event
+        # reaches a filter: a window resize is told by the window's extent changing)
+        if event.type() == QEvent.Type.Resize and not self.dock.isFloating():
+            extent = self._extent(self.window)
+            if extent != self._seen:
+                if not self._pending:
+                    self._pending = True
+                    QTimer.singleShot(0, self._apply)  # once Qt has laid out the new size
+            elif watched is self.dock and not self._pending and extent > 0:
+                self.share = self._extent(self.dock) / extent  # the user's drag
+        return False
+
+    def _apply(self) -> None:
+        extent = self._extent(self.window)
+        if self.share is None and extent > 0:  # the first layout shown
+            self.share = self._extent(self.dock) / extent
+        elif self.share is not None and self.dock.isVisible() and not self.dock.isFloating():
+            self.window.resizeDocks([self.dock], [round(self.share * extent)], self.orientation)
+        self._seen = extent
+        QTimer.singleShot(0, self._settled)  # after the layout that resizeDocks asks for
+
+    def _settled(self) -> None:
+        self._pending = False
+
+
+def keep_dock_shares(window: QMainWindow, training: QDockWidget, insight: QDockWidget) -> None:
+    """The training column keeps its share of the width, the insight views theirs of the
+    height, as the window is resized."""
+    _DockShare(window, training, Qt.Orientation.Horizontal)
+    _DockShare(window, insight, Qt.Orientation.Vertical)
 
 
 def restore(window: QMainWindow, settings: QSettings) -> tuple[bool, bool]:
