@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.ui.decoder_view import to_qimage
+from explorer.ui.qimage import to_qimage
 from tests.gui import rgba
 
 

@@ -23,7 +23,7 @@ from explorer.core.figures import (
 from explorer.core.kinds import build_model
 from explorer.core.metrics import active_units, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
-from explorer.ui.kl_view import INACTIVE_COLOUR
+from explorer.ui.palette import INACTIVE_COLOUR
 from explorer.ui.training_panel import kl_line
 from tests.test_app import drag_slider
 

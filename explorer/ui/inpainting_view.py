@@ -23,9 +23,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from explorer.core.corruption import block_masks, fill_in, hidden_error
 from explorer.core.figures import tile
-from explorer.ui.decoder_view import to_qimage
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import BACKGROUND
+from explorer.ui.qimage import to_qimage
 from explorer.ui.state import Session
 from explorer.ui.theme import hint_label
 

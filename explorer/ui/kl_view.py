@@ -15,20 +15,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.core.metrics import ACTIVE_THRESHOLD
-from explorer.ui.state import Session
+from explorer.ui.palette import ACTIVE_COLOUR, INACTIVE_COLOUR
+from explorer.ui.state import Session, active_dims
 from explorer.ui.theme import follow_palette, style_plot, warning_colour
 
-ACTIVE_COLOUR = "#1f77b4"
-INACTIVE_COLOUR = "#b0b0b0"
 COLLAPSE_KL = 0.1  # nats: below this in total the posterior is the prior, whatever x is
-
-
-def active_dims(session: Session) -> np.ndarray | None:
-    """(d,) bool: the active dimensions of the current codes, or None before they exist."""
-    codes = session.codes
-    if codes is None or codes.shape[1:] != (session.latent_dim,):
-        return None
-    return session.active
 
 
 class KLView(QWidget):

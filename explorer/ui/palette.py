@@ -12,6 +12,10 @@ import numpy as np
 
 from explorer.core.data import Dataset
 
+# A latent dimension the model uses, and one it does not (KL bars, slider names)
+ACTIVE_COLOUR = "#1f77b4"
+INACTIVE_COLOUR = "#b0b0b0"
+
 # Colour-blind-friendly categorical colours (Okabe-Ito, then Tableau for the rest).
 CATEGORICAL = [
     "#0072B2",

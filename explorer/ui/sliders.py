@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -23,48 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.ui.kl_view import INACTIVE_COLOUR, active_dims
-from explorer.ui.state import Session
-from explorer.ui.theme import follow_palette, line_colour
+from explorer.ui.palette import INACTIVE_COLOUR
+from explorer.ui.state import Session, active_dims
+from explorer.ui.theme import style_sliders
 
 RANGE = 3.0  # slider ends, in prior standard deviations
 STEPS = 600  # integer positions across the range: 0.01 per step
-
-
-# The sliders' look: a dot on a line. Qt's style sheets draw this several times faster
-# than Fusion's gradient groove and handle, and a cursor move repaints every visible
-# slider (`scripts/bench_ui.py --only hover`, the whole frame). The line is a blend of
-# the window's text and background, not a palette role: roles such as midlight sit next
-# to the background in some palettes (a dark one left the grooves invisible).
-_SLIDER_STYLE = """
-QSlider::groove:horizontal {{ height: 4px; background: {groove}; }}
-QSlider::groove:horizontal:focus {{ background: {focus}; }}
-QSlider::handle:horizontal {{
-    width: 12px; margin: -4px 0; border-radius: 6px; background: palette(highlight);
-}}
-QSlider::handle:horizontal:hover {{ width: 8px; border: 2px solid {focus}; }}
-QSlider::handle:horizontal:disabled {{ background: {groove}; }}
-"""
-
-
-def slider_style(palette: QPalette) -> str:
-    """The style sheet of the sliders for `palette`."""
-    return _SLIDER_STYLE.format(
-        groove=line_colour(palette, 0.3).name(), focus=line_colour(palette, 0.6).name()
-    )
-
-
-def style_sliders(widget: QWidget, owner: QWidget) -> None:
-    """Draw the sliders in `widget` (or it, a slider) as dots on lines, in the colours
-    of `owner`'s palette, now and after it changes (a widget with a style sheet is not
-    told: Qt keeps the palette it was polished with until the sheet is set again)."""
-
-    def apply(palette: QPalette) -> None:
-        style = slider_style(palette)
-        if widget.styleSheet() != style:
-            widget.setStyleSheet(style)
-
-    follow_palette(owner, apply)
 
 
 def to_positions(z: np.ndarray) -> list[int]:

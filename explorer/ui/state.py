@@ -208,3 +208,11 @@ class Session(QObject):
             img = self.model.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0]
         img = img.permute(1, 2, 0).numpy()
         return img[..., 0] if img.shape[2] == 1 else img
+
+
+def active_dims(session: Session) -> np.ndarray | None:
+    """(d,) bool: the active dimensions of the current codes, or None before they exist."""
+    codes = session.codes
+    if codes is None or codes.shape[1:] != (session.latent_dim,):
+        return None
+    return session.active

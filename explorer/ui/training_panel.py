@@ -39,8 +39,8 @@ from explorer.core.training import Progress
 from explorer.logs import LOGGER
 from explorer.ui.loss_curves import LossCurves
 from explorer.ui.settings_values import read
-from explorer.ui.sliders import style_sliders
 from explorer.ui.state import Session
+from explorer.ui.theme import style_sliders
 
 log = logging.getLogger(LOGGER)
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2

@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
 
 from explorer.core.figures import decode_images, tile, traversal_codes
 from explorer.core.model import LatentModel
-from explorer.ui.kl_view import active_dims
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
-from explorer.ui.state import Session
+from explorer.ui.state import Session, active_dims
 from explorer.ui.workers import LatestJob
 
 _REST_MS = 150  # the code must rest this long before the grid follows it
