@@ -116,7 +116,24 @@ class MainWindow(QMainWindow):
         self.busy.add_button(cancel)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s)
+        self.setCentralWidget(self._build_centre())
+        self.training_dock = self._build_training_dock()
+        self.insight_dock = self._build_insight_dock()
+        self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
+        self.trainer.runningChanged.connect(self._training_running)
+        self.trainer.finished.connect(self._run_ended)
+        s.modelChanged.connect(self._model_changed)
+        s.pinnedChanged.connect(
+            lambda p: self.pin_label.setText(
+                "Pinned · click again or press Esc to release"
+                if p
+                else "Hover to decode · click to pin · Esc to release"
+            )
+        )
 
+    def _build_centre(self) -> QSplitter:
+        """The latent plot with its bars at the left, the decoded image and sliders right."""
+        s = self.session
         self.plane_bar = PlaneBar(s, self.latent_view)
         self.sweep_bar = SweepBar(s)
         self.sweep_bar.modelChosen.connect(lambda p: self.open_checkpoint(p, remember=False))
@@ -145,8 +162,9 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         split.setSizes([2, 1])
-        self.setCentralWidget(split)
+        return split
 
+    def _build_training_dock(self) -> QDockWidget:
         dock = QDockWidget("Training", self, objectName="trainingDock")
         # The form scrolls where the screen is too low for it, rather than holding the
         # window taller than the screen.
@@ -159,8 +177,11 @@ class MainWindow(QMainWindow):
         # the training column takes the window's full height, beside the insight views
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.training_dock = dock
+        return dock
 
+    def _build_insight_dock(self) -> QDockWidget:
+        """The insight views ("What the model learned"), a tab each, bound to the plot."""
+        s = self.session
         self.kl_view = KLView(s)
         self.traversal_view = TraversalView(s)
         tabs = QTabWidget(objectName="insightTabs")
@@ -194,21 +215,9 @@ class MainWindow(QMainWindow):
         self.interpolation_view.pathChanged.connect(self.latent_view.set_path)
         insight = QDockWidget("What the model learned", self, objectName="insightDock")
         insight.setWidget(tabs)
-        insight.setFeatures(dock.features())
+        insight.setFeatures(self.training_dock.features())
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, insight)
-        self.insight_dock = insight
-
-        self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
-        self.trainer.runningChanged.connect(self._training_running)
-        self.trainer.finished.connect(self._run_ended)
-        s.modelChanged.connect(self._model_changed)
-        s.pinnedChanged.connect(
-            lambda p: self.pin_label.setText(
-                "Pinned · click again or press Esc to release"
-                if p
-                else "Hover to decode · click to pin · Esc to release"
-            )
-        )
+        return insight
 
     def _build_controllers(self) -> None:
         """What the menus, the buttons and drops act through: opening, saving, exporting."""
