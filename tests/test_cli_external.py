@@ -5,9 +5,11 @@ exit, and no bad file left behind."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sys
 
+import pytest
 import torch
 
 from explorer.core.checkpoint import Checkpoint, save_checkpoint
@@ -203,3 +205,73 @@ def test_an_export_to_a_full_disk_or_a_missing_folder_is_one_line(tmp_path, caps
     assert code == 2 and "No space left on device" in last_line(err)
     assert last_line(err).startswith(f"error: {out}: could not write the TorchScript module")
     assert list(tmp_path.iterdir()) == []
+
+
+class _Unprintable(Exception):
+    """An exception whose message itself fails to print."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no message")
+
+
+class Misbehaves(PairVAE):
+    """Passes nothing a model should: each `way` breaks encode or decode differently."""
+
+    def __init__(self, way: str):
+        super().__init__()
+        self.way = way
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = super().encode(x)
+        if self.way == "meta codes":
+            return mu.to("meta"), logvar.to("meta")
+        if self.way == "complex codes":
+            return mu.to(torch.complex64), logvar.to(torch.complex64)
+        if self.way == "unprintable error":
+            raise _Unprintable()
+        if self.way == "generator exit":
+            raise GeneratorExit
+        if self.way == "a million outputs":
+            return [1] * 1_000_000
+        if self.way == "nested outputs":
+            out: object = mu
+            for _ in range(100_000):
+                out = (out,)
+            return out
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        x = super().decode(z)
+        if self.way == "meta images":
+            return x.to("meta")
+        if self.way == "byte images":
+            return (x * 255).to(torch.uint8)
+        return x
+
+
+def build_misbehaving(way: str) -> Misbehaves:
+    return Misbehaves(way)
+
+
+@pytest.mark.parametrize(
+    ("way", "said"),
+    [
+        ("meta codes", "encode returned a tensor on the meta device"),
+        ("complex codes", "encode returned complex64 values"),
+        ("meta images", "decode returned a tensor on the meta device"),
+        ("byte images", "decode returned uint8 values"),
+        ("unprintable error", "encode failed"),
+        ("generator exit", "encode failed"),
+        ("a million outputs", "encode returned a list of 1,000,000 items"),
+        ("nested outputs", "encode returned a tuple of a tuple of"),
+    ],
+)
+def test_a_model_returning_what_is_no_tensor_of_numbers_is_one_line(tmp_path, capsys, way, said):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    factory = ["--factory", "tests.test_cli_external:build_misbehaving"]
+    args = ["--factory-args", json.dumps({"way": way})]
+    code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    line = last_line(err)
+    assert line.startswith(f"error: {weights}: ") and said in line and len(line) < 400

@@ -24,24 +24,59 @@ from explorer.core.errors import CheckpointError
 from explorer.core.model import LatentModel
 
 _PROBE_PRIOR_SAMPLES = 8  # codes drawn from N(0, I) besides the probe images' means
-# What running the user's code may raise and we report: anything, sys.exit included
-# (SystemExit is not an Exception); Ctrl-C (KeyboardInterrupt) still stops the program.
-USER_CODE_ERRORS = (Exception, SystemExit)
+# What running the user's code may raise and we report: anything, sys.exit and a stray
+# GeneratorExit included (neither is an Exception); Ctrl-C (KeyboardInterrupt) still
+# stops the program.
+USER_CODE_ERRORS = (Exception, SystemExit, GeneratorExit)
 _EPS = 1e-6  # probabilities are clamped this far inside (0, 1) before taking logits
 
 
 def short_error(error: BaseException) -> str:
-    """One line of an exception; TorchScript errors carry their whole call stack."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[-1] if lines else ''}"
+    """One line of an exception; TorchScript errors carry their whole call stack. A
+    user's exception may fail to print or print megabytes: neither reaches the user."""
+    try:
+        text = str(error)
+    except Exception:  # its __str__ is the user's code too
+        text = "(its message cannot be printed)"
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return f"{type(error).__name__}: {last if len(last) <= 300 else last[:297] + '...'}"
 
 
-def _describe(value: object) -> str:
+_DESCRIBED_ITEMS = 4  # items of a returned tuple or list named in a message
+_DESCRIBED_DEPTH = 3  # levels of nesting named in a message
+
+
+def _describe(value: object, depth: int = 0) -> str:
+    """What a user's method returned, in a few words however large or nested it is."""
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {', '.join(_describe(v) for v in value)}"
+        kind = type(value).__name__
+        if len(value) > _DESCRIBED_ITEMS:
+            return f"a {kind} of {len(value):,} items"
+        if depth >= _DESCRIBED_DEPTH:
+            return f"a {kind} of more nested items"
+        return f"a {kind} of {', '.join(_describe(v, depth + 1) for v in value)}"
     return f"a {type(value).__name__}"
+
+
+def _numbers(t: object, name: str, method: str) -> torch.Tensor:
+    """`t` if it holds real floating-point values in memory: a tensor on torch's meta
+    device has no values to read, and complex, integer or boolean outputs are not
+    codes or pixel means (casting them would silently drop parts or rescale them)."""
+    if not isinstance(t, torch.Tensor):
+        raise CheckpointError(f"{name}: {method} returned {_describe(t)} where a tensor belongs")
+    if t.is_meta:
+        raise CheckpointError(
+            f"{name}: {method} returned a tensor on the meta device, which holds no values"
+        )
+    if not t.is_floating_point():
+        raise CheckpointError(
+            f"{name}: {method} returned {str(t.dtype).removeprefix('torch.')} values; "
+            "expected floating-point numbers"
+        )
+    return t
 
 
 def _base(dist: Distribution) -> Distribution:
@@ -87,7 +122,7 @@ class ExternalModel(LatentModel):
             if self.config.adapters.input == "flat":
                 x = x.flatten(1)
             mu, logvar = _read_posterior(self.inner.encode(x), self.config.adapters.encoder)
-            mu, logvar = mu.flatten(1).float(), logvar.flatten(1).float()
+            mu, logvar = (_numbers(t, self.name, "encode").flatten(1).float() for t in (mu, logvar))
         expected = (len(x), self.config.latent_dim)
         if mu.shape != expected or logvar.shape != expected:
             raise CheckpointError(
@@ -102,7 +137,7 @@ class ExternalModel(LatentModel):
         return out[0] if isinstance(out, (tuple, list)) else out
 
     def _as_images(self, t: torch.Tensor) -> torch.Tensor:
-        return t.reshape(len(t), *self.config.image_shape).float()
+        return _numbers(t, self.name, "decode").reshape(len(t), *self.config.image_shape).float()
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, d) -> (B, C, H, W) Bernoulli logits (what the metrics score)."""
@@ -233,12 +268,13 @@ def probe(
                 "of size 2·latent to split into the two, or a torch.distributions Normal"
             )
         try:
-            mu, logvar = (t.flatten(1).float() for t in _read_posterior(out, encoder))
+            mu, logvar = _read_posterior(out, encoder)
         except USER_CODE_ERRORS as e:
             raise CheckpointError(
                 f"{name}: encode returned {_describe(out)}, which cannot be read as "
                 f"'{encoder}' ({short_error(e)})"
             ) from None
+        mu, logvar = (_numbers(t, name, "encode").flatten(1).float() for t in (mu, logvar))
         d = mu.shape[1]
         if mu.shape != logvar.shape or len(mu) != batch:
             raise CheckpointError(
@@ -290,7 +326,7 @@ def _check_decoder(inner: nn.Module, z: torch.Tensor, shape: tuple, kind: str, n
         raise CheckpointError(
             f"{name}: decode returned {_describe(first)}, which cannot be read as '{kind}'"
         )
-    values = first.mean if is_dist else first
+    values = _numbers(first.mean if is_dist else first, name, "decode")
     per_image = math.prod(shape)
     if len(values) != len(z) or values[0].numel() != per_image:
         raise CheckpointError(
