@@ -111,3 +111,40 @@ def test_a_large_importance_k_evaluates_in_bounded_batches(capsys, tmp_path, mon
     code, _, err = run(capsys, "evaluate", str(out), *sprites, "--k", "1000")
     assert code == 0, err
     assert decoded and max(decoded) <= metrics._IW_VALUES
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--arch", "conv", "--batch-size", "1000"],
+        ["--kind", "iwae", "--samples", "200", "--batch-size", "200"],
+    ],
+)
+def test_options_that_together_need_more_memory_than_there_is_are_refused_before_training(
+    tmp_path, capsys, monkeypatch, options
+):
+    """Each option is in bounds; a training step of them all would not fit in memory
+    (here a 64 MB machine; on a real one, a batch of megapixel images, say)."""
+    monkeypatch.setattr("explorer.core.files.memory_budget", lambda: 16 << 20)
+    out = tmp_path / "m.safetensors"
+    code, _, err = run(
+        capsys, "train", "--count", "300", "--epochs", "1", "--out", str(out), *options
+    )
+    assert code == 2 and "Traceback" not in err and not out.exists()
+    line = last_line(err)
+    assert line.startswith("error: batch size ") and "use a batch size of at most" in line
+    fits = int(line.rsplit(" ", 1)[-1].replace(",", ""))
+    code, _, err = run(
+        capsys,
+        "train",
+        "--count",
+        "1200",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        *options,
+        "--batch-size",
+        str(fits),
+    )
+    assert code == 0 and out.exists()

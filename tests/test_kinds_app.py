@@ -107,3 +107,19 @@ def test_a_cvae_needs_labelled_data(qtbot, window):
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
     assert "unlabelled: a conditional VAE needs the class of every image" in shown.args[0]
     assert not window.trainer.running
+
+
+def test_a_batch_too_large_for_memory_is_refused_before_training(qtbot, window, monkeypatch):
+    """A batch size in the spin box's range that, through the conv network, needs more
+    memory than the machine has (a 16 MB one here): one message naming the batch size,
+    nothing trained, the model on screen unchanged."""
+    monkeypatch.setattr("explorer.core.files.memory_budget", lambda: 4 << 20)
+    model = window.session.model
+    QTest.keyClicks(window.panel.arch_combo, "conv")
+    window.panel.batch_spin.setValue(window.panel.batch_spin.maximum())
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as shown:
+        QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
+    assert (
+        shown.args[0].startswith("batch size ") and "use a batch size of at most" in shown.args[0]
+    )
+    assert not window.trainer.running and window.session.model is model

@@ -89,6 +89,28 @@ def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def activations_per_image(config: ModelConfig) -> int:
+    """Values every layer of a model of `config` outputs for one image in one forward
+    pass, found without allocating any (a pass over torch's "meta" device): what a
+    training step keeps per image of its batch for the backward pass."""
+    config.validate()
+    total = 0
+
+    def count(module: torch.nn.Module, inputs: object, output: object) -> None:
+        nonlocal total
+        if isinstance(output, torch.Tensor):
+            total += output.numel()
+
+    with torch.device("meta"):
+        layout = _construct(config)
+        for module in layout.modules():  # the layers themselves, not their containers
+            if not list(module.children()):
+                module.register_forward_hook(count)
+        y = torch.zeros(1, dtype=torch.long) if KIND_TABLE[config.kind].needs_labels else None
+        layout(torch.zeros(1, *config.image_shape), y)
+    return total
+
+
 def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
     """A freshly initialised model of `config.kind`; the same seed gives the same weights.
 

@@ -30,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.core.config import TrainConfig
+from explorer.core import files
+from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
 from explorer.core.data.packed import rows_of
 from explorer.core.errors import ConfigError
-from explorer.core.kind_table import beta_in_effect, kinds_where
+from explorer.core.kind_table import KIND_TABLE, beta_in_effect, kinds_where
+from explorer.core.kinds import activations_per_image
 from explorer.core.metrics import Evaluation, dataset_labels, evaluate
 from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.pca import PCAModel
@@ -179,6 +181,39 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
             f"is fitted to (of {dataset.name}): it finds at most that many directions"
         )
     dataset_labels(model, dataset)
+    if isinstance(model.config, ModelConfig) and KIND_TABLE[model.kind].trained:
+        check_step_memory(model.config, config, fitted_on)
+
+
+# Bytes a training step holds per value a layer outputs: the fp32 activation kept for
+# the backward pass (gradients are freed as the backward pass goes; a step's measured
+# peak is within 10% of this for the mlp and the conv network).
+_STEP_BYTES_PER_VALUE = 4
+# A step may take twice what a dataset may (files.memory_budget(): a quarter of memory):
+# half of the machine's memory, with the data and the model beside it.
+_STEP_BUDGETS = 2
+
+
+def check_step_memory(model: ModelConfig, config: TrainConfig, train_images: int) -> None:
+    """Raise ConfigError naming the batch size when one training step of `model` on
+    batches of `config.batch_size` (at most `train_images`) would need more than half
+    of the machine's memory. Each setting is bounded on its own; together (a large
+    batch of large images through a conv network) they can ask for far more memory
+    than the machine has, and the step would be killed or swap instead of failing."""
+    # an importance-weighted kind decodes k samples per image
+    samples = config.samples if KIND_TABLE[model.kind].importance_weighted else 1
+    per_image = activations_per_image(model) * samples
+    batch = min(config.batch_size, max(1, train_images))
+    need, budget = per_image * batch * _STEP_BYTES_PER_VALUE, _STEP_BUDGETS * files.memory_budget()
+    if need > budget:
+        fits = budget // (per_image * _STEP_BYTES_PER_VALUE)
+        c, h, w = model.image_shape
+        advice = f"use a batch size of at most {fits:,}" if fits else "use smaller images"
+        raise ConfigError(
+            f"batch size {batch:,}: one training step of a {model.kind} ({model.architecture}) "
+            f"on {c}×{h}×{w} images needs about {need / 2**30:.1f} GiB, more than the "
+            f"{budget / 2**30:.1f} GiB this machine can spare for it; {advice}"
+        )
 
 
 def train(
