@@ -148,3 +148,28 @@ def test_options_that_together_need_more_memory_than_there_is_are_refused_before
         str(fits),
     )
     assert code == 0 and out.exists()
+
+
+def test_a_model_the_data_and_options_make_too_large_names_both(tmp_path, capsys):
+    """Images each reader accepts (2000×2 pixels), or options each in range, that make a
+    model too large together: the line names the data and the options that decide it."""
+    from PIL import Image
+
+    folder = tmp_path / "wide images"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (2000, 2), color=i * 50).save(folder / f"{i}.png")
+    out = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", "--dataset", str(folder), "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert last_line(err).startswith(
+        f"error: {folder} (1×2×2000 images) with --kind vae --arch mlp --hidden 400: "
+        "images of 2,000×2 pixels are larger than the 1024×1024"
+    )
+    hidden = ["--hidden", "16384,16384,16384"]
+    code, _, err = run(capsys, "train", "--count", "60", *hidden, "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert last_line(err).startswith(
+        "error: digits (1×28×28 images) with --kind vae --arch mlp --hidden 16384,16384,16384: "
+    )
+    assert "more than the limit of 100,000,000" in last_line(err)

@@ -42,10 +42,12 @@ class ModelSettings:
 def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") -> ModelConfig:
     """The validated model `settings` make for the images of `dataset`; a kind that needs
     labels is conditioned on the data's classes. `option`, when given ("--kind"), is
-    named in the message refusing a kind the data cannot train.
+    named in the message refusing a kind the data cannot train, and the messages name
+    the command line's options (else the settings by their names in the window).
 
-    Raises ConfigError when a setting is out of range or the data lacks the labels the
-    kind needs.
+    Raises ConfigError when a setting is out of range, the model would be too large for
+    the data's images, or the data lacks the labels the kind needs; the message names
+    the data and the settings.
     """
     kind = KIND_TABLE[checks.choice(settings.kind, "kind", KIND_NAMES)]
     if kind.needs_labels and dataset.labels is None:
@@ -54,7 +56,7 @@ def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") ->
             f"{dataset.source or dataset.name}: a {kind.noun}{named} needs the class of every "
             "image, and this data has no labels; choose another kind, or data with labels"
         )
-    return ModelConfig(
+    config = ModelConfig(
         kind=settings.kind,
         classes=dataset.num_classes if kind.needs_labels else 0,
         image_shape=dataset.image_shape,
@@ -62,7 +64,21 @@ def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") ->
         architecture=settings.architecture,
         hidden=settings.hidden or DEFAULT_HIDDEN.get(settings.architecture, ()),
         likelihood=settings.likelihood,
-    ).validate()
+    )
+    try:
+        state_shapes(config)  # validated, and the whole model's size, before it is built
+    except ConfigError as e:  # the data's image size and the settings decide it together
+        c, h, w = dataset.image_shape
+        hidden = ",".join(map(str, config.hidden)) if isinstance(config.hidden, tuple) else "?"
+        chosen = (
+            f"{option} {config.kind} --arch {config.architecture} --hidden {hidden}"
+            if option
+            else f"kind {config.kind}, network {config.architecture}, hidden {hidden}"
+        )
+        raise ConfigError(
+            f"{dataset.source or dataset.name} ({c}×{h}×{w} images) with {chosen}: {e}"
+        ) from e
+    return config
 
 
 def _construct(config: ModelConfig) -> LatentModel:
