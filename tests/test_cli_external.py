@@ -275,3 +275,35 @@ def test_a_model_returning_what_is_no_tensor_of_numbers_is_one_line(tmp_path, ca
     assert code == 2 and out == "" and "Traceback" not in err
     line = last_line(err)
     assert line.startswith(f"error: {weights}: ") and said in line and len(line) < 400
+
+
+class ClaimsItsShape(PairVAE):
+    """A model whose `image_shape` attribute is what a test sets."""
+
+    def __init__(self, shape: list):
+        super().__init__()
+        self.image_shape = shape
+
+
+def build_claiming(shape: list) -> ClaimsItsShape:
+    return ClaimsItsShape(shape)
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"),
+    [
+        ([1, 28.9, 28.2], "its image_shape attribute is [1, 28.9, 28.2], not (channels, height"),
+        ([1, True, 28], "its image_shape attribute is [1, True, 28], not (channels, height"),
+        ([4, 30_000, 30_000], "its image_shape attribute is (4, 30000, 30000); a model takes"),
+        (list(range(10**5)), "its image_shape attribute is a list of 100,000 items, not"),
+    ],
+)
+def test_a_models_own_image_shape_is_believed_only_when_it_is_one(tmp_path, capsys, shape, said):
+    """(Without data open, the probe would make random images of the claimed shape.)"""
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    factory = ["--factory", "tests.test_cli_external:build_claiming"]
+    args = ["--factory-args", json.dumps({"shape": shape})]
+    code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert last_line(err).startswith(f"error: {weights}: {said}")

@@ -19,7 +19,13 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent
 
-from explorer.core.config import MAX_LATENT_DIM, Adapters, ExternalConfig
+from explorer.core.config import (
+    MAX_CHANNELS,
+    MAX_IMAGE_SIDE,
+    MAX_LATENT_DIM,
+    Adapters,
+    ExternalConfig,
+)
 from explorer.core.errors import CheckpointError
 from explorer.core.model import LatentModel
 
@@ -188,21 +194,35 @@ def _guess_encoder(out: object, batch: int) -> str | None:
     return None
 
 
+def _own_image_shape(value: object, name: str) -> tuple[int, int, int]:
+    """A model's `image_shape` attribute as (C, H, W): whole numbers only (28.9 is no
+    size to round), within what a model of ours may take, since probe images of this
+    shape are made when no data is open."""
+    shape = list(value) if isinstance(value, (tuple, list, torch.Size)) else None
+    if (
+        shape is None
+        or len(shape) not in (2, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+    ):
+        shown = _describe(value) if shape is None or len(shape) > 3 else repr(value)
+        raise CheckpointError(
+            f"{name}: its image_shape attribute is {shown}, not (channels, height, width) "
+            "in whole numbers"
+        )
+    c, h, w = (1, *shape) if len(shape) == 2 else shape
+    if not (1 <= c <= MAX_CHANNELS and min(h, w) >= 1 and max(h, w) <= MAX_IMAGE_SIDE):
+        raise CheckpointError(
+            f"{name}: its image_shape attribute is {(c, h, w)}; a model takes 1 to "
+            f"{MAX_CHANNELS} channels of at most {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} pixels"
+        )
+    return c, h, w
+
+
 def _image_shape(inner: nn.Module, data_shape: Sequence[int] | None, name: str) -> tuple:
     """The model's own `image_shape` attribute (checked against the data's), else the data's."""
     own = getattr(inner, "image_shape", None)
     if own is not None:
-        try:
-            own = tuple(int(v) for v in own)
-        except (TypeError, ValueError):
-            raise CheckpointError(
-                f"{name}: its image_shape attribute is {own!r}, not (channels, height, width)"
-            ) from None
-        own = (1, *own) if len(own) == 2 else own
-        if len(own) != 3 or min(own) < 1:
-            raise CheckpointError(
-                f"{name}: its image_shape attribute is {own}, not (channels, height, width)"
-            )
+        own = _own_image_shape(own, name)
     data = tuple(data_shape) if data_shape is not None else None
     if own is not None and data is not None and own != data:
         raise CheckpointError(
