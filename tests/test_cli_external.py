@@ -307,3 +307,36 @@ def test_a_models_own_image_shape_is_believed_only_when_it_is_one(tmp_path, caps
     code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
     assert code == 2 and out == "" and "Traceback" not in err
     assert last_line(err).startswith(f"error: {weights}: {said}")
+
+
+class ClaimsItsLatentSize(PairVAE):
+    """A latent size of 3 whose `latent_dim` attribute is what a test sets."""
+
+    def __init__(self, claim: object):
+        super().__init__(latent_dim=3)
+        self.latent_dim = torch.tensor(claim) if isinstance(claim, list) else claim
+
+
+def build_claiming_latent(claim: object) -> ClaimsItsLatentSize:
+    return ClaimsItsLatentSize(claim)
+
+
+@pytest.mark.parametrize(
+    ("claim", "said"),
+    [
+        ("3", "its latent_dim attribute says '3' but encode returns 3 values"),
+        (3.0, "its latent_dim attribute says 3.0 but encode returns 3 values"),
+        (
+            [3, 3],
+            "its latent_dim attribute says a tensor of shape (2,) but encode returns 3 values",
+        ),
+    ],
+)
+def test_a_models_own_latent_size_of_another_type_is_named_as_it_is(tmp_path, capsys, claim, said):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    factory = ["--factory", "tests.test_cli_external:build_claiming_latent"]
+    args = ["--factory-args", json.dumps({"claim": claim})]
+    code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert last_line(err) == f"error: {weights}: {said}"

@@ -302,9 +302,12 @@ def probe(
                 f"for {batch} images; both must be ({batch}, latent size)"
             )
         own_d = getattr(inner, "latent_dim", None)
-        if own_d is not None and own_d != d:
+        # Compared as a whole number only: "2" would read as 2 in the message, and a
+        # tensor has no single truth value to compare by.
+        if own_d is not None and (type(own_d) is not int or own_d != d):
+            shown = repr(own_d) if isinstance(own_d, (int, float, str)) else _describe(own_d)
             raise CheckpointError(
-                f"{name}: its latent_dim attribute says {own_d} but encode returns {d} values"
+                f"{name}: its latent_dim attribute says {shown[:40]} but encode returns {d} values"
             )
         if not 1 <= d <= MAX_LATENT_DIM:
             raise CheckpointError(
