@@ -18,6 +18,7 @@ instead (explorer/__main__.py decides which).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -33,7 +34,7 @@ from explorer import cli_options as opt
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.external_options import add_external_options, external_source
 from explorer.logs import LOGGER, setup_logging
-from explorer.terminal import ProgressBar, print_report, print_sweep
+from explorer.terminal import ProgressBar, print_report, print_sweep, stdout_to_stderr
 
 if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
     from explorer.core.metrics import Report
@@ -498,6 +499,20 @@ def _sweep_folder(out: Path, names: list[str]) -> None:
 
 
 def cmd_evaluate(args) -> int:
+    # --json promises one JSON line on stdout: what a model's own code prints meanwhile
+    # (Python's print or TorchScript's C++ output) goes to stderr instead.
+    with stdout_to_stderr() if args.json else contextlib.nullcontext():
+        rep, title = _evaluated(args)
+    if args.json:
+        print(json.dumps(rep.to_dict()))
+    else:
+        print(title)
+        print_report(rep)
+    return 0
+
+
+def _evaluated(args) -> tuple[Report, str]:
+    """The figures of the model `args` name, and the title of their table."""
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.data import BUILTINS
     from explorer.core.external_files import open_external
@@ -552,12 +567,7 @@ def cmd_evaluate(args) -> int:
             f"{args.model}: the model produced non-finite values (NaN or infinite) on "
             f"{dataset.name}: {', '.join(rep.non_finite)}"
         )
-    if args.json:
-        print(json.dumps(rep.to_dict()))
-    else:
-        print(title)
-        print_report(rep)
-    return 0
+    return rep, title
 
 
 def cmd_export(args) -> int:

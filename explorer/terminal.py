@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from explorer.core.sweep import beta_text
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout to stderr meanwhile: Python's `print` and, by
+    moving file descriptor 1, what compiled code (TorchScript) writes there too."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no descriptor 1 or 2 to move: Python's own output still moves
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 class ProgressBar:

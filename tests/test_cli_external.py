@@ -340,3 +340,25 @@ def test_a_models_own_latent_size_of_another_type_is_named_as_it_is(tmp_path, ca
     code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
     assert code == 2 and out == "" and "Traceback" not in err
     assert last_line(err) == f"error: {weights}: {said}"
+
+
+class Chatty(PairVAE):
+    """Prints on every call, as models with debugging output left in do."""
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        print(f"encoding {tuple(x.shape)}", flush=True)
+        return super().encode(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        print("decoding", flush=True)
+        return super().decode(z)
+
+
+def test_what_a_model_prints_stays_out_of_the_json_line(tmp_path):
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    factory = ["--factory", "tests.test_cli_external:Chatty"]
+    r = cli("evaluate", str(weights), *factory, *DIGITS, "--max-images", "50", "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 1 and json.loads(r.stdout)["images"] == 50
+    assert "encoding (8, 1, 28, 28)" in r.stderr  # not lost: on stderr
