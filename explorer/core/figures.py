@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 
 from explorer.core.label_font import drawable, label_font
 from explorer.core.model import LatentModel
+from explorer.core.pass_size import images_per_pass
 from explorer.core.projection import Plane
 
 _DECODE_CHUNK = 512  # codes per decoder call: bounded memory for large grids
@@ -51,14 +52,15 @@ def decode_images(model: LatentModel, z: np.ndarray, y: np.ndarray | None = None
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
     labels = None if y is None else torch.as_tensor(np.asarray(y), dtype=torch.long)
     device = model.device
+    chunk = images_per_pass(model.config.image_shape, _DECODE_CHUNK)
     parts = [
         model.decode(
-            z[i : i + _DECODE_CHUNK].to(device),
-            None if labels is None else labels[i : i + _DECODE_CHUNK].to(device),
+            z[i : i + chunk].to(device),
+            None if labels is None else labels[i : i + chunk].to(device),
         )
         .float()
         .cpu()
-        for i in range(0, len(z), _DECODE_CHUNK)
+        for i in range(0, len(z), chunk)
     ]
     _, h, w = model.config.image_shape
     if not parts:

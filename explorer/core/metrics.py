@@ -34,6 +34,7 @@ from explorer.core.model import (
     reconstruction_nll,
 )
 from explorer.core.on_data import ON_DATA_MIN_IMAGES, OnData, on_data
+from explorer.core.pass_size import images_per_pass
 from explorer.core.progress import Reporter, quiet
 
 ACTIVE_THRESHOLD = 0.01
@@ -86,6 +87,7 @@ def encode(
     n, d = len(images), model.config.latent_dim
     mus, logvars = np.empty((n, d), np.float32), np.empty((n, d), np.float32)
     lo = 0
+    batch_size = images_per_pass(images.shape[1:], batch_size)
     for x, y in _batches(images, labels, batch_size, model.device):
         mu, logvar = model.encode(x, y)
         mus[lo : lo + len(x)] = mu.float().cpu().numpy()
@@ -109,6 +111,7 @@ def evaluate(
     d = model.config.latent_dim
     recon_sum = sq_sum = 0.0
     kl_sum = torch.zeros(d, dtype=torch.float64)
+    batch_size = images_per_pass(images.shape[1:], batch_size)
     for x, y in _batches(images, labels, batch_size, model.device):
         logits, mu, logvar = model(x, y)
         recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())

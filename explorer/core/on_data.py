@@ -30,6 +30,7 @@ import torch
 
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import LatentModel
+from explorer.core.pass_size import images_kept, images_per_pass
 
 _CHUNK = 512  # samples decoded and compared at a time
 # One image held out for the yardstick and two references (an autoencoder's fitted
@@ -53,10 +54,22 @@ def _nearest(a: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     )
 
 
-def _codes_gaussian(model: LatentModel, ref: torch.Tensor, ref_labels, n: int, gen) -> torch.Tensor:
+def _in_passes(fn, x: torch.Tensor, y: torch.Tensor | None, size: int) -> torch.Tensor:
+    """fn(x, y) over rows of x: (n, ...) and y: (n,) or None, `size` rows a pass; the
+    results concatenated."""
+    return torch.cat(
+        [
+            fn(x[i : i + size], None if y is None else y[i : i + size])
+            for i in range(0, len(x), size)
+        ]
+    )
+
+
+def _codes_gaussian(
+    model: LatentModel, ref: torch.Tensor, ref_labels, n: int, gen, size: int
+) -> torch.Tensor:
     """n codes from the Gaussian with the mean and covariance of the reference codes."""
-    mu, _ = model.encode(ref, ref_labels)
-    mu = mu.double()
+    mu = _in_passes(lambda x, y: model.encode(x, y)[0], ref, ref_labels, size).double()
     centre = mu.mean(0)
     eye = torch.eye(mu.shape[1], dtype=mu.dtype, device=mu.device)
     cov = torch.atleast_2d(torch.cov(mu.T)) + 1e-6 * eye
@@ -78,7 +91,8 @@ def on_data(
 
     At most half the images (and at most `samples`) are held out for the yardstick;
     up to `reference` of the rest are the neighbours. Runs on the model's device.
-    Needs ON_DATA_MIN_IMAGES images: ValueError with fewer.
+    Needs ON_DATA_MIN_IMAGES images: ValueError with fewer. Large images are taken a
+    few at a time, and fewer references kept, within the memory budget (`pass_size`).
     """
     if len(images) < ON_DATA_MIN_IMAGES:
         raise ValueError(f"on_data needs {ON_DATA_MIN_IMAGES} images or more, got {len(images)}")
@@ -88,17 +102,26 @@ def on_data(
     gen = torch.Generator().manual_seed(seed)
     order = torch.from_numpy(np.random.default_rng(seed).permutation(len(images)))
     n_held = min(samples, len(images) // 2)
+    shape = images.shape[1:]
+    size = images_per_pass(shape, _CHUNK)
+    # the references are searched whole, beside one pass's decoded images
+    reference = images_kept(shape, reference) if reference else reference
     held_idx, ref_idx = order[:n_held], order[n_held : n_held + reference]
     ref = images[ref_idx].to(device).float() / 255.0
     ref_labels = None if labels is None else labels[ref_idx].to(device)
     flat_ref = ref.flatten(1)
-    held = images[held_idx].to(device).float() / 255.0
-    held_labels = None if labels is None else labels[held_idx].to(device)
-    reconstructed = model.decode(model.encode(held, held_labels)[0], held_labels).flatten(1)
-    threshold = float(_nearest(reconstructed.float(), flat_ref).median())
+
+    def reconstruction_distance(idx: torch.Tensor, _) -> torch.Tensor:
+        """Held-out images `idx`, read as floats a pass at a time: their reconstructions'
+        distance to the nearest reference."""
+        x = images[idx].to(device).float() / 255.0
+        y = None if labels is None else labels[idx].to(device)
+        return _nearest(model.decode(model.encode(x, y)[0], y).flatten(1).float(), flat_ref)
+
+    threshold = float(_in_passes(reconstruction_distance, held_idx, None, size).median())
     d = model.config.latent_dim
     if not KIND_TABLE[model.kind].prior:
-        z = _codes_gaussian(model, ref, ref_labels, samples, gen)
+        z = _codes_gaussian(model, ref, ref_labels, samples, gen, size)
         prior = "a Gaussian fitted to the codes of the data (an autoencoder has no prior)"
     else:
         z = torch.randn((samples, d), generator=gen).to(device)
@@ -107,12 +130,10 @@ def on_data(
     if ref_labels is not None:
         y = ref_labels[torch.randint(len(ref_labels), (samples,), generator=gen).to(device)]
         prior += ", classes in the data's proportions"
-    decoded = torch.cat(
-        [
-            model.decode(z[i : i + _CHUNK], None if y is None else y[i : i + _CHUNK]).flatten(1)
-            for i in range(0, samples, _CHUNK)
-        ]
-    )
-    fraction = float((_nearest(decoded.float(), flat_ref) <= threshold).float().mean())
+
+    def sample_distance(z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return _nearest(model.decode(z, y).flatten(1).float(), flat_ref)
+
+    fraction = float((_in_passes(sample_distance, z, y, size) <= threshold).float().mean())
     model.train(was_training)
     return OnData(fraction, threshold, samples, len(ref_idx), prior)
