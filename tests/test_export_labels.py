@@ -30,7 +30,7 @@ def test_traversals_exported_from_the_menu_name_their_rows_and_columns(
     path = tmp_path / "traversals.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
 
-    pick(window, ("&File", "&Export", "&Traversals… (PNG)")).trigger()
+    pick(window, ("&File", "E&xport", "&Traversals… (PNG)")).trigger()
 
     picture = view.result.picture  # (rows·H + gaps, k·W + gaps, 1) in [0, 1]
     bare = np.repeat(np.repeat(picture, _SCALE, 0), _SCALE, 1)[..., 0]
@@ -81,7 +81,7 @@ def test_a_cvae_s_class_grid_is_exported_with_each_class_named(
     path = tmp_path / "classes.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
 
-    pick(window, ("&File", "&Export", "&Classes… (PNG)")).trigger()
+    pick(window, ("&File", "E&xport", "Cla&sses… (PNG)")).trigger()
 
     bare = np.repeat(np.repeat(grid.picture, _SCALE, 0), _SCALE, 1)[..., 0]
     png = np.asarray(Image.open(path).convert("RGB")).astype(int)

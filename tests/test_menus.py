@@ -358,3 +358,34 @@ def test_no_slot_takes_its_argument_from_a_default():
             if params and params.args and len(params.defaults) == len(params.args):
                 found.append(f"{path.name}:{node.lineno}")  # its first one has a default
     assert not found
+
+
+def mnemonic(text: str) -> str | None:
+    """The key Alt or a menu's letter picks `text` by ("&Save" -> "s"; "&&" is an "&")."""
+    i = text.replace("&&", "").find("&")
+    return text.replace("&&", "")[i + 1].lower() if i >= 0 else None
+
+
+def test_a_menu_letter_picks_one_command(qtbot, window):
+    """With two commands on one letter Qt only moves between them: a keyboard user
+    pressing File, then E, landed on 'Open model trained elsewhere' instead of Export."""
+    menus = [(("menu bar",), [a for a in window.menuBar().actions()])]
+    while menus:
+        where, actions = menus.pop()
+        letters = [mnemonic(a.text()) for a in actions if not a.isSeparator()]
+        taken = [k for k in letters if k is not None]
+        assert len(taken) == len(set(taken)), f"{plain(where)}: {sorted(taken)}"
+        menus += [((*where, a.text()), a.menu().actions()) for a in actions if a.menu()]
+
+
+def test_file_then_x_opens_the_export_menu(qtbot, window):
+    window.show()
+    qtbot.waitExposed(window)
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
+    file_menu = window.menuBar().actions()[0].menu()
+    qtbot.waitUntil(file_menu.isVisible)
+    QTest.keyClick(file_menu, Qt.Key.Key_X)
+    export = next(a.menu() for a in file_menu.actions() if a.menu() and "xport" in a.text())
+    qtbot.waitUntil(export.isVisible)
+    export.close()
+    file_menu.close()

@@ -36,7 +36,7 @@ _PNG_EXPORTS = [
     ("interpolation", "I&nterpolation…"),
     ("data point", "Inspected &data point…"),
     ("factors", "&Factors table…"),
-    ("classes", "&Classes…"),
+    ("classes", "Cla&sses…"),
     ("inpainting", "Inpaintin&g…"),
     ("compare", "Co&mpared models…"),
     ("loss", "&Loss curves…"),
@@ -78,7 +78,7 @@ def _build_file_menu(w: MainWindow, m: QMenu) -> None:
     add_action(
         m, "&Save checkpoint as…", w.ask_save_checkpoint, shortcut=QKeySequence.StandardKey.Save
     )
-    exports = m.addMenu("&Export")
+    exports = m.addMenu("E&xport")
     pngs = {
         what: add_action(exports, f"{text} (PNG)", w.exporter.ask_export, what)
         for what, text in _PNG_EXPORTS
