@@ -177,8 +177,10 @@ _SMALL_TENSORS = sum(math.prod(s) for s in state_shapes(SMALL).values())
 
 
 @st.composite
-def hostile_metadata(draw) -> str:
-    meta = json.loads(json.dumps(_META))
+def hostile_metadata(draw, base: dict | None = None) -> str:
+    """The metadata `base` (default: a small model's) with one to three of its fields
+    replaced by hostile values, deleted, or nested too deep to read: as JSON text."""
+    meta = json.loads(json.dumps(_META if base is None else base))
     depth = 0
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(_META_PATHS))
