@@ -9,12 +9,9 @@ dataset must be loaded appears with that dataset or not at all.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -24,8 +21,6 @@ from explorer.core.checkpoint import Checkpoint, save_checkpoint
 from explorer.core.config import ModelConfig
 from explorer.core.kinds import build_model
 from tests.gui import shown_pixels
-from tests.test_fuzz import hostile_metadata
-from tests.test_menus import answer_boxes, pick, wait_idle
 
 _KEY = "latent_explorer"
 
@@ -70,14 +65,6 @@ CASES = {
     "list latent size": lambda m: m["model"].update(latent_dim=[2]),
     "deep nesting": lambda m: m.update(metrics={"elbo": _DEEP}),
 }
-
-
-# a window per test, so fewer examples than the file fuzz's: each opens a checkpoint
-FUZZ_WINDOW = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 100)) // 4,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 
 
 def on_screen(w) -> tuple:
@@ -138,34 +125,3 @@ def test_a_bad_checkpoint_at_start_up_is_named_and_the_bundled_model_opens(
     assert w.session.info.source == "bundled digits model"
     assert np.isfinite(w.decoder_view.image).all()
     w.shutdown()
-
-
-@FUZZ_WINDOW
-@given(text=st.data())
-def test_hostile_metadata_opened_from_the_menu_opens_whole_or_not_at_all(
-    qtbot, window, tiny_checkpoint, tmp_path, monkeypatch, text
-):
-    """Structure-aware fuzz of the window's open path: File ▸ Open checkpoint… on the
-    tiny model's file with hostile metadata either shows that model, or one message
-    naming the file with the window as it was; never an exception or a second box."""
-    path = tmp_path / "hostile.safetensors"
-    with_metadata(tiny_checkpoint, path, text.draw(hostile_metadata(metadata(tiny_checkpoint))))
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    model, before, errors = window.session.model, on_screen(window), []
-    window.errorShown.connect(errors.append)
-    try:
-        with qtbot.captureExceptions() as exceptions:
-            pick(window, ("&File", "&Open checkpoint…")).trigger()
-            wait_idle(qtbot, window)
-            boxes = answer_boxes(window)
-    finally:
-        window.errorShown.disconnect(errors.append)
-    assert not exceptions, exceptions[0][1]
-    event("refused" if errors else "opened")  # shown by --hypothesis-show-statistics
-    if errors:
-        assert len(errors) == 1 and len(boxes) == 1, (errors, boxes)
-        assert str(path) in errors[0] and "\n" not in errors[0].strip()
-        assert window.session.model is model and on_screen(window) == before
-    else:
-        assert not boxes, boxes
-        assert window.session.model is not model
