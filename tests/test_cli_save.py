@@ -326,3 +326,41 @@ def test_a_sweep_never_replaces_a_model_already_in_its_folder(tmp_path, capsys):
     )
     assert (out / "beta-2.safetensors").read_bytes() == b"an earlier sweep's model"
     assert sorted(p.name for p in out.iterdir()) == ["beta-2.safetensors"]
+
+
+def _file_size_limit(limit: int):
+    """For a child process: writes past `limit` bytes fail as on a full disk (EFBIG),
+    below Python, in C++ writers too."""
+
+    def apply() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, not the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX resource limits")
+def test_export_onto_a_disk_that_fills_up_is_one_line_not_an_abort(tmp_path):
+    """torch's own TorchScript writer, failing mid-file, threw from a C++ destructor and
+    aborted the process with a page of native frames; the module is now written by
+    Python, and the failure is one line naming the file."""
+    from explorer.resources import bundled_model
+
+    out = tmp_path / "m.pt"
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
+    command = ["export", str(bundled_model("digits")), "--torchscript", str(out)]
+    r = subprocess.run(
+        [sys.executable, "-m", "explorer", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_file_size_limit(1 << 20),  # the digits model's module is larger
+        timeout=300,
+    )
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "terminate called" not in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith(f"error: {out}: could not write")
+    assert list(tmp_path.glob("m.pt*")) == []  # nothing half-written left

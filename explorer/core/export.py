@@ -7,6 +7,7 @@ this package: `m = torch.jit.load(path); m.decode(torch.zeros(1, m.latent_dim))`
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
@@ -64,8 +65,12 @@ def export_torchscript(model: VAE, path: str | Path, source: Path | None = None)
     with torchscript_quietly():
         scripted = torch.jit.script(wrapper)
         try:
+            # Serialised in memory, written by Python: torch's own file writer, failing on
+            # a full disk, throws from a C++ destructor and aborts the process.
+            buffer = io.BytesIO()
+            torch.jit.save(scripted, buffer)
             with atomic_write(path) as tmp:
-                scripted.save(tmp)
+                Path(tmp).write_bytes(buffer.getbuffer())
                 _check_written(Path(tmp), model, path)
         except (OSError, RuntimeError) as e:
             raise CheckpointError(f"{path}: could not write the TorchScript module ({e})") from e
