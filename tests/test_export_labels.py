@@ -119,3 +119,31 @@ def test_a_label_the_font_cannot_draw_is_spelled_out_not_boxed(tmp_path, monkeyp
     else:
         assert greek.shape == spelled.shape and (greek == spelled).all()
     assert greek.shape != box.shape or (greek != box).any()
+
+
+def test_an_export_that_fails_midway_leaves_no_file_and_says_so(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """A full disk while a PNG is written: one message naming the file, no half-written
+    picture left, an earlier file of that name as it was."""
+    import errno
+
+    from PIL import Image as PILImage
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    path = folder / "decoded.png"
+    path.write_bytes(b"an earlier export")
+    real_save = PILImage.Image.save
+
+    def full_disk(self, fp, *args, **kwargs):
+        real_save(self, fp, *args, **kwargs)  # written, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(PILImage.Image, "save", full_disk)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.errorShown) as shown:
+        pick(window, ("&File", "E&xport", "Decoded &image… (PNG)")).trigger()
+    assert str(path) in shown.args[0] and "No space left" in shown.args[0]
+    assert path.read_bytes() == b"an earlier export"
+    assert [p.name for p in folder.iterdir()] == ["decoded.png"]

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from explorer.core.files import atomic_write
 from explorer.core.label_font import drawable, label_font
 from explorer.core.model import LatentModel
 from explorer.core.pass_size import images_per_pass
@@ -144,14 +145,20 @@ def save_png(
     pixels, and `labels` on a white margin around it.
 
     Raises OSError or ValueError (e.g. an unknown suffix); the message does not name the
-    file, so callers add the path.
+    file, so callers add the path. Written whole or not at all (`atomic_write`): a full
+    disk leaves no half-written picture, and any earlier file as it was.
     """
+    path = Path(path)
+    kind = Image.registered_extensions().get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"unknown image type {path.suffix or '(no suffix)'}: use .png")
     pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[..., 0]
     pil = Image.fromarray(pixels)
     pil = pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST)
-    (pil if labels is None else labelled(pil, labels)).save(path)
+    with atomic_write(path) as tmp:
+        (pil if labels is None else labelled(pil, labels)).save(tmp, format=kind)
 
 
 def labelled(grid: Image.Image, labels: GridLabels) -> Image.Image:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from explorer.core.codes_file import save_codes
 from explorer.core.figures import GridLabels, save_png
+from explorer.core.files import atomic_write
 from explorer.core.metrics import encode
 from explorer.core.model import images_to_tensor
 from explorer.ui.class_view import COLUMNS as CLASS_COLUMNS
@@ -88,8 +89,11 @@ class Exporter(Controller):
                 save_png(path, view.image, _IMAGE_SCALE)
             elif what in _COMPUTED:
                 save_png(path, self._picture(what), _STRIP_SCALE, self.labels(what))
-            elif not view.grab().save(str(path)):
-                raise OSError("Qt could not write the image")
+            else:
+                kind = Path(path).suffix.lstrip(".").upper() or "PNG"  # as the name says
+                with atomic_write(Path(path)) as tmp:  # whole or not at all
+                    if not view.grab().save(tmp, kind):
+                        raise OSError("Qt could not write the image")
         except (OSError, ValueError) as e:
             self.show_error("Cannot export", f"{path}: {e}")
             return False
