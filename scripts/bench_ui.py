@@ -421,7 +421,7 @@ def main() -> int:
             r |= training_rates(app, w, "train_digits20k", epochs=4)
         if model == "sprites" and "stop" in only:
             r["stop_latency_ms"] = round(statistics.median(stop_latency(app, w)))
-        w.session.info.unsaved = False
+        w.session.update_info(unsaved=False)
         w.close()
     if "cold_start" in only:
         first, later = cold_start()

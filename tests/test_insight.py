@@ -131,7 +131,7 @@ def test_a_collapsed_model_is_called_collapsed(qtbot, window, tmp_path):
 
 def test_sliders_sorted_by_kl(qtbot, window):
     s = window.session
-    s.info.kl_per_dim = [0.5, 2.0]
+    s.update_info(kl_per_dim=[0.5, 2.0])
     window.sliders.sort_check.setChecked(True)
     grid = window.sliders.grid
     assert grid.itemAtPosition(0, 1).widget() is window.sliders.sliders[1]

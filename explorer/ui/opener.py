@@ -130,8 +130,8 @@ class Opener(Controller):
     def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
         s = self.session
         if not s.info.kl_per_dim and not s.model.deterministic:  # a checkpoint from elsewhere
-            s.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
-        self.session.set_codes(mu, logvar)
+            s.update_info(kl_per_dim=kl_per_dim(mu, logvar).tolist())
+        s.set_codes(mu, logvar)
 
     def open_bundled(self, name: str) -> bool:
         return self.open_checkpoint(

@@ -8,7 +8,7 @@ z and the data point in focus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +84,29 @@ class Session(QObject):
         self.modelChanged.emit()
         self.codeChanged.emit()
 
-    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
-        """Swap in a weight snapshot of the same model (e.g. after a training epoch)."""
+    def load_weights(
+        self, state: dict[str, torch.Tensor], info: ModelInfo | None = None, final: bool = False
+    ) -> None:
+        """Swap in a weight snapshot of the same model (a training epoch's), with what is
+        known of the model now (`info`; None: unchanged). `final`: a run's last weights,
+        so the views of the model's figures (modelChanged) show them; an epoch's do not,
+        every epoch."""
         if self.model is None:
             return
         with torch.no_grad():
             self.model.load_state_dict(state)
         self.model_version += 1
+        if info is not None:
+            self.info = info
         self.codeChanged.emit()  # same code, new decoder
+        if final:
+            self.modelChanged.emit()
+
+    def update_info(self, **changes) -> None:
+        """Amend what is known of the current model (`ModelInfo`'s fields by name): its
+        figures once its codes are in, the file it was saved to. Emits nothing: what
+        shows them reads them with the next modelChanged, or is told by the caller."""
+        self.info = replace(self.info, **changes)
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset

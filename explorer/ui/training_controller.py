@@ -140,10 +140,7 @@ class TrainingController(QObject):
             self.session.set_model(model, info)
             self._first_epoch = False
         else:
-            self.session.load_weights(snap.state)
-            self.session.info = info
-            if final:
-                self.session.modelChanged.emit()
+            self.session.load_weights(snap.state, info, final=final)
         if snap.codes is None:
             return
         self._pending = snap
@@ -179,7 +176,8 @@ class TrainingController(QObject):
         self._pending = None  # an epoch's codes still waiting are older: drop them
         codes, logvars = posteriors
         self.session.set_codes(codes, logvars)
-        self.session.info.metrics["active_units"] = int(self.session.active.sum())
+        metrics = {**self.session.info.metrics, "active_units": int(self.session.active.sum())}
+        self.session.update_info(metrics=metrics)
         self.panel.show_model()
 
     def _thread_finished(self) -> None:
