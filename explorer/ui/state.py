@@ -44,6 +44,7 @@ class Session(QObject):
     pinnedChanged = Signal(bool)
     focusChanged = Signal()  # a different data point is in focus (or none)
     conditionChanged = Signal(int)  # a conditional model now decodes another class
+    colourByChanged = Signal()  # the points are coloured by another factor (or the label)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -58,6 +59,7 @@ class Session(QObject):
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
+        self.colour_by = "label"  # what colours the data points: "label" or a factor's name
         self._snapshot: tuple[int, LatentModel] | None = None  # (model_version, its copy)
         # the model shown before the current one (to compare with), and what was known of it
         self.previous: tuple[LatentModel, ModelInfo] | None = None
@@ -109,8 +111,10 @@ class Session(QObject):
         self.info = replace(self.info, **changes)
 
     def set_dataset(self, dataset: Dataset) -> None:
+        """Show `dataset` (its codes arrive via set_codes), its points coloured by label."""
         self.dataset = dataset
         self.codes = self.logvars = self.active = None
+        self.colour_by = "label"  # another data's factors may not be this one's
         self.set_focus(None)
         self.datasetChanged.emit()
 
@@ -177,6 +181,12 @@ class Session(QObject):
         if pinned != self.pinned:
             self.pinned = pinned
             self.pinnedChanged.emit(pinned)
+
+    def set_colour_by(self, what: str) -> None:
+        """Colour the data points by `what`: "label" or one of the data's factor names."""
+        if what != self.colour_by:
+            self.colour_by = what
+            self.colourByChanged.emit()
 
     def set_focus(self, index: int | None) -> None:
         """Put data point `index` (or none) in focus: its posterior is drawn and inspected."""
