@@ -40,7 +40,13 @@ class Session(QObject):
     datasetChanged = Signal()
     codesChanged = Signal()  # the dataset's encoded means were replaced
     planeChanged = Signal()
-    codeChanged = Signal()  # the current code z moved
+    # the user moved the code z (set_z, hover); a new model, which may reset z, is told
+    # by modelChanged alone
+    codeChanged = Signal()
+    # the same code decodes differently: a new model, new weights or another class
+    # (model_version grew). Views of the decoded z listen to both; views that decode
+    # something else (a data image, a path) to this one, not to every mouse move.
+    decoderChanged = Signal()
     pinnedChanged = Signal(bool)
     focusChanged = Signal()  # a different data point is in focus (or none)
     conditionChanged = Signal(int)  # a conditional model now decodes another class
@@ -84,7 +90,7 @@ class Session(QObject):
         self._fit_plane()
         self.planeChanged.emit()
         self.modelChanged.emit()
-        self.codeChanged.emit()
+        self.decoderChanged.emit()
 
     def load_weights(
         self, state: dict[str, torch.Tensor], info: ModelInfo | None = None, final: bool = False
@@ -100,7 +106,7 @@ class Session(QObject):
         self.model_version += 1
         if info is not None:
             self.info = info
-        self.codeChanged.emit()  # same code, new decoder
+        self.decoderChanged.emit()
         if final:
             self.modelChanged.emit()
 
@@ -204,7 +210,7 @@ class Session(QObject):
         m.condition = c
         self.model_version += 1  # background copies must carry the class too
         self.conditionChanged.emit(c)
-        self.codeChanged.emit()
+        self.decoderChanged.emit()
 
     def class_names(self) -> list[str]:
         """The names of a conditional model's classes (the data's, else numbers)."""

@@ -66,6 +66,7 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
         session.codeChanged.connect(self.show_code)
         session.modelChanged.connect(self.show_model)
+        session.modelChanged.connect(self.show_code)  # a model of another size resets z
         trainer.runningChanged.connect(self.show_device)
         settings.trainChanged.connect(self.show_device)
         self.messageChanged.connect(lambda text: text or self.setToolTip(""))
