@@ -223,8 +223,8 @@ def training_rates(app, w, name: str, epochs: int, rounds: int = 8) -> dict[str,
     spec = {
         "dataset": s.dataset.name,  # a built-in dataset: the windows here show digits
         "count": len(s.dataset),
-        "model": model_config(w.panel.model_settings(), s.dataset).to_dict(),
-        "train": w.panel.train_config().validate().to_dict(),
+        "model": model_config(w.training_settings.model, s.dataset).to_dict(),
+        "train": w.training_settings.train.validate().to_dict(),
     }
     script = [sys.executable, str(ROOT / "scripts" / "headless_trainer.py"), json.dumps(spec)]
     gui_cpu = wall = 0.0
@@ -421,7 +421,7 @@ def main() -> int:
             r |= training_rates(app, w, "train_digits20k", epochs=4)
         if model == "sprites" and "stop" in only:
             r["stop_latency_ms"] = round(statistics.median(stop_latency(app, w)))
-        w.session.info.unsaved = False
+        w.session.update_info(unsaved=False)
         w.close()
     if "cold_start" in only:
         first, later = cold_start()

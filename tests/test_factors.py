@@ -75,7 +75,7 @@ def test_choosing_a_factor_plots_it(qtbot, window):
         view.show_button.click()
     s = window.session
     assert s.plane_choice == ("dims", 1, 0)  # upper's best dimension on x
-    assert window.latent_view.colour_by == "upper"
+    assert window.session.colour_by == "upper"
     assert len(window.latent_view.groups) == 2  # upper 0 and upper 1, not ten labels
     assert window.plane_bar.colour_combo.currentText() == "colour by upper"
 
@@ -115,7 +115,7 @@ def test_the_legend_shows_the_groups_of_the_colouring_chosen(qtbot, window):
     labels = [colour for _, colour, _ in view.groups]
     assert len(labels) > 2 and all(legend_shows(view, c) for c in labels)
     with_factors(qtbot, window)
-    view.set_colour_by("upper")  # the plot's legend is rebuilt: two entries
+    window.session.set_colour_by("upper")  # the plot's legend is rebuilt: two entries
     upper = [colour for _, colour, _ in view.groups]
     assert len(upper) == 2 and all(legend_shows(view, c) for c in upper)
     # the labels' colours are gone (not greys: the text's antialiased edges have those)

@@ -25,6 +25,7 @@ from explorer.core.metrics import active_units, encode, kl_per_dim
 from explorer.core.model import images_to_tensor
 from explorer.ui.palette import INACTIVE_COLOUR
 from explorer.ui.training_panel import kl_line
+from tests.gui import hover
 from tests.test_app import drag_slider
 
 
@@ -131,7 +132,7 @@ def test_a_collapsed_model_is_called_collapsed(qtbot, window, tmp_path):
 
 def test_sliders_sorted_by_kl(qtbot, window):
     s = window.session
-    s.info.kl_per_dim = [0.5, 2.0]
+    s.update_info(kl_per_dim=[0.5, 2.0])
     window.sliders.sort_check.setChecked(True)
     grid = window.sliders.grid
     assert grid.itemAtPosition(0, 1).widget() is window.sliders.sliders[1]
@@ -253,6 +254,25 @@ def shift_click(qtbot, window, pos: QPoint) -> np.ndarray:
             pos,
         )
     return picked.args[0]
+
+
+def test_the_interpolation_strip_follows_new_weights_not_the_cursor(qtbot, window, monkeypatch):
+    """The strip decodes A to B, not the code under the cursor: a mouse move asks nothing
+    of it, an epoch's new weights redraw it."""
+    view, s = window.interpolation_view, window.session
+    a = shift_click(qtbot, window, QPoint(60, 80))
+    b = shift_click(qtbot, window, QPoint(150, 120))
+    qtbot.waitUntil(lambda: view.result is not None, timeout=10_000)
+    submitted = []
+    real_submit = view.job.submit
+    monkeypatch.setattr(view.job, "submit", lambda *a: (submitted.append(a), real_submit(*a)))
+    hover(qtbot, window, QPoint(100, 100))
+    hover(qtbot, window, QPoint(120, 90))
+    assert not submitted
+    s.load_weights({k: v + 0.05 for k, v in s.model.state_dict().items()})
+    assert len(submitted) == 1
+    expected = decode_images(s.model, interpolation_codes(a, b, view.steps_spin.value()))
+    qtbot.waitUntil(lambda: np.allclose(view.result.frames, expected, atol=1e-6), timeout=10_000)
 
 
 def test_interpolation_between_two_shift_clicked_points(qtbot, window, tmp_path):

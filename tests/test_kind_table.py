@@ -42,7 +42,7 @@ def combo_entries(w) -> list[tuple[str, str, str]]:
         i = combo.currentIndex()
         entries.append(
             (
-                w.panel.model_settings().kind,
+                w.training_settings.model.kind,
                 combo.currentText(),
                 combo.itemData(i, Qt.ItemDataRole.ToolTipRole),
             )
@@ -72,7 +72,7 @@ def test_the_panel_shows_the_settings_each_kind_uses(qtbot, window):
     QTest.keyClick(combo, Qt.Key.Key_Home)
     seen = set()
     for _ in range(combo.count()):
-        kind = KIND_TABLE[p.model_settings().kind]
+        kind = KIND_TABLE[window.training_settings.model.kind]
         seen.add(kind.name)
         assert p.beta_spin.isVisible() == p.warmup_spin.isVisible() == kind.uses_beta
         assert p.samples_spin.isVisible() == kind.importance_weighted

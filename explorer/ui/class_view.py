@@ -89,7 +89,7 @@ class ClassGridView(LazyView):
         self.job.done.connect(self._show)
         self.canvas.scene().sigMouseClicked.connect(self._clicked)
         session.codeChanged.connect(self.request)
-        session.modelChanged.connect(self.request)
+        session.decoderChanged.connect(self.request)  # (a new model, too)
 
     def request(self) -> None:
         s = self.session

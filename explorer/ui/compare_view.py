@@ -150,7 +150,8 @@ class CompareView(LazyView):
         self.scores.done.connect(lambda rep: self._show_report("A", rep))
         self.open_button.clicked.connect(self.ask_open)
         self.previous_button.clicked.connect(self.use_previous)
-        session.codeChanged.connect(self.request)
+        session.codeChanged.connect(self.decode)
+        session.decoderChanged.connect(self.request)
         session.modelChanged.connect(self._model_changed)
         session.codesChanged.connect(self._model_changed)
         session.datasetChanged.connect(self._dataset_changed)
@@ -227,12 +228,20 @@ class CompareView(LazyView):
         self.request()
 
     def request(self) -> None:
+        """Score model A, unless its figures are for the model on screen, and decode."""
         s = self.session
         if s.model is None or len(s.z) == 0 or self.hidden_now():
             return
         if s.dataset is not None and self._scored_version != s.model_version:
             self._scored_version = s.model_version
             self.scores.submit(score, s.model_snapshot(), s.dataset)
+        self.decode()
+
+    def decode(self) -> None:
+        """The current code decoded by A and by B, side by side (the code moved)."""
+        s = self.session
+        if s.model is None or len(s.z) == 0 or self.hidden_now():
+            return
         self._describe()
         if self.other is None or s.plane is None:
             return

@@ -35,6 +35,7 @@ class DecoderView(QWidget):
         self._qimage: QImage | None = None
         self._background = QColor(BACKGROUND)
         session.codeChanged.connect(self.redraw)
+        session.decoderChanged.connect(self.redraw)
 
     def redraw(self) -> None:
         if self.session.model is None or len(self.session.z) == 0:

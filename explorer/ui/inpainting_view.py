@@ -158,10 +158,8 @@ class InpaintingView(LazyView):
         self.canvas.painted.connect(self.request)
         session.focusChanged.connect(self._follow_focus)
         session.datasetChanged.connect(self._dataset_changed)
-        session.modelChanged.connect(self.request)
-        session.codeChanged.connect(self._weights_maybe_changed)
-        session.conditionChanged.connect(self.request)
-        self._version = -1
+        # a new model, new weights or another class; the code z is not what it shows
+        session.decoderChanged.connect(self.request)
 
     # -- choosing the image and the mask -------------------------------------------------
     def show_image(self, index: int) -> None:
@@ -202,10 +200,6 @@ class InpaintingView(LazyView):
         self.canvas.mask = None
         self.note.setText(_HOW_TO)
 
-    def _weights_maybe_changed(self) -> None:
-        if self._version != self.session.model_version:  # new weights during training
-            self.request()
-
     # -- the fill-in ---------------------------------------------------------------------
     def request(self) -> None:
         s = self.session
@@ -218,7 +212,6 @@ class InpaintingView(LazyView):
             return
         if self.index is None:  # first shown: a random image
             self._choose(int(self._rng.integers(len(s.dataset))))
-        self._version = s.model_version
         raw = s.dataset.images[self.index].astype(np.float32) / 255.0
         image = torch.from_numpy(raw[..., None] if raw.ndim == 2 else raw).permute(2, 0, 1)
         label = int(s.dataset.labels[self.index]) if s.model.conditional else None

@@ -66,8 +66,7 @@ class InterpolationView(QWidget):
         self.spherical_check.toggled.connect(self.request)
         self.canvas.scene().sigMouseMoved.connect(self._hovered)
         session.modelChanged.connect(self._model_changed)
-        session.codeChanged.connect(self._weights_maybe_changed)
-        self._version = -1  # model version of the strip on screen
+        session.decoderChanged.connect(self.request)  # (after modelChanged, for a new model)
 
     def pick(self, z: np.ndarray) -> None:
         """A shift-click: the first pick is A, the second B, a third starts again."""
@@ -83,7 +82,6 @@ class InterpolationView(QWidget):
         s = self.session
         if len(self.ends) < 2 or s.model is None:
             return
-        self._version = s.model_version
         a, b = self.ends
         model, k = s.model_snapshot(), self.steps_spin.value()
         self.job.submit(compute_interpolation, model, a, b, k, self.spherical_check.isChecked())
@@ -113,14 +111,10 @@ class InterpolationView(QWidget):
             self.session.set_z(self.result.codes[i])
 
     def _model_changed(self) -> None:
+        """A new model: A and B are dropped when they belong to another latent space
+        (the strip is redrawn on decoderChanged, which follows)."""
         if self.ends and len(self.ends[0]) != self.session.latent_dim:
-            self.ends, self.result = [], None  # the codes belong to another latent space
+            self.ends, self.result = [], None
             self.canvas.clear_picture()
             self.note.setText(_HOW_TO_PICK)
             self.pathChanged.emit(None)
-        else:
-            self.request()
-
-    def _weights_maybe_changed(self) -> None:
-        if self._version != self.session.model_version:  # new weights during training
-            self.request()

@@ -48,7 +48,6 @@ class LatentView(pg.PlotWidget):
         super().__init__(parent)
         self.setObjectName("latentPlot")
         self.session = session
-        self.colour_by = "label"  # "label" or a factor name
         self.plotItem.showGrid(x=True, y=True, alpha=0.15)
         # for the items that follow the cursor (plot_marks): pyqtgraph's own items set it
         self.setAntialiasing(True)
@@ -112,6 +111,7 @@ class LatentView(pg.PlotWidget):
         session.datasetChanged.connect(self._new_frame)
         session.codeChanged.connect(self.move_marker)
         session.pinnedChanged.connect(self._show_pinned)
+        session.colourByChanged.connect(self.refresh)
         follow_palette(self, self._recolour)
 
     # -- drawing ------------------------------------------------------------------
@@ -126,10 +126,6 @@ class LatentView(pg.PlotWidget):
         self._dark = is_dark(palette)
         self._show_pinned(self.session.pinned)
         self.groups = []  # so the legend is rebuilt in the new colours
-        self.refresh()
-
-    def set_colour_by(self, what: str) -> None:
-        self.colour_by = what
         self.refresh()
 
     def _new_frame(self) -> None:
@@ -162,7 +158,7 @@ class LatentView(pg.PlotWidget):
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
         size = 5 if len(xy) < 5000 else 3
-        groups = list(group_points(s.dataset, self.colour_by, dark=self._dark))
+        groups = list(group_points(s.dataset, s.colour_by, dark=self._dark))
         self.points.set_points(
             xy, [(index, pg.mkColor(colour)) for _, colour, index in groups], size
         )

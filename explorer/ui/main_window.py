@@ -59,6 +59,7 @@ from explorer.ui.sweep_bar import SweepBar
 from explorer.ui.theme import hint_label
 from explorer.ui.training_controller import TrainingController, run_summary
 from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.training_settings import TrainingSettings
 from explorer.ui.traversal_view import TraversalView
 from explorer.ui.uncertainty import UncertaintyOverlay
 from explorer.ui.workers import LatestJob, TaskThread
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Latent Explorer")
         self.settings = settings or QSettings()
         self.session = Session(self)
+        self.training_settings = TrainingSettings(self)  # what Train trains, the panel's
         self._tasks: dict[TaskThread, float] = {}  # running, and how long closing waits
         self._autosave = autosave
         self._closing = False
@@ -86,7 +88,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_controllers()
         self.train_action = build_menu_bar(self)
-        self.setStatusBar(StatusBar(self.session, self.trainer, self.panel))
+        self.setStatusBar(StatusBar(self.session, self.trainer, self.training_settings))
         self.panel.restore_settings(self.settings)
         self.first_run_hint = show_once(
             self.settings, self.latent_view, shortcut_text(self.train_action)
@@ -115,11 +117,13 @@ class MainWindow(QMainWindow):
         cancel.clicked.connect(self._cancel_task)
         self.busy.add_button(cancel)
         self.sliders = LatentSliders(s)
-        self.panel = TrainingPanel(s)
+        self.panel = TrainingPanel(s, self.training_settings)
         self.setCentralWidget(self._build_centre())
         self.training_dock = self._build_training_dock()
         self.insight_dock = self._build_insight_dock()
-        self.trainer = TrainingController(s, self.panel, self.show_error, parent=self)
+        self.trainer = TrainingController(
+            s, self.panel, self.training_settings, self.show_error, parent=self
+        )
         self.trainer.runningChanged.connect(self._training_running)
         self.trainer.finished.connect(self._run_ended)
         s.modelChanged.connect(self._model_changed)
@@ -232,7 +236,7 @@ class MainWindow(QMainWindow):
             notify=self.errorShown.emit,
             refuse_while_training=self._refuse_while_training,
         )
-        self.opener = Opener(services, self.panel)
+        self.opener = Opener(services, self.training_settings)
         self.saver = ModelSaver(services, self._autosave)
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         self.exporter = Exporter(

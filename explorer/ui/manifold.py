@@ -96,7 +96,8 @@ class ManifoldControls(QWidget):
         session.planeChanged.connect(self._plane_changed)
         for signal in (session.codesChanged, session.modelChanged):
             signal.connect(self.request)
-        session.codeChanged.connect(self.request)  # new weights or off-plane coordinates
+        session.decoderChanged.connect(self.request)
+        session.codeChanged.connect(self.request)  # off-plane coordinates (in-plane: cached)
         latent_view.plotItem.vb.sigRangeChanged.connect(self.request)
         self._toggled(False)
 

@@ -73,10 +73,9 @@ class ModelSaver(Controller):
         except ExplorerError as e:
             self.show_error("Cannot save checkpoint", str(e))
             return False
-        info = self.session.info
-        if info.unsaved and self.autosave_slot is not None:
+        if self.session.info.unsaved and self.autosave_slot is not None:
             self.autosave_slot.clear()  # the trained model is safe in `path` now
-        info.path, info.unsaved, info.source = Path(path), False, Path(path).name
+        self.session.update_info(path=Path(path), unsaved=False, source=Path(path).name)
         self.recent.remember(Path(path))
         self.show_status(f"Saved {path}")
         return True

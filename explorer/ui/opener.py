@@ -34,7 +34,7 @@ from explorer.ui.checkpoint_info import check_metadata
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.services import Controller, Services
 from explorer.ui.state import ModelInfo
-from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.training_settings import TrainingSettings
 from explorer.ui.workers import TaskThread
 
 log = logging.getLogger(LOGGER)
@@ -69,9 +69,9 @@ def _own_dataset(described: dict) -> str | None:
 
 
 class Opener(Controller):
-    def __init__(self, services: Services, panel: TrainingPanel):
+    def __init__(self, services: Services, settings: TrainingSettings):
         super().__init__(services)
-        self.panel = panel  # its latent size and network make a new model's config
+        self.settings = settings  # its model settings make a new untrained model
         self.notify = services.notify
         self.refuse_while_training = services.refuse_while_training
         self._encode_generation = 0
@@ -130,8 +130,8 @@ class Opener(Controller):
     def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
         s = self.session
         if not s.info.kl_per_dim and not s.model.deterministic:  # a checkpoint from elsewhere
-            s.info.kl_per_dim = kl_per_dim(mu, logvar).tolist()
-        self.session.set_codes(mu, logvar)
+            s.update_info(kl_per_dim=kl_per_dim(mu, logvar).tolist())
+        s.set_codes(mu, logvar)
 
     def open_bundled(self, name: str) -> bool:
         return self.open_checkpoint(
@@ -395,7 +395,7 @@ class Opener(Controller):
         if self.refuse_while_training("a dataset"):  # the question was answered late
             return
         try:
-            config = model_config(self.panel.model_settings(), dataset)
+            config = model_config(self.settings.model, dataset)
             model = build_model(config)  # bounds the model's size
         except ExplorerError as e:
             self.show_error("Cannot make a model for this dataset", str(e))

@@ -49,7 +49,6 @@ class PlaneBar(QWidget):
     def __init__(self, session: Session, latent_view: LatentView, parent=None):
         super().__init__(parent)
         self.session = session
-        self.latent_view = latent_view
         self.plane_combo = QComboBox(objectName="planeCombo")
         self.plane_combo.addItems(["PCA of the codes", "Two dimensions"])
         self.x_spin = QSpinBox(objectName="planeX", prefix="x = z")
@@ -72,7 +71,7 @@ class PlaneBar(QWidget):
         self.x_spin.valueChanged.connect(self._plane_chosen)
         self.y_spin.valueChanged.connect(self._plane_chosen)
         self.colour_combo.currentTextChanged.connect(
-            lambda t: t and latent_view.set_colour_by(t.removeprefix(_PREFIX))
+            lambda t: t and session.set_colour_by(t.removeprefix(_PREFIX))
         )
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
@@ -135,5 +134,4 @@ class PlaneBar(QWidget):
         options = ["label"] + [f for f in (ds.factor_names or []) if f != "shape"]
         self.colour_combo.addItems([f"{_PREFIX}{o}" for o in options])
         self.colour_combo.setVisible(len(options) > 1)
-        self.colour_combo.blockSignals(False)
-        self.latent_view.colour_by = "label"
+        self.colour_combo.blockSignals(False)  # the session colours a new data by label

@@ -8,7 +8,7 @@ z and the data point in focus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +40,17 @@ class Session(QObject):
     datasetChanged = Signal()
     codesChanged = Signal()  # the dataset's encoded means were replaced
     planeChanged = Signal()
-    codeChanged = Signal()  # the current code z moved
+    # the user moved the code z (set_z, hover); a new model, which may reset z, is told
+    # by modelChanged alone
+    codeChanged = Signal()
+    # the same code decodes differently: a new model, new weights or another class
+    # (model_version grew). Views of the decoded z listen to both; views that decode
+    # something else (a data image, a path) to this one, not to every mouse move.
+    decoderChanged = Signal()
     pinnedChanged = Signal(bool)
     focusChanged = Signal()  # a different data point is in focus (or none)
     conditionChanged = Signal(int)  # a conditional model now decodes another class
+    colourByChanged = Signal()  # the points are coloured by another factor (or the label)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -58,6 +65,7 @@ class Session(QObject):
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
+        self.colour_by = "label"  # what colours the data points: "label" or a factor's name
         self._snapshot: tuple[int, LatentModel] | None = None  # (model_version, its copy)
         # the model shown before the current one (to compare with), and what was known of it
         self.previous: tuple[LatentModel, ModelInfo] | None = None
@@ -82,20 +90,37 @@ class Session(QObject):
         self._fit_plane()
         self.planeChanged.emit()
         self.modelChanged.emit()
-        self.codeChanged.emit()
+        self.decoderChanged.emit()
 
-    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
-        """Swap in a weight snapshot of the same model (e.g. after a training epoch)."""
+    def load_weights(
+        self, state: dict[str, torch.Tensor], info: ModelInfo | None = None, final: bool = False
+    ) -> None:
+        """Swap in a weight snapshot of the same model (a training epoch's), with what is
+        known of the model now (`info`; None: unchanged). `final`: a run's last weights,
+        so the views of the model's figures (modelChanged) show them; an epoch's do not,
+        every epoch."""
         if self.model is None:
             return
         with torch.no_grad():
             self.model.load_state_dict(state)
         self.model_version += 1
-        self.codeChanged.emit()  # same code, new decoder
+        if info is not None:
+            self.info = info
+        self.decoderChanged.emit()
+        if final:
+            self.modelChanged.emit()
+
+    def update_info(self, **changes) -> None:
+        """Amend what is known of the current model (`ModelInfo`'s fields by name): its
+        figures once its codes are in, the file it was saved to. Emits nothing: what
+        shows them reads them with the next modelChanged, or is told by the caller."""
+        self.info = replace(self.info, **changes)
 
     def set_dataset(self, dataset: Dataset) -> None:
+        """Show `dataset` (its codes arrive via set_codes), its points coloured by label."""
         self.dataset = dataset
         self.codes = self.logvars = self.active = None
+        self.colour_by = "label"  # another data's factors may not be this one's
         self.set_focus(None)
         self.datasetChanged.emit()
 
@@ -163,6 +188,12 @@ class Session(QObject):
             self.pinned = pinned
             self.pinnedChanged.emit(pinned)
 
+    def set_colour_by(self, what: str) -> None:
+        """Colour the data points by `what`: "label" or one of the data's factor names."""
+        if what != self.colour_by:
+            self.colour_by = what
+            self.colourByChanged.emit()
+
     def set_focus(self, index: int | None) -> None:
         """Put data point `index` (or none) in focus: its posterior is drawn and inspected."""
         if index != self.focus:
@@ -179,7 +210,7 @@ class Session(QObject):
         m.condition = c
         self.model_version += 1  # background copies must carry the class too
         self.conditionChanged.emit(c)
-        self.codeChanged.emit()
+        self.decoderChanged.emit()
 
     def class_names(self) -> list[str]:
         """The names of a conditional model's classes (the data's, else numbers)."""

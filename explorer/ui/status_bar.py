@@ -13,7 +13,7 @@ from explorer.core.training import pick_device, pick_precision
 from explorer.ui.sliders import signed
 from explorer.ui.state import Session
 from explorer.ui.training_controller import TrainingController
-from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.training_settings import TrainingSettings
 
 _SHOWN_DIMS = 8  # coordinates of z written out; the rest is "…"
 
@@ -54,9 +54,9 @@ class CodeReadout(QWidget):
 
 
 class StatusBar(QStatusBar):
-    def __init__(self, session: Session, trainer: TrainingController, panel: TrainingPanel):
+    def __init__(self, session: Session, trainer: TrainingController, settings: TrainingSettings):
         super().__init__()
-        self.session, self.trainer, self.panel = session, trainer, panel
+        self.session, self.trainer, self.settings = session, trainer, settings
         self.code_label = CodeReadout()
         self.model_label = QLabel()
         self.device_label = QLabel()
@@ -66,8 +66,9 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(label)
         session.codeChanged.connect(self.show_code)
         session.modelChanged.connect(self.show_model)
+        session.modelChanged.connect(self.show_code)  # a model of another size resets z
         trainer.runningChanged.connect(self.show_device)
-        panel.device_combo.currentTextChanged.connect(self.show_device)
+        settings.trainChanged.connect(self.show_device)
         self.messageChanged.connect(lambda text: text or self.setToolTip(""))
         self.show_device()
 
@@ -98,7 +99,7 @@ class StatusBar(QStatusBar):
         """Where training runs (or would run) and where the cursor decodes."""
         t = self.trainer.thread
         try:
-            config = t.config if t else self.panel.train_config()
+            config = t.config if t else self.settings.train
             device = t.device if t else pick_device(config.device)
             precision = pick_precision(config.precision, device)
             where = f"{'training' if t else 'trains'} on {device} ({precision})"

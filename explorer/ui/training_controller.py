@@ -1,6 +1,6 @@
-"""Runs training for the window: settings from the panel in, progress and models out.
+"""Runs training for the window: the training settings in, progress and models out.
 
-Starts a TrainingThread on a fresh model built from the panel's settings, feeds its
+Starts a TrainingThread on a fresh model built from the training settings, feeds its
 step records to the panel's curves, and after every epoch puts a CPU copy of the
 weights and the new codes into the session, so the scatter re-arranges itself while
 training goes on. The model being trained is never the one the views decode with.
@@ -19,6 +19,7 @@ from explorer.core.kinds import build_model, model_config
 from explorer.core.training import Progress, check_fit, pick_device
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
+from explorer.ui.training_settings import TrainingSettings
 from explorer.ui.workers import Snapshot, TrainingThread
 
 # The GIL switch interval while a run trains. The training thread needs the GIL back
@@ -49,12 +50,14 @@ class TrainingController(QObject):
         self,
         session: Session,
         panel: TrainingPanel,
+        settings: TrainingSettings,
         show_error: Callable[[str, str], None],
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self.session = session
-        self.panel = panel
+        self.panel = panel  # shows the run: its curves, its progress, its end
+        self.settings = settings
         self.show_error = show_error
         self.thread: TrainingThread | None = None
         self._first_epoch = True
@@ -72,8 +75,8 @@ class TrainingController(QObject):
         if self.thread is not None or s.dataset is None:
             return
         try:
-            model_cfg = model_config(self.panel.model_settings(), s.dataset)
-            train_cfg = self.panel.train_config().validate()
+            model_cfg = model_config(self.settings.model, s.dataset)
+            train_cfg = self.settings.train.validate()
             pick_device(train_cfg.device)
             model = build_model(model_cfg, seed=train_cfg.seed)
             check_fit(model, s.dataset, train_cfg)
@@ -140,10 +143,7 @@ class TrainingController(QObject):
             self.session.set_model(model, info)
             self._first_epoch = False
         else:
-            self.session.load_weights(snap.state)
-            self.session.info = info
-            if final:
-                self.session.modelChanged.emit()
+            self.session.load_weights(snap.state, info, final=final)
         if snap.codes is None:
             return
         self._pending = snap
@@ -179,7 +179,8 @@ class TrainingController(QObject):
         self._pending = None  # an epoch's codes still waiting are older: drop them
         codes, logvars = posteriors
         self.session.set_codes(codes, logvars)
-        self.session.info.metrics["active_units"] = int(self.session.active.sum())
+        metrics = {**self.session.info.metrics, "active_units": int(self.session.active.sum())}
+        self.session.update_info(metrics=metrics)
         self.panel.show_model()
 
     def _thread_finished(self) -> None:

@@ -3,8 +3,9 @@
 The model kind (`kindCombo`) comes first; rows that do not apply to it are hidden (β
 and warm-up for the VAE kinds, k for the IWAE, corruption for the trained kinds,
 the optimiser's settings for all but PCA). β has an exact spin box (`betaSpin`,
-accepts 0) beside a log-scale slider from 0.01 to 100. The panel only gathers
-settings and shows progress; the main window starts and stops the worker.
+accepts 0) beside a log-scale slider from 0.01 to 100. The widgets are bound both ways
+to a `TrainingSettings`, which is what training reads; the panel shows progress, and
+the training controller starts and stops the worker.
 """
 
 from __future__ import annotations
@@ -31,19 +32,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import CORRUPTIONS, ExternalConfig, ModelConfig, TrainConfig
+from explorer.core.config import CORRUPTIONS, ExternalConfig, ModelConfig
 from explorer.core.eta import EtaSmoother
-from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE, Kind
-from explorer.core.kinds import ModelSettings, describe
+from explorer.core.kind_table import KIND_TABLE, Kind
+from explorer.core.kinds import describe
 from explorer.core.training import Progress
 from explorer.logs import LOGGER
 from explorer.ui.loss_curves import LossCurves
 from explorer.ui.settings_values import read
 from explorer.ui.state import Session
 from explorer.ui.theme import style_sliders
+from explorer.ui.training_settings import TrainingSettings
 
 log = logging.getLogger(LOGGER)
 _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
+
+# A setting's widget: a spin box, or a combo whose items carry the values as their data
+Field = QSpinBox | QDoubleSpinBox | QComboBox
 
 
 def _pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
@@ -53,6 +58,31 @@ def _pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
     row.addWidget(QLabel(label))
     row.addWidget(second, 1)
     return row
+
+
+def _value(widget: Field) -> object:
+    """The value `widget` shows."""
+    return widget.currentData() if isinstance(widget, QComboBox) else widget.value()
+
+
+def _show_value(widget: Field, value: object) -> None:
+    """Show `value` on `widget` (a spin box rounds it to its decimals and range)."""
+    if isinstance(widget, QComboBox):
+        i = widget.findData(value)
+        if i >= 0:
+            widget.setCurrentIndex(i)
+    else:
+        widget.setValue(value)
+
+
+def _changed(widget: Field):
+    """The signal `widget` sends when the user changes its value."""
+    return widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
+
+
+def _setter(update: Callable[..., None], name: str, widget: Field) -> Callable[..., None]:
+    """A slot giving setting `name` the value `widget` shows (whatever the signal sends)."""
+    return lambda *_: update(**{name: _value(widget)})
 
 
 def devices() -> list[str]:
@@ -68,34 +98,66 @@ class TrainingPanel(QWidget):
     trainRequested = Signal()
     stopRequested = Signal()
 
-    def __init__(self, session: Session, parent=None):
+    def __init__(self, session: Session, settings: TrainingSettings, parent=None):
         super().__init__(parent)
         self.session = session
-        form = QFormLayout()
+        self.settings = settings
+        self.form = QFormLayout()
+        # form row -> the test of a kind (core/kind_table.py) it applies to
+        self._row_kinds: dict[int, Callable[[Kind], bool]] = {}
+        self._model_rows()
+        self._objective_rows()
+        self._optimiser_rows()
+        self._bind_settings()
+        self.kind_combo.currentIndexChanged.connect(self._show_rows)
+        self._show_rows()
+
+        self.loss_plot = LossCurves()
+        self._eta = EtaSmoother()  # the time left shown, steadied (core/eta.py)
+        self.summary = QLabel(objectName="modelSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addLayout(self._run_controls())
+        layout.addWidget(self.progress)
+        layout.addWidget(self.loss_plot, 1)
+        layout.addWidget(self.summary)
+        session.modelChanged.connect(self.show_model)
+        session.datasetChanged.connect(self.show_dataset)
+
+    # -- the form, row by row ------------------------------------------------------------
+    def _add_row(self, label: str, field, applies: Callable[[Kind], bool] | None = None) -> None:
+        """A form row; `applies`: the kinds it is shown for (None: all)."""
+        self.form.addRow(label, field)
+        if applies is not None:
+            self._row_kinds[self.form.rowCount() - 1] = applies
+
+    def _model_rows(self) -> None:
+        """The data Train fits, and the model it makes: kind, latent size, network."""
         self.data_label = QLabel("–")
         self.data_label.setWordWrap(True)
         self.data_label.setToolTip(
             "The images Train fits the model to: from the Data menu, File ▸ Open, or a file "
             "dropped on the window"
         )
-        form.addRow("Data", self.data_label)
-        # form row -> the test of a kind (core/kind_table.py) it applies to
-        self._row_kinds: dict[int, Callable[[Kind], bool]] = {}
+        self._add_row("Data", self.data_label)
         self.kind_combo = QComboBox(objectName="kindCombo")
         for i, kind in enumerate(KIND_TABLE.values()):
             self.kind_combo.addItem(kind.title, kind.name)
             self.kind_combo.setItemData(
                 i, f"{kind.title}: {kind.about}", Qt.ItemDataRole.ToolTipRole
             )
-        self.set_kind(DEFAULT_KIND)
         self.kind_combo.setToolTip(
             "The kind of model Train makes (each entry says what it does); the settings "
             "that do not apply to it are hidden"
         )
-        form.addRow("Model", self.kind_combo)
-        self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64, value=2)
+        self._add_row("Model", self.kind_combo)
+        self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64)
         self.arch_combo = QComboBox(objectName="archCombo")
-        self.arch_combo.addItems(["mlp", "conv"])
+        for name in ("mlp", "conv"):
+            self.arch_combo.addItem(name, name)
         self.latent_spin.setToolTip(
             "Dimensions of the code z: 2 are plotted as they are; more reconstruct better "
             "and are plotted on a plane (PCA or two chosen dimensions)"
@@ -104,15 +166,13 @@ class TrainingPanel(QWidget):
             "mlp: fully connected layers, quick on a CPU; conv: convolutions, better for "
             "larger images and slower"
         )
-        form.addRow("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
+        self._add_row("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
 
+    def _objective_rows(self) -> None:
+        """What the loss asks: β (spin box and log slider), its warm-up, the IWAE's k,
+        the corruption of the inputs."""
         self.beta_spin = QDoubleSpinBox(
-            objectName="betaSpin",
-            minimum=0.0,
-            maximum=1000.0,
-            decimals=3,
-            singleStep=0.1,
-            value=1.0,
+            objectName="betaSpin", minimum=0.0, maximum=1000.0, decimals=3, singleStep=0.1
         )
         self.beta_spin.setToolTip("Weight of the KL term: 0 = autoencoder, 1 = VAE, >1 = β-VAE")
         self.beta_slider = QSlider(Qt.Orientation.Horizontal, objectName="betaSlider")
@@ -122,25 +182,21 @@ class TrainingPanel(QWidget):
         beta_row = QHBoxLayout()
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
-        form.addRow("β", beta_row)
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.uses_beta
+        self._add_row("β", beta_row, lambda k: k.uses_beta)
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
-        self._beta_from_spin(self.beta_spin.value())
         self.warmup_spin = QDoubleSpinBox(
-            objectName="warmupSpin", minimum=0.0, maximum=1000.0, decimals=1, value=0.0
+            objectName="warmupSpin", minimum=0.0, maximum=1000.0, decimals=1
         )
         self.warmup_spin.setSuffix(" epochs")
         self.warmup_spin.setToolTip("Ramp β up from 0 over this many epochs (0 = off)")
-        form.addRow("KL warm-up", self.warmup_spin)
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.uses_beta
-        self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100, value=5)
+        self._add_row("KL warm-up", self.warmup_spin, lambda k: k.uses_beta)
+        self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100)
         self.samples_spin.setToolTip(
             "Importance samples k per image in the IWAE bound: more give a tighter bound "
             "and cost k times the decoding"
         )
-        form.addRow("Samples k", self.samples_spin)
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.importance_weighted
+        self._add_row("Samples k", self.samples_spin, lambda k: k.importance_weighted)
         self.corrupt_combo = QComboBox(objectName="corruptCombo")
         for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
             self.corrupt_combo.addItem(label, kind)
@@ -149,21 +205,22 @@ class TrainingPanel(QWidget):
             "reconstruct the clean one, so the model learns to fill in missing parts"
         )
         self.corrupt_spin = QDoubleSpinBox(
-            objectName="corruptLevelSpin", minimum=0.05, maximum=0.9, singleStep=0.05, value=0.25
+            objectName="corruptLevelSpin", minimum=0.05, maximum=0.9, singleStep=0.05
         )
         self.corrupt_spin.setToolTip("Share of the image masked, or of pixels replaced by noise")
         corrupt_row = QHBoxLayout()
         corrupt_row.addWidget(self.corrupt_combo, 1)
         corrupt_row.addWidget(self.corrupt_spin)
-        form.addRow("Corrupt inputs", corrupt_row)
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
+        self._add_row("Corrupt inputs", corrupt_row, lambda k: k.trained)
         self.corrupt_combo.currentIndexChanged.connect(
             lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
         )
         self.corrupt_spin.setEnabled(False)
 
-        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000, value=10)
-        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536, value=128)
+    def _optimiser_rows(self) -> None:
+        """How the optimiser runs: epochs, batch size, learning rate, and on what device."""
+        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000)
+        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=65_536)
         self.epochs_spin.setToolTip(
             "Passes over the whole dataset: more fit better and take longer (the curves "
             "show when the loss stops falling)"
@@ -172,28 +229,28 @@ class TrainingPanel(QWidget):
             "Images per optimiser step: larger batches make an epoch quicker on many cores "
             "or a GPU, but take fewer steps per epoch"
         )
-        form.addRow("Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin))
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
+        self._add_row(
+            "Epochs", _pair(self.epochs_spin, "Batch size", self.batch_spin), lambda k: k.trained
+        )
         self.lr_spin = QDoubleSpinBox(
-            objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4, value=1e-3
+            objectName="lrSpin", minimum=1e-6, maximum=1.0, decimals=5, singleStep=1e-4
         )
         self.lr_spin.setToolTip(
             "Adam's step size: too large and the loss jumps or diverges, too small and the "
             "model learns slowly"
         )
-        form.addRow("Learning rate", self.lr_spin)
-        self._row_kinds[form.rowCount() - 1] = lambda k: k.trained
+        self._add_row("Learning rate", self.lr_spin, lambda k: k.trained)
         self.device_combo = QComboBox(objectName="deviceCombo")
-        self.device_combo.addItems(devices())
+        for name in devices():
+            self.device_combo.addItem(name, name)
         self.device_combo.setToolTip(
             "Where training runs: auto takes a GPU when there is one; the window decodes on "
             "the CPU either way"
         )
-        form.addRow("Device", self.device_combo)
-        self.form = form
-        self.kind_combo.currentIndexChanged.connect(self._show_rows)
-        self._show_rows()
+        self._add_row("Device", self.device_combo)
 
+    def _run_controls(self) -> QHBoxLayout:
+        """Train and Stop (returned, in a row), and the progress bar."""
         self.train_button = QPushButton("Train", objectName="trainButton")
         self.train_button.setDefault(True)
         self.stop_button = QPushButton("Stop", objectName="stopButton", enabled=False)
@@ -208,21 +265,50 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("ready")
         self.progress.setTextVisible(True)
+        return buttons
 
-        self.loss_plot = LossCurves()
-        self._eta = EtaSmoother()  # the time left shown, steadied (core/eta.py)
-        self.summary = QLabel(objectName="modelSummary")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    # -- the widgets bound to the settings -------------------------------------------------
+    def _bind_settings(self) -> None:
+        """Each widget shows its setting, and a change on either side reaches the other."""
+        s = self.settings
+        self._model_fields: dict[str, Field] = {
+            "kind": self.kind_combo,
+            "latent_dim": self.latent_spin,
+            "architecture": self.arch_combo,
+        }
+        self._train_fields: dict[str, Field] = {
+            "beta": self.beta_spin,
+            "warmup_epochs": self.warmup_spin,
+            "samples": self.samples_spin,
+            "corruption": self.corrupt_combo,
+            "corruption_level": self.corrupt_spin,
+            "epochs": self.epochs_spin,
+            "batch_size": self.batch_spin,
+            "lr": self.lr_spin,
+            "device": self.device_combo,
+        }
+        for fields, update in (
+            (self._model_fields, s.update_model),
+            (self._train_fields, s.update_train),
+        ):
+            for name, widget in fields.items():
+                _changed(widget).connect(_setter(update, name, widget))
+        s.modelChanged.connect(lambda m: self._show_settings(m, self._model_fields, s.update_model))
+        s.trainChanged.connect(lambda t: self._show_settings(t, self._train_fields, s.update_train))
+        self._show_settings(s.model, self._model_fields, s.update_model)
+        self._show_settings(s.train, self._train_fields, s.update_train)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.loss_plot, 1)
-        layout.addWidget(self.summary)
-        session.modelChanged.connect(self.show_model)
-        session.datasetChanged.connect(self.show_dataset)
+    @staticmethod
+    def _show_settings(values, fields: dict[str, Field], update: Callable[..., None]) -> None:
+        """Show the settings `values` on their widgets; where a widget cannot show one as
+        it is (a spin box's decimals or range), what it shows becomes the setting, so
+        training always runs with what is on screen."""
+        for name, widget in fields.items():
+            value = getattr(values, name)
+            if _value(widget) != value:
+                _show_value(widget, value)
+                if _value(widget) != value:
+                    update(**{name: _value(widget)})
 
     def name_shortcuts(self, train: str, stop: str) -> None:
         """The Train and Stop buttons' tips, naming their keyboard shortcuts (if any)."""
@@ -252,95 +338,76 @@ class TrainingPanel(QWidget):
 
     def _beta_from_slider(self, pos: int) -> None:
         beta = 10 ** (_LOG_MIN + (_LOG_MAX - _LOG_MIN) * pos / _LOG_STEPS)
+        # the spin box quiet, so the slider is not moved back to the rounded β under the
+        # mouse; the setting takes what the spin box shows
         self.beta_spin.blockSignals(True)
         self.beta_spin.setValue(float(f"{beta:.3g}"))
         self.beta_spin.blockSignals(False)
-
-    def kind(self) -> str:
-        return self.kind_combo.currentData()
-
-    def set_kind(self, kind: str) -> None:
-        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+        self.settings.update_train(beta=self.beta_spin.value())
 
     def _show_rows(self) -> None:
-        kind = KIND_TABLE[self.kind()]
+        kind = KIND_TABLE[self.settings.model.kind]
         for row, applies in self._row_kinds.items():
             self.form.setRowVisible(row, applies(kind))
         self.arch_combo.setEnabled(kind.trained and self.kind_combo.isEnabled())
 
-    # -- settings -------------------------------------------------------------------
-    def model_settings(self) -> ModelSettings:
-        """The model chosen; core.kinds.model_config makes it for a dataset."""
-        return ModelSettings(
-            kind=self.kind(),
-            latent_dim=self.latent_spin.value(),
-            architecture=self.arch_combo.currentText(),
-        )
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            beta=self.beta_spin.value(),
-            epochs=self.epochs_spin.value(),
-            lr=self.lr_spin.value(),
-            batch_size=self.batch_spin.value(),
-            device=self.device_combo.currentText(),
-            warmup_epochs=self.warmup_spin.value(),
-            samples=self.samples_spin.value(),
-            corruption=self.corrupt_combo.currentData(),
-            corruption_level=self.corrupt_spin.value(),
-        )
-
-    # Settings that outlive a model: latent size, network and β follow the model on
-    # screen (so "retrain this with another β" starts from what is shown).
+    # -- settings kept between sittings ------------------------------------------------
+    # Settings that outlive a model (TrainConfig's fields): latent size, network and β
+    # follow the model on screen (so "retrain this with another β" starts from what is
+    # shown).
     _PERSISTED = (
-        ("training/epochs", "epochs_spin", int),
-        ("training/lr", "lr_spin", float),
-        ("training/batch_size", "batch_spin", int),
+        ("training/epochs", "epochs", int),
+        ("training/lr", "lr", float),
+        ("training/batch_size", "batch_size", int),
     )
 
-    def save_settings(self, settings: QSettings) -> None:
+    def save_settings(self, store: QSettings) -> None:
+        train = self.settings.train
         for key, name, _ in self._PERSISTED:
-            settings.setValue(key, getattr(self, name).value())
-        settings.setValue("training/device", self.device_combo.currentText())
+            store.setValue(key, getattr(train, name))
+        store.setValue("training/device", train.device)
 
-    def restore_settings(self, settings: QSettings) -> None:
+    def restore_settings(self, store: QSettings) -> None:
         """Last run's values; anything unreadable or gone (a GPU) keeps the default."""
         for key, name, kind in self._PERSISTED:
-            value = read(settings, key, (str, int, float))
+            value = read(store, key, (str, int, float))
             if value is None:
                 continue
-            spin = getattr(self, name)
+            spin = self._train_fields[name]  # its range says what is usable
             try:
                 number = kind(value)
                 usable = spin.minimum() <= number <= spin.maximum()  # not NaN, in range
             except (TypeError, ValueError, OverflowError):
                 usable = False
             if usable:
-                spin.setValue(number)
+                self.settings.update_train(**{name: number})
             else:
                 log.warning(
-                    "settings %s: %s is %.80r, not a usable value", settings.fileName(), key, value
+                    "settings %s: %s is %.80r, not a usable value", store.fileName(), key, value
                 )
-        device = read(settings, "training/device", str)
-        if device is not None and self.device_combo.findText(device) >= 0:
-            self.device_combo.setCurrentText(device)
+        device = read(store, "training/device", str)
+        if device is not None and self.device_combo.findData(device) >= 0:
+            self.settings.update_train(device=device)
 
     def show_model(self) -> None:
+        """The model on screen: its summary, and its settings as the next run's."""
         s = self.session
         if s.model is None:
             return
         cfg = s.model.config
-        self.latent_spin.setValue(cfg.latent_dim)
+        chosen: dict = {"latent_dim": cfg.latent_dim}
         tc = s.info.train_config
         if tc is not None:  # "train this again, changing one thing" starts from these
-            self.beta_spin.setValue(tc.beta)
-            self.warmup_spin.setValue(tc.warmup_epochs)
-            self.samples_spin.setValue(tc.samples)
-            self.corrupt_combo.setCurrentIndex(CORRUPTIONS.index(tc.corruption))
-            self.corrupt_spin.setValue(tc.corruption_level)
+            self.settings.update_train(
+                beta=tc.beta,
+                warmup_epochs=tc.warmup_epochs,
+                samples=tc.samples,
+                corruption=tc.corruption,
+                corruption_level=tc.corruption_level,
+            )
         lines = [f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}"]
         if isinstance(cfg, ModelConfig):
-            self.set_kind(cfg.kind)
+            chosen["kind"] = cfg.kind
             lines[0] = f"<b>{s.info.source}</b>: {describe(cfg, tc)}"
         if isinstance(cfg, ExternalConfig):
             a = cfg.adapters
@@ -349,8 +416,9 @@ class TrainingPanel(QWidget):
                 f"decoder as {a.decoder}. Train makes a new model of ours."
             )
         else:
-            self.arch_combo.setCurrentText(cfg.architecture)
+            chosen["architecture"] = cfg.architecture
             lines.append(f"{cfg.likelihood} likelihood")
+        self.settings.update_model(**chosen)
         lines += metric_lines(s.info.metrics, cfg.latent_dim)
         if s.info.kl_per_dim:
             lines.append(kl_line(s.info.kl_per_dim))
@@ -384,7 +452,7 @@ class TrainingPanel(QWidget):
         ):
             w.setEnabled(not running)
         self.corrupt_spin.setEnabled(not running and self.corrupt_combo.currentData() != "none")
-        self.arch_combo.setEnabled(not running and KIND_TABLE[self.kind()].trained)
+        self.arch_combo.setEnabled(not running and KIND_TABLE[self.settings.model.kind].trained)
 
     def clear_curves(self) -> None:
         """A new run starts: its curves and its time left start afresh."""

@@ -90,6 +90,7 @@ class TraversalView(LazyView):
         self._rest = QTimer(self, singleShot=True, interval=_REST_MS)
         self._rest.timeout.connect(self.request)
         session.codeChanged.connect(self._code_moved)
+        session.decoderChanged.connect(self._code_moved)  # (an epoch's weights wait too)
         session.modelChanged.connect(self.request)
         session.codesChanged.connect(self.request)
 
