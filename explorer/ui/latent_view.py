@@ -9,6 +9,14 @@ its code exactly and puts the point in focus for inspection. Hovering near a dat
 puts it in focus too (its encoder ellipses follow the cursor), and the focus stays on
 the last point until another is reached. Shift-click picks a code for the
 interpolation view, snapping to a data point within a few pixels of the click.
+
+Level of detail: for a data set of more than `ALWAYS_POINTS` points, where the view holds
+more than `POINTS_AT_MOST` of them, their density is drawn instead (an image binned once
+per set of codes, explorer.core.density), and the points themselves only where the view
+holds few enough to tell apart (those inside it), so a pan or zoom step costs what the
+screen's pixels cost, not a million points'. The image spreads each point over a dot's
+width in the points' own colours, so the two agree where the view switches between them;
+hover, click and the marks are the same at both.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
+from explorer.core.density import Density, bin_points, density_rgba
 from explorer.ui.cached import cache_pixmaps
+from explorer.ui.density_image import DensityImage
 from explorer.ui.palette import group_points
 from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
@@ -40,6 +50,13 @@ class NoteLabel(pg.LabelItem):
 
 
 class LatentView(pg.PlotWidget):
+    # The most points drawn one by one in a view; a view holding more shows their density.
+    # The point item draws this many well within a frame on a laptop's CPU.
+    POINTS_AT_MOST: ClassVar[int] = 20_000
+    # Data sets up to this size are always drawn as points (as they were before density
+    # came): they still draw at a few frames' cost and keep their look.
+    ALWAYS_POINTS: ClassVar[int] = 100_000
+
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
     pointInspected = Signal(int)  # a data point was clicked: its code is pinned
@@ -72,6 +89,17 @@ class LatentView(pg.PlotWidget):
         self.points = PointCloud()
         cache_pixmaps(self.points)
         self.addItem(self.points)
+        # Where the view holds too many points to draw: their density, under the points
+        # (not cached: every pan or zoom redraws it anyway, a cache would only add a copy).
+        self.density = DensityImage()
+        self.density.setZValue(-1)
+        self.addItem(self.density)
+        self._density: Density | None = None  # the binned codes, None while drawn as points
+        self._xy = np.zeros((0, 2))  # (N, 2) every data point on the plane
+        self._group_of = np.zeros(0, np.int16)  # (N,) each point's index in `groups`
+        self._colours: list[QColor] = []  # each group's
+        self._extent: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1
+        self._point_size = 5
         self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
         self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
         self._ink = QColor("#111")  # the marker's colour: the palette's text colour
@@ -95,6 +123,7 @@ class LatentView(pg.PlotWidget):
         # sorted when first needed, not on every refresh (training refreshes each epoch).
         self._by_x: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, x, y
         self.plotItem.vb.disableAutoRange()
+        self.plotItem.vb.sigRangeChanged.connect(self._show_level)
         self._pending: QPointF | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
         self._hover_timer.timeout.connect(self._apply_hover)
@@ -148,7 +177,7 @@ class LatentView(pg.PlotWidget):
             or s.dataset is None
             or len(s.codes) != len(s.dataset)
         ):
-            self.points.set_points(np.zeros((0, 2)), [], 5)
+            self._set_points(np.zeros((0, 2)), [])
             self._show_legend([])
             self.move_marker()
             return
@@ -157,11 +186,8 @@ class LatentView(pg.PlotWidget):
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
-        size = 5 if len(xy) < 5000 else 3
         groups = list(group_points(s.dataset, s.colour_by, dark=self._dark))
-        self.points.set_points(
-            xy, [(index, pg.mkColor(colour)) for _, colour, index in groups], size
-        )
+        self._set_points(xy, groups)
         self._show_legend(groups)
         self._fit_range()
         self.move_marker()
@@ -179,13 +205,78 @@ class LatentView(pg.PlotWidget):
     def _fit_range(self) -> None:
         """Fit the view to the points on a new plane, else only when they leave it or fill
         under half of its width or height (pyqtgraph's auto-range stays off)."""
-        x0, x1, y0, y1 = self.points.extent
+        x0, x1, y0, y1 = self._extent
         (vx0, vx1), (vy0, vy1) = self.plotItem.vb.viewRange()
         inside = vx0 <= x0 and x1 <= vx1 and vy0 <= y0 and y1 <= vy1
         filled = x1 - x0 >= 0.5 * (vx1 - vx0) and y1 - y0 >= 0.5 * (vy1 - vy0)
         if not (self._fitted and inside and filled):
             self.autoRange(padding=0.05)
             self._fitted = True
+
+    def _set_points(self, xy: np.ndarray, groups: list[tuple[str, str, np.ndarray]]) -> None:
+        """Every data point xy (N, 2) in its group's colour: drawn one by one when they are
+        few, else binned into the density image, and the level the view needs shown."""
+        self._xy = xy
+        self._point_size = 5 if len(xy) < 5000 else 3
+        self._colours = [pg.mkColor(colour) for _, colour, _ in groups]
+        if len(xy):
+            x, y = xy[:, 0], xy[:, 1]  # (column by column: far quicker than min(axis=0))
+            self._extent = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+        else:
+            self._extent = None
+        if len(xy) <= self.ALWAYS_POINTS:
+            self._density = None
+            self.density.clear()
+            drawn = [(index, c) for (_, _, index), c in zip(groups, self._colours, strict=True)]
+            self.points.set_points(xy, drawn, self._point_size)
+            return
+        self._group_of = np.full(len(xy), -1, np.int16)
+        for g, (_, _, index) in enumerate(groups):
+            self._group_of[index] = g
+        # One neutral group (points without labels): shaded by density alone.
+        coloured = len(groups) > 1 or (groups and groups[0][0] != "")
+        palette = np.array([[c.redF(), c.greenF(), c.blueF()] for c in self._colours])
+        self._density = bin_points(
+            xy,
+            self._extent,
+            groups=self._group_of if coloured else None,
+            palette=palette if coloured else None,
+        )
+        alpha = self._colours[0].alphaF() if self._colours else 1.0
+        self.density.set_image(
+            density_rgba(self._density, alpha_floor=alpha, dark=self._dark), self._extent
+        )
+        self._show_level()
+
+    def _show_level(self) -> None:
+        """The points inside the view when they are few enough to draw, else the density."""
+        if self._density is None:
+            return
+        (x0, x1), (y0, y1) = self.plotItem.vb.viewRange()
+        # a dot's width beyond the view's edges: dots cut by an edge are drawn whole
+        px, py = self.plotItem.vb.viewPixelSize()
+        pad = self._point_size
+        x0, x1, y0, y1 = x0 - pad * px, x1 + pad * px, y0 - pad * py, y1 + pad * py
+        inside = None
+        # the density's count is exact to a cell: the points are looked up only when near
+        if self._density.count_in(x0, x1, y0, y1) <= 4 * self.POINTS_AT_MOST:
+            order, xs, ys = self._sorted()
+            lo, hi = np.searchsorted(xs, [x0, x1])
+            column = ys[lo:hi]
+            hit = (column >= y0) & (column <= y1)
+            if np.count_nonzero(hit) <= self.POINTS_AT_MOST:
+                inside = order[lo:hi][hit]
+        self.density.set_drawn(inside is None)
+        if inside is None:
+            if len(self.points.xy):
+                self.points.set_points(np.zeros((0, 2)), [], self._point_size)
+            return
+        groups = self._group_of[inside]
+        self.points.set_points(
+            self._xy[inside],
+            [(np.flatnonzero(groups == g), c) for g, c in enumerate(self._colours)],
+            self._point_size,
+        )
 
     def _show_legend(self, groups: list[tuple[str, str, np.ndarray]]) -> None:
         """Rebuilt only when names or colours change: a rebuild lays out every entry's text,
@@ -232,13 +323,9 @@ class LatentView(pg.PlotWidget):
 
     def point_near(self, point: np.ndarray, radius_px: float = 8.0) -> int | None:
         """The data point drawn nearest to plane point `point`, if within `radius_px`."""
-        if self._by_x is None:
-            xy = self.points.xy  # (N, 2) as drawn
-            if not len(xy):
-                return None
-            order = np.argsort(xy[:, 0], kind="stable")
-            self._by_x = (order, xy[order, 0], xy[order, 1])
-        order, xs, ys = self._by_x
+        if not len(self._xy):
+            return None
+        order, xs, ys = self._sorted()
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
         lo, hi = np.searchsorted(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
         if lo == hi:
@@ -248,6 +335,13 @@ class LatentView(pg.PlotWidget):
         d2 = dx * dx + dy * dy
         nearest = int(np.argmin(d2))
         return int(order[lo + nearest]) if d2[nearest] <= radius_px**2 else None
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every data point's index, x and y (N,) each, sorted by x."""
+        if self._by_x is None:
+            order = np.argsort(self._xy[:, 0], kind="stable")
+            self._by_x = (order, self._xy[order, 0], self._xy[order, 1])
+        return self._by_x
 
     def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
         """The code of the data point within `radius_px` of plane point `point`, if any,

@@ -1,0 +1,142 @@
+"""Pan and zoom on the latent plot at 60k, 1M and 10M points, as a user drives it (issue 24).
+
+A latent-2 session (a tiny untrained model; codes drawn from ten Gaussian classes, so the
+plot has the clusters and overlaps of a trained one) is shown in a LatentView, offscreen.
+Each step is one real Qt event on the plot's viewport followed by a synchronous repaint:
+
+  pan    a mouse drag moved by a few pixels (press once, then moves with the button held)
+  zoom   one wheel notch, in for half the steps and back out for the rest, so the view
+         passes from the whole cloud down to a few thousand points and back
+
+Prints one JSON line with the median and p99 of each (ms) per size, and the time of a
+refresh (new codes, as every training epoch brings); exits 1 below the target: median
+≤ 16 ms and p99 ≤ 33 ms at 1M, median ≤ 16 ms at 10M. Each size runs in its own process
+so one size's memory does not weigh on the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"60k": 60_000, "1M": 1_000_000, "10M": 10_000_000}
+STEPS = 40  # of each kind, per size
+TARGETS = {"1M": {"median_ms": 16.0, "p99_ms": 33.0}, "10M": {"median_ms": 16.0}}
+
+_CHILD = r"""
+import json, os, resource, sys, time
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, {root!r})
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+from explorer.core.config import ModelConfig
+from explorer.core.data import Dataset
+from explorer.core.kinds import build_model
+from explorer.ui.latent_view import LatentView
+from explorer.ui.state import ModelInfo, Session
+
+n, steps = int(sys.argv[1]), int(sys.argv[2])
+app = QApplication.instance() or QApplication([])
+rng = np.random.default_rng(0)
+labels = rng.integers(0, 10, n)
+centres = rng.normal(scale=2.0, size=(10, 2))
+codes = (centres[labels] + rng.normal(size=(n, 2))).astype(np.float32)
+images = np.broadcast_to(np.zeros((1, 8, 8), np.uint8), (n, 8, 8))  # no memory per image
+s = Session()
+s.set_model(build_model(ModelConfig(image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))),
+            ModelInfo())
+s.set_dataset(Dataset(images=images, name="synthetic", labels=labels))
+view = LatentView(s)
+view.resize(900, 700)
+view.show()
+t0 = time.perf_counter()
+s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
+view.viewport().repaint()
+out = {{"points": n, "first_plot_ms": (time.perf_counter() - t0) * 1000}}
+vp = view.viewport()
+centre = QPointF(vp.width() / 2, vp.height() / 2)
+
+def step(event):
+    t = time.perf_counter()
+    QApplication.sendEvent(vp, event)
+    vp.repaint()  # the frame the event changed, painted now
+    app.processEvents()  # what the event queued (the hover's decode); nothing left to paint
+    return (time.perf_counter() - t) * 1000
+
+def mouse(kind, pos, button, buttons):
+    return QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                       Qt.KeyboardModifier.NoModifier)
+
+left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+for _ in range(3):  # warm-up: the first paints build caches
+    vp.repaint()
+QApplication.sendEvent(vp, mouse(QEvent.Type.MouseButtonPress, centre, left, left))
+pan, pos, before = [], QPointF(centre), view.viewRange()
+for i in range(steps):
+    pos = pos + QPointF(6 if (i // 10) % 2 == 0 else -6, 3 if i % 2 else -3)
+    pan.append(step(mouse(QEvent.Type.MouseMove, pos, none, left)))
+QApplication.sendEvent(vp, mouse(QEvent.Type.MouseButtonRelease, pos, left, none))
+assert view.viewRange() != before, "the drag did not pan the plot"
+view.autoRange(padding=0.05)
+vp.repaint()
+zoom, before = [], view.viewRange()
+for i in range(steps):
+    notch = 120 if i < steps // 2 else -120
+    wheel = QWheelEvent(centre, vp.mapToGlobal(centre), QPoint(), QPoint(0, notch), none,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    zoom.append(step(wheel))
+    if i == steps // 2 - 1:
+        assert view.viewRange()[0][1] - view.viewRange()[0][0] < 0.1 * (before[0][1] - before[0][0])
+refresh = []
+for _ in range(3):  # new codes, same frame: what each training epoch costs the GUI thread
+    t = time.perf_counter()
+    s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
+    vp.repaint()
+    refresh.append((time.perf_counter() - t) * 1000)
+for name, values in (("pan", pan), ("zoom", zoom)):
+    out[name + "_median_ms"] = float(np.median(values))
+    out[name + "_p99_ms"] = float(np.percentile(values, 99))
+out["refresh_ms"] = float(np.median(refresh))
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def run_size(n: int, steps: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(root=str(ROOT)), str(n), str(steps)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{n} points: {(done.stderr.strip().splitlines() or ['failed'])[-1]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    ap.add_argument("--steps", type=int, default=STEPS, help="pan and zoom steps per size")
+    args = ap.parse_args()
+    result: dict = {"benchmark": "latent_plot_pan_zoom", "sizes": {}}
+    passed = True
+    for name in args.sizes:
+        r = {k: round(v, 1) for k, v in run_size(SIZES[name], args.steps).items()}
+        result["sizes"][name] = r
+        for limit, value in TARGETS.get(name, {}).items():
+            passed &= all(r[f"{kind}_{limit}"] <= value for kind in ("pan", "zoom"))
+    result["targets"] = TARGETS
+    result["pass"] = passed
+    print(json.dumps(result))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
