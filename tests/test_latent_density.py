@@ -98,6 +98,7 @@ def grabbed(view) -> np.ndarray:
         np.frombuffer(image.constBits(), np.uint8, h * image.bytesPerLine())
         .reshape(h, image.bytesPerLine())[:, : 3 * w]
         .reshape(h, w, 3)
+        .copy()  # (the image's memory goes with it)
     )
 
 
@@ -223,3 +224,34 @@ def test_the_density_shows_on_a_dark_plot(crowded, qtbot):
         p = pixel_at(view, x, 0)
         rgb = pixels[p.y(), p.x()]
         assert QColor(*map(int, rgb)).lightness() > 80  # light on the dark background
+
+
+def test_the_density_at_rest_meets_the_points_where_they_will_be_drawn(crowded, qtbot):
+    """Zoomed in on the density, once the view rests it is binned anew at the screen's
+    resolution: its coloured pixels are where the points' dots are drawn a notch later."""
+    view = crowded
+    at = pixel_at(view, 2.0, 1.0)
+    notches = 0
+    while True:  # zoom in until the next notch would draw the points one by one
+        wheel(view, at, 1)
+        notches += 1
+        if len(view.points.xy):
+            break
+    wheel(view, at, -1)
+    qtbot.waitUntil(lambda: view.detail.drawn, timeout=5000)
+    pixels = grabbed(view)
+    wheel(view, at, 1)
+    wheel(view, at, -1)  # the same view again, now from the points: where they are
+    xy = view._xy
+    (x0, x1), (y0, y1) = view.viewRange()
+    shown = xy[(xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)]
+    dots = np.zeros(pixels.shape[:2], bool)
+    for x, y in shown:
+        p = pixel_at(view, x, y)
+        dots[max(p.y() - 2, 0) : p.y() + 3, max(p.x() - 2, 0) : p.x() + 3] = True
+    p = pixels.astype(int)
+    coloured = p.max(2) - p.min(2) > 40
+    box = view.plotItem.vb.sceneBoundingRect().toRect()
+    coloured[:, : box.left() + 1] = False  # (the axes)
+    assert coloured.sum() > 1000
+    assert np.mean(dots[coloured]) > 0.97  # every coloured pixel is on a dot

@@ -59,6 +59,11 @@ class Density:
         t = self.table
         return float(t[r1, c1] - t[r0, c1] - t[r1, c0] + t[r0, c0])
 
+    def cell_area(self) -> float:
+        x0, x1, y0, y1 = self.extent
+        h, w = self.counts.shape
+        return (x1 - x0) * (y1 - y0) / (h * w)
+
 
 def bin_points(
     xy: np.ndarray,
@@ -115,7 +120,9 @@ def _spread(grid: np.ndarray) -> np.ndarray:
     return sum(rows[:, j : j + w] for j in range(SPREAD)) / SPREAD**2
 
 
-def density_rgba(density: Density, alpha_floor: float = 0.69, dark: bool = False) -> np.ndarray:
+def density_rgba(
+    density: Density, alpha_floor: float = 0.69, dark: bool = False, densest: float | None = None
+) -> np.ndarray:
     """The density as straight-alpha RGBA pixels (H, W, 4) uint8, row 0 at the bottom.
 
     Each point is spread over the SPREAD × SPREAD cells around it, as its dot would
@@ -126,7 +133,8 @@ def density_rgba(density: Density, alpha_floor: float = 0.69, dark: bool = False
     plot, where it would vanish).
     """
     counts = _spread(density.counts)
-    level = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)  # 0..1
+    top = counts.max() if densest is None else densest
+    level = np.minimum(np.log1p(counts) / max(np.log1p(top), 1e-12), 1.0)  # 0..1
     alpha = np.where(counts > 0, alpha_floor + (1 - alpha_floor) * level, 0.0)
     if density.sums is not None:
         rgb = _spread(density.sums) / np.maximum(counts, 1e-12)[..., None]

@@ -28,7 +28,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
-from explorer.core.density import Density, bin_points, density_rgba
+from explorer.core.density import FINE, Density, bin_points, density_rgba
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.density_image import DensityImage
 from explorer.ui.palette import group_points
@@ -56,6 +56,8 @@ class LatentView(pg.PlotWidget):
     # Data sets up to this size are always drawn as points (as they were before density
     # came): they still draw at a few frames' cost and keep their look.
     ALWAYS_POINTS: ClassVar[int] = 100_000
+    # The most points binned anew for a zoomed-in view's own density (a few frames' work).
+    DETAIL_AT_MOST: ClassVar[int] = 2_000_000
 
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
@@ -95,6 +97,14 @@ class LatentView(pg.PlotWidget):
         self.density.setZValue(-1)
         self.addItem(self.density)
         self._density: Density | None = None  # the binned codes, None while drawn as points
+        # Zoomed in on the density: the points in view binned at the screen's resolution
+        # once the view rests (not in the view box's bounds: it covers the view alone).
+        self.detail = DensityImage()
+        self.detail.setZValue(-1)
+        self.addItem(self.detail, ignoreBounds=True)
+        self._detail_timer = QTimer(self, singleShot=True, interval=150)
+        self._detail_timer.timeout.connect(self._show_detail)
+        self._palette: np.ndarray | None = None  # (K, 3) the groups' colours, 0..1
         self._xy = np.zeros((0, 2))  # (N, 2) every data point on the plane
         self._group_of = np.zeros(0, np.int16)  # (N,) each point's index in `groups`
         self._colours: list[QColor] = []  # each group's
@@ -224,6 +234,7 @@ class LatentView(pg.PlotWidget):
             self._extent = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
         else:
             self._extent = None
+        self.detail.clear()
         if len(xy) <= self.ALWAYS_POINTS:
             self._density = None
             self.density.clear()
@@ -235,18 +246,32 @@ class LatentView(pg.PlotWidget):
             self._group_of[index] = g
         # One neutral group (points without labels): shaded by density alone.
         coloured = len(groups) > 1 or (groups and groups[0][0] != "")
-        palette = np.array([[c.redF(), c.greenF(), c.blueF()] for c in self._colours])
-        self._density = bin_points(
-            xy,
-            self._extent,
-            groups=self._group_of if coloured else None,
-            palette=palette if coloured else None,
+        self._palette = (
+            np.array([[c.redF(), c.greenF(), c.blueF()] for c in self._colours])
+            if coloured
+            else None
         )
-        alpha = self._colours[0].alphaF() if self._colours else 1.0
-        self.density.set_image(
-            density_rgba(self._density, alpha_floor=alpha, dark=self._dark), self._extent
-        )
+        self._density = self._bin(np.arange(len(xy)), self._extent)
+        self.density.set_image(self._rgba(self._density), self._extent)
         self._show_level()
+
+    def _bin(
+        self, index: np.ndarray, extent: tuple[float, float, float, float], shape=(FINE, FINE)
+    ) -> Density:
+        """The points `index` (n,) binned over `extent` on a grid of `shape` (H, W)."""
+        groups = self._group_of[index] if self._palette is not None else None
+        return bin_points(self._xy[index], extent, shape, groups, self._palette)
+
+    def _rgba(self, density: Density, densest: float | None = None) -> np.ndarray:
+        alpha = self._colours[0].alphaF() if self._colours else 1.0  # a lone dot's
+        return density_rgba(density, alpha_floor=alpha, dark=self._dark, densest=densest)
+
+    def _in_box(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        """The indices (n,) of the data points inside the rectangle."""
+        order, xs, ys = self._sorted()
+        lo, hi = np.searchsorted(xs, [x0, x1])
+        column = ys[lo:hi]
+        return order[lo:hi][(column >= y0) & (column <= y1)]
 
     def _show_level(self) -> None:
         """The points inside the view when they are few enough to draw, else the density."""
@@ -260,13 +285,13 @@ class LatentView(pg.PlotWidget):
         inside = None
         # the density's count is exact to a cell: the points are looked up only when near
         if self._density.count_in(x0, x1, y0, y1) <= 4 * self.POINTS_AT_MOST:
-            order, xs, ys = self._sorted()
-            lo, hi = np.searchsorted(xs, [x0, x1])
-            column = ys[lo:hi]
-            hit = (column >= y0) & (column <= y1)
-            if np.count_nonzero(hit) <= self.POINTS_AT_MOST:
-                inside = order[lo:hi][hit]
+            inside = self._in_box(x0, x1, y0, y1)
+            if len(inside) > self.POINTS_AT_MOST:
+                inside = None
+        # the view's own density is stale once the view moves: the fine image until it rests
+        self.detail.set_drawn(False)
         self.density.set_drawn(inside is None)
+        self._detail_timer.start()
         if inside is None:
             if len(self.points.xy):
                 self.points.set_points(np.zeros((0, 2)), [], self._point_size)
@@ -277,6 +302,28 @@ class LatentView(pg.PlotWidget):
             [(np.flatnonzero(groups == g), c) for g, c in enumerate(self._colours)],
             self._point_size,
         )
+
+    def _show_detail(self) -> None:
+        """Once the view rests zoomed in on the density (its cells larger than the screen's
+        pixels), the points in view binned anew at the screen's resolution: the blocks of the
+        fine image become dots as the points' own would be, and the density meets the points
+        drawn one by one at the next zoom step without a jump."""
+        if self._density is None or not self.density.drawn:
+            return
+        vb = self.plotItem.vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        w, h = max(int(vb.width()), 1), max(int(vb.height()), 1)
+        fine = self._density
+        fine_w = fine.counts.shape[1] * (x1 - x0) / (fine.extent[1] - fine.extent[0])
+        if fine_w >= w / 1.5 or fine.count_in(x0, x1, y0, y1) > self.DETAIL_AT_MOST:
+            return  # the fine image is as sharp as the screen, or too many points to bin now
+        view = (x0, x1, y0, y1)
+        detail = self._bin(self._in_box(*view), view, (h, w))
+        # full opacity where the fine grid's densest cell would be, as dense per area
+        densest = fine.counts.max() * detail.cell_area() / fine.cell_area()
+        self.detail.set_image(self._rgba(detail, densest=max(densest, 1.0)), view)
+        self.detail.set_drawn(True)
+        self.density.set_drawn(False)
 
     def _show_legend(self, groups: list[tuple[str, str, np.ndarray]]) -> None:
         """Rebuilt only when names or colours change: a rebuild lays out every entry's text,
@@ -314,6 +361,10 @@ class LatentView(pg.PlotWidget):
     def _show_pinned(self, pinned: bool) -> None:
         self.marker.setPen(pg.mkPen("#d62728" if pinned else self._ink, width=3 if pinned else 2.5))
         self.marker.set_symbol("star" if pinned else "o")
+
+    def close(self) -> bool:
+        self._detail_timer.stop()  # (pyqtgraph's close drops the plot item it would draw on)
+        return super().close()
 
     # -- mouse --------------------------------------------------------------------
     def plane_point(self, pos: QPointF) -> np.ndarray:
