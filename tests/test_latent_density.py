@@ -189,6 +189,8 @@ def test_zooming_in_by_the_wheel_shows_the_points_in_view(crowded, qtbot):
 def test_hover_decodes_at_both_levels(crowded, qtbot):
     view = crowded
     session = view.session
+    # (a large set's points are found once sorted, on another thread, after the codes come)
+    qtbot.waitUntil(lambda: view.point_near(np.array([2.0, 0.0]), 50) is not None)
     for zoom in (0, 8):
         wheel(view, pixel_at(view, 2.0, 0.0), zoom)
         pos = pixel_at(view, 2.05, 0.02)

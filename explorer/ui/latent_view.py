@@ -21,6 +21,8 @@ hover, click and the marks are the same at both.
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -49,6 +51,17 @@ class NoteLabel(pg.LabelItem):
             painter.fillRect(self.boundingRect(), self.box)
 
 
+def sort_by_x(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points xy (N, 2) sorted by x: their indices, x and y, (N,) each."""
+    order = np.argsort(xy[:, 0], kind="stable")
+    return order, xy[order, 0], xy[order, 1]
+
+
+# Sorts a large set of codes by x off the GUI thread (NumPy's sort releases the GIL): a
+# second at ten million points, which would otherwise stall the first hover after an epoch.
+_SORTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sort-codes")
+
+
 class LatentView(pg.PlotWidget):
     # The most points drawn one by one in a view; a view holding more shows their density.
     # The point item draws this many well within a frame on a laptop's CPU.
@@ -62,6 +75,7 @@ class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
     pointInspected = Signal(int)  # a data point was clicked: its code is pinned
+    _sortedReady = Signal()  # (from the sorting thread) the codes' x-sorted index is ready
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -132,6 +146,10 @@ class LatentView(pg.PlotWidget):
         # found in a narrow slice, not a scan of every point on each mouse move;
         # sorted when first needed, not on every refresh (training refreshes each epoch).
         self._by_x: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, x, y
+        # A large set is sorted on another thread meanwhile: its points are looked up
+        # (hover focus, points in view) once it is ready, the density shown until then.
+        self._sorting: Future | None = None
+        self._sortedReady.connect(self._show_level)
         self.plotItem.vb.disableAutoRange()
         self.plotItem.vb.sigRangeChanged.connect(self._show_level)
         self._pending: QPointF | None = None
@@ -235,6 +253,7 @@ class LatentView(pg.PlotWidget):
         else:
             self._extent = None
         self.detail.clear()
+        self._sorting = None
         if len(xy) <= self.ALWAYS_POINTS:
             self._density = None
             self.density.clear()
@@ -251,6 +270,7 @@ class LatentView(pg.PlotWidget):
             if coloured
             else None
         )
+        self._sort_later()
         self._density = self._bin(np.arange(len(xy)), self._extent)
         self.density.set_image(self._rgba(self._density), self._extent)
         self._show_level()
@@ -266,8 +286,11 @@ class LatentView(pg.PlotWidget):
         alpha = self._colours[0].alphaF() if self._colours else 1.0  # a lone dot's
         return density_rgba(density, alpha_floor=alpha, dark=self._dark, densest=densest)
 
-    def _in_box(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
-        """The indices (n,) of the data points inside the rectangle."""
+    def _in_box(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray | None:
+        """The indices (n,) of the data points inside the rectangle; None while they are
+        being sorted."""
+        if self._sorted() is None:
+            return None
         order, xs, ys = self._sorted()
         lo, hi = np.searchsorted(xs, [x0, x1])
         column = ys[lo:hi]
@@ -286,7 +309,7 @@ class LatentView(pg.PlotWidget):
         # the density's count is exact to a cell: the points are looked up only when near
         if self._density.count_in(x0, x1, y0, y1) <= 4 * self.POINTS_AT_MOST:
             inside = self._in_box(x0, x1, y0, y1)
-            if len(inside) > self.POINTS_AT_MOST:
+            if inside is not None and len(inside) > self.POINTS_AT_MOST:
                 inside = None
         # the view's own density is stale once the view moves: the fine image until it rests
         self.detail.set_drawn(False)
@@ -318,7 +341,10 @@ class LatentView(pg.PlotWidget):
         if fine_w >= w / 1.5 or fine.count_in(x0, x1, y0, y1) > self.DETAIL_AT_MOST:
             return  # the fine image is as sharp as the screen, or too many points to bin now
         view = (x0, x1, y0, y1)
-        detail = self._bin(self._in_box(*view), view, (h, w))
+        inside = self._in_box(*view)
+        if inside is None:
+            return  # (shown once the points are sorted: _show_level starts this again)
+        detail = self._bin(inside, view, (h, w))
         # full opacity where the fine grid's densest cell would be, as dense per area
         densest = fine.counts.max() * detail.cell_area() / fine.cell_area()
         self.detail.set_image(self._rgba(detail, densest=max(densest, 1.0)), view)
@@ -363,7 +389,9 @@ class LatentView(pg.PlotWidget):
         self.marker.set_symbol("star" if pinned else "o")
 
     def close(self) -> bool:
-        self._detail_timer.stop()  # (pyqtgraph's close drops the plot item it would draw on)
+        # pyqtgraph's close drops the plot item: nothing may draw the levels after it
+        self._detail_timer.stop()
+        self._density = None
         return super().close()
 
     # -- mouse --------------------------------------------------------------------
@@ -376,6 +404,8 @@ class LatentView(pg.PlotWidget):
         """The data point drawn nearest to plane point `point`, if within `radius_px`."""
         if not len(self._xy):
             return None
+        if self._sorted() is None:
+            return None  # (a large set still being sorted: a moment after new codes)
         order, xs, ys = self._sorted()
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
         lo, hi = np.searchsorted(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
@@ -387,12 +417,25 @@ class LatentView(pg.PlotWidget):
         nearest = int(np.argmin(d2))
         return int(order[lo + nearest]) if d2[nearest] <= radius_px**2 else None
 
-    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every data point's index, x and y (N,) each, sorted by x."""
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Every data point's index, x and y (N,) each, sorted by x; None while a large
+        set is being sorted."""
         if self._by_x is None:
-            order = np.argsort(self._xy[:, 0], kind="stable")
-            self._by_x = (order, self._xy[order, 0], self._xy[order, 1])
+            if self._sorting is None:
+                self._by_x = sort_by_x(self._xy)
+            elif self._sorting.done():
+                self._by_x, self._sorting = self._sorting.result(), None
         return self._by_x
+
+    def _sort_later(self) -> None:
+        """Sort the points on the sorting thread; _show_level runs again once they are."""
+        self._sorting = _SORTER.submit(sort_by_x, self._xy)
+
+        def ready(_: Future) -> None:
+            with contextlib.suppress(RuntimeError):  # (the view is gone)
+                self._sortedReady.emit()  # queued to the GUI thread
+
+        self._sorting.add_done_callback(ready)
 
     def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
         """The code of the data point within `radius_px` of plane point `point`, if any,
