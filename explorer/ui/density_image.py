@@ -52,6 +52,14 @@ class DensityImage(pg.GraphicsObject):
         self.informViewBoundsChanged()
         self.update()
 
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        """The image's extent along axis `ax` for the view box's auto-range; none when empty
+        (a null rectangle would pull the range to the origin)."""
+        r = self._rect
+        if r.isNull():
+            return None, None
+        return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
+
     def boundingRect(self) -> QRectF:
         return QRectF(self._rect)
 
