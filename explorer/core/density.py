@@ -93,18 +93,26 @@ def bin_points(
     if not keep.all():
         x, y = x[keep], y[keep]
         groups = groups[keep] if coloured else None
-    col = np.clip(((x - x0) * (w / (x1 - x0))).astype(np.int64), 0, w - 1)
-    row = np.clip(((y - y0) * (h / (y1 - y0))).astype(np.int64), 0, h - 1)
-    cell = row * w + col
-    counts = np.bincount(cell, minlength=h * w).astype(np.float64).reshape(h, w)
+    # in place where it can be: at ten million points every temporary costs a pass
+    col = np.subtract(x, x0, dtype=np.float64)
+    col *= w / (x1 - x0)
+    np.clip(col, 0, w - 1, out=col)
+    cell = col.astype(np.int64)  # (non-negative: truncation is the floor)
+    row = np.subtract(y, y0, dtype=np.float64)
+    row *= h / (y1 - y0)
+    np.clip(row, 0, h - 1, out=row)
+    cell += row.astype(np.int64) * w
     sums = None
-    if coloured:
-        # a channel at a time: each point adds its group's colour to its cell
-        palette = np.asarray(palette, np.float64)
-        sums = np.empty((h, w, 3))
-        for c in range(3):
-            weights = palette[groups, c]
-            sums[..., c] = np.bincount(cell, weights=weights, minlength=h * w).reshape(h, w)
+    if not coloured:
+        counts = np.bincount(cell, minlength=h * w).astype(np.float64).reshape(h, w)
+    else:
+        # One pass over the points: their counts per group and cell. A cell's colour sum
+        # is its groups' counts times their colours, a pass over the cells (K of them).
+        cell += groups.astype(np.int64) * (h * w)
+        per_group = np.bincount(cell, minlength=len(palette) * h * w).reshape(-1, h * w)
+        per_group = per_group.astype(np.float64)  # (a float product takes the fast path)
+        counts = per_group.sum(0).reshape(h, w)
+        sums = (np.asarray(palette, np.float64).T @ per_group).T.reshape(h, w, 3)
     table = np.zeros((h + 1, w + 1))
     table[1:, 1:] = counts.cumsum(0).cumsum(1)
     return Density(counts, sums, (x0, x1, y0, y1), table)

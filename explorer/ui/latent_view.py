@@ -271,14 +271,18 @@ class LatentView(pg.PlotWidget):
             else None
         )
         self._sort_later()
-        self._density = self._bin(np.arange(len(xy)), self._extent)
+        self._density = self._bin(slice(None), self._extent)
         self.density.set_image(self._rgba(self._density), self._extent)
         self._show_level()
 
     def _bin(
-        self, index: np.ndarray, extent: tuple[float, float, float, float], shape=(FINE, FINE)
+        self,
+        index: np.ndarray | slice,
+        extent: tuple[float, float, float, float],
+        shape: tuple[int, int] = (FINE, FINE),
     ) -> Density:
-        """The points `index` (n,) binned over `extent` on a grid of `shape` (H, W)."""
+        """The points `index` (n,) (or a slice: all, without a copy) binned over `extent`
+        on a grid of `shape` (H, W)."""
         groups = self._group_of[index] if self._palette is not None else None
         return bin_points(self._xy[index], extent, shape, groups, self._palette)
 
