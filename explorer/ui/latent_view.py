@@ -34,6 +34,7 @@ from explorer.core.density import FINE, Density, bin_points, density_rgba
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.density_image import DensityImage
 from explorer.ui.palette import group_points
+from explorer.ui.plot_grid import PlotGrid
 from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
@@ -81,12 +82,14 @@ class LatentView(pg.PlotWidget):
         super().__init__(parent)
         self.setObjectName("latentPlot")
         self.session = session
-        self.plotItem.showGrid(x=True, y=True, alpha=0.15)
+        # its own grid item, not the axes' grid: see plot_grid
+        self.grid = PlotGrid(self.plotItem, alpha=0.15)
+        self.addItem(self.grid, ignoreBounds=True)
         # for the items that follow the cursor (plot_marks): pyqtgraph's own items set it
         self.setAntialiasing(True)
-        # The axes draw the grid across the whole plot: the costliest part of a full
-        # repaint, and part of every marker move. Cached, they are redrawn only when the
-        # range changes (`scripts/bench_ui.py --only scatter`).
+        # The axes' ticks and labels are laid out in Python: cached, they are redrawn only
+        # when the range changes, not on every marker move (`scripts/bench_ui.py --only
+        # scatter`).
         for name in ("left", "bottom"):
             axis = self.plotItem.getAxis(name)
             cache_pixmaps(axis)
