@@ -24,31 +24,45 @@ class PlotGrid(pg.GraphicsObject):
         self.plot = plot
         self.alpha = alpha
         self.setZValue(-10)  # under everything in the view
-        plot.vb.sigRangeChanged.connect(self.prepareGeometryChange)
-        plot.vb.sigResized.connect(self.prepareGeometryChange)
+        # (alpha 0..1, lines) per tick level, worked out once per view range: a marker
+        # move repaints part of the view many times a second within one range
+        self._lines: list[tuple[float, list[QLineF]]] | None = None
+        plot.vb.sigRangeChanged.connect(self._moved)
+        plot.vb.sigResized.connect(self._moved)
+
+    def _moved(self) -> None:
+        self.prepareGeometryChange()
+        self._lines = None
 
     def boundingRect(self) -> QRectF:
         return self.plot.vb.viewRect()
 
-    def paint(self, p: QPainter, option, widget=None) -> None:
+    def _grid(self) -> list[tuple[float, list[QLineF]]]:
         vb = self.plot.vb
         rect = vb.viewRect()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        out = []
         for name, vertical in (("bottom", True), ("left", False)):
-            axis = self.plot.getAxis(name)
             lo, hi = (rect.left(), rect.right()) if vertical else (rect.top(), rect.bottom())
             pixels = vb.width() if vertical else vb.height()
             if pixels <= 0 or not hi > lo:
                 continue
-            colour = QColor(axis.pen().color())
-            for level, (_, values) in enumerate(axis.tickValues(lo, hi, pixels)):
+            ticks = self.plot.getAxis(name).tickValues(lo, hi, pixels)
+            for level, (_, values) in enumerate(ticks):
                 # pyqtgraph's own fading: finer levels and crowded ticks fainter
                 fade = np.clip(0.05 * pixels / (len(values) + 1), 0.0, 1.0) / (level + 1)
-                colour.setAlphaF(float(self.alpha * fade))
-                pen = QPen(colour, 0)  # cosmetic: a pixel wide at any zoom
-                p.setPen(pen)
-                for v in values:
-                    if vertical:
-                        p.drawLine(QLineF(v, rect.top(), v, rect.bottom()))
-                    else:
-                        p.drawLine(QLineF(rect.left(), v, rect.right(), v))
+                if vertical:
+                    lines = [QLineF(v, rect.top(), v, rect.bottom()) for v in values]
+                else:
+                    lines = [QLineF(rect.left(), v, rect.right(), v) for v in values]
+                out.append((float(self.alpha * fade), lines))
+        return out
+
+    def paint(self, p: QPainter, option, widget=None) -> None:
+        if self._lines is None:
+            self._lines = self._grid()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        colour = QColor(self.plot.getAxis("bottom").pen().color())  # (follows the palette)
+        for alpha, lines in self._lines:
+            colour.setAlphaF(alpha)
+            p.setPen(QPen(colour, 0))  # cosmetic: a pixel wide at any zoom
+            p.drawLines(lines)
