@@ -416,13 +416,18 @@ class LatentView(pg.PlotWidget):
         order, xs, ys = self._sorted()
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
         lo, hi = np.searchsorted(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
-        if lo == hi:
+        # the strip holds every point within the radius in x, at any y: hundreds of
+        # thousands at ten million points, so it is cut to the radius in y before the
+        # distances are worked out
+        dy = ys[lo:hi] - point[1]
+        near = np.flatnonzero(np.abs(dy) <= radius_px * py)
+        if not len(near):
             return None
-        dx = (xs[lo:hi] - point[0]) / px
-        dy = (ys[lo:hi] - point[1]) / py
+        dx = (xs[lo:hi][near] - point[0]) / px
+        dy = dy[near] / py
         d2 = dx * dx + dy * dy
         nearest = int(np.argmin(d2))
-        return int(order[lo + nearest]) if d2[nearest] <= radius_px**2 else None
+        return int(order[lo + near[nearest]]) if d2[nearest] <= radius_px**2 else None
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Every data point's index, x and y (N,) each, sorted by x; None while a large
