@@ -17,200 +17,26 @@ instead (explorer/__main__.py decides which).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
-import math
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
-from explorer import cli_options as opt
+from explorer.cli_parser import build_parser
 from explorer.core.errors import CheckpointError, ExplorerError
-from explorer.external_options import add_external_options, external_source
+from explorer.external_options import external_source
 from explorer.logs import LOGGER, setup_logging
 from explorer.terminal import ProgressBar, print_report, print_sweep, stdout_to_stderr
 
 if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
     from explorer.core.metrics import Report
     from explorer.core.training import Progress
-
-
-class _Parser(argparse.ArgumentParser):
-    """Reports a bad option as one line naming it (argparse's own prints the usage first)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
-
-
-def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
-    p.add_argument(
-        "--dataset",
-        default=default,
-        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
-        + (f" (default: {default})" if default else " (default: the model's own)"),
-    )
-    p.add_argument("--count", type=opt.count, help="images to generate for a built-in dataset")
-    p.add_argument(
-        "--data-seed", type=opt.seed, default=0, help="seed of a built-in dataset (default 0)"
-    )
-    p.add_argument("--image-key", help=".npz: the array holding the images")
-    p.add_argument("--label-key", help=".npz: the array holding the labels")
-
-
-def _add_training_options(t: argparse.ArgumentParser) -> None:
-    from explorer.core.config import CORRUPTIONS
-    from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
-
-    t.add_argument(
-        "--kind",
-        choices=tuple(KIND_TABLE),
-        default=DEFAULT_KIND,
-        help="; ".join(f"{k.name}: {k.about}" for k in KIND_TABLE.values())
-        + f" (default {DEFAULT_KIND})",
-    )
-    t.add_argument(
-        "--latent-dim", type=opt.latent_dim, default=2, help="size of z, 1..64 (default 2)"
-    )
-    t.add_argument(
-        "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
-    )
-    t.add_argument(
-        "--hidden",
-        type=opt.hidden_sizes,
-        default=None,
-        help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp, 256 for conv)",
-    )
-    t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
-    t.add_argument("--epochs", type=opt.epochs, default=10)
-    t.add_argument(
-        "--lr",
-        type=opt.float_in(0, 10, above_lo=True),
-        default=1e-3,
-        help="Adam learning rate (default 1e-3)",
-    )
-    t.add_argument("--batch-size", type=opt.batch_size, default=128)
-    t.add_argument(
-        "--warmup",
-        type=opt.float_in(0, opt.MAX_EPOCHS),
-        default=0.0,
-        help="epochs over which β ramps up from 0",
-    )
-    t.add_argument(
-        "--samples",
-        type=opt.importance_samples,
-        default=5,
-        help="iwae: importance samples k per image (default 5)",
-    )
-    t.add_argument(
-        "--corrupt",
-        choices=CORRUPTIONS,
-        default="none",
-        help="denoising / masked training: the encoder sees the image with a random block "
-        "greyed out (mask) or pixels replaced by noise (noise); default none",
-    )
-    t.add_argument(
-        "--corrupt-level",
-        type=opt.float_in(0, 0.99, above_lo=True),
-        default=0.25,
-        help="share of the image masked, or of pixels noised (default 0.25)",
-    )
-    t.add_argument("--seed", type=opt.seed, default=0, help="0..2³²−1 (default 0)")
-    t.add_argument(
-        "--device",
-        type=opt.device,
-        default="auto",
-        help="auto, cpu, cuda, cuda:N or mps (default auto)",
-    )
-    t.add_argument(
-        "--threads",
-        type=opt.threads,
-        default=0,
-        help=f"CPU threads for torch, up to {opt.MAX_THREADS} (default: torch's)",
-    )
-    t.add_argument(
-        "--precision",
-        choices=["auto", "bf16", "fp32"],
-        default="auto",
-        help="matmul precision: auto = bf16 mixed precision where the device has native "
-        "bf16, else fp32 (weights and losses are always fp32)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m explorer", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(
-        dest="command", metavar="{train,sweep,evaluate,export,app}", required=True
-    )
-
-    t = sub.add_parser(
-        "train", help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE); save a checkpoint"
-    )
-    _add_data_options(t, "digits")
-    t.add_argument(
-        "--beta",
-        type=opt.float_in(0, math.inf),
-        default=1.0,
-        help="weight of the KL term (default 1)",
-    )
-    _add_training_options(t)
-    t.add_argument(
-        "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
-    )
-
-    w = sub.add_parser("sweep", help="train one model per β; a table and a rate–distortion plot")
-    _add_data_options(w, "digits")
-    w.add_argument(
-        "--betas", type=opt.betas, required=True, help="comma-separated, e.g. 0,0.5,1,2,4,8"
-    )
-    _add_training_options(w)
-    w.add_argument(
-        "--out", type=Path, help="folder to create for the sweep (default: sweep-<dataset>)"
-    )
-
-    e = sub.add_parser(
-        "evaluate",
-        help="reconstruction, KL, ELBO, importance-weighted bound, active units, samples on "
-        "the data, MIG",
-    )
-    e.add_argument(
-        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
-    )
-    _add_data_options(e, None)
-    add_external_options(e)
-    e.add_argument(
-        "--k",
-        type=opt.importance_samples,
-        default=50,
-        help="samples per image for the IW bound (default 50)",
-    )
-    e.add_argument(
-        "--max-images", type=opt.max_images, default=2000, help="images evaluated (default 2000)"
-    )
-    e.add_argument(
-        "--prior-samples",
-        type=opt.prior_samples,
-        default=1000,
-        help="prior samples checked for being on the data (default 1000, 0 = skip)",
-    )
-    e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
-
-    x = sub.add_parser("export", help="write a checkpoint as a TorchScript module")
-    x.add_argument("model", type=Path, help="a .safetensors checkpoint")
-    x.add_argument(
-        "--torchscript",
-        type=Path,
-        required=True,
-        help="the .pt file to write: encode, decode, latent_dim and image_shape",
-    )
-
-    sub.add_parser("app", help="open the desktop app (the default)")
-    return parser
 
 
 def _load_data(args):
