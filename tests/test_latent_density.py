@@ -244,7 +244,7 @@ def test_the_density_at_rest_meets_the_points_where_they_will_be_drawn(crowded, 
     pixels = grabbed(view)
     wheel(view, at, 1)
     wheel(view, at, -1)  # the same view again, now from the points: where they are
-    xy = view._xy
+    xy = view.session.plane.points(view.session.codes)  # where the data's points are
     (x0, x1), (y0, y1) = view.viewRange()
     shown = xy[(xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)]
     dots = np.zeros(pixels.shape[:2], bool)
