@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -276,6 +277,18 @@ def build_claiming(shape: list) -> ClaimsItsShape:
     return ClaimsItsShape(shape)
 
 
+def refused_claim(tmp_path, capsys, factory: str, factory_args: dict) -> tuple[Path, str]:
+    """`evaluate` of PairVAE's weights built by `factory` (of this module) with
+    `factory_args`, refused in one line: the weights' path and that line."""
+    weights = tmp_path / "w.pth"
+    torch.save(PairVAE().state_dict(), weights)
+    args = ["--factory", f"tests.test_cli_external:{factory}"]
+    args += ["--factory-args", json.dumps(factory_args)]
+    code, out, err = run(capsys, "evaluate", str(weights), *args, *DIGITS)
+    assert code == 2 and out == "" and "Traceback" not in err
+    return weights, last_line(err)
+
+
 @pytest.mark.parametrize(
     ("shape", "said"),
     [
@@ -287,13 +300,8 @@ def build_claiming(shape: list) -> ClaimsItsShape:
 )
 def test_a_models_own_image_shape_is_believed_only_when_it_is_one(tmp_path, capsys, shape, said):
     """(Without data open, the probe would make random images of the claimed shape.)"""
-    weights = tmp_path / "w.pth"
-    torch.save(PairVAE().state_dict(), weights)
-    factory = ["--factory", "tests.test_cli_external:build_claiming"]
-    args = ["--factory-args", json.dumps({"shape": shape})]
-    code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
-    assert code == 2 and out == "" and "Traceback" not in err
-    assert last_line(err).startswith(f"error: {weights}: {said}")
+    weights, line = refused_claim(tmp_path, capsys, "build_claiming", {"shape": shape})
+    assert line.startswith(f"error: {weights}: {said}")
 
 
 class ClaimsItsLatentSize(PairVAE):
@@ -320,13 +328,8 @@ def build_claiming_latent(claim: object) -> ClaimsItsLatentSize:
     ],
 )
 def test_a_models_own_latent_size_of_another_type_is_named_as_it_is(tmp_path, capsys, claim, said):
-    weights = tmp_path / "w.pth"
-    torch.save(PairVAE().state_dict(), weights)
-    factory = ["--factory", "tests.test_cli_external:build_claiming_latent"]
-    args = ["--factory-args", json.dumps({"claim": claim})]
-    code, out, err = run(capsys, "evaluate", str(weights), *factory, *args, *DIGITS)
-    assert code == 2 and out == "" and "Traceback" not in err
-    assert last_line(err) == f"error: {weights}: {said}"
+    weights, line = refused_claim(tmp_path, capsys, "build_claiming_latent", {"claim": claim})
+    assert line == f"error: {weights}: {said}"
 
 
 class Chatty(PairVAE):

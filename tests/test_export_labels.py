@@ -21,6 +21,18 @@ def dark(pixels: np.ndarray) -> np.ndarray:
     return pixels[..., :3].max(axis=2) < 128
 
 
+def exported_grid(path, picture: np.ndarray) -> tuple[np.ndarray, int, int, int, int]:
+    """The PNG at `path` (H', W', 3) ints, and where in it `picture` (a view's grid,
+    (h, w, 1) in [0, 1]) sits, enlarged: (png, top, left, h, w). Asserts the grid itself
+    is written untouched, at the bottom right inside the margin."""
+    bare = np.repeat(np.repeat(picture, _SCALE, 0), _SCALE, 1)[..., 0]
+    png = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    h, w = bare.shape
+    top, left = png.shape[0] - _PAD - h, png.shape[1] - _PAD - w
+    assert np.abs(png[top : top + h, left : left + w, 0] - np.round(bare * 255)).max() <= 1
+    return png, top, left, h, w
+
+
 def test_traversals_exported_from_the_menu_name_their_rows_and_columns(
     qtbot, window, tmp_path, monkeypatch
 ):
@@ -32,14 +44,8 @@ def test_traversals_exported_from_the_menu_name_their_rows_and_columns(
 
     pick(window, ("&File", "E&xport", "&Traversals… (PNG)")).trigger()
 
-    picture = view.result.picture  # (rows·H + gaps, k·W + gaps, 1) in [0, 1]
-    bare = np.repeat(np.repeat(picture, _SCALE, 0), _SCALE, 1)[..., 0]
-    png = np.asarray(Image.open(path).convert("RGB")).astype(int)
-    h, w = bare.shape
+    png, top, left, h, w = exported_grid(path, view.result.picture)
     assert png.shape[0] > h + 2 * _PAD and png.shape[1] > w + 2 * _PAD  # room for labels
-    top, left = png.shape[0] - _PAD - h, png.shape[1] - _PAD - w
-    grid = png[top : top + h, left : left + w, 0]
-    assert np.abs(grid - np.round(bare * 255)).max() <= 1  # the grid itself, untouched
 
     text = dark(png)
     rows = len(view.result.dims)
@@ -83,11 +89,7 @@ def test_a_cvae_s_class_grid_is_exported_with_each_class_named(
 
     pick(window, ("&File", "E&xport", "Cla&sses… (PNG)")).trigger()
 
-    bare = np.repeat(np.repeat(grid.picture, _SCALE, 0), _SCALE, 1)[..., 0]
-    png = np.asarray(Image.open(path).convert("RGB")).astype(int)
-    h, w = bare.shape
-    top, left = png.shape[0] - _PAD - h, png.shape[1] - _PAD - w
-    assert np.abs(png[top : top + h, left : left + w, 0] - np.round(bare * 255)).max() <= 1
+    png, top, left, _, w = exported_grid(path, grid.picture)
     text = dark(png)
     for c in range(10):  # the class's name above every column
         band = text[top - 20 : top, left + c * w // 10 : left + (c + 1) * w // 10]
