@@ -180,9 +180,23 @@ NOT_WALKED = {"File ▸ Quit"}  # it closes the window: test_quit_closes_the_win
 DISABLED = {"Model ▸ Stop training"}
 
 
+def select_some(window) -> None:
+    """Ctrl+drag a box over the plot's middle, as a user selects points."""
+    vp = window.latent_view.viewport()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    w, h = vp.width(), vp.height()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, ctrl, QPoint(w // 5, h // 5))
+    QTest.mouseMove(vp, QPoint(w // 2, h // 5))
+    QTest.mouseMove(vp, QPoint(4 * w // 5, 4 * h // 5))
+    QTest.mouseMove(vp, QPoint(w // 5, 4 * h // 5))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, ctrl, QPoint(w // 5, 4 * h // 5))
+    assert len(window.selection_view.selection) > 0
+
+
 def give_every_view_something(qtbot, window, dialogs: Dialogs, model_b: Path) -> None:
-    """What a user does before exporting: pick A and B, inspect a point, pin a code, fill
-    in a hidden part, open a model to compare with; trained first, for the loss curves."""
+    """What a user does before exporting: pick A and B, inspect a point, pin a code,
+    select points, fill in a hidden part, open a model to compare with; trained first,
+    for the loss curves."""
     train(qtbot, window)
     view = window.latent_view
     for pos in (QPoint(60, 80), QPoint(200, 150)):
@@ -195,6 +209,7 @@ def give_every_view_something(qtbot, window, dialogs: Dialogs, model_b: Path) ->
     with qtbot.waitSignal(window.data_point_view.job.done, timeout=10_000):
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.session.pinned
+    select_some(window)
     tabs = window.findChild(QTabWidget, "insightTabs")
     tabs.setCurrentWidget(window.inpainting_view)
     qtbot.waitUntil(lambda: window.inpainting_view.picture is not None, timeout=10_000)

@@ -31,6 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
 from explorer.core.density import FINE, Density, bin_points, density_rgba
+from explorer.core.selection import sort_by_x
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.density_image import DensityImage
 from explorer.ui.palette import group_points
@@ -50,12 +51,6 @@ class NoteLabel(pg.LabelItem):
     def paint(self, painter, *args) -> None:
         if self.text:
             painter.fillRect(self.boundingRect(), self.box)
-
-
-def sort_by_x(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points xy (N, 2) sorted by x: their indices, x and y, (N,) each."""
-    order = np.argsort(xy[:, 0], kind="stable")
-    return order, xy[order, 0], xy[order, 1]
 
 
 # Sorts a large set of codes by x off the GUI thread (NumPy's sort releases the GIL): a
@@ -429,6 +424,15 @@ class LatentView(pg.PlotWidget):
         nearest = int(np.argmin(d2))
         return int(order[lo + near[nearest]]) if d2[nearest] <= radius_px**2 else None
 
+    @property
+    def xy(self) -> np.ndarray:
+        """(N, 2) every data point where the plot puts it."""
+        return self._xy
+
+    def sorted_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The points by x (`core.selection.sort_by_x`); None while a large set is sorted."""
+        return self._sorted()
+
     def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Every data point's index, x and y (N,) each, sorted by x; None while a large
         set is being sorted."""
@@ -506,6 +510,10 @@ class LatentView(pg.PlotWidget):
         ("Hover", "decode the code under the cursor"),
         ("Click", "pin the code (a data point: inspect it); click again to release"),
         ("Shift+Click", "set the ends A and B of an interpolation"),
+        ("Ctrl+Drag", "select the points in a lasso (or a box: Selection tab)"),
+        ("Ctrl+Shift+Drag", "add the points in a lasso or box to the selection"),
+        ("Ctrl+Alt+Drag", "take the points in a lasso or box out of the selection"),
+        ("Esc", "clear the selection (when no code is pinned)"),
         ("Arrow keys", "nudge a pinned code (with Shift: ten times as far)"),
     )
     _NUDGE: ClassVar[dict[Qt.Key, tuple[int, int]]] = {

@@ -51,6 +51,8 @@ from explorer.ui.model_saver import ModelSaver
 from explorer.ui.opener import Opener
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
+from explorer.ui.selection_export import SelectionExporter
+from explorer.ui.selection_view import SelectionView
 from explorer.ui.services import Services
 from explorer.ui.sliders import LatentSliders
 from explorer.ui.state import Session
@@ -209,6 +211,8 @@ class MainWindow(QMainWindow):
         )
         self.compare_view = CompareView(s, self._run)
         tabs.addTab(self.compare_view, "Compare")
+        self.selection_view = SelectionView(self.latent_view)
+        tabs.addTab(self.selection_view, "Selection")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
         self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
@@ -255,6 +259,7 @@ class MainWindow(QMainWindow):
                 "loss": self.panel.loss_plot,
             },
         )
+        self.selection_exporter = SelectionExporter(services, self.selection_view.selection)
         self.traversal_view.exportRequested.connect(lambda: self.exporter.ask_export("traversals"))
 
     # -- errors ----------------------------------------------------------------------

@@ -87,8 +87,26 @@ def _build_file_menu(w: MainWindow, m: QMenu) -> None:
     exports.aboutToShow.connect(lambda: _enable_exports(w, pngs))
     _follow_classes(w, pngs["classes"])
     add_action(exports, "&Codes of the dataset (CSV / NPY)…", w.exporter.ask_export_codes)
+    _build_selection_exports(w, exports)
     m.addSeparator()
     add_action(m, "&Quit", w.close, shortcut=QKeySequence.StandardKey.Quit)
+
+
+def _build_selection_exports(w: MainWindow, exports: QMenu) -> None:
+    """The selection's codes and images, greyed out (saying why) while nothing is selected."""
+    chosen = w.selection_exporter
+    actions = [
+        add_action(exports, "Selecti&on: indices and codes (CSV / NPY)…", chosen.ask_export_codes),
+        add_action(exports, "Selection's images as a s&heet… (PNG)", chosen.ask_export_sheet),
+    ]
+
+    def enable() -> None:
+        missing = chosen.missing()
+        for action in actions:
+            action.setEnabled(missing is None)
+            action.setStatusTip(missing[:1].upper() + missing[1:] if missing else "")
+
+    exports.aboutToShow.connect(enable)
 
 
 def _build_training_actions(w: MainWindow, menu: QMenu) -> QAction:

@@ -1,0 +1,112 @@
+"""Lasso and box selection on the latent plot, drawn with Ctrl held.
+
+A plain drag pans, a click pins and Shift+click picks interpolation ends; Ctrl is free on
+the plot, so Ctrl+drag draws the region (a lasso following the cursor, or a box between
+the press and the cursor, whichever `shape` says), Ctrl+Shift+drag adds its points to the
+selection and Ctrl+Alt+drag takes them out. Esc on the plot (with no code pinned: then
+Esc releases it) clears the selection. The tool filters the plot's viewport events ahead
+of the plot, so the view box never sees a selecting drag as a pan.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+
+from explorer.core.selection import Combine, box_polygon, in_polygon, sort_by_x
+from explorer.ui.latent_view import LatentView
+from explorer.ui.plot_marks import Outline
+from explorer.ui.selection_model import SelectionModel
+
+SELECTION_COLOUR = "#ff7f0e"  # not a class colour's neighbour on either palette
+_STEP_PX = 3.0  # a lasso takes a vertex per this many pixels the cursor moves
+
+
+class Shape(Enum):
+    LASSO = "lasso"
+    BOX = "box"
+
+
+def combine_for(modifiers: Qt.KeyboardModifier) -> Combine:
+    """What a drag with these keys held does to the selection."""
+    if modifiers & Qt.KeyboardModifier.AltModifier:
+        return Combine.SUBTRACT
+    if modifiers & Qt.KeyboardModifier.ShiftModifier:
+        return Combine.ADD
+    return Combine.REPLACE
+
+
+class SelectionTool(QObject):
+    drawn = Signal()  # a region was drawn and the selection met it
+
+    def __init__(self, view: LatentView, selection: SelectionModel):
+        super().__init__(view)
+        self.view, self.selection = view, selection
+        self.shape = Shape.LASSO
+        self._how: Combine | None = None  # while a region is drawn: what it will do
+        self._pixels: list[QPointF] = []  # the cursor's path in viewport pixels
+        self.outline = Outline(pg.mkPen(QColor(SELECTION_COLOUR), width=1.5))
+        self.outline.setZValue(8)
+        view.addItem(self.outline, ignoreBounds=True)
+        # (installed after the view's own filter, so ours sees each event first)
+        view.viewport().installEventFilter(self)
+        view.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if obj is self.view:
+            escape = kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape
+            if escape and len(self.selection) and not self.view.session.pinned:
+                self.selection.clear()
+                return True
+            return False
+        if kind == QEvent.Type.MouseButtonPress:
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if event.button() == Qt.MouseButton.LeftButton and ctrl:
+                self._how = combine_for(event.modifiers())
+                self._pixels = [event.position()]
+                self.view.setFocus()
+                return True
+        elif self._how is not None and kind == QEvent.Type.MouseMove:
+            self._follow(event.position())
+            return True
+        elif self._how is not None and kind == QEvent.Type.MouseButtonRelease:
+            self._follow(event.position())
+            self._finish()
+            return True
+        return False
+
+    def _follow(self, pos: QPointF) -> None:
+        last = self._pixels[-1]
+        if self.shape is Shape.BOX:
+            self._pixels = [self._pixels[0], pos]
+        elif abs(pos.x() - last.x()) + abs(pos.y() - last.y()) >= _STEP_PX:
+            self._pixels.append(pos)
+        polygon = self.polygon()
+        self.outline.set_points(np.vstack([polygon, polygon[:1]]) if len(polygon) else polygon)
+
+    def polygon(self) -> np.ndarray:
+        """The region drawn so far on the plane: (k, 2) vertices."""
+        points = np.array([self.view.plane_point(p) for p in self._pixels]).reshape(-1, 2)
+        if self.shape is Shape.BOX:
+            if len(points) < 2:
+                return np.zeros((0, 2))
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            return box_polygon(x0, x1, y0, y1)
+        return points
+
+    def _finish(self) -> None:
+        polygon, how = self.polygon(), self._how
+        self._how, self._pixels = None, []
+        self.outline.set_points(np.zeros((0, 2)))
+        if len(polygon) < 3:
+            return  # a Ctrl+click: no region
+        by_x = self.view.sorted_points()
+        if by_x is None:  # (a large set still being sorted for hover: sorted here)
+            by_x = sort_by_x(self.view.xy)
+        self.selection.apply(in_polygon(by_x, polygon), how)
+        self.drawn.emit()
