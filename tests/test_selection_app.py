@@ -5,8 +5,9 @@ its hover marker, clearing, and the selection's exports through File ▸ Export.
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QTabWidget
 
@@ -42,6 +43,11 @@ def lasso_pixels(view, cx: float, cy: float, r: float, k: int = 24) -> list[QPoi
         QPoint(int(w * (cx + rr * np.cos(a))), int(h * (cy + rr * np.sin(a))))
         for a, rr in zip(angles, radii, strict=True)
     ]
+
+
+def close(rgb: np.ndarray, colour: QColor) -> bool:
+    """A pixel of `colour` drawn opaque (its antialiased edge aside)."""
+    return bool(np.abs(rgb.astype(int) - colour.getRgb()[:3]).max() < 40)
 
 
 def plane_xy(window) -> np.ndarray:
@@ -91,12 +97,20 @@ def test_a_lasso_selects_the_points_inside_and_shows_their_images(qtbot, window)
     np.testing.assert_array_equal(selection.indices, expected)
     assert view.plotItem.vb.viewRange() == before  # the drag drew, it did not pan
     assert not window.session.pinned  # nor did its release pin a code
-    # highlighted on the plot: the selected points' pixels are in the selection's colour
+    # on the plot the selected points are drawn in their class's colour over a veil
+    # that pales the others
     pixels = grabbed(view)
-    colour = window.selection_view.overlay.colour
     xy = plane_xy(window)
-    seen = [near(pixels[p.y(), p.x()], colour) for p in (pixel_of(window, xy[i]) for i in expected)]
+    colour_of = {int(i): pg.mkColor(c) for _, c, members in view.groups for i in members}
+    shown = [pixels[p.y(), p.x()] for p in (pixel_of(window, xy[i]) for i in expected)]
+    seen = [close(rgb, colour_of[int(i)]) for rgb, i in zip(shown, expected, strict=True)]
     assert np.mean(seen) > 0.8  # (a few lie under the marker or another's dot)
+    others = np.setdiff1d(np.arange(n), expected)
+    behind = [pixels[p.y(), p.x()] for p in (pixel_of(window, xy[i]) for i in others)]
+    assert (
+        np.mean([not close(rgb, colour_of[int(i)]) for rgb, i in zip(behind, others, strict=True)])
+        > 0.8
+    )
     # the gallery: one thumbnail per selected image, drawn
     show_selection_tab(window)
     gallery = window.selection_view.gallery
@@ -224,5 +238,8 @@ def test_a_selection_shows_over_the_density_of_many_points(qtbot, crowded):  # n
     np.testing.assert_array_equal(panel.selection.indices, expected)
     pixels = grabbed(view)
     centre, other = pixel_at(view, -2.0, 0.0), pixel_at(view, 2.0, 0.0)
-    assert near(pixels[centre.y(), centre.x()], panel.overlay.colour)
-    assert not near(pixels[other.y(), other.x()], panel.overlay.colour)
+    ink = panel.overlay.ink  # the selection's density: in the plot's text colour
+    assert abs(QColor(*map(int, pixels[centre.y(), centre.x()])).value() - ink.value()) < 60
+    # the other cluster veiled: paler than its class colour, near the background
+    veiled = QColor(*map(int, pixels[other.y(), other.x()]))
+    assert veiled.hsvSaturation() < 90 and veiled.value() > 180

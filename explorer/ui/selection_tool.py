@@ -22,7 +22,7 @@ from explorer.ui.latent_view import LatentView
 from explorer.ui.plot_marks import Outline
 from explorer.ui.selection_model import SelectionModel
 
-SELECTION_COLOUR = "#ff7f0e"  # not a class colour's neighbour on either palette
+OUTLINE_COLOUR = "#808080"  # mid grey: legible on a light plot and on a dark one
 _STEP_PX = 3.0  # a lasso takes a vertex per this many pixels the cursor moves
 
 
@@ -49,7 +49,8 @@ class SelectionTool(QObject):
         self.shape = Shape.LASSO
         self._how: Combine | None = None  # while a region is drawn: what it will do
         self._pixels: list[QPointF] = []  # the cursor's path in viewport pixels
-        self.outline = Outline(pg.mkPen(QColor(SELECTION_COLOUR), width=1.5))
+        pen = pg.mkPen(QColor(OUTLINE_COLOUR), width=1.5, style=Qt.PenStyle.DashLine)
+        self.outline = Outline(pen)
         self.outline.setZValue(8)
         view.addItem(self.outline, ignoreBounds=True)
         # (installed after the view's own filter, so ours sees each event first)
