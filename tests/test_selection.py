@@ -8,6 +8,7 @@ import pytest
 
 from explorer.core.selection import (
     Combine,
+    as_set,
     box_polygon,
     combine,
     in_polygon,
@@ -74,3 +75,8 @@ def test_the_direction_from_b_to_a_is_the_difference_of_their_means():
     np.testing.assert_allclose(mean_difference(codes, [2, 3], [0, 1]), [-1.0, 5.0])
     with pytest.raises(ValueError, match="at least one point"):
         mean_difference(codes, np.zeros(0, int), [0])
+
+
+def test_a_selection_is_sorted_and_holds_each_index_once():
+    np.testing.assert_array_equal(as_set(np.array([5, 1, 5, 3, 1])), [1, 3, 5])
+    assert as_set(np.zeros(0)).dtype == np.int64

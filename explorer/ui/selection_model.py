@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from explorer.core.selection import Combine, combine
+from explorer.core.selection import Combine, as_set, combine
 from explorer.ui.state import Session
 
 SLOTS = ("A", "B")  # the stored selections
@@ -32,10 +32,10 @@ class SelectionModel(QObject):
 
     def apply(self, drawn: np.ndarray, how: Combine = Combine.REPLACE) -> None:
         """A region holding the points `drawn` (n,) was drawn: the selection meets it."""
-        self.set(combine(self.indices, np.asarray(drawn, np.int64), how))
+        self.set(combine(self.indices, as_set(drawn), how))
 
     def set(self, indices: np.ndarray) -> None:
-        indices = np.unique(np.asarray(indices, np.int64))
+        indices = as_set(indices)
         if not np.array_equal(indices, self.indices):
             self.indices = indices
             self.changed.emit()

@@ -25,6 +25,9 @@ from explorer.ui.selection_model import SelectionModel
 from explorer.ui.theme import PlotColours, follow_palette
 
 _DOT_PX = 6  # a selected point's dot: a pixel wider than the plot's, so it covers it
+# cells along each axis of the selection's density: half the plot's (FINE), a quarter of
+# the work each time the selection changes, over a part of the plot
+_DENSITY_CELLS = FINE // 2
 _VEIL_ALPHA = 190  # of the plot's background over the points not selected
 
 
@@ -105,7 +108,8 @@ class SelectionOverlay(QObject):
         x, y = chosen[:, 0], chosen[:, 1]
         extent = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
         palette = np.array([[self.ink.redF(), self.ink.greenF(), self.ink.blueF()]])
-        binned = bin_points(chosen, extent, (FINE, FINE), np.zeros(len(chosen), int), palette)
+        grid = (_DENSITY_CELLS, _DENSITY_CELLS)
+        binned = bin_points(chosen, extent, grid, np.zeros(len(chosen), int), palette)
         self.density.set_image(density_rgba(binned, alpha_floor=0.9), extent)
 
     def mark(self, index: int) -> None:

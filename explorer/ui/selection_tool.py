@@ -49,6 +49,7 @@ class SelectionTool(QObject):
         self.shape = Shape.LASSO
         self._how: Combine | None = None  # while a region is drawn: what it will do
         self._pixels: list[QPointF] = []  # the cursor's path in viewport pixels
+        self._path: list[np.ndarray] = []  # the same on the plane, (2,) each
         pen = pg.mkPen(QColor(OUTLINE_COLOUR), width=1.5, style=Qt.PenStyle.DashLine)
         self.outline = Outline(pen)
         self.outline.setZValue(8)
@@ -70,6 +71,7 @@ class SelectionTool(QObject):
             if event.button() == Qt.MouseButton.LeftButton and ctrl:
                 self._how = combine_for(event.modifiers())
                 self._pixels = [event.position()]
+                self._path = [self.view.plane_point(event.position())]
                 self.view.setFocus()
                 return True
         elif self._how is not None and kind == QEvent.Type.MouseMove:
@@ -84,15 +86,18 @@ class SelectionTool(QObject):
     def _follow(self, pos: QPointF) -> None:
         last = self._pixels[-1]
         if self.shape is Shape.BOX:
-            self._pixels = [self._pixels[0], pos]
-        elif abs(pos.x() - last.x()) + abs(pos.y() - last.y()) >= _STEP_PX:
+            self._pixels, self._path = [self._pixels[0], pos], self._path[:1]
+        elif abs(pos.x() - last.x()) + abs(pos.y() - last.y()) < _STEP_PX:
+            return
+        else:
             self._pixels.append(pos)
+        self._path.append(self.view.plane_point(pos))
         polygon = self.polygon()
         self.outline.set_points(np.vstack([polygon, polygon[:1]]) if len(polygon) else polygon)
 
     def polygon(self) -> np.ndarray:
         """The region drawn so far on the plane: (k, 2) vertices."""
-        points = np.array([self.view.plane_point(p) for p in self._pixels]).reshape(-1, 2)
+        points = np.array(self._path).reshape(-1, 2)
         if self.shape is Shape.BOX:
             if len(points) < 2:
                 return np.zeros((0, 2))
@@ -102,7 +107,7 @@ class SelectionTool(QObject):
 
     def _finish(self) -> None:
         polygon, how = self.polygon(), self._how
-        self._how, self._pixels = None, []
+        self._how, self._pixels, self._path = None, [], []
         self.outline.set_points(np.zeros((0, 2)))
         if len(polygon) < 3:
             return  # a Ctrl+click: no region
