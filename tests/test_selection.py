@@ -11,9 +11,11 @@ from explorer.core.selection import (
     as_set,
     box_polygon,
     combine,
+    group_direction,
     in_polygon,
-    mean_difference,
+    means,
     sort_by_x,
+    walk,
 )
 
 
@@ -72,9 +74,23 @@ def test_adding_and_subtracting():
 
 def test_the_direction_from_b_to_a_is_the_difference_of_their_means():
     codes = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [0.0, 6.0]])
-    np.testing.assert_allclose(mean_difference(codes, [2, 3], [0, 1]), [-1.0, 5.0])
+    mean_b, mean_a = means(codes, [2, 3], [0, 1])
+    np.testing.assert_allclose(mean_a - mean_b, [-1.0, 5.0])
     with pytest.raises(ValueError, match="at least one point"):
-        mean_difference(codes, np.zeros(0, int), [0])
+        means(codes, np.zeros(0, int), [0])
+
+
+def test_a_group_against_the_rest():
+    codes = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0]])
+    rest, group = group_direction(codes, np.array([False, False, True]))
+    np.testing.assert_allclose(group - rest, [-1.0, 4.0])
+    with pytest.raises(ValueError, match="at least one point"):
+        group_direction(codes, np.ones(3, bool))
+
+
+def test_a_walk_along_a_direction():
+    codes = walk(np.array([1.0, 1.0]), np.array([0.0, 2.0]), np.array([-1.0, 0.0, 0.5]))
+    np.testing.assert_allclose(codes, [[1.0, -1.0], [1.0, 1.0], [1.0, 2.0]])
 
 
 def test_a_selection_is_sorted_and_holds_each_index_once():

@@ -83,13 +83,13 @@ def combine(current: np.ndarray, drawn: np.ndarray, how: Combine) -> np.ndarray:
     return drawn
 
 
-def mean_difference(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The direction mean(codes[a]) − mean(codes[b]) (d,) in latent space: the attribute
-    vector of the VAE literature (what A has that B has not). Raises ValueError if either
-    selection is empty."""
+def means(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean codes (d,) of selections b and a, in that order: the direction from B to A,
+    the attribute vector of the VAE literature (what A has that B has not), is
+    mean(A) − mean(B). Raises ValueError if either selection is empty."""
     if not len(a) or not len(b):
         raise ValueError("both selections need at least one point")
-    return codes[a].astype(np.float64).mean(0) - codes[b].astype(np.float64).mean(0)
+    return codes[b].astype(np.float64).mean(0), codes[a].astype(np.float64).mean(0)
 
 
 def sheet(images: np.ndarray) -> np.ndarray:
@@ -101,3 +101,18 @@ def sheet(images: np.ndarray) -> np.ndarray:
     cols = max(1, int(np.ceil(np.sqrt(len(images)))))
     rows = max(1, int(np.ceil(len(images) / cols)))
     return tile(images.astype(np.float32) / 255.0, rows, cols)
+
+
+def group_direction(codes: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The means of the codes (N, d) outside and inside a group, `members` (N,) bool: the
+    direction from the rest to the group is their difference. Raises ValueError when the
+    group or the rest is empty."""
+    inside, outside = np.flatnonzero(members), np.flatnonzero(~members)
+    if not len(inside) or not len(outside):
+        raise ValueError("the group and the rest both need at least one point")
+    return codes[outside].astype(np.float64).mean(0), codes[inside].astype(np.float64).mean(0)
+
+
+def walk(z: np.ndarray, direction: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The codes z + t·direction for each t of `steps` (k,): (k, d)."""
+    return np.asarray(z, np.float64)[None] + np.asarray(steps, np.float64)[:, None] * direction

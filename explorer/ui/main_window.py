@@ -39,6 +39,7 @@ from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.data_warning import DataMismatchBanner
 from explorer.ui.decoder_view import DecoderView
+from explorer.ui.direction_view import DirectionView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
 from explorer.ui.first_run_hint import show_once
@@ -213,6 +214,8 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.compare_view, "Compare")
         self.selection_view = SelectionView(self.latent_view)
         tabs.addTab(self.selection_view, "Selection")
+        self.direction_view = DirectionView(self.latent_view, self.selection_view.selection)
+        tabs.addTab(self.direction_view, "Direction")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
         self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
