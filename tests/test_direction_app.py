@@ -46,6 +46,7 @@ def test_two_stored_selections_give_a_direction_and_an_arrow(qtbot, window):
     codes = window.session.codes.astype(np.float64)
     expected = codes[a].mean(0) - codes[b].mean(0)
     np.testing.assert_allclose(view.direction, expected, rtol=1e-9)
+    assert f"A: the selection stored as A ({len(a)} points), B: as B ({len(b)})" in view.note.text()
     # the arrow on the plane: from B's mean to A's (a 2-D model: the plane is the space)
     xs, ys = view.shaft.getData()
     np.testing.assert_allclose([xs[0], ys[0]], codes[b].mean(0), rtol=1e-9)
@@ -64,6 +65,7 @@ def test_the_slider_walks_the_code_towards_a_label(qtbot, window):
     codes, labels = s.codes.astype(np.float64), s.dataset.labels
     ones, rest = codes[labels == 1].mean(0), codes[labels != 1].mean(0)
     np.testing.assert_allclose(view.direction, ones - rest, rtol=1e-9)
+    assert f"A: label = 1 ({(labels == 1).sum()} points), B: the rest (" in view.note.text()
     # the user hovers the plot at the rest's mean: the walk starts there
     hover(qtbot, window, pixel_of(window, rest))
     base = s.z.copy()

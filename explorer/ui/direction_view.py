@@ -34,6 +34,7 @@ _TICKS = 100  # slider positions per unit of t
 STRIP_STEPS = 9  # decodes in the strip, from −REACH to +REACH
 _ARROW_COLOUR = "#d62728"
 _SELECTIONS = "selections: A − B"
+_VS_THE_REST = " (A) vs the rest (B)"
 _HOW_TO = "Store two selections as A and B (Selection tab), or pick a label or factor value"
 
 
@@ -124,17 +125,18 @@ class DirectionView(QWidget):
             names = data.class_names
             for v in np.unique(data.labels):
                 name = names[v] if names and 0 <= v < len(names) else str(v)
-                self.value.addItem(f"= {name} (A) vs the rest (B)", int(v))
+                self.value.addItem(f"= {name}{_VS_THE_REST}", int(v))
         elif data is not None and what != _SELECTIONS and data.factors is not None:
             f = data.factor_names.index(what)
             for v in np.unique(data.factors[:, f]):
-                self.value.addItem(f"= {v} (A) vs the rest (B)", int(v))
+                self.value.addItem(f"= {v}{_VS_THE_REST}", int(v))
         self.value.setVisible(self.value.count() > 0)
         self.value.blockSignals(False)
         self.update_direction()
 
-    def _groups(self) -> tuple[np.ndarray, np.ndarray] | str:
-        """mean(B), mean(A) of the chosen groups, or why there are none."""
+    def _groups(self) -> tuple[tuple[np.ndarray, np.ndarray], str] | str:
+        """(mean(B), mean(A)) of the chosen groups and what A and B are, in words; or why
+        there are none."""
         s, what = self.session, self.source.currentText()
         codes = s.codes
         if codes is None or s.dataset is None or len(codes) != len(s.dataset):
@@ -143,25 +145,30 @@ class DirectionView(QWidget):
             stored = self.selection.stored
             if "A" not in stored or "B" not in stored:
                 return _HOW_TO
-            a, b = stored["A"], stored["B"]
+            a, b = (stored[k][stored[k] < len(codes)] for k in ("A", "B"))
             try:
-                return means(codes, a[a < len(codes)], b[b < len(codes)])
+                ends = means(codes, a, b)
             except ValueError as e:
                 return f"A has {len(a)} points, B {len(b)}: {e}"
+            return ends, f"A: the selection stored as A ({len(a)} points), B: as B ({len(b)})"
         v = self.value.currentData()
         if what == "label":
             column = s.dataset.labels
         else:
             column = s.dataset.factors[:, s.dataset.factor_names.index(what)]
+        members = column == v
         try:
-            return group_direction(codes, column == v)
+            ends = group_direction(codes, members)
         except ValueError as e:
             return str(e)
+        name = self.value.currentText().removesuffix(_VS_THE_REST)
+        n = int(members.sum())
+        return ends, f"A: {what} {name} ({n} points), B: the rest ({len(codes) - n})"
 
     def update_direction(self) -> None:
         """The direction of the chosen groups, drawn and walked from the current code."""
         groups = self._groups()
-        self.ends = None if isinstance(groups, str) else groups
+        self.ends = None if isinstance(groups, str) else groups[0]
         self.slider.setEnabled(self.ends is not None)
         self._draw_arrow()
         if self.ends is None:
@@ -169,12 +176,11 @@ class DirectionView(QWidget):
             self.result = None
             self.canvas.clear_picture()
             return
-        a_name = "A" if self.source.currentText() == _SELECTIONS else self.value.currentText()
         length = float(np.linalg.norm(self.direction))
         self.note.setText(
-            f"mean(A) − mean(B), length {length:.2f} over all {len(self.direction)} latent"
-            f" dimensions; A: {a_name.removesuffix(' vs the rest (B)').removeprefix('= ')}."
-            f" The strip walks the code from t = −{REACH:g} to +{REACH:g}"
+            f"mean(A) − mean(B): length {length:.2f} over all {len(self.direction)} latent"
+            f" dimensions; {groups[1]}. The strip walks the code from t = −{REACH:g} to"
+            f" +{REACH:g}"
         )
         self._code_moved()
 
