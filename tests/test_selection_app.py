@@ -243,3 +243,29 @@ def test_a_selection_shows_over_the_density_of_many_points(qtbot, crowded):  # n
     # the other cluster veiled: paler than its class colour, near the background
     veiled = QColor(*map(int, pixels[other.y(), other.x()]))
     assert veiled.hsvSaturation() < 90 and veiled.value() > 180
+
+
+def test_an_export_that_cannot_be_written_says_which_file(qtbot, window, tmp_path, monkeypatch):
+    lasso(window)
+    messages: list[str] = []
+    window.errorShown.connect(messages.append)
+    for name, command in (
+        ("codes.csv", "Selecti&on: indices and codes (CSV / NPY)…"),
+        ("sheet.png", "Selection's images as a s&heet… (PNG)"),
+    ):
+        target = tmp_path / "no such folder" / name
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", staticmethod(lambda *a, t=target, **k: (str(t), ""))
+        )
+        pick(window, ("&File", "E&xport", command)).trigger()
+        assert len(messages) == 1 and str(target) in messages[0], messages
+        assert not target.exists()
+        messages.clear()
+
+
+def test_a_stored_selection_says_its_size(qtbot, window):
+    panel = window.selection_view
+    expected = lasso(window)
+    QTest.mouseClick(panel.store_buttons["A"], LEFT)
+    assert panel.store_buttons["A"].text() == f"Store as A ({len(expected)})"
+    assert panel.store_buttons["B"].text() == "Store as B"

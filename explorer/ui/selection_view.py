@@ -76,7 +76,14 @@ class SelectionView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.gallery, 1)
         self.selection.changed.connect(self._show)
+        self.selection.storedChanged.connect(self._show_stored)
         self._show()
+
+    def _show_stored(self, slot: str) -> None:
+        """The store button says how many points its slot holds (storing again replaces)."""
+        stored = self.selection.stored.get(slot)
+        text = f"Store as {slot}"
+        self.store_buttons[slot].setText(text if stored is None else f"{text} ({len(stored)})")
 
     def _set_shape(self, shape: Shape) -> None:
         self.tool.shape = shape
