@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QListView
 
@@ -107,6 +116,6 @@ class Gallery(QListView):
             self.hovered.emit(-1)
         return False
 
-    def cell_of(self, row: int):
+    def cell_of(self, row: int) -> QRect:
         """Where the thumbnail at `row` is drawn (viewport coordinates)."""
         return self.visualRect(self.gallery.index(row))
