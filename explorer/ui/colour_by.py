@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject
 
 from explorer.core.density import ValueScale
+from explorer.core.errors import ExplorerError
 from explorer.core.metrics import dataset_labels
 from explorer.core.model import images_to_tensor
 from explorer.core.per_point import QUANTITIES, available, point_values
@@ -128,7 +129,10 @@ class PointValues(QObject):
         self._asked = asked
         model = s.model_snapshot()
         images = images_to_tensor(s.dataset.images)
-        labels = dataset_labels(model, s.dataset)
+        try:
+            labels = dataset_labels(model, s.dataset)
+        except ExplorerError:  # (a cvae on data without labels: its encode said so)
+            return
         codes, logvars = s.codes, s.logvars
         self.job.submit(lambda: (asked, point_values(what, model, images, codes, logvars, labels)))
 
