@@ -127,7 +127,7 @@ class LatentView(pg.PlotWidget):
         self._colours: list[QColor] = []  # each group's
         self._extent: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1
         self._point_size = 5
-        self.style = PointStyle()  # the user's point size and opacity
+        self.point_style = PointStyle()  # the user's point size and opacity
         # the quantity the points are coloured by, (N,), and its map; None: groups' colours
         self._values: np.ndarray | None = None
         self._scale: ValueScale | None = None
@@ -221,7 +221,7 @@ class LatentView(pg.PlotWidget):
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
-        groups = colour_groups(s, self._dark, self.style)
+        groups = colour_groups(s, self._dark, self.point_style)
         values = s.colour_values if is_quantity(s.colour_by) else None
         self._values = values if values is not None and len(values) == len(xy) else None
         self._scale = None if self._values is None else value_scale(self._values, self._dark)
@@ -233,8 +233,8 @@ class LatentView(pg.PlotWidget):
 
     def set_point_style(self, style: PointStyle) -> None:
         """Draw the points at the user's size and opacity (the codes as they are)."""
-        if style != self.style:
-            self.style = style
+        if style != self.point_style:
+            self.point_style = style
             self.refresh()
 
     def _show_shares(self) -> None:
@@ -261,7 +261,7 @@ class LatentView(pg.PlotWidget):
         """Every data point xy (N, 2) in its group's colour: drawn one by one when they are
         few, else binned into the density image, and the level the view needs shown."""
         self._xy = xy
-        self._point_size = self.style.size or (5 if len(xy) < 5000 else 3)
+        self._point_size = self.point_style.size or (5 if len(xy) < 5000 else 3)
         self._colours = [pg.mkColor(colour) for _, colour, _ in groups]
         if len(xy):
             x, y = xy[:, 0], xy[:, 1]  # (column by column: far quicker than min(axis=0))
