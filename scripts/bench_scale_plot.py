@@ -7,6 +7,13 @@ Each step is one real Qt event on the plot's viewport followed by a synchronous 
   pan    a mouse drag moved by a few pixels (press once, then moves with the button held)
   zoom   one wheel notch, in for half the steps and back out for the rest, so the view
          passes from the whole cloud down to a few thousand points and back
+  hover  a mouse move with no button over the whole cloud, until the decoded image (the
+         window's DecoderView) and the plot are painted: hover -> decoded image
+
+At sizes up to 1M it also opens a dataset of that many 28×28 images with an MNIST-sized
+MLP (784-400-2, untrained): the time from open to all points drawn (encoding them, then
+the first plot of the codes), the encoding time beside it, and the same open again with
+the codes read from the disk cache (core/codes_cache.py).
 
 Before the steps the window settles for a second, as a user looks before moving (longer,
 while a large set's x-sorted index is built on its thread). Prints one JSON line with the
@@ -40,6 +47,7 @@ from PySide6.QtWidgets import QApplication
 from explorer.core.config import ModelConfig
 from explorer.core.data import Dataset
 from explorer.core.kinds import build_model
+from explorer.ui.decoder_view import DecoderView
 from explorer.ui.latent_view import LatentView
 from explorer.ui.state import ModelInfo, Session
 
@@ -57,6 +65,9 @@ s.set_dataset(Dataset(images=images, name="synthetic", labels=labels))
 view = LatentView(s)
 view.resize(900, 700)
 view.show()
+decoder = DecoderView(s)
+decoder.resize(300, 300)
+decoder.show()
 t0 = time.perf_counter()
 s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
 view.viewport().repaint()
@@ -104,17 +115,54 @@ for i in range(steps):
     zoom.append(step(wheel))
     if i == steps // 2 - 1:
         assert view.viewRange()[0][1] - view.viewRange()[0][0] < 0.1 * (before[0][1] - before[0][0])
+hover, z_before = [], s.z.copy()
+for i in range(steps):  # across the cloud, corner to corner
+    pos = QPointF(vp.width() * (0.1 + 0.8 * i / steps), vp.height() * (0.2 + 0.6 * i / steps))
+    t = time.perf_counter()
+    QApplication.sendEvent(vp, mouse(QEvent.Type.MouseMove, pos, none, none))
+    app.processEvents()  # the coalesced hover: the code, decoded
+    decoder.repaint()
+    vp.repaint()
+    hover.append((time.perf_counter() - t) * 1000)
+assert not np.array_equal(s.z, z_before), "hovering did not move the code"
 refresh = []
 for _ in range(3):  # new codes, same frame: what each training epoch costs the GUI thread
     t = time.perf_counter()
     s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
     vp.repaint()
     refresh.append((time.perf_counter() - t) * 1000)
-for name, values in (("pan", pan), ("zoom", zoom)):
+for name, values in (("pan", pan), ("zoom", zoom), ("hover", hover)):
     out[name + "_median_ms"] = float(np.median(values))
     out[name + "_p99_ms"] = float(np.percentile(values, 99))
 out["refresh_ms"] = float(np.median(refresh))
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if n <= 1_000_000:  # open a dataset of n MNIST-sized images: encode, then draw
+    import tempfile
+    import torch
+    from explorer.core.codes_cache import CodesCache, encode_pair
+    from explorer.core.model import images_to_tensor
+    torch.set_num_threads(2)
+    model = build_model(ModelConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(400,)))
+    digits = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    folder = tempfile.mkdtemp()
+    data_file = os.path.join(folder, "images.npy")
+    open(data_file, "wb").close()  # (the cache keys on the file, not its content)
+    model_file = os.path.join(folder, "model.safetensors")
+    open(model_file, "wb").write(b"weights")
+    cache = CodesCache(os.path.join(folder, "cache"))
+    for kind in ("open", "cached_open"):
+        t = time.perf_counter()
+        s.set_model(model, ModelInfo())
+        s.set_dataset(Dataset(images=digits, name="mnist-sized"))
+        got = encode_pair(model, images_to_tensor(digits), None, model_file, "bench",
+                          data_file, cache)
+        assert got.cached == (kind == "cached_open")
+        encoded = time.perf_counter()
+        s.set_codes(got.mu, got.logvar)
+        vp.repaint()
+        done = time.perf_counter()
+        out[kind + "_to_drawn_ms"] = (done - t) * 1000
+        out[kind + ("_encode_ms" if kind == "open" else "_read_ms")] = (encoded - t) * 1000
 print(json.dumps(out))
 """
 

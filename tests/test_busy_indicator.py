@@ -55,8 +55,8 @@ def test_opening_a_dataset_from_the_menu_shows_reading_then_encoding_then_goes(
         assert busy.geometry().top() < plot.height() // 4
 
     assert "Reading many.npy…" in seen
-    encoding = [t for t in seen if t.startswith("Encoding 6,000 images…")]
-    assert encoding and encoding[-1] == "Encoding 6,000 images… 100%"
+    encoding = [t for t in seen if t.startswith("Encoding ") and "of 6,000 images…" in t]
+    assert encoding and encoding[-1] == "Encoding 6,000 of 6,000 images… 100%"  # counted
     qtbot.waitUntil(lambda: not busy.isVisible())
     assert busy.current() is None and seen[-1] == ""
 

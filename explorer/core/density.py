@@ -39,6 +39,8 @@ class Density:
     counts: (H, W) float64 points per cell (they sum to the points binned).
     sums: (H, W, 3) the sum of the colours (0..1) of each cell's points, or None when the
         points have no groups.
+    values: (H, W) the sum of the values of each cell's points (a quantity coloured through
+        a map, e.g. the reconstruction error), or None when the points have none.
     table: (H + 1, W + 1) summed-area table of counts, for counts over a rectangle.
     """
 
@@ -46,6 +48,7 @@ class Density:
     sums: np.ndarray | None
     extent: tuple[float, float, float, float]  # x0, x1, y0, y1
     table: np.ndarray
+    values: np.ndarray | None = None
 
     def count_in(self, x0: float, x1: float, y0: float, y1: float) -> float:
         """How many points lie in the cells that overlap the rectangle (an upper bound of
@@ -71,11 +74,14 @@ def bin_points(
     shape: tuple[int, int] = (FINE, FINE),
     groups: np.ndarray | None = None,
     palette: np.ndarray | None = None,
+    values: np.ndarray | None = None,
 ) -> Density:
     """Bin points xy (N, 2) on a grid of `shape` (H, W) over `extent` (x0, x1, y0, y1).
 
     groups: (N,) int, each point's index into palette (K, 3) colours 0..1; points with
-    a negative group are left out. Non-finite points are left out. Points outside the
+    a negative group are left out. values: (N,) a quantity per point, summed per cell
+    (groups are then ignored); points with a non-finite value are left out. Non-finite
+    points are left out. Points outside the
     extent count in its edge cells. An extent of zero width or height is widened to one
     unit around its centre.
     """
@@ -87,12 +93,15 @@ def bin_points(
     h, w = shape
     x, y = xy[:, 0], xy[:, 1]
     keep = np.isfinite(x) & np.isfinite(y)
-    coloured = groups is not None and palette is not None
+    coloured = groups is not None and palette is not None and values is None
     if coloured:
         keep &= groups >= 0
+    if values is not None:
+        keep &= np.isfinite(values)
     if not keep.all():
         x, y = x[keep], y[keep]
         groups = groups[keep] if coloured else None
+        values = values[keep] if values is not None else None
     # in place where it can be: at ten million points every temporary costs a pass
     col = np.subtract(x, x0, dtype=np.float64)
     col *= w / (x1 - x0)
@@ -102,8 +111,11 @@ def bin_points(
     row *= h / (y1 - y0)
     np.clip(row, 0, h - 1, out=row)
     cell += row.astype(np.int64) * w
-    sums = None
-    if not coloured:
+    sums = value_sums = None
+    if values is not None:
+        counts = np.bincount(cell, minlength=h * w).astype(np.float64).reshape(h, w)
+        value_sums = np.bincount(cell, weights=values, minlength=h * w).reshape(h, w)
+    elif not coloured:
         counts = np.bincount(cell, minlength=h * w).astype(np.float64).reshape(h, w)
     else:
         # One pass over the points: their counts per group and cell. A cell's colour sum
@@ -115,7 +127,7 @@ def bin_points(
         sums = (np.asarray(palette, np.float64).T @ per_group).T.reshape(h, w, 3)
     table = np.zeros((h + 1, w + 1))
     table[1:, 1:] = counts.cumsum(0).cumsum(1)
-    return Density(counts, sums, (x0, x1, y0, y1), table)
+    return Density(counts, sums, (x0, x1, y0, y1), table, value_sums)
 
 
 def _spread(grid: np.ndarray) -> np.ndarray:
@@ -128,23 +140,47 @@ def _spread(grid: np.ndarray) -> np.ndarray:
     return sum(rows[:, j : j + w] for j in range(SPREAD)) / SPREAD**2
 
 
+@dataclass(frozen=True)
+class ValueScale:
+    """How a quantity becomes a colour: `lut` (K, 3) colours 0..1 from `lo` to `hi`
+    (values beyond them take the end colours)."""
+
+    lut: np.ndarray
+    lo: float
+    hi: float
+
+    def colours(self, values: np.ndarray) -> np.ndarray:
+        """values (...) -> their colours (..., 3), 0..1; NaN takes the low end."""
+        span = self.hi - self.lo
+        t = (values - self.lo) / span if span > 0 else np.zeros_like(values)
+        t = np.nan_to_num(np.clip(t, 0.0, 1.0))
+        return self.lut[np.minimum((t * len(self.lut)).astype(np.int64), len(self.lut) - 1)]
+
+
 def density_rgba(
-    density: Density, alpha_floor: float = 0.69, dark: bool = False, densest: float | None = None
+    density: Density,
+    alpha_floor: float = 0.69,
+    dark: bool = False,
+    densest: float | None = None,
+    scale: ValueScale | None = None,
 ) -> np.ndarray:
     """The density as straight-alpha RGBA pixels (H, W, 4) uint8, row 0 at the bottom.
 
     Each point is spread over the SPREAD × SPREAD cells around it, as its dot would
     cover them. Opacity grows with log-density from `alpha_floor` (a lone point: the
     opacity its dot is drawn with) to 1 at the densest cell; empty cells are transparent.
-    Colour is the cell's count-weighted mean group colour, or, for points without groups,
-    a perceptual map (viridis) of log-density (its darkest quarter left out on a `dark`
-    plot, where it would vanish).
+    Colour is, for points with values and a `scale`, the mean value of the cell's points
+    through the scale's map; else the cell's count-weighted mean group colour, or, for
+    points without groups, a perceptual map (viridis) of log-density (its darkest quarter
+    left out on a `dark` plot, where it would vanish).
     """
     counts = _spread(density.counts)
     top = counts.max() if densest is None else densest
     level = np.minimum(np.log1p(counts) / max(np.log1p(top), 1e-12), 1.0)  # 0..1
     alpha = np.where(counts > 0, alpha_floor + (1 - alpha_floor) * level, 0.0)
-    if density.sums is not None:
+    if density.values is not None and scale is not None:
+        rgb = scale.colours(_spread(density.values) / np.maximum(counts, 1e-12))
+    elif density.sums is not None:
         rgb = _spread(density.sums) / np.maximum(counts, 1e-12)[..., None]
     else:
         ramp = VIRIDIS[2:] if dark else VIRIDIS

@@ -30,11 +30,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
-from explorer.core.density import FINE, Density, bin_points, density_rgba
+from explorer.core.density import FINE, Density, ValueScale, bin_points, density_rgba
 from explorer.core.selection import sort_by_x
 from explorer.ui.cached import cache_pixmaps
+from explorer.ui.colour_by import PointStyle, colour_groups, is_quantity, value_scale
 from explorer.ui.density_image import DensityImage
-from explorer.ui.palette import group_points
 from explorer.ui.plot_grid import PlotGrid
 from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
@@ -122,6 +122,10 @@ class LatentView(pg.PlotWidget):
         self._colours: list[QColor] = []  # each group's
         self._extent: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1
         self._point_size = 5
+        self.point_style = PointStyle()  # the user's point size and opacity
+        # the quantity the points are coloured by, (N,), and its map; None: groups' colours
+        self._values: np.ndarray | None = None
+        self._scale: ValueScale | None = None
         self.groups: list[tuple[str, str, np.ndarray]] = []  # (legend name, colour, indices)
         self._legend_samples: list[pg.ScatterPlotItem] = []  # what the legend draws
         self._ink = QColor("#111")  # the marker's colour: the palette's text colour
@@ -212,12 +216,21 @@ class LatentView(pg.PlotWidget):
             xy[:, 1] = (
                 s.dataset.labels if s.dataset.labels is not None else 0
             ) + np.random.default_rng(0).uniform(-0.3, 0.3, len(xy))
-        groups = list(group_points(s.dataset, s.colour_by, dark=self._dark))
+        groups = colour_groups(s, self._dark, self.point_style)
+        values = s.colour_values if is_quantity(s.colour_by) else None
+        self._values = values if values is not None and len(values) == len(xy) else None
+        self._scale = None if self._values is None else value_scale(self._values, self._dark)
         self._set_points(xy, groups)
         self._show_legend(groups)
         self._fit_range()
         self.move_marker()
         self.set_path(self._path_codes)
+
+    def set_point_style(self, style: PointStyle) -> None:
+        """Draw the points at the user's size and opacity (the codes as they are)."""
+        if style != self.point_style:
+            self.point_style = style
+            self.refresh()
 
     def _show_shares(self) -> None:
         plane = self.session.plane
@@ -243,7 +256,7 @@ class LatentView(pg.PlotWidget):
         """Every data point xy (N, 2) in its group's colour: drawn one by one when they are
         few, else binned into the density image, and the level the view needs shown."""
         self._xy = xy
-        self._point_size = 5 if len(xy) < 5000 else 3
+        self._point_size = self.point_style.size or (5 if len(xy) < 5000 else 3)
         self._colours = [pg.mkColor(colour) for _, colour, _ in groups]
         if len(xy):
             x, y = xy[:, 0], xy[:, 1]  # (column by column: far quicker than min(axis=0))
@@ -282,11 +295,14 @@ class LatentView(pg.PlotWidget):
         """The points `index` (n,) (or a slice: all, without a copy) binned over `extent`
         on a grid of `shape` (H, W)."""
         groups = self._group_of[index] if self._palette is not None else None
-        return bin_points(self._xy[index], extent, shape, groups, self._palette)
+        values = self._values[index] if self._values is not None else None
+        return bin_points(self._xy[index], extent, shape, groups, self._palette, values)
 
     def _rgba(self, density: Density, densest: float | None = None) -> np.ndarray:
         alpha = self._colours[0].alphaF() if self._colours else 1.0  # a lone dot's
-        return density_rgba(density, alpha_floor=alpha, dark=self._dark, densest=densest)
+        return density_rgba(
+            density, alpha_floor=alpha, dark=self._dark, densest=densest, scale=self._scale
+        )
 
     def _in_box(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray | None:
         """The indices (n,) of the data points inside the rectangle; None while they are

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         """The latent plot with its bars at the left, the decoded image and sliders right."""
         s = self.session
         self.plane_bar = PlaneBar(s, self.latent_view)
+        self.plane_bar.points.restore(self.settings)  # the user's point size and opacity
         self.sweep_bar = SweepBar(s)
         self.sweep_bar.modelChosen.connect(lambda p: self.open_checkpoint(p, remember=False))
         left = QWidget()

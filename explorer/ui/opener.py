@@ -6,13 +6,16 @@ a dataset of another shape than the model asks whether to switch to a new model.
 A model trained elsewhere (TorchScript, or weights plus a factory) is probed on the
 images it will see: the open dataset, or one named with it.
 Nothing is opened while training runs (the run's codes would mix with other data).
-Encoding the dataset with the current model also runs in the background; a newer
-model or dataset supersedes a pending encode.
+Encoding the dataset with the current model also runs in the background, its count
+on the busy indicator; a newer model or dataset stops a running encode. The codes of a
+saved model on a dataset file are kept on disk (core/codes_cache.py), so opening the
+pair again skips the encode.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +23,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from explorer.core.checkpoint import Checkpoint, load_checkpoint
+from explorer.core.codes_cache import CodesCache, Encoded, encode_pair
 from explorer.core.data import BUILTINS, Dataset, load_dataset
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
 from explorer.core.kinds import build_model, model_config
-from explorer.core.metrics import dataset_labels, encode, kl_per_dim
+from explorer.core.metrics import dataset_labels, kl_per_dim
 from explorer.core.model import images_to_tensor
 from explorer.core.progress import Reporter, quiet
 from explorer.logs import LOGGER
@@ -80,10 +84,21 @@ class Opener(Controller):
         # back to a model (a sweep's β slider) shows it at once:
         # (file identity, dataset, mu, logvar)
         self._encoded: list[tuple[tuple, Dataset, np.ndarray, np.ndarray]] = []
+        self.codes_cache = CodesCache()  # ... and on disk, for the next start
+        self._encoding: tuple[TaskThread, threading.Event] | None = None  # the running encode
 
     def drop_pending_encodes(self) -> None:
         """Codes come from elsewhere now (training): a pending encode must not land."""
         self._encode_generation += 1
+        self._stop_encoding()
+
+    def _stop_encoding(self) -> None:
+        """Stop the running encode (its codes are of no use any more), freeing the CPU."""
+        if self._encoding is not None:
+            task, stop = self._encoding
+            stop.set()
+            task.abandon()  # (its busy indicator goes)
+            self._encoding = None
 
     def encode(self) -> None:
         """Re-encode the dataset with the current model, in the background (or recall the
@@ -95,6 +110,7 @@ class Opener(Controller):
             return
         self._encode_generation += 1
         generation = self._encode_generation
+        self._stop_encoding()
         path = _file_identity(s.info)
         for p, data, mu, logvar in self._encoded:
             if path is not None and p == path and data is s.dataset:
@@ -103,13 +119,16 @@ class Opener(Controller):
         model = s.model_snapshot()
         dataset = s.dataset  # this data, whatever is opened next
 
-        def apply(result: tuple[np.ndarray, np.ndarray]) -> None:
+        def apply(result: Encoded) -> None:
             if generation != self._encode_generation:  # a newer model/dataset supersedes it
                 return
+            codes = (result.mu, result.logvar)
             if path is not None:
                 kept = [e for e in self._encoded if e[1] is dataset and e[0] != path]
-                self._encoded = [*kept[-(_CODES_KEPT - 1) :], (path, dataset, *result)]
-            self._apply_codes(*result)
+                self._encoded = [*kept[-(_CODES_KEPT - 1) :], (path, dataset, *codes)]
+            self._apply_codes(*codes)
+            if result.cached:
+                self.show_status(f"Codes of {len(result.mu):,} images read from the cache")
 
         images = images_to_tensor(dataset.images)
         try:
@@ -117,15 +136,32 @@ class Opener(Controller):
         except ExplorerError as e:
             self.show_error("Cannot encode the dataset", str(e))
             return
-        self.run_task(
-            encode,
+        # kept on disk for a model from a checkpoint of ours, not one from elsewhere,
+        # whose factory's code may change while its weights file does not
+        saved = path is not None and not isinstance(model, ExternalModel)
+        stop = threading.Event()
+        task = self.run_task(
+            encode_pair,
             model,
             images,
             labels,
+            s.info.path if saved else None,
+            s.info.source,
+            dataset.source,
+            self.codes_cache,
+            stop,
             done=apply,
             error_title="Cannot encode the dataset",
             busy=f"Encoding {len(images):,} images",
         )
+
+        def ended() -> None:
+            stop.set()  # (cancelled from the busy indicator: the thread stops too)
+            if self._encoding is not None and self._encoding[0] is task:
+                self._encoding = None
+
+        task.finished.connect(ended)
+        self._encoding = (task, stop)
 
     def _apply_codes(self, mu: np.ndarray, logvar: np.ndarray) -> None:
         s = self.session

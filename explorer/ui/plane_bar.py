@@ -1,4 +1,6 @@
-"""The bar above the latent plot: which plane, the manifold map, what colours the points."""
+"""The bar above the latent plot: which plane, the manifold map, what colours the points
+(label, a factor, or a quantity that explains the model, with its colour bar) and how
+they are drawn (size, opacity)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.per_point import NO_SPREAD, QUANTITIES, available
+from explorer.ui.colour_bar import ColourBar
+from explorer.ui.colour_by import PointValues
 from explorer.ui.latent_view import LatentView
 from explorer.ui.manifold import ManifoldControls
+from explorer.ui.point_style import PointStyleButton
 from explorer.ui.state import Session
 
 _PREFIX = "colour by "
@@ -62,11 +68,18 @@ class PlaneBar(QWidget):
         )
         self.x_spin.setToolTip("The dimension of z along the plot's horizontal axis")
         self.y_spin.setToolTip("The dimension of z along the plot's vertical axis")
-        self.colour_combo.setToolTip("What colours the points: the label, or a factor of the data")
-        self.colour_combo.hide()  # until data with factors to colour by is open
+        self.colour_combo.setToolTip(
+            "What colours the points: the label, a factor of the data, or how well the model "
+            "explains each image (reconstruction error, KL from the prior, posterior σ)"
+        )
+        self.colour_values = PointValues(session, self)  # a quantity's values, worked out
+        self.colour_bar = ColourBar(session)
+        self.colour_bar.float_over(latent_view)
+        self.points = PointStyleButton()
+        self.points.styleChanged.connect(latent_view.set_point_style)
         # its whole text where there is room; on a narrow window it gives way (elided)
         # rather than widening the window past a laptop's screen
-        self.colour_combo.setMinimumWidth(self.colour_combo.fontMetrics().averageCharWidth() * 14)
+        self.colour_combo.setMinimumWidth(self.colour_combo.fontMetrics().averageCharWidth() * 11)
         self.plane_combo.currentIndexChanged.connect(self._plane_chosen)
         self.x_spin.valueChanged.connect(self._plane_chosen)
         self.y_spin.valueChanged.connect(self._plane_chosen)
@@ -84,8 +97,10 @@ class PlaneBar(QWidget):
         bar.addWidget(self.manifold)
         bar.addStretch(1)
         bar.addWidget(self.colour_combo)
+        bar.addWidget(self.points)
         session.modelChanged.connect(self._model_changed)
-        session.datasetChanged.connect(self._dataset_changed)
+        session.modelChanged.connect(self._fill_colours)
+        session.datasetChanged.connect(self._fill_colours)
 
     def _plane_chosen(self) -> None:
         pca = self.plane_combo.currentIndex() == 0
@@ -127,11 +142,26 @@ class PlaneBar(QWidget):
         for w in controls:
             w.blockSignals(False)
 
-    def _dataset_changed(self) -> None:
-        ds = self.session.dataset
-        self.colour_combo.blockSignals(True)
-        self.colour_combo.clear()
-        options = ["label"] + [f for f in (ds.factor_names or []) if f != "shape"]
-        self.colour_combo.addItems([f"{_PREFIX}{o}" for o in options])
-        self.colour_combo.setVisible(len(options) > 1)
-        self.colour_combo.blockSignals(False)  # the session colours a new data by label
+    def _fill_colours(self) -> None:
+        """The data's label and factors, and the quantities; those the model does not
+        define are listed disabled, with the reason as their tooltip."""
+        s, combo = self.session, self.colour_combo
+        if s.dataset is None:
+            return
+        factors = [f for f in (s.dataset.factor_names or []) if f != "shape"]
+        defined = available(s.model) if s.model is not None else ()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems([f"{_PREFIX}{o}" for o in ["label", *factors, *QUANTITIES]])
+        for q in QUANTITIES:
+            if q not in defined:
+                i = combo.findText(f"{_PREFIX}{q}")
+                combo.model().item(i).setEnabled(False)
+                why = NO_SPREAD.format(kind=s.model.kind) if s.model is not None else ""
+                combo.setItemData(i, why, Qt.ItemDataRole.ToolTipRole)
+        i = combo.findText(f"{_PREFIX}{s.colour_by}")
+        if i < 0 or not combo.model().item(i).isEnabled():
+            i = 0  # the new model or data has no such colouring: by label
+        combo.setCurrentIndex(i)
+        combo.blockSignals(False)
+        s.set_colour_by(combo.currentText().removeprefix(_PREFIX))

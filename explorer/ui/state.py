@@ -50,7 +50,9 @@ class Session(QObject):
     pinnedChanged = Signal(bool)
     focusChanged = Signal()  # a different data point is in focus (or none)
     conditionChanged = Signal(int)  # a conditional model now decodes another class
-    colourByChanged = Signal()  # the points are coloured by another factor (or the label)
+    # the points are coloured by another factor (or the label, or a quantity), or the
+    # quantity's values arrived
+    colourByChanged = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -65,7 +67,10 @@ class Session(QObject):
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
         self.z = np.zeros(0)  # (d,) the code being shown
         self.pinned = False
-        self.colour_by = "label"  # what colours the data points: "label" or a factor's name
+        # what colours the data points: "label", a factor's name or a quantity of
+        # core.per_point (its values, (N,), in colour_values once worked out)
+        self.colour_by = "label"
+        self.colour_values: np.ndarray | None = None
         self._snapshot: tuple[int, LatentModel] | None = None  # (model_version, its copy)
         # the model shown before the current one (to compare with), and what was known of it
         self.previous: tuple[LatentModel, ModelInfo] | None = None
@@ -83,7 +88,7 @@ class Session(QObject):
         self.model = model.to("cpu").eval()
         self.model_version += 1
         self.info = info
-        self.codes = self.logvars = self.active = None
+        self.codes = self.logvars = self.active = self.colour_values = None
         if self.latent_dim != len(self.z):
             self.z = np.zeros(self.latent_dim)
             self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
@@ -119,7 +124,7 @@ class Session(QObject):
     def set_dataset(self, dataset: Dataset) -> None:
         """Show `dataset` (its codes arrive via set_codes), its points coloured by label."""
         self.dataset = dataset
-        self.codes = self.logvars = self.active = None
+        self.codes = self.logvars = self.active = self.colour_values = None
         self.colour_by = "label"  # another data's factors may not be this one's
         self.set_focus(None)
         self.datasetChanged.emit()
@@ -141,6 +146,7 @@ class Session(QObject):
         once, rather than once for the plane and again for the codes.
         """
         self.codes, self.logvars = codes, logvars
+        self.colour_values = None  # (a quantity of the old codes)
         self.active = active_units(codes) if active is None else active
         if self.plane_choice[0] == "pca":
             self._fit_plane(pca)
@@ -189,10 +195,17 @@ class Session(QObject):
             self.pinnedChanged.emit(pinned)
 
     def set_colour_by(self, what: str) -> None:
-        """Colour the data points by `what`: "label" or one of the data's factor names."""
+        """Colour the data points by `what`: "label", one of the data's factor names or a
+        quantity of core.per_point (whose values arrive by set_colour_values)."""
         if what != self.colour_by:
             self.colour_by = what
+            self.colour_values = None
             self.colourByChanged.emit()
+
+    def set_colour_values(self, values: np.ndarray) -> None:
+        """The values (N,) of the quantity the points are coloured by."""
+        self.colour_values = values
+        self.colourByChanged.emit()
 
     def set_focus(self, index: int | None) -> None:
         """Put data point `index` (or none) in focus: its posterior is drawn and inspected."""
