@@ -22,6 +22,7 @@ from pathlib import Path
 
 from explorer.core.errors import CheckpointError, ConfigError
 from explorer.core.files import atomic_write, check_readable_file
+from explorer.core.svg_chart import ticks
 
 MANIFEST = "sweep.json"
 TABLE = "sweep.csv"
@@ -186,17 +187,6 @@ def _is_number(value: object) -> bool:
 _W, _H, _M = 560, 400, 64  # size and margin, px
 
 
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About n round tick values covering [lo, hi]."""
-    step = 10 ** math.floor(math.log10((hi - lo) / n))
-    for mult in (1, 2, 5, 10):
-        if (hi - lo) / (step * mult) <= n:
-            step *= mult
-            break
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
 def rate_distortion_svg(models: list[SweepModel]) -> str:
     """KL (x, the rate) against reconstruction (y, the distortion), labelled by β."""
     xs, ys = [m.kl for m in models], [m.recon for m in models]
@@ -218,13 +208,13 @@ def rate_distortion_svg(models: list[SweepModel]) -> str:
         f'<text x="{_W / 2}" y="20" text-anchor="middle" font-size="14">'
         "Rate–distortion of the β sweep</text>",
     ]
-    for t in _ticks(x0, x1):
+    for t in ticks(x0, x1):
         out.append(
             f'<line x1="{px(t):.1f}" y1="{_M / 2}" x2="{px(t):.1f}" y2="{_H - _M}" '
             f'stroke="#eee"/><text x="{px(t):.1f}" y="{_H - _M + 16}" '
             f'text-anchor="middle">{t:g}</text>'
         )
-    for t in _ticks(y0, y1):
+    for t in ticks(y0, y1):
         out.append(
             f'<line x1="{_M}" y1="{py(t):.1f}" x2="{_W - _M / 2}" y2="{py(t):.1f}" '
             f'stroke="#eee"/><text x="{_M - 6}" y="{py(t) + 4:.1f}" '
