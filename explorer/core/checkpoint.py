@@ -2,9 +2,10 @@
 
 The metadata (key "latent_explorer") holds the model config (enough to rebuild the
 model), the training config, the dataset's description, final metrics, per-dimension
-KL and the format version. Files are written atomically (`files.atomic_write`), so a
-crash or a full disk never leaves a half-written checkpoint and never damages the
-previous one. Loading parses the safetensors format only: nothing is ever unpickled.
+KL, the training history (`core.history`, where recorded) and the format version.
+Files are written atomically (`files.atomic_write`), so a crash or a full disk never
+leaves a half-written checkpoint and never damages the previous one. Loading parses the
+safetensors format only: nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from explorer.core.data import BUILTINS, builtin_count
 from explorer.core.data.dataset import MAX_FACTORS, check_description
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.files import atomic_write, check_readable_file
+from explorer.core.history import Epoch, from_json, to_json
 from explorer.core.kinds import build_model, state_shapes
 from explorer.core.model import LatentModel
 
@@ -43,6 +45,7 @@ class Checkpoint:
     dataset: dict[str, Any] = field(default_factory=dict)  # Dataset.describe()
     metrics: dict[str, Any] = field(default_factory=dict)  # e.g. elbo, recon, kl, active_units
     kl_per_dim: list[float] = field(default_factory=list)
+    history: list[Epoch] = field(default_factory=list)  # one entry per epoch trained, if recorded
     created: str = ""  # ISO time it was written
     path: Path | None = None  # where it was read from or last written to
 
@@ -60,6 +63,7 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         "dataset": ckpt.dataset,
         "metrics": ckpt.metrics,
         "kl_per_dim": list(ckpt.kl_per_dim),
+        "history": to_json(ckpt.history),
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.model.state_dict().items()}
     try:
@@ -143,6 +147,7 @@ class _Contents:
     dataset: dict[str, Any]
     metrics: dict[str, Any]
     kl_per_dim: list[float]
+    history: list[Epoch]
     created: str
 
 
@@ -161,6 +166,7 @@ def _contents(meta: dict[str, Any]) -> _Contents:
         dataset=dataset,
         metrics=_metrics(meta.get("metrics") or {}),
         kl_per_dim=[checks.number(v, "kl_per_dim") for v in kl],
+        history=from_json(meta.get("history") or []),
         created=checks.text(meta.get("created", ""), "created", 64),
     )
 
@@ -263,6 +269,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         dataset=contents.dataset,
         metrics=contents.metrics,
         kl_per_dim=contents.kl_per_dim,
+        history=contents.history,
         created=contents.created,
         path=path,
     )

@@ -54,6 +54,7 @@ class ModelSaver(Controller):
             dataset=s.info.trained_on or (s.dataset.describe() if s.dataset else {}),
             metrics=dict(s.info.metrics),
             kl_per_dim=list(s.info.kl_per_dim),
+            history=list(s.info.history),
         )
 
     # -- "Save as" ---------------------------------------------------------------------

@@ -245,6 +245,7 @@ class Opener(Controller):
             unsaved=unsaved,
             source=source or path.name,
             trained_on=ckpt.dataset,
+            history=tuple(ckpt.history),
         )
         if remember:
             self.recent.remember(path)

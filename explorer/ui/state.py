@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
+from explorer.core.history import Epoch
 from explorer.core.metrics import active_units
 from explorer.core.model import LatentModel
 from explorer.core.projection import Plane, dims_plane, pca_plane
@@ -33,6 +34,7 @@ class ModelInfo:
     unsaved: bool = False  # trained in this session and not saved since
     source: str = ""  # how it came to be: "bundled digits", a file name, "trained"
     trained_on: dict = field(default_factory=dict)  # Dataset.describe() of its data; {}: unknown
+    history: tuple[Epoch, ...] = ()  # its training, one entry per epoch, where recorded
 
 
 class Session(QObject):

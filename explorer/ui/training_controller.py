@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.errors import ExplorerError
+from explorer.core.history import Epoch, epoch_of, extend
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.kinds import build_model, model_config
 from explorer.core.training import Progress, check_fit, pick_device
@@ -61,6 +62,7 @@ class TrainingController(QObject):
         self.show_error = show_error
         self.thread: TrainingThread | None = None
         self._first_epoch = True
+        self._history: list[Epoch] = []  # the run's epochs so far, kept with the model
         self._pending: Snapshot | None = None  # a snapshot whose codes are due on screen
         self._switch_interval = sys.getswitchinterval()  # restored when a run's thread ends
         panel.trainRequested.connect(self.start)
@@ -92,6 +94,7 @@ class TrainingController(QObject):
         t.finished.connect(self._thread_finished)
         self.thread = t
         self._first_epoch = True
+        self._history = []
         self._pending = None
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(_TRAINING_SWITCH_INTERVAL)
@@ -124,7 +127,11 @@ class TrainingController(QObject):
         if KIND_TABLE[kind].uses_beta:
             source += f", β = {t.config.beta:g}"
         info = ModelInfo(
-            train_config=t.config, source=source, unsaved=True, trained_on=t.dataset.describe()
+            train_config=t.config,
+            source=source,
+            unsaved=True,
+            trained_on=t.dataset.describe(),
+            history=tuple(self._history),
         )
         if p.val is not None:
             v = p.val
@@ -159,6 +166,7 @@ class TrainingController(QObject):
             self.session.set_codes(snap.codes, snap.logvars, snap.active, snap.pca)
 
     def _epoch_done(self, snap: Snapshot) -> None:
+        self._history = extend(self._history, epoch_of(snap.progress))
         self.panel.add_epoch(snap.progress)
         self._apply(snap, final=False, defer_codes=True)
         self.epochShown.emit()
