@@ -216,6 +216,9 @@ def test_weights_are_checked_from_the_header_before_a_model_is_built(tmp_path, m
         ("model", {"latent_dim": 2}, "the weights do not match"),
         ("model", None, "model must be an object"),
         ("created", 7, "created must be text"),
+        ("history", {"epoch": 1}, "history must be a list"),
+        ("history", [{"epoch": 1, "loss": "1"}], "history entry 0 loss must be a number"),
+        ("history", [{"epoch": 1}] * 2001, "history has 2,001 entries, more than 2,000"),
     ],
 )
 def test_metadata_of_the_wrong_type_is_refused_naming_the_file(tmp_path, key, value, words):
