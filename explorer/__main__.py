@@ -1,7 +1,7 @@
 """`python -m explorer` and the `explorer` command: the desktop app, or a headless command.
 
 No command, `app`, or a model file first opens the window (explorer/app.py, which loads
-Qt); a command (train, sweep, evaluate, export) or an option runs headless
+Qt); a command (train, sweep, evaluate, report, export) or an option runs headless
 (explorer/cli.py, which never loads Qt). Deciding here keeps the two front ends apart:
 neither imports the other.
 """

@@ -1,4 +1,4 @@
-"""Headless front end: `python -m explorer train | sweep | evaluate | export`; no Qt.
+"""Headless front end: `python -m explorer train | sweep | evaluate | report | export`; no Qt.
 
     python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 \
         --out model.safetensors
@@ -6,6 +6,7 @@
     python -m explorer evaluate model.safetensors --dataset sprites
     python -m explorer evaluate their_vae.pt --dataset mnist.gz   # TorchScript
     python -m explorer evaluate weights.pth --factory models:build_vae --dataset mnist.gz
+    python -m explorer report model.safetensors --dataset sprites --out report.html
     python -m explorer export model.safetensors --torchscript model.pt
 
 Bad input ends with one line on stderr naming the file or option, and exit status 2.
@@ -35,7 +36,10 @@ from explorer.logs import LOGGER, setup_logging
 from explorer.terminal import ProgressBar, print_report, print_sweep, stdout_to_stderr
 
 if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
+    from explorer.core.checkpoint import Checkpoint
+    from explorer.core.data import Dataset
     from explorer.core.metrics import Report
+    from explorer.core.model import LatentModel
     from explorer.core.training import Progress
 
 
@@ -106,6 +110,7 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.external import short_error
+    from explorer.core.history import epoch_of, extend
     from explorer.core.kinds import build_model, describe
     from explorer.core.training import pick_device, pick_precision, train
 
@@ -127,15 +132,19 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
     signal.signal(signal.SIGINT, on_interrupt)
     bar = ProgressBar()
     final = None
+    history = []  # what the report's loss curves draw
     try:
         for p in train(model, dataset, train_cfg, cancel=cancel):
             bar.update(p)
+            history = extend(history, epoch_of(p))
             final = p
     except Exception as e:
         if final is None:  # refused before the first step: nothing trained to keep
             raise
         logging.getLogger(LOGGER).exception("training failed")
-        ckpt = Checkpoint(model=model, train_config=train_cfg, dataset=dataset.describe())
+        ckpt = Checkpoint(
+            model=model, train_config=train_cfg, dataset=dataset.describe(), history=history
+        )
         saved, _ = _save(ckpt, out, fallback_name)
         raise ExplorerError(
             f"training failed in epoch {final.epoch + 1} ({short_error(e)}); the model as it "
@@ -146,7 +155,9 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
     if bar.tty:
         sys.stderr.write("\r\033[K")
     print(final.message, file=sys.stderr)
-    ckpt = Checkpoint(model=model, train_config=train_cfg, dataset=dataset.describe())
+    ckpt = Checkpoint(
+        model=model, train_config=train_cfg, dataset=dataset.describe(), history=history
+    )
     saved, not_saved = _save(ckpt, out, fallback_name)
     if not_saved:
         print(f"error: {not_saved}", file=sys.stderr)
@@ -339,13 +350,28 @@ def cmd_evaluate(args) -> int:
 
 def _evaluated(args) -> tuple[Report, str]:
     """The figures of the model `args` name, and the title of their table."""
+    opened = _opened(args)
+    return _scored(args, opened.model, opened.dataset), opened.title
+
+
+@dataclass
+class _Opened:
+    """A model the command line names, and the data it is evaluated on."""
+
+    model: LatentModel
+    dataset: Dataset
+    title: str  # the title of its table of figures
+    checkpoint: Checkpoint | None  # None for a model from elsewhere
+
+
+def _opened(args) -> _Opened:
+    """The model `args.model` names (a checkpoint, or from elsewhere) and the data of
+    --dataset (default: a built-in model's own), checked to fit each other."""
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.data import BUILTINS
     from explorer.core.external_files import open_external
     from explorer.core.kinds import describe
-    from explorer.core.metrics import report
     from explorer.core.model import images_to_tensor
-    from explorer.core.training import pick_device
 
     source = external_source(args.model, args)
     if source is not None:
@@ -360,27 +386,34 @@ def _evaluated(args) -> tuple[Report, str]:
             f"input {a.input}, encoder {a.encoder}, decoder {a.decoder}; "
             f"scored as Bernoulli; evaluated on {dataset.name}"
         )
-    else:
-        ckpt = load_checkpoint(args.model)
-        if args.dataset is None:
-            name = ckpt.dataset.get("name")
-            if name not in BUILTINS:
-                raise ExplorerError(
-                    f"{args.model}: trained on {name or 'unknown data'}; "
-                    "name the data to evaluate on with --dataset"
-                )
-            args.dataset = name
-        dataset = _load_data(args)
-        model, cfg = ckpt.model, ckpt.model.config
-        if dataset.image_shape != tuple(cfg.image_shape):
+        return _Opened(model, dataset, title, None)
+    ckpt = load_checkpoint(args.model)
+    if args.dataset is None:
+        name = ckpt.dataset.get("name")
+        if name not in BUILTINS:
             raise ExplorerError(
-                f"{args.model}: the model expects images of shape {tuple(cfg.image_shape)} "
-                f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
+                f"{args.model}: trained on {name or 'unknown data'}; "
+                "name the data to evaluate on with --dataset"
             )
-        trained = ckpt.train_config
-        title = (
-            f"{args.model}: {describe(cfg, trained)}, {cfg.likelihood}; evaluated on {dataset.name}"
+        args.dataset = name
+    dataset = _load_data(args)
+    model, cfg = ckpt.model, ckpt.model.config
+    if dataset.image_shape != tuple(cfg.image_shape):
+        raise ExplorerError(
+            f"{args.model}: the model expects images of shape {tuple(cfg.image_shape)} "
+            f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
         )
+    trained = ckpt.train_config
+    title = f"{args.model}: {describe(cfg, trained)}, {cfg.likelihood}; evaluated on {dataset.name}"
+    return _Opened(model, dataset, title, ckpt)
+
+
+def _scored(args, model: LatentModel, dataset: Dataset) -> Report:
+    """`model`'s figures on `dataset` with the options of `args` (--k, --max-images,
+    --prior-samples); CheckpointError when the model computes non-finite values."""
+    from explorer.core.metrics import report
+    from explorer.core.training import pick_device
+
     rep = report(
         model.to(pick_device("auto")),
         dataset,
@@ -393,7 +426,31 @@ def _evaluated(args) -> tuple[Report, str]:
             f"{args.model}: the model produced non-finite values (NaN or infinite) on "
             f"{dataset.name}: {', '.join(rep.non_finite)}"
         )
-    return rep, title
+    return rep
+
+
+def cmd_report(args) -> int:
+    from explorer.core.data import BUILTINS
+    from explorer.core.destination import check_destination
+    from explorer.core.report import ReportError, build, card_of, write
+
+    out = args.out or Path(f"{args.model.stem}-report.html")
+    data_file = [] if args.dataset in (None, *BUILTINS) else [Path(args.dataset)]
+    # refused before the model is evaluated (minutes on a large model), not after
+    check_destination(out, ReportError, inputs=[args.model, *data_file])
+    opened = _opened(args)
+    rep = _scored(args, opened.model, opened.dataset)
+    ckpt = opened.checkpoint
+    card = (
+        card_of(opened.model, args.model.name)
+        if ckpt is None
+        else card_of(
+            ckpt.model, args.model.name, ckpt.train_config, ckpt.dataset, ckpt.created, ckpt.history
+        )
+    )
+    write(out, build(opened.model, opened.dataset, rep, card))
+    print(f"wrote {out}: {opened.title}")
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -410,7 +467,13 @@ def cmd_export(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "export": cmd_export}
+COMMANDS = {
+    "train": cmd_train,
+    "sweep": cmd_sweep,
+    "evaluate": cmd_evaluate,
+    "report": cmd_report,
+    "export": cmd_export,
+}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -14,7 +14,9 @@ from typing import NoReturn
 from explorer import cli_options as opt
 from explorer.external_options import add_external_options
 
-DESCRIPTION = "Headless front end: `python -m explorer train | sweep | evaluate | export`; no Qt."
+DESCRIPTION = (
+    "Headless front end: `python -m explorer train | sweep | evaluate | report | export`; no Qt."
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,10 +120,36 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_figure_options(p: argparse.ArgumentParser) -> None:
+    """How `evaluate` and `report` compute the figures: the same options, the same
+    defaults (`EvaluateConfig`), so the two give the same numbers."""
+    from explorer.core.config import EvaluateConfig
+
+    d = EvaluateConfig()
+    p.add_argument(
+        "--k",
+        type=opt.importance_samples,
+        default=d.iw_k,
+        help=f"samples per image for the IW bound (default {d.iw_k})",
+    )
+    p.add_argument(
+        "--max-images",
+        type=opt.max_images,
+        default=d.max_images,
+        help=f"images evaluated (default {d.max_images})",
+    )
+    p.add_argument(
+        "--prior-samples",
+        type=opt.prior_samples,
+        default=d.prior_samples,
+        help=f"prior samples checked for being on the data (default {d.prior_samples}, 0 = skip)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description=DESCRIPTION)
     sub = parser.add_subparsers(
-        dest="command", metavar="{train,sweep,evaluate,export,app}", required=True
+        dest="command", metavar="{train,sweep,evaluate,report,export,app}", required=True
     )
 
     t = sub.add_parser(
@@ -159,22 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(e, None)
     add_external_options(e)
-    e.add_argument(
-        "--k",
-        type=opt.importance_samples,
-        default=50,
-        help="samples per image for the IW bound (default 50)",
-    )
-    e.add_argument(
-        "--max-images", type=opt.max_images, default=2000, help="images evaluated (default 2000)"
-    )
-    e.add_argument(
-        "--prior-samples",
-        type=opt.prior_samples,
-        default=1000,
-        help="prior samples checked for being on the data (default 1000, 0 = skip)",
-    )
+    _add_figure_options(e)
     e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
+
+    r = sub.add_parser(
+        "report",
+        help="one self-contained HTML page to share: the model, its figures (as evaluate), "
+        "the latent space, manifold map, traversals, interpolation and loss curves",
+    )
+    r.add_argument(
+        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
+    )
+    _add_data_options(r, None)
+    add_external_options(r)
+    _add_figure_options(r)
+    r.add_argument(
+        "--out", type=Path, help="the .html file to write (default: <model>-report.html)"
+    )
 
     x = sub.add_parser("export", help="write a checkpoint as a TorchScript module")
     x.add_argument("model", type=Path, help="a .safetensors checkpoint")

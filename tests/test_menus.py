@@ -31,6 +31,7 @@ from explorer.core.data import BUILTINS
 from explorer.ui import opener
 from explorer.ui.workers import TaskThread
 from tests.gui import train
+from tests.report_page import Page, images
 from tests.test_data_point import loneliest_point, pixel_of
 
 _BUILTIN_IMAGES = 300  # built-ins drawn small here: the walk opens each of them
@@ -257,6 +258,9 @@ def test_every_menu_command_works(
                 assert not QImage(str(path_written)).isNull(), f"{name}: not a PNG"
             if path_written.suffix == ".safetensors":
                 load_checkpoint(path_written)
+            if path_written.suffix == ".html":  # the report, with the model's figures
+                page = Page(path_written.read_text(encoding="utf-8"))
+                assert page.numbers["elbo"] < 0 and len(images(page)) == 3
         if name in EFFECTS:
             EFFECTS[name](window)
         walked.append(name)

@@ -240,3 +240,13 @@ class ExternalConfig:
     # reconstruction_nll reads); its own training objective is not known.
     likelihood: str = "bernoulli"
     gaussian_sigma: float = 0.1  # unused with "bernoulli"; here for reconstruction_nll
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """How a model's figures are computed: `evaluate`'s options and defaults, which
+    `report` and the window's report share, so all three give the same numbers."""
+
+    iw_k: int = 50  # samples per image for the importance-weighted bound
+    max_images: int = 2000  # images evaluated (a seeded subset of larger data)
+    prior_samples: int = 1000  # prior samples checked for being on the data (0 = skip)

@@ -1,9 +1,12 @@
-"""Exports: every view as a PNG, and the dataset's codes as CSV or NPY.
+"""Exports: every view as a PNG, the dataset's codes as CSV or NPY, and the model's
+report as one HTML page (`core.report`).
 
 PNG exports write what is on screen (plots are grabbed; decoded images are written at
 their own pixels, enlarged with crisp edges; grids of them carry labels saying what each
 row and column is, so the file reads on its own). The codes are encoded again in the
-background, with log-variances, and written atomically (`core.codes_file`).
+background, with log-variances, and written atomically (`core.codes_file`). The report
+is computed in the background as `python -m explorer report` computes it, over the
+open dataset.
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
+from explorer.core import report
 from explorer.core.codes_file import save_codes
+from explorer.core.config import EvaluateConfig
+from explorer.core.destination import check_destination
+from explorer.core.errors import ExplorerError
 from explorer.core.figures import GridLabels, save_png
 from explorer.core.files import atomic_write
 from explorer.core.metrics import encode
+from explorer.core.metrics import report as figures
 from explorer.core.model import images_to_tensor
 from explorer.ui.class_view import COLUMNS as CLASS_COLUMNS
 from explorer.ui.inpainting_view import CELLS as INPAINTING_CELLS
@@ -169,3 +177,52 @@ class Exporter(Controller):
         )
         if path:
             self.export_codes(path)
+
+    def export_report(self, path: str | Path):
+        """Compute the model's report over the open dataset and write it, in the background."""
+        s = self.session
+        if s.model is None or s.dataset is None:
+            self.show_error("Cannot export the report", "No model and dataset are open.")
+            return None
+        path = Path(path)
+        try:  # refused before the figures are computed, not after
+            check_destination(path, report.ReportError)
+        except ExplorerError as e:
+            self.show_error("Cannot export the report", str(e))
+            return None
+        model, dataset, info = s.model_snapshot(), s.dataset, s.info
+        card = report.card_of(
+            model, info.source or "model", info.train_config, info.trained_on, history=info.history
+        )
+
+        def job(progress) -> Path:
+            progress("Computing the figures", 0.0)
+            c = EvaluateConfig()
+            rep = figures(
+                model,
+                dataset,
+                iw_k=c.iw_k,
+                max_images=c.max_images,
+                on_data_samples=c.prior_samples,
+            )
+            if rep.non_finite:
+                raise ExplorerError(
+                    f"{path}: not written: the model computes non-finite values on "
+                    f"{dataset.name} ({', '.join(rep.non_finite)})"
+                )
+            progress("Drawing the pictures", 0.5)
+            return report.write(path, report.build(model, dataset, rep, card))
+
+        return self.run_task(
+            job,
+            done=lambda p: self.show_status(f"Wrote the report to {p}"),
+            error_title="Cannot export the report",
+            busy="Writing the report",
+        )
+
+    def ask_export_report(self) -> None:
+        path = self.recent.ask_save_path(
+            self.parent_widget, "Export report", "report.html", "Web page (*.html)"
+        )
+        if path:
+            self.export_report(path)

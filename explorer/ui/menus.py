@@ -88,6 +88,7 @@ def _build_file_menu(w: MainWindow, m: QMenu) -> None:
     _follow_classes(w, pngs["classes"])
     add_action(exports, "&Codes of the dataset (CSV / NPY)…", w.exporter.ask_export_codes)
     _build_selection_exports(w, exports)
+    add_action(exports, "&Report (HTML)…", w.exporter.ask_export_report)
     m.addSeparator()
     add_action(m, "&Quit", w.close, shortcut=QKeySequence.StandardKey.Quit)
 
