@@ -324,7 +324,7 @@ def _training(card: ModelCard) -> str:
     val_name = "validation reconstruction" if deterministic else "validation −ELBO"
     chart = line_chart(
         {
-            "training objective": (epochs, [e.loss for e in history]),
+            "objective, last batch": (epochs, [e.loss for e in history]),
             val_name: (epochs, [e.val_loss for e in history]),
         },
         Axes(
@@ -346,7 +346,7 @@ def _training(card: ModelCard) -> str:
     return (
         f'<figure class="chart">{chart}</figure>'
         '<div class="wide"><table id="history-table" class="numbers">'
-        "<tr><th>epoch</th><th>objective</th><th>validation reconstruction</th>"
+        "<tr><th>epoch</th><th>objective, last batch</th><th>validation reconstruction</th>"
         f"<th>validation KL</th><th>β</th></tr>{rows}</table></div>"
     )
 
