@@ -394,7 +394,7 @@ footer { font-size: 0.85rem; color: #666; }
   body { background: #fff; }
   main { max-width: none; padding: 0; }
   header, section, footer { border: none; padding: 0; }
-  section { break-before: page; }
+  section + section { break-before: page; }  /* the header shares the first page */
   figure, tr { break-inside: avoid; }
 }
 """
