@@ -110,7 +110,10 @@ _METRICS = {
 _MAP = (
     "Decoded images tiled over the scatter's plane; coordinates off the plane at the codes' mean."
 )
-_INTERPOLATION = "From the code of one data point (A) to that of another, of another class (B)."
+_INTERPOLATION = (
+    "From the code of one data point (A) to that of another (B), of another class where "
+    "the data has classes."
+)
 _EPOCH_ROWS = 20  # rows of the table of epochs: a long run's shown every so many epochs
 _UNITS = {"elbo": "nats/image", "recon": "nats/image", "kl": "nats/image", "iw_bound": "nats/image"}
 

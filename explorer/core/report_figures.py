@@ -173,8 +173,8 @@ def _manifold(model: LatentModel, plane: Plane, mu: np.ndarray, points: np.ndarr
     codes = grid_codes(plane, mu.mean(0), xs, ys)
     x_label, y_label = plane.axis_labels
     labels = GridLabels(
-        rows=[f"{y_label} {v:+.2f}" for v in ys[::-1]] if d > 1 else [],
-        columns=[f"{v:+.1f}" for v in xs],
+        rows=[f"{y_label} {v:+.3g}" for v in ys[::-1]] if d > 1 else [],
+        columns=[f"{v:+.2g}" for v in xs],
         title=f"decoded {how}: {x_label} across" + (f", {y_label} up" if d > 1 else ""),
     )
     return _grid(decode_images(model, codes), len(ys), len(xs), labels)

@@ -135,6 +135,8 @@ def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], axes:
     order, named in a legend at the top right."""
     frame = Frame(axes, axes.title)
     frame.grid()
+    # the legend's left edge: room for the longest name (about 7 units a character)
+    legend = WIDTH - frame.right - 36 - 7 * max((len(n) for n in series), default=0)
     for i, (name, (xs, ys)) in enumerate(series.items()):
         colour = PALETTE[i % len(PALETTE)]
         points = [
@@ -153,9 +155,9 @@ def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], axes:
         ]
         y = frame.top + 16 + 16 * i
         frame.parts.append(
-            f'<line x1="{WIDTH - frame.right - 150}" y1="{y - 4}" '
-            f'x2="{WIDTH - frame.right - 130}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>'
-            f'<text x="{WIDTH - frame.right - 124}" y="{y}">{escape(name)}</text>'
+            f'<line x1="{legend}" y1="{y - 4}" x2="{legend + 20}" y2="{y - 4}" '
+            f'stroke="{colour}" stroke-width="3"/>'
+            f'<text x="{legend + 26}" y="{y}">{escape(name)}</text>'
         )
     return frame.svg()
 
