@@ -3,6 +3,7 @@
     python -m explorer train --dataset sprites --beta 4 --latent-dim 10 --epochs 5 \
         --out model.safetensors
     python -m explorer sweep --dataset sprites --betas 0,1,4 --latent-dim 10 --out sweep/
+    python -m explorer sweep --kind factorvae --weight gamma --values 5,10,20 --out sweep/
     python -m explorer evaluate model.safetensors --dataset sprites
     python -m explorer evaluate their_vae.pt --dataset mnist.gz   # TorchScript
     python -m explorer evaluate weights.pth --factory models:build_vae --dataset mnist.gz
@@ -55,13 +56,29 @@ def _load_data(args):
     )
 
 
-def _configs(args, beta: float, dataset):
-    """The model and training settings of the command line, for one β."""
+def _weights(args, **swept: float) -> dict[str, float]:
+    """The objective's weights: the swept one, else the option given, else the paper's
+    value for the kind (core/kind_table.py), else TrainConfig's default."""
+    from explorer.core.config import TrainConfig
+    from explorer.core.kind_table import weight_defaults
+
+    values = {}
+    for name in ("beta", "alpha", "gamma", "c_max"):
+        given = swept.get(name, getattr(args, name))
+        if given is None:
+            given = weight_defaults(args.kind).get(name, getattr(TrainConfig, name))
+        values[name] = given
+    return values
+
+
+def _configs(args, dataset, **swept: float):
+    """The model and training settings of the command line, with the `swept` weight's
+    value where a sweep gives one."""
     from explorer.core.config import TrainConfig
     from explorer.core.kinds import ModelSettings, model_config
 
     train_cfg = TrainConfig(
-        beta=beta,
+        **_weights(args, **swept),
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -73,6 +90,10 @@ def _configs(args, beta: float, dataset):
         samples=args.samples,
         corruption=args.corrupt,
         corruption_level=args.corrupt_level,
+        capacity_epochs=args.capacity_epochs,
+        kl_schedule=args.kl_schedule,
+        cycles=args.cycles,
+        cycle_ramp=args.cycle_ramp,
     ).validate()
     settings = ModelSettings(args.kind, args.latent_dim, args.arch, args.hidden, args.likelihood)
     return model_config(settings, dataset, option="--kind"), train_cfg
@@ -230,7 +251,7 @@ def cmd_train(args) -> int:
     from explorer.core.training import pick_device
 
     dataset = _load_data(args)
-    model_cfg, train_cfg = _configs(args, args.beta, dataset)
+    model_cfg, train_cfg = _configs(args, dataset)
     pick_device(train_cfg.device)  # an unusable device is refused before any training
     out = args.out or _default_out(dataset, model_cfg, train_cfg)
     data_file = [] if args.dataset in BUILTINS else [Path(args.dataset)]
@@ -245,7 +266,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from explorer.core.kind_table import KIND_TABLE, kinds_where
+    from explorer.core.kind_table import KIND_TABLE, WEIGHT_SYMBOLS, kinds_where
     from explorer.core.sweep import (
         MANIFEST,
         SweepModel,
@@ -255,14 +276,17 @@ def cmd_sweep(args) -> int:
     )
     from explorer.core.training import pick_device
 
-    if not KIND_TABLE[args.kind].uses_beta:
+    weight, values = ("beta", args.betas) if args.betas else (args.weight, args.values)
+    kind, symbol = KIND_TABLE[args.kind], WEIGHT_SYMBOLS[weight]
+    if weight not in kind.weights:
+        has = f"its weights are {', '.join(kind.weights)}" if kind.weights else "it has none"
         raise ExplorerError(
-            f"--kind {args.kind}: a β sweep needs a kind with a KL term weighted by β "
-            f"({kinds_where(lambda k: k.uses_beta)})"
+            f"--kind {args.kind}: a {symbol} sweep needs a kind whose objective has {symbol} "
+            f"({kinds_where(lambda k: weight in k.weights)}); {has}"
         )
     dataset = _load_data(args)
-    configs = [_configs(args, beta, dataset) for beta in args.betas]  # all checked first
-    names = checkpoint_names(args.betas)
+    configs = [_configs(args, dataset, **{weight: v}) for v in values]  # all checked first
+    names = checkpoint_names(weight, values)
     pick_device(configs[0][1].device)
     out = args.out or Path(f"sweep-{dataset.name}")
     if (out / MANIFEST).exists():
@@ -272,7 +296,8 @@ def cmd_sweep(args) -> int:
     done: list[SweepModel] = []
     without_figures = 0
     for i, ((model_cfg, train_cfg), name) in enumerate(zip(configs, names, strict=True)):
-        print(f"[{i + 1}/{len(configs)}] β = {beta_text(train_cfg.beta)}", file=sys.stderr)
+        value = getattr(train_cfg, weight)
+        print(f"[{i + 1}/{len(configs)}] {symbol} = {beta_text(value)}", file=sys.stderr)
         trained = _train_and_save(
             model_cfg, train_cfg, dataset, out / name, f"{out.absolute().name}-{name}"
         )
@@ -286,7 +311,8 @@ def cmd_sweep(args) -> int:
         rep, e = trained.report, trained.report.evaluation
         done.append(
             SweepModel(
-                beta=train_cfg.beta,
+                weight=weight,
+                value=value,
                 file=name,
                 elbo=e.elbo,
                 recon=e.recon,

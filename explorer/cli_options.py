@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from explorer.core.config import (
     MAX_BATCH_SIZE,
+    MAX_CYCLES,
     MAX_EPOCHS,
     MAX_HIDDEN_LAYERS,
     MAX_HIDDEN_WIDTH,
@@ -82,15 +83,25 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def betas(text: str) -> list[float]:
-    """The β values of a sweep, in increasing order; each at most once."""
-    beta = float_in(0, math.inf)
-    values = [beta(v) for v in text.split(",")]
-    if len(values) > MAX_BETAS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_BETAS} β values, got {len(values)}")
-    if len(set(values)) != len(values):
-        raise argparse.ArgumentTypeError(f"a β is listed twice in {text!r}")
-    return sorted(values)
+def sweep_values(name: str) -> Callable[[str], list[float]]:
+    """The values of a sweep's weight (`name`, as messages say it: "β", "value"), in
+    increasing order; each at most once."""
+
+    def parse(text: str) -> list[float]:
+        weight = float_in(0, math.inf)
+        values = [weight(v) for v in text.split(",")]
+        if len(values) > MAX_BETAS:
+            raise argparse.ArgumentTypeError(
+                f"at most {MAX_BETAS} {name} values, got {len(values)}"
+            )
+        if len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"a {name} is listed twice in {text!r}")
+        return sorted(values)
+
+    return parse
+
+
+betas = sweep_values("β")
 
 
 def device(text: str) -> str:
@@ -110,5 +121,6 @@ count = int_in(1, MAX_COUNT)
 epochs = int_in(1, MAX_EPOCHS)
 batch_size = int_in(1, MAX_BATCH_SIZE)
 importance_samples = int_in(1, MAX_SAMPLES)
+cycles = int_in(1, MAX_CYCLES)
 prior_samples = int_in(0, MAX_PRIOR_SAMPLES)
 max_images = int_in(1, 10_000_000)

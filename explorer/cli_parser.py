@@ -42,7 +42,7 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:
-    from explorer.core.config import CORRUPTIONS
+    from explorer.core.config import CORRUPTIONS, KL_SCHEDULES
     from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 
     t.add_argument(
@@ -78,6 +78,53 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         type=opt.float_in(0, opt.MAX_EPOCHS),
         default=0.0,
         help="epochs over which β ramps up from 0",
+    )
+    weight = opt.float_in(0, math.inf)
+    t.add_argument(
+        "--beta",
+        type=weight,
+        help="weight of the KL term (default 1); betatcvae: of the total correlation (default 6)",
+    )
+    t.add_argument(
+        "--alpha", type=weight, help="betatcvae: weight of the index-code MI (default 1)"
+    )
+    t.add_argument(
+        "--gamma",
+        type=weight,
+        help="betatcvae: weight of the dimension-wise KL (default 1); factorvae: of the total "
+        "correlation (default 10); annealedvae: of |KL − C| (default 1000)",
+    )
+    t.add_argument(
+        "--c-max",
+        type=weight,
+        help="annealedvae and --kl-schedule capacity: the capacity C's final value in nats "
+        "(default 25)",
+    )
+    t.add_argument(
+        "--capacity-epochs",
+        type=opt.float_in(0, opt.MAX_EPOCHS),
+        default=0.0,
+        help="epochs over which C grows from 0 to C_max (default 0: the whole run)",
+    )
+    t.add_argument(
+        "--kl-schedule",
+        choices=KL_SCHEDULES,
+        default="warmup",
+        help="how β moves where it is a setting: warmup (ramps from 0 over --warmup epochs, "
+        "then constant), cyclical (ramps up --cycles times; Fu et al. 2019), capacity "
+        "(β·|KL − C| with C growing to --c-max; Burgess et al. 2018); default warmup",
+    )
+    t.add_argument(
+        "--cycles",
+        type=opt.cycles,
+        default=4,
+        help="cyclical: how many times β ramps up from 0 (default 4)",
+    )
+    t.add_argument(
+        "--cycle-ramp",
+        type=opt.float_in(0, 1, above_lo=True),
+        default=0.5,
+        help="cyclical: share of each cycle spent ramping up (default 0.5)",
     )
     t.add_argument(
         "--samples",
@@ -153,24 +200,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     t = sub.add_parser(
-        "train", help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE); save a checkpoint"
+        "train",
+        help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE, β-TCVAE, FactorVAE, "
+        "AnnealedVAE); save a checkpoint",
     )
     _add_data_options(t, "digits")
-    t.add_argument(
-        "--beta",
-        type=opt.float_in(0, math.inf),
-        default=1.0,
-        help="weight of the KL term (default 1)",
-    )
     _add_training_options(t)
     t.add_argument(
         "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
     )
 
-    w = sub.add_parser("sweep", help="train one model per β; a table and a rate–distortion plot")
+    w = sub.add_parser(
+        "sweep",
+        help="train one model per value of a weight (β, or the kind's α, γ, C_max); a table "
+        "and a rate–distortion plot",
+    )
     _add_data_options(w, "digits")
+    swept = w.add_mutually_exclusive_group(required=True)
+    swept.add_argument(
+        "--betas", type=opt.betas, help="β values, comma-separated, e.g. 0,0.5,1,2,4,8"
+    )
+    swept.add_argument(
+        "--values",
+        type=opt.sweep_values("value"),
+        help="values of --weight, comma-separated, e.g. --weight gamma --values 5,10,20",
+    )
     w.add_argument(
-        "--betas", type=opt.betas, required=True, help="comma-separated, e.g. 0,0.5,1,2,4,8"
+        "--weight",
+        choices=("beta", "alpha", "gamma", "c_max"),
+        default="beta",
+        help="the weight --values sweeps, one the --kind has (default beta)",
     )
     _add_training_options(w)
     w.add_argument(

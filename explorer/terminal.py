@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from explorer.core.kind_table import WEIGHT_SYMBOLS
 from explorer.core.sweep import beta_text
 
 
@@ -116,11 +117,12 @@ def print_report(rep, out=None) -> None:
 
 
 def print_sweep(models, out: Path) -> None:
-    print(f"\n{'β':>6}  {'ELBO':>9}  {'recon':>9}  {'KL':>7}  {'active':>6}  {'MIG':>6}")
+    symbol = WEIGHT_SYMBOLS[models[0].weight]
+    print(f"\n{symbol:>6}  {'ELBO':>9}  {'recon':>9}  {'KL':>7}  {'active':>6}  {'MIG':>6}")
     for m in models:
         mig = "" if m.mig is None else f"{m.mig:.3f}"
         print(
-            f"{beta_text(m.beta):>6}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
+            f"{beta_text(m.value):>6}  {m.elbo:>9.2f}  {m.recon:>9.2f}  {m.kl:>7.2f}  "
             f"{m.active_units:>6}  {mig:>6}" + ("" if m.status == "completed" else f"  {m.status}")
         )
     print(f"wrote {out}/sweep.csv, {out}/rate-distortion.svg; open {out} in the app")

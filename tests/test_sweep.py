@@ -35,18 +35,18 @@ def test_sweep_writes_models_table_and_plot(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr and "[2/2] β = 4" in r.stderr
     folder, models = load_sweep(out)
-    assert [m.beta for m in models] == [0.5, 4.0]  # in β order, whatever the command's
+    assert [(m.weight, m.value) for m in models] == [("beta", 0.5), ("beta", 4.0)]  # in order
     data = load_dataset("sprites", count=200)
     for m in models:
         ckpt = load_checkpoint(folder / m.file)
-        assert ckpt.train_config.beta == m.beta and ckpt.model.config.latent_dim == 3
+        assert ckpt.train_config.beta == m.value and ckpt.model.config.latent_dim == 3
         rep = report(ckpt.model, data)  # the table holds the model's own figures
         assert m.elbo == pytest.approx(rep.evaluation.elbo, rel=1e-4)
         assert m.kl == pytest.approx(rep.evaluation.kl, rel=1e-4, abs=1e-4)
         assert m.mig == pytest.approx(rep.mig.score) and m.status == "completed"
         assert m.recon + m.kl == pytest.approx(-m.elbo, rel=1e-6)
     rows = list(csv.DictReader((out / "sweep.csv").open()))
-    assert [float(row["beta"]) for row in rows] == [0.5, 4.0]
+    assert [(row["weight"], float(row["value"])) for row in rows] == [("beta", 0.5), ("beta", 4)]
     assert float(rows[1]["active_units"]) == models[1].active_units
     svg = ET.parse(out / "rate-distortion.svg").getroot()
     circles = svg.findall("{http://www.w3.org/2000/svg}circle")
@@ -78,7 +78,9 @@ def test_a_file_is_not_a_sweep_folder(tmp_path):
 
 def model(beta: float, **figures) -> SweepModel:
     values = dict(elbo=-100.0, recon=90.0, kl=10.0, active_units=2, mig=None)
-    return SweepModel(beta=beta, file=f"b{beta}.st", status="completed", **values | figures)
+    return SweepModel(
+        weight="beta", value=beta, file=f"b{beta}.st", status="completed", **values | figures
+    )
 
 
 def test_reading_a_broken_sweep_folder_names_the_problem(tmp_path):
@@ -110,12 +112,12 @@ def test_betas_that_print_alike_get_files_of_their_own(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "β = 1.0000001" in r.stderr and "1.0000001" in r.stdout
     folder, models = load_sweep(out)
-    assert [(m.beta, m.file) for m in models] == [
+    assert [(m.value, m.file) for m in models] == [
         (1.0, "beta-1.safetensors"),
         (1.0000001, "beta-1.0000001.safetensors"),
     ]
     for m in models:
-        assert load_checkpoint(folder / m.file).train_config.beta == m.beta
+        assert load_checkpoint(folder / m.file).train_config.beta == m.value
 
 
 def test_a_beta_names_its_file_so_that_it_reads_back_exactly():
@@ -127,7 +129,7 @@ def test_a_beta_names_its_file_so_that_it_reads_back_exactly():
     with pytest.raises(
         ConfigError, match=re.escape("β 2.0 and β 2.0 would both be saved as beta-2")
     ):
-        checkpoint_names([1.0, 2.0, 2.0])
+        checkpoint_names("beta", [1.0, 2.0, 2.0])
 
 
 def tampered(folder, **changes) -> None:
@@ -147,9 +149,10 @@ def tampered(folder, **changes) -> None:
         ({"file": "a\0b"}, "is not a file name in the sweep folder"),
         ({"file": 3}, "model 1: file 3 is not a file name"),
         ({"file": ".."}, "model 1: file '..' is not a file name"),
-        ({"beta": "1"}, "model 1: beta is '1', not a finite number"),
-        ({"beta": True}, "model 1: beta is True, not a finite number"),
-        ({"beta": -1.0}, "model 1: beta is -1.0, below 0"),
+        ({"value": "1"}, "model 1: value is '1', not a finite number"),
+        ({"value": True}, "model 1: value is True, not a finite number"),
+        ({"value": -1.0}, "model 1: value is -1.0, below 0"),
+        ({"weight": "delta"}, "model 1: weight is 'delta', not one of alpha, beta"),
         ({"elbo": float("nan")}, "model 1: elbo is nan, not a finite number"),
         ({"kl": [1]}, "model 1: kl is [1], not a finite number"),
         ({"mig": "high"}, "model 1: mig is 'high', not a finite number"),
@@ -184,7 +187,7 @@ def test_a_manifest_link_pointing_outside_the_folder_is_refused(tmp_path):
     [
         ('{"format": "latent-explorer-sweep", "models": {"a": 1}}', "malformed model list"),
         ('{"format": "latent-explorer-sweep", "models": [7]}', "model 1 is int, not an object"),
-        ('{"format": "latent-explorer-sweep", "models": [{}]}', "(missing active_units, beta"),
+        ('{"format": "latent-explorer-sweep", "models": [{}]}', "(missing active_units, elbo"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"format": "latent-explorer-sweep", "models": []}', "no finished model yet"),
         ("\udcff", "cannot be read as a sweep manifest"),
@@ -201,7 +204,7 @@ def test_a_manifest_listing_a_beta_or_a_file_twice_is_refused(tmp_path):
     (tmp_path / "b1.0.st").write_bytes(b"x")
     (tmp_path / "b2.0.st").write_bytes(b"x")
     write_sweep(tmp_path, {}, [model(1.0), model(1.0)])
-    with pytest.raises(CheckpointError, match=re.escape("beta 1.0 is listed twice")):
+    with pytest.raises(CheckpointError, match=re.escape("value 1.0 is listed twice")):
         load_sweep(tmp_path)
     write_sweep(tmp_path, {}, [model(1.0), SweepModel(**asdict(model(2.0)) | {"file": "b1.0.st"})])
     with pytest.raises(CheckpointError, match=re.escape("file 'b1.0.st' is listed twice")):

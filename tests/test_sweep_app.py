@@ -33,7 +33,7 @@ def sweep_folder(tmp_path):
         name = f"beta-{beta:g}.safetensors"
         save_model(folder / name, beta, seed)
         models.append(
-            SweepModel(beta, name, -100.0 - beta, 90.0, 10.0 + beta, 2, None, "completed")
+            SweepModel("beta", beta, name, -100.0 - beta, 90.0, 10.0 + beta, 2, None, "completed")
         )
     write_sweep(folder, make_digits(256, seed=0).describe(), models)
     return folder

@@ -114,6 +114,11 @@ MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
 MAX_THREADS = 1024  # torch's OpenMP runtime aborts the process on absurd counts
 MAX_SAMPLES = 1000  # iwae: importance samples per image
 CORRUPTIONS = ("none", "mask", "noise")
+# How the KL term's weight moves during a run (core/schedules.py): "warmup" ramps it
+# from 0 over `warmup_epochs` (0: constant), "cyclical" ramps it up `cycles` times,
+# "capacity" holds the KL at a capacity C that grows to `c_max`.
+KL_SCHEDULES = ("warmup", "cyclical", "capacity")
+MAX_CYCLES = 1000
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,14 @@ class TrainConfig:
     corruption_level: float = (
         0.25  # mask: share of the image the block covers; noise: share of pixels
     )
+    # The weights of the disentangling objectives (core/kind_table.py says whose is whose)
+    alpha: float = 1.0  # β-TCVAE: weight of the index-code mutual information
+    gamma: float = 1.0  # β-TCVAE: dimension-wise KL; FactorVAE: TC; AnnealedVAE: |KL − C|
+    c_max: float = 25.0  # capacity (AnnealedVAE, capacity schedule): C's final value, nats
+    capacity_epochs: float = 0.0  # epochs over which C grows from 0 to c_max (0 = the run)
+    kl_schedule: str = "warmup"  # one of KL_SCHEDULES; where β is a setting of the kind
+    cycles: int = 4  # cyclical: how many times the KL weight ramps up (M of Fu et al.)
+    cycle_ramp: float = 0.5  # cyclical: share of each cycle spent ramping up (R)
 
     def validate(self) -> TrainConfig:
         """Check every field's type and range (a config may come from a file)."""
@@ -162,6 +175,16 @@ class TrainConfig:
         if not 0 < checks.number(self.corruption_level, "corruption level") < 1:
             raise ConfigError(
                 f"corruption level must be between 0 and 1 (a share), got {self.corruption_level}"
+            )
+        checks.finite(self.alpha, "α", 0)
+        checks.finite(self.gamma, "γ", 0)
+        checks.finite(self.c_max, "C_max", 0)
+        checks.finite(self.capacity_epochs, "capacity epochs", 0)
+        checks.choice(self.kl_schedule, "KL schedule", KL_SCHEDULES)
+        checks.whole(self.cycles, "cycles", 1, MAX_CYCLES)
+        if not 0 < checks.number(self.cycle_ramp, "cycle ramp") <= 1:
+            raise ConfigError(
+                f"cycle ramp must be above 0 and at most 1 (a share), got {self.cycle_ramp}"
             )
         return self
 

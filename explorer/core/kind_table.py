@@ -10,9 +10,11 @@ Adding a kind touches two files:
 
 1. this table: one `Kind` row, with a name (as `--kind` and checkpoints spell it), a
    title for the panel, a noun for messages, one sentence about it, and its properties
-   (the defaults are a VAE's). The CLI's `--kind` choices and help, the panel's combo
-   and its tooltips, which settings rows the panel shows, the β in effect, the label
-   check, what may be exported and how a model is described all follow from the row.
+   (the defaults are a VAE's): the weights of its objective (TrainConfig fields), their
+   papers' values and the paragraph the panel shows about them. The CLI's `--kind`
+   choices and help, the panel's combo and its tooltips, which settings rows the panel
+   shows, the β in effect, the label check, what may be exported and how a model is
+   described all follow from the row.
 2. core/model.py: what the shared encoder/decoder (`VAE`) outputs for it and its loss
    (`VAE.loss`), keyed on the row's properties. A kind whose objective is one the
    properties already select (a VAE with a fixed β, say) needs no change there.
@@ -42,11 +44,31 @@ class Kind:
     fixed_beta: float | None = None  # the KL weight its objective fixes; None: β is a setting
     importance_weighted: bool = False  # trained on the importance-weighted bound (k samples)
     needs_labels: bool = False  # conditioned on the class of every image
+    tc_split: bool = False  # β-TCVAE: the KL split into MI, TC and dimension-wise KL
+    discriminator: bool = False  # FactorVAE: a discriminator's estimate of TC joins the loss
+    capacity: bool = False  # AnnealedVAE: the KL held at a capacity C that grows
+    extra_weights: tuple[str, ...] = ()  # its TrainConfig weights besides β (see `weights`)
+    # The weights' starting values where the papers' differ from TrainConfig's (the panel
+    # switches to them with the kind, the CLI takes them when an option is left out)
+    defaults: tuple[tuple[str, float], ...] = ()
+    # What the objective is and what each weight does: the panel shows it under the combo
+    explain: str = ""
 
     @property
     def uses_beta(self) -> bool:
         """β (and its warm-up) is the user's setting for this kind."""
         return self.fixed_beta is None
+
+    @property
+    def weights(self) -> tuple[str, ...]:
+        """The TrainConfig fields that weigh its objective's terms: what the panel shows
+        and `sweep --weight` may vary ("beta" where β is a setting, then the others)."""
+        return (("beta",) if self.uses_beta else ()) + self.extra_weights
+
+    @property
+    def scheduled(self) -> bool:
+        """A KL schedule (warm-up, cyclical, capacity) applies: β weighs its KL term."""
+        return self.uses_beta
 
     @property
     def trained(self) -> bool:
@@ -85,6 +107,10 @@ KIND_TABLE: dict[str, Kind] = {
             "VAE / β-VAE",
             "VAE",
             "a distribution per image; β weights the KL term (1 = the VAE)",
+            defaults=(("beta", 1.0),),
+            explain="loss = reconstruction + β·KL. β = 1 is the VAE; β > 1 (the β-VAE of "
+            "Higgins et al. 2017) trades reconstruction for a more regular, often more "
+            "disentangled code.",
         ),
         Kind(
             "cvae",
@@ -92,6 +118,9 @@ KIND_TABLE: dict[str, Kind] = {
             "conditional VAE",
             "told the class, so the code holds only the style",
             needs_labels=True,
+            defaults=(("beta", 1.0),),
+            explain="loss = reconstruction + β·KL, with the class given to the encoder and "
+            "the decoder: the code need not hold it.",
         ),
         Kind(
             "iwae",
@@ -101,10 +130,76 @@ KIND_TABLE: dict[str, Kind] = {
             fixed_beta=1.0,
             importance_weighted=True,
         ),
+        Kind(
+            "betatcvae",
+            "β-TCVAE",
+            "β-TCVAE",
+            "the KL split into index-code MI (α), total correlation (β) and dimension-wise "
+            "KL (γ); β penalises dependence between the code's dimensions",
+            tc_split=True,
+            extra_weights=("alpha", "gamma"),
+            defaults=(("alpha", 1.0), ("beta", 6.0), ("gamma", 1.0)),
+            explain="loss = reconstruction + α·MI + β·TC + γ·dimension-wise KL (Chen et al. "
+            "2018), each estimated on the batch by minibatch-weighted sampling. MI: how "
+            "much the code says about the image; TC: how much its dimensions depend on "
+            "each other; dimension-wise KL: how far each is from N(0, 1). β > 1 (6 in the "
+            "paper) asks for independent dimensions without squeezing the MI.",
+        ),
+        Kind(
+            "factorvae",
+            "FactorVAE",
+            "FactorVAE",
+            "a VAE plus γ × total correlation, estimated by a discriminator that tells "
+            "codes from codes with each dimension shuffled across the batch",
+            fixed_beta=1.0,
+            discriminator=True,
+            extra_weights=("gamma",),
+            defaults=(("gamma", 10.0),),
+            explain="loss = reconstruction + KL + γ·TC (Kim & Mnih 2018). A small network "
+            "learns, in the same steps, to tell the batch's codes from codes whose "
+            "dimensions were shuffled independently; its logit difference estimates the "
+            "total correlation. γ (10 to 100 in the literature) weighs independence.",
+        ),
+        Kind(
+            "annealedvae",
+            "AnnealedVAE",
+            "AnnealedVAE",
+            "γ·|KL − C|: the KL is held at a capacity C that grows from 0 to C_max, "
+            "so the code takes in information a little at a time",
+            fixed_beta=1.0,
+            capacity=True,
+            extra_weights=("gamma", "c_max"),
+            defaults=(("gamma", 1000.0), ("c_max", 25.0)),
+            explain="loss = reconstruction + γ·|KL − C| (Burgess et al. 2018). C grows "
+            "linearly from 0 to C_max nats over the capacity ramp (all epochs when 0); a "
+            "large γ (1000 in the paper) keeps the KL at C, so the factors that matter "
+            "most for reconstruction enter the code first.",
+        ),
     )
 }
 KIND_NAMES = tuple(KIND_TABLE)
 DEFAULT_KIND = "vae"  # files from before kinds existed hold VAEs
+
+
+# How a message or a label names each weight of an objective (TrainConfig's fields)
+WEIGHT_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ", "c_max": "C_max"}
+
+
+def weight_defaults(kind: str) -> dict[str, float]:
+    """The starting value of each weight of `kind` that the paper sets apart from
+    TrainConfig's default."""
+    return dict(KIND_TABLE[kind].defaults)
+
+
+def weights_on_switch(old: str, new: str) -> dict[str, float]:
+    """The weights to set when the user switches from kind `old` to `new`: those whose
+    paper value differs between the two (β 1 → 6 from the VAE to the β-TCVAE); a weight
+    both kinds start alike keeps what the user set (β from the VAE to the CVAE)."""
+    before, after = weight_defaults(old), weight_defaults(new)
+    return {k: v for k, v in after.items() if before.get(k, _UNSET) != v}
+
+
+_UNSET = object()
 
 
 def kinds_where(test: Callable[[Kind], bool]) -> str:

@@ -5,7 +5,9 @@ Bayes" (2014): an encoder q(z|x) = N(μ(x), diag σ²(x)), a standard normal pri
 p(z) = N(0, I), the reparameterisation z = μ + σ·ε, and a decoder p(x|z) that is
 Bernoulli (binary cross-entropy) or Gaussian with a fixed σ. The β-VAE objective of
 Higgins et al. (2017) weights the KL term: loss = E[-log p(x|z)] + β·KL(q(z|x) ‖ p(z)).
-β = 0 is a plain autoencoder objective, β = 1 the ELBO itself.
+β = 0 is a plain autoencoder objective, β = 1 the ELBO itself. The disentangling
+objectives (β-TCVAE, FactorVAE, AnnealedVAE and the capacity schedule) replace the KL
+term as `VAE.loss` says; their total-correlation terms are in core/objectives.py.
 
 All losses are per image, in nats. The decoder returns logits; `decode` applies the
 sigmoid, and the Bernoulli loss uses BCE-with-logits (stabler and faster than a
@@ -27,6 +29,7 @@ from torch import nn
 from explorer.core.config import ExternalConfig, ModelConfig
 from explorer.core.data.packed import PackedImages, PackedTensor
 from explorer.core.kind_table import KIND_TABLE
+from explorer.core.objectives import Discriminator, tc_decomposition
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
@@ -110,13 +113,14 @@ class LatentModel(nn.Module):
 
 
 class VAE(LatentModel):
-    """The neural kinds (ae, vae, cvae, iwae) for images of `config.image_shape`.
+    """The neural kinds (all but PCA) for images of `config.image_shape`.
 
     They share one encoder/decoder layout (MLP or strided convolutions). The VAE's
     encoder outputs (mu, logvar), 2·d numbers; the autoencoder's outputs the code, d
     numbers. A cvae's encoder takes the one-hot class beside the image features (after
-    flattening) and its decoder takes it beside z. The IWAE is a VAE trained on a
-    tighter bound (see `loss`).
+    flattening) and its decoder takes it beside z. The IWAE and the disentangling kinds
+    are VAEs trained on other objectives (see `loss`); a FactorVAE also holds its
+    discriminator.
     """
 
     def __init__(self, config: ModelConfig):
@@ -131,6 +135,7 @@ class VAE(LatentModel):
             self.decoder = nn.Sequential(
                 _mlp([d + k, *reversed(config.hidden), c * h * w]), nn.Unflatten(1, (c, h, w))
             )
+            self._add_discriminator()
             return
         depth = _conv_depth(h, w)
         chans = [c, *_CONV_CHANNELS[:depth]]
@@ -159,6 +164,18 @@ class VAE(LatentModel):
             nn.Unflatten(1, (chans[-1], fh, fw)),
             *up,
         )
+        self._add_discriminator()
+
+    def _add_discriminator(self) -> None:
+        """A FactorVAE's discriminator is part of the model: saved and loaded with it,
+        trained by its own optimiser (core/training.py)."""
+        if KIND_TABLE[self.config.kind].discriminator:
+            self.discriminator = Discriminator(self.config.latent_dim)
+
+    def objective_parameters(self) -> list[nn.Parameter]:
+        """The encoder's and decoder's weights: what the objective's optimiser steps (a
+        discriminator has its own)."""
+        return [p for n, p in self.named_parameters() if not n.startswith("discriminator.")]
 
     def _one_hot(self, y: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         """(B, classes) one-hot of y, or of `condition` when y is None."""
@@ -191,17 +208,24 @@ class VAE(LatentModel):
         y: torch.Tensor | None = None,
         inputs: torch.Tensor | None = None,
         samples: int = 1,
+        weights: Weights | None = None,
     ) -> LossTerms:
         """The objective for a batch x: (B, C, H, W), per image in nats.
 
         ae: the reconstruction error alone. vae and cvae: the β-weighted negative ELBO.
         iwae: the negative importance-weighted bound with `samples` draws (β is not
-        used). `inputs` is what the encoder sees (a corrupted x for denoising or masked
+        used). betatcvae: reconstruction + α·MI + β·TC + γ·dimension-wise KL. factorvae:
+        the negative ELBO + γ·TC, TC estimated by the discriminator. annealedvae (and
+        the capacity schedule of a VAE): reconstruction + γ (β)·|KL − C|. `weights`
+        holds α, γ, C and the data's size (the defaults: 1, 1, no capacity).
+        `inputs` is what the encoder sees (a corrupted x for denoising or masked
         training); the loss always scores the clean x. Computed in fp32 even when the
         network ran in bf16 (autocast).
         """
         inputs = x if inputs is None else inputs
-        if KIND_TABLE[self.kind].importance_weighted:
+        kind = KIND_TABLE[self.kind]
+        w = weights or Weights()
+        if kind.importance_weighted:
             terms = importance_terms(self, x, samples, y, inputs)
             kl_dims = gaussian_kl(terms.mu, terms.logvar).mean(0)
             return LossTerms(
@@ -210,14 +234,38 @@ class VAE(LatentModel):
                 kl=kl_dims.sum(),
                 kl_per_dim=kl_dims,
             )
-        logits, mu, logvar = (t.float() for t in self(inputs, y))
-        recon = reconstruction_nll(logits, x, self.config).mean()
+        mu, logvar = (t.float() for t in self.encode(inputs, y))
+        z = mu if self.deterministic else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        recon = reconstruction_nll(self.decode_logits(z, y).float(), x, self.config).mean()
         if self.deterministic:
             none = recon.new_zeros(self.config.latent_dim)
             return LossTerms(total=recon, recon=recon, kl=none.sum(), kl_per_dim=none)
         kl_dims = gaussian_kl(mu, logvar).mean(0)
         kl = kl_dims.sum()
-        return LossTerms(total=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_dims)
+        out = LossTerms(total=recon, recon=recon, kl=kl, kl_per_dim=kl_dims, codes=z)
+        if w.capacity is not None:
+            held = w.gamma if kind.capacity else beta
+            out.total, out.capacity = recon + held * (kl - w.capacity).abs(), w.capacity
+        elif kind.tc_split:
+            split = tc_decomposition(z, mu, logvar, w.dataset_size)
+            out.total = recon + beta * split.tc + w.alpha * split.mi + w.gamma * split.dim_kl
+            out.tc = split.tc
+        elif kind.discriminator:
+            out.tc = self.discriminator.tc(z)
+            out.total = recon + beta * kl + w.gamma * out.tc
+        else:
+            out.total = recon + beta * kl
+        return out
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The weights of an objective beside β at one step (TrainConfig's, as scheduled)."""
+
+    alpha: float = 1.0  # β-TCVAE: index-code MI
+    gamma: float = 1.0  # β-TCVAE: dimension-wise KL; FactorVAE: TC; AnnealedVAE: |KL − C|
+    capacity: float | None = None  # C in nats where the KL is held at a capacity
+    dataset_size: int = 1  # N of β-TCVAE's minibatch-weighted sampling: training images
 
 
 @dataclass
@@ -260,10 +308,13 @@ def importance_terms(
 class LossTerms:
     """Scalars are per-image means in nats; kl_per_dim: (latent_dim,)."""
 
-    total: torch.Tensor  # recon + β·kl, what the optimiser minimises
+    total: torch.Tensor  # recon + β·kl (or the kind's objective), what the optimiser minimises
     recon: torch.Tensor  # E_q[-log p(x|z)]
-    kl: torch.Tensor  # KL(q(z|x) ‖ N(0, I))
+    kl: torch.Tensor  # KL(q(z|x) ‖ N(0, I)), analytic
     kl_per_dim: torch.Tensor
+    tc: torch.Tensor | None = None  # total correlation estimate (β-TCVAE, FactorVAE)
+    capacity: float | None = None  # C the KL is held at (AnnealedVAE, capacity schedule)
+    codes: torch.Tensor | None = None  # (B, d) the sampled z, for a FactorVAE's discriminator
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

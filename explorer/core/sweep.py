@@ -1,11 +1,15 @@
-"""β sweeps: one model per β on the same data, and the folder that holds them.
+"""Sweeps: one model per value of a weight (β, or a kind's α, γ, C_max) on the same
+data, and the folder that holds them.
 
 `python -m explorer sweep` trains the models; this module writes and reads the folder:
 
-    beta-0.safetensors, beta-0.5.safetensors, ...   one checkpoint per β
-    sweep.json        what the app opens: the models in β order, with their figures
+    beta-0.safetensors, beta-0.5.safetensors, ...   one checkpoint per value
+    sweep.json        what the app opens: the models in the weight's order, with figures
     sweep.csv         the same table for a spreadsheet
-    rate-distortion.svg   KL (rate) against reconstruction (distortion), one point per β
+    rate-distortion.svg   KL (rate) against reconstruction (distortion), one point per value
+
+Each model names the weight swept and its value (`weight`, `value`); a manifest written
+before other weights could be swept lists a `beta` per model, read as the β swept.
 
 The table is rewritten after every model, so an interrupted sweep leaves a folder that
 opens with the models finished so far.
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from explorer.core.errors import CheckpointError, ConfigError
 from explorer.core.files import atomic_write, check_readable_file
+from explorer.core.kind_table import WEIGHT_SYMBOLS
 from explorer.core.svg_chart import ticks
 
 MANIFEST = "sweep.json"
@@ -34,7 +39,8 @@ _FORMAT = "latent-explorer-sweep"
 class SweepModel:
     """One trained model of a sweep, with the figures of `metrics.report` (nats/image)."""
 
-    beta: float
+    weight: str  # the TrainConfig weight swept: "beta", "alpha", "gamma" or "c_max"
+    value: float  # its value for this model
     file: str  # checkpoint name inside the sweep folder
     elbo: float
     recon: float  # distortion: E_q[-log p(x|z)]
@@ -45,33 +51,40 @@ class SweepModel:
 
 
 def beta_text(beta: float) -> str:
-    """β for people and file names: the short form (4, 0.5) when it reads back as
-    exactly β, else the form that does (1.0000001), so two β never look alike."""
+    """A weight for people and file names: the short form (4, 0.5) when it reads back as
+    exactly the value, else the form that does (1.0000001), so two never look alike."""
     short = f"{beta:g}"
     return short if float(short) == beta else repr(beta)
 
 
-def checkpoint_name(beta: float) -> str:
-    return f"beta-{beta_text(beta)}.safetensors"
+def weight_text(m: SweepModel) -> str:
+    """ "γ = 10": a model's swept weight and value, for labels."""
+    return f"{WEIGHT_SYMBOLS[m.weight]} = {beta_text(m.value)}"
 
 
-def checkpoint_names(betas: list[float]) -> list[str]:
-    """The file of each β; ConfigError when two would be one file (also where a file
-    system ignores case)."""
-    names = [checkpoint_name(b) for b in betas]
+def checkpoint_name(weight: str, value: float) -> str:
+    return f"{weight}-{beta_text(value)}.safetensors"
+
+
+def checkpoint_names(weight: str, values: list[float]) -> list[str]:
+    """The file of each value of `weight`; ConfigError when two would be one file (also
+    where a file system ignores case)."""
+    names = [checkpoint_name(weight, v) for v in values]
+    symbol = WEIGHT_SYMBOLS[weight]
     first: dict[str, float] = {}
-    for beta, name in zip(betas, names, strict=True):
+    for value, name in zip(values, names, strict=True):
         if name.casefold() in first:
             raise ConfigError(
-                f"β {first[name.casefold()]!r} and β {beta!r} would both be saved as {name}"
+                f"{symbol} {first[name.casefold()]!r} and {symbol} {value!r} would both be "
+                f"saved as {name}"
             )
-        first[name.casefold()] = beta
+        first[name.casefold()] = value
     return names
 
 
 def write_sweep(folder: Path, dataset: dict, models: list[SweepModel]) -> None:
     """Write the manifest, the CSV table and the rate–distortion plot (each atomically)."""
-    models = sorted(models, key=lambda m: m.beta)
+    models = sorted(models, key=lambda m: m.value)
     manifest = {
         "format": _FORMAT,
         "version": 1,
@@ -124,12 +137,15 @@ def load_sweep(folder: str | Path) -> tuple[Path, list[SweepModel]]:
     if not entries:
         raise CheckpointError(f"{path}: the sweep has no finished model yet")
     models = [_read_model(folder, path, i, entry) for i, entry in enumerate(entries)]
-    for key in ("beta", "file"):
+    weights = sorted({m.weight for m in models})
+    if len(weights) > 1:
+        raise CheckpointError(f"{path}: the models sweep different weights ({', '.join(weights)})")
+    for key in ("value", "file"):
         values = [getattr(m, key) for m in models]
         twice = next((v for v in values if values.count(v) > 1), None)
         if twice is not None:
             raise CheckpointError(f"{path}: {key} {twice!r} is listed twice")
-    return folder, sorted(models, key=lambda m: m.beta)
+    return folder, sorted(models, key=lambda m: m.value)
 
 
 _MANIFEST_BYTES = 1 << 20  # a sweep of 100 models writes about 30 KB
@@ -142,6 +158,10 @@ def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepMod
     where = f"{path}: model {index + 1}"
     if not isinstance(entry, dict):
         raise CheckpointError(f"{where} is {type(entry).__name__}, not an object")
+    if "beta" in entry and not {"weight", "value"} & set(entry):  # a β sweep's older form
+        entry = {"weight": "beta", "value": entry["beta"]} | {
+            k: v for k, v in entry.items() if k != "beta"
+        }
     expected = {f.name for f in fields(SweepModel)}
     if set(entry) != expected:
         missing, unknown = sorted(expected - set(entry)), sorted(set(entry) - expected)
@@ -150,12 +170,16 @@ def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepMod
             + (f" (missing {', '.join(missing)})" if missing else "")
             + (f" (unknown {', '.join(unknown)})" if unknown else "")
         )
-    for key in ("beta", *_FIGURES) + (("mig",) if entry["mig"] is not None else ()):
+    if entry["weight"] not in WEIGHT_SYMBOLS:
+        raise CheckpointError(
+            f"{where}: weight is {entry['weight']!r}, not one of {', '.join(WEIGHT_SYMBOLS)}"
+        )
+    for key in ("value", *_FIGURES) + (("mig",) if entry["mig"] is not None else ()):
         value = entry[key]
         if not _is_number(value) or not math.isfinite(value):
             raise CheckpointError(f"{where}: {key} is {value!r}, not a finite number")
-    if entry["beta"] < 0:
-        raise CheckpointError(f"{where}: beta is {entry['beta']!r}, below 0")
+    if entry["value"] < 0:
+        raise CheckpointError(f"{where}: value is {entry['value']!r}, below 0")
     units = entry["active_units"]
     if not isinstance(units, int) or isinstance(units, bool) or units < 0:
         raise CheckpointError(f"{where}: active_units is {units!r}, not a count")
@@ -188,7 +212,8 @@ _W, _H, _M = 560, 400, 64  # size and margin, px
 
 
 def rate_distortion_svg(models: list[SweepModel]) -> str:
-    """KL (x, the rate) against reconstruction (y, the distortion), labelled by β."""
+    """KL (x, the rate) against reconstruction (y, the distortion), labelled by the weight."""
+    swept = WEIGHT_SYMBOLS[models[0].weight] if models else "β"
     xs, ys = [m.kl for m in models], [m.recon for m in models]
     x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
     y0, y1 = (min(ys), max(ys)) if ys else (0.0, 1.0)
@@ -206,7 +231,7 @@ def rate_distortion_svg(models: list[SweepModel]) -> str:
         f'font-family="sans-serif" font-size="12">',
         f'<rect width="{_W}" height="{_H}" fill="white"/>',
         f'<text x="{_W / 2}" y="20" text-anchor="middle" font-size="14">'
-        "Rate–distortion of the β sweep</text>",
+        f"Rate–distortion of the {swept} sweep</text>",
     ]
     for t in ticks(x0, x1):
         out.append(
@@ -234,7 +259,7 @@ def rate_distortion_svg(models: list[SweepModel]) -> str:
     for m in models:
         out.append(
             f'<circle cx="{px(m.kl):.1f}" cy="{py(m.recon):.1f}" r="5" fill="#1f77b4"/>'
-            f'<text x="{px(m.kl) + 8:.1f}" y="{py(m.recon) - 8:.1f}">β = {beta_text(m.beta)}</text>'
+            f'<text x="{px(m.kl) + 8:.1f}" y="{py(m.recon) - 8:.1f}">{weight_text(m)}</text>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"

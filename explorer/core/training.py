@@ -39,8 +39,10 @@ from explorer.core.errors import ConfigError
 from explorer.core.kind_table import KIND_TABLE, beta_in_effect, kinds_where
 from explorer.core.kinds import activations_per_image
 from explorer.core.metrics import Evaluation, dataset_labels, evaluate
-from explorer.core.model import LatentModel, images_to_tensor
+from explorer.core.model import LatentModel, LossTerms, Weights, images_to_tensor
+from explorer.core.objectives import DISCRIMINATOR_BETAS, DISCRIMINATOR_LR
 from explorer.core.pca import PCAModel
+from explorer.core.schedules import Schedule
 
 # torch's own choice of intra-op threads (one per physical core), read when this module
 # is first imported: the app lowers its GUI thread's count to 1 (app.py), and a thread
@@ -63,12 +65,14 @@ class Progress:
     loss: float  # last step's objective: recon + β·kl, per image in nats
     recon: float  # last step's reconstruction term
     kl: float  # last step's KL term
-    beta: float  # β in effect (ramps during warm-up)
+    beta: float  # β in effect (as the KL schedule has it at this step)
     samples_per_s: float  # training throughput in the current epoch
     eta_s: float  # estimated seconds left
     val: Evaluation | None = None  # validation ELBO ("epoch" and "done" records)
     status: str = "running"  # "running", or for "done": "completed", "stopped", "diverged"
     message: str = ""  # for "done": what happened, in words a user understands
+    tc: float = math.nan  # last step's total correlation estimate (β-TCVAE, FactorVAE)
+    capacity: float = math.nan  # C the KL is held at (AnnealedVAE, capacity schedule)
 
     @property
     def fraction(self) -> float:
@@ -143,13 +147,13 @@ def train_count(n: int, val_fraction: float) -> int:
     return n - (round(n * val_fraction) if n >= 10 else 0)
 
 
-def _make_optimizer(model: LatentModel, lr: float, device: torch.device) -> torch.optim.Adam:
+def _make_optimizer(params: list, device: torch.device, **settings) -> torch.optim.Adam:
     if device.type in ("cpu", "cuda"):
         try:
-            return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+            return torch.optim.Adam(params, fused=True, **settings)
         except (RuntimeError, TypeError):  # older torch: no fused kernel for this device
             pass
-    return torch.optim.Adam(model.parameters(), lr=lr)
+    return torch.optim.Adam(params, **settings)
 
 
 def _finite_params(model: LatentModel) -> bool:
@@ -181,6 +185,12 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
             f"is fitted to (of {dataset.name}): it finds at most that many directions"
         )
     dataset_labels(model, dataset)
+    if config.kl_schedule == "capacity" and KIND_TABLE[model.kind].tc_split:
+        raise ConfigError(
+            f"the capacity schedule holds a single KL term at C; a {KIND_TABLE[model.kind].noun} "
+            f"weighs its KL's parts apart (capacity applies to "
+            f"{kinds_where(lambda k: k.scheduled and not k.tc_split)}; the AnnealedVAE has it)"
+        )
     if isinstance(model.config, ModelConfig) and KIND_TABLE[model.kind].trained:
         check_step_memory(model.config, config, fitted_on)
 
@@ -235,10 +245,11 @@ def train(
     device, precision = _set_up(config)
     split = _Split.place(model, dataset, config, device)
     model.to(device).train()
-    optimizer = _make_optimizer(model, config.lr, device)
+    optimizer = _make_optimizer(model.objective_parameters(), device, lr=config.lr)
+    critic = _discriminator_optimizer(model, device)
     n, bs = len(split.images), config.batch_size
     steps_per_epoch = math.ceil(n / bs)
-    warmup_steps = config.warmup_epochs * steps_per_epoch
+    schedule = _schedule(model.kind, config, steps_per_epoch)
     run = _Tally(config, steps_per_epoch * config.epochs, beta_in_effect(model.kind, config.beta))
     guard = _LastGood(model)
     shuffle = torch.Generator().manual_seed(config.seed)
@@ -253,13 +264,13 @@ def train(
             batch = perm[b * bs : (b + 1) * bs]
             x = split.images[batch].float().div_(255.0)
             y = None if split.labels is None else split.labels[batch]
-            if warmup_steps > 0:  # β ramps up from 0 (where β is a setting of the kind)
-                ramp = min(1.0, run.step / warmup_steps)
-                run.beta = beta_in_effect(model.kind, config.beta * ramp)
+            # β as scheduled (where β is a setting of the kind), and the capacity C
+            run.beta = beta_in_effect(model.kind, config.beta * schedule.factor(run.step))
+            weights = Weights(config.alpha, config.gamma, schedule.capacity(run.step), n)
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
-                terms = model.loss(x, run.beta, y=y, inputs=inputs, samples=config.samples)
-            run.loss, run.recon, run.kl = torch.stack([terms.total, terms.recon, terms.kl]).tolist()
+                terms = model.loss(x, run.beta, y, inputs, config.samples, weights)
+            run.take(terms)
             if not math.isfinite(run.loss):
                 kept = guard.restore(run.step)
                 model.eval()
@@ -268,6 +279,12 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             optimizer.step()
+            if critic is not None:  # FactorVAE: D learns to tell codes from shuffled ones
+                with _autocast(device, precision):
+                    critic_loss = model.discriminator.loss(terms.codes)
+                critic.zero_grad(set_to_none=True)  # drops what the VAE's loss gave D
+                critic_loss.backward()
+                critic.step()
             run.step += 1
             guard.stepped(run.step)
             run.rate = (b * bs + len(x)) / max(time.perf_counter() - t0, 1e-9)
@@ -281,6 +298,27 @@ def train(
         val=run.val,
         status="completed",
         message=f"Trained {config.epochs} epochs ({run.steps_total} steps).",
+    )
+
+
+def _schedule(kind: str, config: TrainConfig, steps_per_epoch: int) -> Schedule:
+    """The run's KL schedule: the user's where β is a setting of the kind, the capacity
+    for an AnnealedVAE; the rest have a fixed KL weight, which no factor changes
+    (`beta_in_effect`), and no capacity."""
+    row = KIND_TABLE[kind]
+    chosen = "capacity" if row.capacity else config.kl_schedule if row.scheduled else "warmup"
+    return Schedule(chosen, steps_per_epoch, steps_per_epoch * config.epochs, config)
+
+
+def _discriminator_optimizer(model: LatentModel, device: torch.device) -> torch.optim.Adam | None:
+    """A FactorVAE's discriminator's own optimiser (Kim & Mnih's settings), else None."""
+    if not KIND_TABLE[model.kind].discriminator:
+        return None
+    return _make_optimizer(
+        list(model.discriminator.parameters()),
+        device,
+        lr=DISCRIMINATOR_LR,
+        betas=DISCRIMINATOR_BETAS,
     )
 
 
@@ -347,13 +385,25 @@ class _Tally:
 
     config: TrainConfig
     steps_total: int
-    beta: float  # β in effect (ramps during warm-up)
+    beta: float  # β in effect (as scheduled)
     step: int = 0  # optimiser steps taken
     loss: float = float("nan")
     recon: float = float("nan")
     kl: float = float("nan")
+    tc: float = float("nan")
+    capacity: float = float("nan")
     rate: float = 0.0  # images a second in the current epoch
     val: Evaluation | None = None  # the last epoch's validation figures
+
+    def take(self, terms: LossTerms) -> None:
+        """The step's figures from its loss terms (one transfer from the device)."""
+        values = [terms.total, terms.recon, terms.kl]
+        if terms.tc is not None:
+            values.append(terms.tc)
+        figures = torch.stack([v.detach().float() for v in values]).tolist()
+        self.loss, self.recon, self.kl = figures[:3]
+        self.tc = figures[3] if terms.tc is not None else math.nan
+        self.capacity = math.nan if terms.capacity is None else terms.capacity
 
     def record(self, kind: str, epoch: int, **extra) -> Progress:
         left = (self.steps_total - self.step) * self.config.batch_size
@@ -369,6 +419,8 @@ class _Tally:
             beta=self.beta,
             samples_per_s=self.rate,
             eta_s=left / self.rate if self.rate > 0 else float("nan"),
+            tc=self.tc,
+            capacity=self.capacity,
             **extra,
         )
 

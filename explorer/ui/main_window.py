@@ -337,13 +337,13 @@ class MainWindow(QMainWindow):
             self.opener.open_path(path)
 
     def open_sweep(self, folder: str | Path) -> bool:
-        """Open a β sweep: its model nearest β = 1 first, the others on the β slider."""
+        """Open a sweep: its model nearest a weight of 1 first, the others on the slider."""
         try:
             folder, models = load_sweep(folder)
         except ExplorerError as e:
             self.show_error("Cannot open sweep", str(e))
             return False
-        first = min(models, key=lambda m: abs(m.beta - 1.0))
+        first = min(models, key=lambda m: abs(m.value - 1.0))
         if not self.open_checkpoint(folder / first.file, remember=False):
             return False
         self.sweep_bar.show_sweep(folder, models)

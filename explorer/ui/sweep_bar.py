@@ -1,9 +1,10 @@
-"""The β control of an open sweep (`sweepSlider`): one notch per model of the sweep.
+"""The weight control of an open sweep (`sweepSlider`): one notch per model of the sweep.
 
-A sweep folder (`python -m explorer sweep`) holds one model per β on the same data.
-Moving the slider (or pressing ← / →) opens the model of that β, so the scatter, the
-sliders and every view re-arrange as β trades reconstruction for a regular latent
-space. The bar shows only while the model on screen belongs to the sweep.
+A sweep folder (`python -m explorer sweep`) holds one model per value of a weight (β,
+or a kind's α, γ, C_max) on the same data. Moving the slider (or pressing ← / →) opens
+the model of that value, so the scatter, the sliders and every view re-arrange as the
+weight trades reconstruction for a regular latent space. The bar shows only while the
+model on screen belongs to the sweep.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from explorer.core.sweep import SweepModel
+from explorer.core.kind_table import WEIGHT_SYMBOLS
+from explorer.core.sweep import SweepModel, weight_text
 from explorer.ui.state import Session
 
 
 def describe(m: SweepModel) -> str:
     mig = "" if m.mig is None else f" · MIG {m.mig:.2f}"
     return (
-        f"β = {m.beta:g} · ELBO {m.elbo:.1f} (recon {m.recon:.1f}, KL {m.kl:.1f}) · "
+        f"{weight_text(m)} · ELBO {m.elbo:.1f} (recon {m.recon:.1f}, KL {m.kl:.1f}) · "
         f"{m.active_units} active{mig}"
     )
 
@@ -38,9 +40,10 @@ class SweepBar(QWidget):
         self.slider.setPageStep(1)
         self.slider.setMaximumWidth(220)
         self.label = QLabel(objectName="sweepLabel")
+        self.title = QLabel("β sweep:")
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(QLabel("β sweep:"))
+        bar.addWidget(self.title)
         bar.addWidget(self.slider)
         bar.addWidget(self.label, 1)
         self.slider.valueChanged.connect(self._chosen)
@@ -53,8 +56,10 @@ class SweepBar(QWidget):
         self.slider.blockSignals(True)
         self.slider.setRange(0, len(models) - 1)
         self.slider.blockSignals(False)
+        symbol = WEIGHT_SYMBOLS[models[0].weight]
+        self.title.setText(f"{symbol} sweep:")
         self.slider.setToolTip(
-            "β of the sweep's models: " + ", ".join(f"{m.beta:g}" for m in models)
+            f"{symbol} of the sweep's models: " + ", ".join(f"{m.value:g}" for m in models)
         )
         self._follow_model()
 
