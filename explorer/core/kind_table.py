@@ -53,6 +53,7 @@ class Kind:
     defaults: tuple[tuple[str, float], ...] = ()
     # What the objective is and what each weight does: the panel shows it under the combo
     explain: str = ""
+    tips: tuple[tuple[str, str], ...] = ()  # (weight, its tooltip) where this kind's differs
 
     @property
     def uses_beta(self) -> bool:
@@ -139,6 +140,23 @@ KIND_TABLE: dict[str, Kind] = {
             tc_split=True,
             extra_weights=("alpha", "gamma"),
             defaults=(("alpha", 1.0), ("beta", 6.0), ("gamma", 1.0)),
+            tips=(
+                (
+                    "alpha",
+                    "Weight of the index-code mutual information: how much the code "
+                    "says about its image (1 in the paper; below 1 keeps more of it)",
+                ),
+                (
+                    "beta",
+                    "Weight of the total correlation: how much the code's dimensions "
+                    "depend on each other (6 in the paper; α = β = γ = 1 is the VAE)",
+                ),
+                (
+                    "gamma",
+                    "Weight of the dimension-wise KL: how far each dimension's own "
+                    "distribution is from N(0, 1) (1 in the paper)",
+                ),
+            ),
             explain="loss = reconstruction + α·MI + β·TC + γ·dimension-wise KL (Chen et al. "
             "2018), each estimated on the batch by minibatch-weighted sampling. MI: how "
             "much the code says about the image; TC: how much its dimensions depend on "
@@ -155,6 +173,14 @@ KIND_TABLE: dict[str, Kind] = {
             discriminator=True,
             extra_weights=("gamma",),
             defaults=(("gamma", 10.0),),
+            tips=(
+                (
+                    "gamma",
+                    "Weight of the total correlation the discriminator estimates: "
+                    "larger γ, more independent dimensions and a blurrier reconstruction "
+                    "(10 to 100 in the literature)",
+                ),
+            ),
             explain="loss = reconstruction + KL + γ·TC (Kim & Mnih 2018). A small network "
             "learns, in the same steps, to tell the batch's codes from codes whose "
             "dimensions were shuffled independently; its logit difference estimates the "
@@ -170,6 +196,13 @@ KIND_TABLE: dict[str, Kind] = {
             capacity=True,
             extra_weights=("gamma", "c_max"),
             defaults=(("gamma", 1000.0), ("c_max", 25.0)),
+            tips=(
+                (
+                    "gamma",
+                    "How firmly the KL is held at the capacity C: large (1000 in the "
+                    "paper), so the KL follows C",
+                ),
+            ),
             explain="loss = reconstruction + γ·|KL − C| (Burgess et al. 2018). C grows "
             "linearly from 0 to C_max nats over the capacity ramp (all epochs when 0); a "
             "large γ (1000 in the paper) keeps the KL at C, so the factors that matter "

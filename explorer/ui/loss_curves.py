@@ -1,8 +1,10 @@
 """The live loss curves of a training run (`lossPlot`): total, reconstruction and KL per
-step, smoothed, and the validation loss per epoch; the previous run's curves stay, faint,
-for comparison. The y axis is logarithmic by default (`lossLogScale` switches it): a
-run starts at thousands of nats and ends at around a hundred, which a linear axis
-squeezes into a flat line."""
+step, smoothed, and the validation loss per epoch; the objectives that have them add the
+total correlation (β-TCVAE, FactorVAE) and the capacity C the KL is held at (AnnealedVAE,
+the capacity schedule), each in the legend only while a run draws it. The previous
+run's total, reconstruction and KL stay, faint, for comparison. The y axis is
+logarithmic by default (`lossLogScale` switches it): a run starts at thousands of nats
+and ends at around a hundred, which a linear axis squeezes into a flat line."""
 
 from __future__ import annotations
 
@@ -19,10 +21,20 @@ from explorer.ui.cached import cache_pixmaps
 from explorer.ui.theme import follow_palette, legible_on, style_legend, style_plot
 
 _SMOOTH = 0.9  # exponential smoothing of the per-step curves
-_SERIES = ("step", "total", "recon", "kl")  # the per-step rows kept
-# Okabe-Ito hues of the reconstruction, KL and validation marks; each is drawn lighter
-# or darker as the plot's background needs (`_recolour`); the total takes the text colour.
-_HUES = {"recon": "#0072B2", "kl": "#D55E00", "val": "#009E73"}
+_SERIES = ("step", "total", "recon", "kl", "tc", "capacity")  # the per-step rows kept
+_ALWAYS = ("total", "recon", "kl")  # drawn for every run (and kept for the previous one)
+_EXTRA = {"tc": "total correlation", "capacity": "capacity C"}  # drawn where a run has them
+# Okabe-Ito hues of the reconstruction, KL, TC, C and validation marks; each is drawn
+# lighter or darker as the plot's background needs (`_recolour`); the total takes the
+# text colour.
+_HUES = {
+    "recon": "#0072B2",
+    "kl": "#D55E00",
+    "tc": "#CC79A7",
+    "capacity": "#56B4E9",
+    "val": "#009E73",
+}
+_SMOOTHED = ("total", "recon", "kl", "tc")  # C is a schedule: drawn as it is
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
@@ -81,8 +93,11 @@ class LossCurves(pg.PlotWidget):
                 ("kl", _HUES["kl"], "KL"),
             )
         }
+        for key in _EXTRA:  # no legend entry until a run has the term (`_show_extra`)
+            self.curves[key] = pg.PlotCurveItem(skipFiniteCheck=True)
         for curve in self.curves.values():
             self.addItem(curve)
+        self.curves["capacity"].setZValue(-0.5)  # a schedule: under the losses
         self.curves["val"] = self.plot(
             pen=None, symbol="o", symbolSize=7, symbolBrush=_HUES["val"], name="validation"
         )
@@ -92,7 +107,7 @@ class LossCurves(pg.PlotWidget):
         self.curves["val"].scatter.setBrush(_HUES["val"])
         # The previous run, faint and dashed, under this one; one legend entry for all three.
         self.previous: dict[str, pg.PlotCurveItem] = {}
-        for key in ("total", "recon", "kl"):
+        for key in _ALWAYS:
             self.previous[key] = pg.PlotCurveItem(skipFiniteCheck=True)  # pens: _recolour
             self.previous[key].setZValue(-1)
             self.addItem(self.previous[key])
@@ -135,6 +150,9 @@ class LossCurves(pg.PlotWidget):
         style_legend(self.legend, colours)
         shown = {"total": colours.text}
         shown |= {key: legible_on(QColor(hue), colours.background) for key, hue in _HUES.items()}
+        for key in _EXTRA:
+            dashed = Qt.PenStyle.DashLine if key == "capacity" else Qt.PenStyle.SolidLine
+            self.curves[key].setPen(pg.mkPen(shown[key], width=1, style=dashed))
         for key, previous in self.previous.items():
             self.curves[key].setPen(pg.mkPen(shown[key], width=1))
             faint = QColor(shown[key])
@@ -154,8 +172,8 @@ class LossCurves(pg.PlotWidget):
 
     @property
     def series(self) -> dict[str, np.ndarray]:
-        """This run's per-step values so far: "step" and the smoothed "total", "recon"
-        and "kl", each (steps,)."""
+        """This run's per-step values so far: "step", the smoothed "total", "recon", "kl"
+        and "tc", and "capacity", each (steps,); NaN where the run has no such term."""
         return {k: self._buf[i, : self._n] for i, k in enumerate(_SERIES)}
 
     def has_curves(self) -> bool:
@@ -167,6 +185,9 @@ class LossCurves(pg.PlotWidget):
         """A new run is about to start: the current curves become the previous run's."""
         if self._n > 0:
             self._keep_as_previous()
+        self._extra: list[str] = []  # the terms of _EXTRA this run draws
+        for key in _EXTRA:
+            self.legend.removeItem(self.curves[key])
         self._buf = np.empty((len(_SERIES), 1024))  # rows as in _SERIES, grown by doubling
         self._n = 0  # steps recorded
         self.val_points: tuple[list[float], list[float]] = ([], [])
@@ -186,23 +207,36 @@ class LossCurves(pg.PlotWidget):
             self._buf = grown
         if self._n == 0:  # the first points of a run
             self.setTitle(None)
+            self._show_extra(records[0])
         for p in records:
             self._buf[0, self._n] = p.step
-            for row, (key, value) in enumerate(
-                (("total", p.loss), ("recon", p.recon), ("kl", p.kl)), start=1
-            ):
-                self._ema[key] = _SMOOTH * self._ema.get(key, value) + (1 - _SMOOTH) * value
-                self._buf[row, self._n] = self._ema[key]
+            values = (p.loss, p.recon, p.kl, p.tc, p.capacity)
+            for row, (key, value) in enumerate(zip(_SERIES[1:], values, strict=True), start=1):
+                if key in _SMOOTHED:
+                    value = _SMOOTH * self._ema.get(key, value) + (1 - _SMOOTH) * value
+                self._ema[key] = value
+                self._buf[row, self._n] = value
             self._n += 1
         self._last_beta = records[-1].beta
         self._draw_steps()
-        self._fit_range(records[-1].steps_total, [self._ema[k] for k in _SERIES[1:]])
+        drawn = [*_ALWAYS, *self._extra]
+        self._fit_range(records[-1].steps_total, [self._ema[k] for k in drawn])
         self._place_legend()
+
+    def _show_extra(self, first: Progress) -> None:
+        """The terms of _EXTRA the run's first step has join the plot and its legend."""
+        for key, name in _EXTRA.items():
+            if math.isfinite(getattr(first, key)):
+                self._extra.append(key)
+                self.legend.addItem(self.curves[key], name)
+        if self._extra:
+            cache_pixmaps(self.legend)
 
     def _draw_steps(self) -> None:
         shown = self._shown()
         for row, key in enumerate(_SERIES[1:], start=1):
-            self.curves[key].setData(shown[0], self._y(shown[row]))
+            if key in _ALWAYS or key in self._extra:
+                self.curves[key].setData(shown[0], self._y(shown[row]))
 
     def _y(self, values) -> np.ndarray:
         """Values as drawn: on the log axis, pyqtgraph expects log10 of them."""
@@ -220,7 +254,9 @@ class LossCurves(pg.PlotWidget):
         self._draw_previous()
         self.curves["val"].setData(self.val_points[0], self._y(self.val_points[1]))
         self._y_extent = (math.inf, -math.inf)
-        values = [*self.series["total"], *self.series["kl"], *self.val_points[1]]
+        series = self.series
+        values = [*series["total"], *series["kl"], *self.val_points[1]]
+        values += [v for key in self._extra for v in series[key]]
         if self._previous_data is not None:
             values += [*self._previous_data[1], *self._previous_data[3]]
         if values:
@@ -242,7 +278,8 @@ class LossCurves(pg.PlotWidget):
     def _draw_previous(self) -> None:
         if self._previous_data is not None:
             x = self._previous_data[0]
-            for row, key in enumerate(_SERIES[1:], start=1):
+            for key in _ALWAYS:
+                row = _SERIES.index(key)
                 self.previous[key].setData(x, self._y(self._previous_data[row]))
 
     def resizeEvent(self, event) -> None:

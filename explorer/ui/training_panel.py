@@ -1,8 +1,10 @@
 """Training settings, Train/Stop, progress and the live loss curves (`loss_curves`).
 
-The model kind (`kindCombo`) comes first; rows that do not apply to it are hidden (β
-and warm-up for the VAE kinds, k for the IWAE, corruption for the trained kinds,
-the optimiser's settings for all but PCA). β has an exact spin box (`betaSpin`,
+The model kind (`kindCombo`) comes first, with a paragraph on its objective and weights
+under it (`kindExplain`); rows that do not apply to it are hidden (β and the KL schedule
+for the VAE kinds, α and γ for the objectives that have them, k for the IWAE, corruption
+for the trained kinds, the optimiser's settings for all but PCA), and so are the
+settings of the schedules not chosen. β has an exact spin box (`betaSpin`,
 accepts 0) beside a log-scale slider from 0.01 to 100. The widgets are bound both ways
 to a `TrainingSettings`, which is what training reads; the panel shows progress, and
 the training controller starts and stops the worker.
@@ -32,7 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import CORRUPTIONS, ExternalConfig, ModelConfig
+from explorer.core.config import (
+    CORRUPTIONS,
+    MAX_CYCLES,
+    ExternalConfig,
+    ModelConfig,
+    TrainConfig,
+)
 from explorer.core.eta import EtaSmoother
 from explorer.core.kind_table import KIND_TABLE, Kind
 from explorer.core.kinds import describe
@@ -49,6 +57,41 @@ _LOG_MIN, _LOG_MAX, _LOG_STEPS = -2.0, 2.0, 400  # β slider: 10^-2 .. 10^2
 
 # A setting's widget: a spin box, or a combo whose items carry the values as their data
 Field = QSpinBox | QDoubleSpinBox | QComboBox
+
+# The KL schedules (core/schedules.py): name, label, what it does
+_SCHEDULES = (
+    ("warmup", "warm-up", "β ramps up from 0 over the warm-up epochs, then stays"),
+    ("cyclical", "cyclical", "β ramps up from 0 several times (Fu et al. 2019)"),
+    ("capacity", "capacity", "β·|KL − C|: the KL held at a growing C (Burgess et al. 2018)"),
+)
+# The weights' tooltips where the kind gives none of its own (core/kind_table.py: tips)
+_WEIGHT_TIPS = {
+    "beta": "Weight of the KL term: 0 = autoencoder, 1 = VAE, >1 = β-VAE",
+    "alpha": "Weight of the index-code mutual information",
+    "gamma": "Weight of the kind's extra term",
+}
+# What a model's training config hands the next run: "train this again, changing one thing"
+_OBJECTIVE_FIELDS = (
+    "beta",
+    "alpha",
+    "gamma",
+    "kl_schedule",
+    "warmup_epochs",
+    "cycles",
+    "cycle_ramp",
+    "c_max",
+    "capacity_epochs",
+    "samples",
+    "corruption",
+    "corruption_level",
+)
+
+
+def _weight_spin(name: str) -> QDoubleSpinBox:
+    """A spin box for an objective's weight (0 to 10,000)."""
+    return QDoubleSpinBox(
+        objectName=name, minimum=0.0, maximum=10_000.0, decimals=3, singleStep=0.5
+    )
 
 
 def _pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
@@ -103,13 +146,15 @@ class TrainingPanel(QWidget):
         self.session = session
         self.settings = settings
         self.form = QFormLayout()
-        # form row -> the test of a kind (core/kind_table.py) it applies to
-        self._row_kinds: dict[int, Callable[[Kind], bool]] = {}
+        # form row -> the test of a kind (core/kind_table.py) and its settings it applies to
+        self._row_kinds: dict[int, Callable[[Kind, TrainConfig], bool]] = {}
         self._model_rows()
         self._objective_rows()
+        self._schedule_rows()
         self._optimiser_rows()
         self._bind_settings()
-        self.kind_combo.currentIndexChanged.connect(self._show_rows)
+        settings.modelChanged.connect(self._show_rows)
+        settings.trainChanged.connect(self._show_rows)
         self._show_rows()
 
         self.loss_plot = LossCurves()
@@ -128,11 +173,20 @@ class TrainingPanel(QWidget):
         session.datasetChanged.connect(self.show_dataset)
 
     # -- the form, row by row ------------------------------------------------------------
-    def _add_row(self, label: str, field, applies: Callable[[Kind], bool] | None = None) -> None:
-        """A form row; `applies`: the kinds it is shown for (None: all)."""
+    def _add_row(
+        self,
+        label: str,
+        field,
+        applies: Callable[[Kind], bool] | None = None,
+        when: Callable[[Kind, TrainConfig], bool] | None = None,
+    ) -> None:
+        """A form row; `applies`: the kinds it is shown for (None: all); `when`: the
+        kinds and settings it is shown for, where settings decide too."""
         self.form.addRow(label, field)
-        if applies is not None:
-            self._row_kinds[self.form.rowCount() - 1] = applies
+        if when is None and applies is not None:
+            when = lambda k, _: applies(k)  # noqa: E731
+        if when is not None:
+            self._row_kinds[self.form.rowCount() - 1] = when
 
     def _model_rows(self) -> None:
         """The data Train fits, and the model it makes: kind, latent size, network."""
@@ -154,6 +208,10 @@ class TrainingPanel(QWidget):
             "that do not apply to it are hidden"
         )
         self._add_row("Model", self.kind_combo)
+        self.kind_explain = QLabel(objectName="kindExplain")
+        self.kind_explain.setWordWrap(True)
+        self.kind_explain.setToolTip("The chosen kind's objective, and what its weights do")
+        self.form.addRow(self.kind_explain)
         self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64)
         self.arch_combo = QComboBox(objectName="archCombo")
         for name in ("mlp", "conv"):
@@ -174,7 +232,6 @@ class TrainingPanel(QWidget):
         self.beta_spin = QDoubleSpinBox(
             objectName="betaSpin", minimum=0.0, maximum=1000.0, decimals=3, singleStep=0.1
         )
-        self.beta_spin.setToolTip("Weight of the KL term: 0 = autoencoder, 1 = VAE, >1 = β-VAE")
         self.beta_slider = QSlider(Qt.Orientation.Horizontal, objectName="betaSlider")
         self.beta_slider.setRange(0, _LOG_STEPS)
         self.beta_slider.setToolTip("β on a log scale, 0.01 to 100")
@@ -183,6 +240,10 @@ class TrainingPanel(QWidget):
         beta_row.addWidget(self.beta_spin)
         beta_row.addWidget(self.beta_slider, 1)
         self._add_row("β", beta_row, lambda k: k.uses_beta)
+        self.alpha_spin = _weight_spin("alphaSpin")
+        self._add_row("α", self.alpha_spin, lambda k: "alpha" in k.weights)
+        self.gamma_spin = _weight_spin("gammaSpin")
+        self._add_row("γ", self.gamma_spin, lambda k: "gamma" in k.weights)
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
         self.warmup_spin = QDoubleSpinBox(
@@ -190,7 +251,6 @@ class TrainingPanel(QWidget):
         )
         self.warmup_spin.setSuffix(" epochs")
         self.warmup_spin.setToolTip("Ramp β up from 0 over this many epochs (0 = off)")
-        self._add_row("KL warm-up", self.warmup_spin, lambda k: k.uses_beta)
         self.samples_spin = QSpinBox(objectName="samplesSpin", minimum=1, maximum=100)
         self.samples_spin.setToolTip(
             "Importance samples k per image in the IWAE bound: more give a tighter bound "
@@ -216,6 +276,52 @@ class TrainingPanel(QWidget):
             lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
         )
         self.corrupt_spin.setEnabled(False)
+
+    def _schedule_rows(self) -> None:
+        """How β moves during the run (where β is a setting), and each schedule's
+        settings, shown for the schedule chosen; the capacity's for the AnnealedVAE."""
+        self.schedule_combo = QComboBox(objectName="klScheduleCombo")
+        for name, label, tip in _SCHEDULES:
+            self.schedule_combo.addItem(label, name)
+            self.schedule_combo.setItemData(
+                self.schedule_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        about = "; ".join(f"{label}: {tip}" for _, label, tip in _SCHEDULES)
+        self.schedule_combo.setToolTip(f"How β moves during the run. {about}")
+        self._add_row("KL schedule", self.schedule_combo, lambda k: k.scheduled)
+        self._add_row(
+            "KL warm-up",
+            self.warmup_spin,
+            when=lambda k, t: k.scheduled and t.kl_schedule == "warmup",
+        )
+        self.cycles_spin = QSpinBox(objectName="cyclesSpin", minimum=1, maximum=MAX_CYCLES)
+        self.cycles_spin.setToolTip("How many times β ramps up from 0 in the run (M)")
+        self.cycle_ramp_spin = QDoubleSpinBox(
+            objectName="cycleRampSpin", minimum=0.05, maximum=1.0, decimals=2, singleStep=0.05
+        )
+        self.cycle_ramp_spin.setToolTip(
+            "Share of each cycle over which β ramps up; it stays at its value for the rest (R)"
+        )
+        self._add_row(
+            "Cycles",
+            _pair(self.cycles_spin, "Ramp share", self.cycle_ramp_spin),
+            when=lambda k, t: k.scheduled and t.kl_schedule == "cyclical",
+        )
+        self.c_max_spin = _weight_spin("cMaxSpin")
+        self.c_max_spin.setSuffix(" nats")
+        self.c_max_spin.setToolTip(
+            "The capacity C's final value: the KL the code may hold at the end of the ramp"
+        )
+        self.capacity_spin = QDoubleSpinBox(
+            objectName="capacityEpochsSpin", minimum=0.0, maximum=10_000.0, decimals=1
+        )
+        self.capacity_spin.setSuffix(" epochs")
+        self.capacity_spin.setToolTip("Epochs over which C grows from 0 to C_max (0 = the run)")
+        self._add_row(
+            "Capacity",
+            _pair(self.c_max_spin, "over", self.capacity_spin),
+            when=lambda k, t: k.capacity or (k.scheduled and t.kl_schedule == "capacity"),
+        )
 
     def _optimiser_rows(self) -> None:
         """How the optimiser runs: epochs, batch size, learning rate, and on what device."""
@@ -278,7 +384,14 @@ class TrainingPanel(QWidget):
         }
         self._train_fields: dict[str, Field] = {
             "beta": self.beta_spin,
+            "alpha": self.alpha_spin,
+            "gamma": self.gamma_spin,
+            "kl_schedule": self.schedule_combo,
             "warmup_epochs": self.warmup_spin,
+            "cycles": self.cycles_spin,
+            "cycle_ramp": self.cycle_ramp_spin,
+            "c_max": self.c_max_spin,
+            "capacity_epochs": self.capacity_spin,
             "samples": self.samples_spin,
             "corruption": self.corrupt_combo,
             "corruption_level": self.corrupt_spin,
@@ -292,7 +405,12 @@ class TrainingPanel(QWidget):
             (self._train_fields, s.update_train),
         ):
             for name, widget in fields.items():
-                _changed(widget).connect(_setter(update, name, widget))
+                if widget is not self.kind_combo:
+                    _changed(widget).connect(_setter(update, name, widget))
+        # a kind chosen brings its paper's weights (TrainingSettings.choose_kind)
+        self.kind_combo.currentIndexChanged.connect(
+            lambda: s.choose_kind(self.kind_combo.currentData())
+        )
         s.modelChanged.connect(lambda m: self._show_settings(m, self._model_fields, s.update_model))
         s.trainChanged.connect(lambda t: self._show_settings(t, self._train_fields, s.update_train))
         self._show_settings(s.model, self._model_fields, s.update_model)
@@ -346,10 +464,20 @@ class TrainingPanel(QWidget):
         self.settings.update_train(beta=self.beta_spin.value())
 
     def _show_rows(self) -> None:
+        """The rows that apply to the kind and schedule chosen, the kind's paragraph and
+        its weights' tooltips."""
         kind = KIND_TABLE[self.settings.model.kind]
         for row, applies in self._row_kinds.items():
-            self.form.setRowVisible(row, applies(kind))
+            self.form.setRowVisible(row, applies(kind, self.settings.train))
         self.arch_combo.setEnabled(kind.trained and self.kind_combo.isEnabled())
+        self.kind_explain.setText(kind.explain or f"{kind.title}: {kind.about}.")
+        tips = dict(kind.tips)
+        for name, widget in (
+            ("beta", self.beta_spin),
+            ("alpha", self.alpha_spin),
+            ("gamma", self.gamma_spin),
+        ):
+            widget.setToolTip(tips.get(name, _WEIGHT_TIPS[name]))
 
     # -- settings kept between sittings ------------------------------------------------
     # Settings that outlive a model (TrainConfig's fields): latent size, network and β
@@ -398,13 +526,7 @@ class TrainingPanel(QWidget):
         chosen: dict = {"latent_dim": cfg.latent_dim}
         tc = s.info.train_config
         if tc is not None:  # "train this again, changing one thing" starts from these
-            self.settings.update_train(
-                beta=tc.beta,
-                warmup_epochs=tc.warmup_epochs,
-                samples=tc.samples,
-                corruption=tc.corruption,
-                corruption_level=tc.corruption_level,
-            )
+            self.settings.update_train(**{name: getattr(tc, name) for name in _OBJECTIVE_FIELDS})
         lines = [f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}"]
         if isinstance(cfg, ModelConfig):
             chosen["kind"] = cfg.kind
@@ -438,6 +560,13 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         for w in (
             self.kind_combo,
+            self.alpha_spin,
+            self.gamma_spin,
+            self.schedule_combo,
+            self.cycles_spin,
+            self.cycle_ramp_spin,
+            self.c_max_spin,
+            self.capacity_spin,
             self.warmup_spin,
             self.samples_spin,
             self.corrupt_combo,

@@ -15,6 +15,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 
 from explorer.core.config import TrainConfig
+from explorer.core.kind_table import weights_on_switch
 from explorer.core.kinds import ModelSettings
 
 
@@ -43,6 +44,14 @@ class TrainingSettings(QObject):
         if new != self._model:
             self._model = new
             self.modelChanged.emit(new)
+
+    def choose_kind(self, kind: str) -> None:
+        """The user picks another kind: its weights start at the paper's values where
+        they differ from the last kind's (β 6 for the β-TCVAE, γ 10 for the FactorVAE),
+        and keep what the user set where both start alike."""
+        switched = weights_on_switch(self._model.kind, kind)
+        self.update_model(kind=kind)
+        self.update_train(**switched)
 
     def update_train(self, **changes) -> None:
         """Change `TrainConfig` fields by name; announced only when something changed."""
