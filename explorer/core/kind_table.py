@@ -51,7 +51,7 @@ class Kind:
     # The weights' starting values where the papers' differ from TrainConfig's (the panel
     # switches to them with the kind, the CLI takes them when an option is left out)
     defaults: tuple[tuple[str, float], ...] = ()
-    # What the objective is and what each weight does: the panel shows it under the combo
+    # Its objective in a line or two, with the paper: the panel shows it under the combo
     explain: str = ""
     tips: tuple[tuple[str, str], ...] = ()  # (weight, its tooltip) where this kind's differs
 
@@ -109,9 +109,7 @@ KIND_TABLE: dict[str, Kind] = {
             "VAE",
             "a distribution per image; β weights the KL term (1 = the VAE)",
             defaults=(("beta", 1.0),),
-            explain="loss = reconstruction + β·KL. β = 1 is the VAE; β > 1 (the β-VAE of "
-            "Higgins et al. 2017) trades reconstruction for a more regular, often more "
-            "disentangled code.",
+            explain="loss = recon + β·KL: β = 1 is the VAE, β > 1 the β-VAE (Higgins et al. 2017)",
         ),
         Kind(
             "cvae",
@@ -120,8 +118,7 @@ KIND_TABLE: dict[str, Kind] = {
             "told the class, so the code holds only the style",
             needs_labels=True,
             defaults=(("beta", 1.0),),
-            explain="loss = reconstruction + β·KL, with the class given to the encoder and "
-            "the decoder: the code need not hold it.",
+            explain="loss = recon + β·KL, the class given to the encoder and the decoder",
         ),
         Kind(
             "iwae",
@@ -157,11 +154,8 @@ KIND_TABLE: dict[str, Kind] = {
                     "distribution is from N(0, 1) (1 in the paper)",
                 ),
             ),
-            explain="loss = reconstruction + α·MI + β·TC + γ·dimension-wise KL (Chen et al. "
-            "2018), each estimated on the batch by minibatch-weighted sampling. MI: how "
-            "much the code says about the image; TC: how much its dimensions depend on "
-            "each other; dimension-wise KL: how far each is from N(0, 1). β > 1 (6 in the "
-            "paper) asks for independent dimensions without squeezing the MI.",
+            explain="loss = recon + α·MI + β·TC + γ·dimension-wise KL (Chen et al. 2018): "
+            "β > 1 penalises the total correlation (TC) of the code's dimensions",
         ),
         Kind(
             "factorvae",
@@ -181,10 +175,8 @@ KIND_TABLE: dict[str, Kind] = {
                     "(10 to 100 in the literature)",
                 ),
             ),
-            explain="loss = reconstruction + KL + γ·TC (Kim & Mnih 2018). A small network "
-            "learns, in the same steps, to tell the batch's codes from codes whose "
-            "dimensions were shuffled independently; its logit difference estimates the "
-            "total correlation. γ (10 to 100 in the literature) weighs independence.",
+            explain="loss = recon + KL + γ·TC (Kim & Mnih 2018): the total correlation TC "
+            "told by a discriminator from dimension-shuffled codes",
         ),
         Kind(
             "annealedvae",
@@ -203,10 +195,8 @@ KIND_TABLE: dict[str, Kind] = {
                     "paper), so the KL follows C",
                 ),
             ),
-            explain="loss = reconstruction + γ·|KL − C| (Burgess et al. 2018). C grows "
-            "linearly from 0 to C_max nats over the capacity ramp (all epochs when 0); a "
-            "large γ (1000 in the paper) keeps the KL at C, so the factors that matter "
-            "most for reconstruction enter the code first.",
+            explain="loss = recon + γ·|KL − C| (Burgess et al. 2018): the KL held at a "
+            "capacity C that grows from 0 to C_max",
         ),
     )
 }

@@ -88,7 +88,7 @@ class LossCurves(pg.PlotWidget):
         self.curves = {
             key: pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=name, skipFiniteCheck=True)
             for key, colour, name in (
-                ("total", "#222", "loss (recon + β·KL)"),  # the text colour: _recolour
+                ("total", "#222", "loss"),  # the text colour: _recolour
                 ("recon", _HUES["recon"], "reconstruction"),
                 ("kl", _HUES["kl"], "KL"),
             )

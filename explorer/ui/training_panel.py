@@ -151,6 +151,7 @@ class TrainingPanel(QWidget):
         self._model_rows()
         self._objective_rows()
         self._schedule_rows()
+        self._corruption_rows()
         self._optimiser_rows()
         self._bind_settings()
         settings.modelChanged.connect(self._show_rows)
@@ -210,7 +211,6 @@ class TrainingPanel(QWidget):
         self._add_row("Model", self.kind_combo)
         self.kind_explain = QLabel(objectName="kindExplain")
         self.kind_explain.setWordWrap(True)
-        self.kind_explain.setToolTip("The chosen kind's objective, and what its weights do")
         self.form.addRow(self.kind_explain)
         self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64)
         self.arch_combo = QComboBox(objectName="archCombo")
@@ -227,8 +227,7 @@ class TrainingPanel(QWidget):
         self._add_row("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
 
     def _objective_rows(self) -> None:
-        """What the loss asks: β (spin box and log slider), its warm-up, the IWAE's k,
-        the corruption of the inputs."""
+        """What the loss asks: β (spin box and log slider), α, γ, the IWAE's k."""
         self.beta_spin = QDoubleSpinBox(
             objectName="betaSpin", minimum=0.0, maximum=1000.0, decimals=3, singleStep=0.1
         )
@@ -257,25 +256,6 @@ class TrainingPanel(QWidget):
             "and cost k times the decoding"
         )
         self._add_row("Samples k", self.samples_spin, lambda k: k.importance_weighted)
-        self.corrupt_combo = QComboBox(objectName="corruptCombo")
-        for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
-            self.corrupt_combo.addItem(label, kind)
-        self.corrupt_combo.setToolTip(
-            "Denoising / masked training: the encoder sees a corrupted image and must "
-            "reconstruct the clean one, so the model learns to fill in missing parts"
-        )
-        self.corrupt_spin = QDoubleSpinBox(
-            objectName="corruptLevelSpin", minimum=0.05, maximum=0.9, singleStep=0.05
-        )
-        self.corrupt_spin.setToolTip("Share of the image masked, or of pixels replaced by noise")
-        corrupt_row = QHBoxLayout()
-        corrupt_row.addWidget(self.corrupt_combo, 1)
-        corrupt_row.addWidget(self.corrupt_spin)
-        self._add_row("Corrupt inputs", corrupt_row, lambda k: k.trained)
-        self.corrupt_combo.currentIndexChanged.connect(
-            lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
-        )
-        self.corrupt_spin.setEnabled(False)
 
     def _schedule_rows(self) -> None:
         """How β moves during the run (where β is a setting), and each schedule's
@@ -322,6 +302,28 @@ class TrainingPanel(QWidget):
             _pair(self.c_max_spin, "over", self.capacity_spin),
             when=lambda k, t: k.capacity or (k.scheduled and t.kl_schedule == "capacity"),
         )
+
+    def _corruption_rows(self) -> None:
+        """What the encoder sees: the images whole, or corrupted (denoising / masked)."""
+        self.corrupt_combo = QComboBox(objectName="corruptCombo")
+        for kind, label in zip(CORRUPTIONS, ("none", "masked block", "noisy pixels"), strict=True):
+            self.corrupt_combo.addItem(label, kind)
+        self.corrupt_combo.setToolTip(
+            "Denoising / masked training: the encoder sees a corrupted image and must "
+            "reconstruct the clean one, so the model learns to fill in missing parts"
+        )
+        self.corrupt_spin = QDoubleSpinBox(
+            objectName="corruptLevelSpin", minimum=0.05, maximum=0.9, singleStep=0.05
+        )
+        self.corrupt_spin.setToolTip("Share of the image masked, or of pixels replaced by noise")
+        corrupt_row = QHBoxLayout()
+        corrupt_row.addWidget(self.corrupt_combo, 1)
+        corrupt_row.addWidget(self.corrupt_spin)
+        self._add_row("Corrupt inputs", corrupt_row, lambda k: k.trained)
+        self.corrupt_combo.currentIndexChanged.connect(
+            lambda: self.corrupt_spin.setEnabled(self.corrupt_combo.currentData() != "none")
+        )
+        self.corrupt_spin.setEnabled(False)
 
     def _optimiser_rows(self) -> None:
         """How the optimiser runs: epochs, batch size, learning rate, and on what device."""
@@ -470,7 +472,8 @@ class TrainingPanel(QWidget):
         for row, applies in self._row_kinds.items():
             self.form.setRowVisible(row, applies(kind, self.settings.train))
         self.arch_combo.setEnabled(kind.trained and self.kind_combo.isEnabled())
-        self.kind_explain.setText(kind.explain or f"{kind.title}: {kind.about}.")
+        self.kind_explain.setText(kind.explain or f"{kind.title}: {kind.about}")
+        self.kind_explain.setToolTip(f"{kind.title}: {kind.about}")
         tips = dict(kind.tips)
         for name, widget in (
             ("beta", self.beta_spin),
