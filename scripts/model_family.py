@@ -1,4 +1,5 @@
-"""The model family side by side (issue: PCA → AE → VAE → β-VAE → CVAE → IWAE).
+"""The model family side by side (issue: PCA → AE → VAE → β-VAE → CVAE → IWAE, then the
+disentangling objectives: β-TCVAE, FactorVAE, AnnealedVAE, and a cyclical KL schedule).
 
 Trains each kind on the same data with the same latent size and budget, and scores it
 on the held-out validation images: reconstruction (nats), squared error, KL, ELBO,
@@ -40,6 +41,10 @@ FAMILY = {
     "cvae": ("cvae", {}),
     "iwae (k=5)": ("iwae", {"samples": 5}),
     "vae, masked": ("vae", {"corruption": "mask"}),
+    "vae, cyclical β": ("vae", {"kl_schedule": "cyclical"}),
+    "beta-tcvae (β=6)": ("betatcvae", {"beta": 6.0}),
+    "factorvae (γ=10)": ("factorvae", {"gamma": 10.0}),
+    "annealedvae (γ=1000, C=25)": ("annealedvae", {"gamma": 1000.0, "c_max": 25.0}),
 }
 
 

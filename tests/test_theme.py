@@ -159,7 +159,7 @@ def curve_contrast(plot, key: str, values: np.ndarray) -> float:
     ids=["app's dark palette", "Adwaita dark (GTK's platform theme)"],
 )
 def test_every_loss_curve_is_legible_on_the_dark_plot(window, scheme, base):
-    """The reconstruction curve (blue) and KL (orange) are lines on the plot's base colour:
+    """The reconstruction (blue), KL (orange), TC and C curves are lines on the plot's base colour:
     each must stand out from it as text would, in the app's own dark palette and on the
     lighter base GTK's dark theme gives the plot."""
     from explorer.core.metrics import Evaluation
@@ -174,9 +174,10 @@ def test_every_loss_curve_is_legible_on_the_dark_plot(window, scheme, base):
     try:
         scheme(Qt.ColorScheme.Dark)
         plot = window.panel.loss_plot
-        n = 200  # three curves decades apart, each sloping so some pixels are line cores
+        n = 200  # five curves decades apart, each sloping so some pixels are line cores
         ramp = np.linspace(1.0, 2.0, n)
         series = {"total": 1000 * ramp, "recon": 100 * ramp, "kl": 1 * ramp}
+        series |= {"tc": 10 * ramp, "capacity": 0.1 * ramp}  # β-TCVAE's TC, AnnealedVAE's C
         fields = dict(epoch=0, epochs=1, steps_total=n, beta=1.0, samples_per_s=1.0, eta_s=1)
         plot.add_steps(
             [
@@ -186,6 +187,8 @@ def test_every_loss_curve_is_legible_on_the_dark_plot(window, scheme, base):
                     loss=series["total"][i],
                     recon=series["recon"][i],
                     kl=series["kl"][i],
+                    tc=series["tc"][i],
+                    capacity=series["capacity"][i],
                     **fields,
                 )
                 for i in range(n)

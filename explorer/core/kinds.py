@@ -5,7 +5,9 @@ order of the argument for the VAE. PCA finds the best linear subspace; the
 autoencoder is its non-linear version, with a latent space nothing keeps regular; the
 VAE encodes each image as a distribution and its KL term keeps the space continuous
 (β weights that term: the β-VAE); the conditional VAE is told the class, so its code
-holds only the style; the IWAE is a VAE trained on a tighter bound on log p(x).
+holds only the style; the IWAE is a VAE trained on a tighter bound on log p(x); the
+β-TCVAE, FactorVAE and AnnealedVAE are VAEs whose objectives ask for a disentangled code
+(independent dimensions, or one opened a little at a time).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from explorer.core import checks
 from explorer.core.config import MAX_PARAMETERS, ModelConfig, TrainConfig
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import ConfigError
-from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE
+from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, WEIGHT_SYMBOLS
 from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
 
@@ -138,11 +140,12 @@ def build_model(config: ModelConfig, seed: int = 0) -> LatentModel:
 
 
 def describe(model: ModelConfig, train: TrainConfig | None) -> str:
-    """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp"."""
+    """The kind and what shapes it, in a few words: "vae, latent size 2, β = 4, mlp";
+    "factorvae, latent size 10, γ = 10, conv"."""
     kind = KIND_TABLE[model.kind]
     parts = [model.kind, f"latent size {model.latent_dim}"]
-    if train is not None and kind.uses_beta:
-        parts.append(f"β = {train.beta:g}")
+    if train is not None:  # the weights of its objective: β = 4, or α = 1, β = 6, γ = 1
+        parts += [f"{WEIGHT_SYMBOLS[w]} = {getattr(train, w):g}" for w in kind.weights]
     if train is not None and kind.importance_weighted:
         parts.append(f"k = {train.samples}")
     if kind.needs_labels:
