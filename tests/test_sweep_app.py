@@ -101,3 +101,25 @@ def test_a_broken_sweep_folder_is_named(qtbot, window, sweep_folder):
         assert not window.open_sweep(sweep_folder)
     assert "beta-4.safetensors: listed in sweep.json but missing" in shown.args[0]
     assert not window.sweep_bar.isVisible()
+
+
+def test_a_sweep_of_another_weight_is_named_by_it(qtbot, window, tmp_path):
+    """A γ sweep (`sweep --weight gamma`) opens like a β sweep; its bar says γ."""
+    folder = tmp_path / "gamma"
+    folder.mkdir()
+    models = []
+    for seed, gamma in enumerate((5.0, 20.0)):
+        name = f"gamma-{gamma:g}.safetensors"
+        save_model(folder / name, 1.0, seed)
+        models.append(SweepModel("gamma", gamma, name, -100.0, 90.0, 10.0, 2, None, "completed"))
+    write_sweep(folder, make_digits(256, seed=0).describe(), models)
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        assert window.open_sweep(folder)
+    bar = window.sweep_bar
+    assert bar.isVisible() and bar.title.text() == "γ sweep:"
+    assert bar.label.text().startswith("γ = 5 · ELBO")
+    bar.slider.setFocus()
+    with qtbot.waitSignal(window.session.codesChanged, timeout=10_000):
+        QTest.keyClick(bar.slider, Qt.Key.Key_Right)
+    assert bar.label.text().startswith("γ = 20 · ELBO")
+    assert same_weights(window, folder / "gamma-20.safetensors")
