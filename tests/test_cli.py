@@ -204,7 +204,7 @@ def test_settings_that_do_not_fit_the_kind_are_refused_by_the_cli(tmp_path):
     r = cli("train", "--kind", "cvae", "--dataset", str(tmp_path / "plain.npy"))
     assert r.returncode == 2 and "plain.npy: a conditional VAE (--kind cvae) needs" in r.stderr
     r = cli("sweep", "--kind", "ae", "--betas", "0,1")
-    assert r.returncode == 2 and "a β sweep needs a kind with a KL term" in r.stderr
+    assert r.returncode == 2 and "a β sweep needs a kind whose objective has β" in r.stderr
     masked = str(tmp_path / "masked.safetensors")
     r = cli("train", "--kind", "pca", "--corrupt", "mask", "--count", "50", "--out", masked)
     assert r.returncode == 2 and "PCA is fitted in closed form" in r.stderr
