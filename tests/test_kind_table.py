@@ -76,6 +76,10 @@ def test_the_panel_shows_the_settings_each_kind_uses(qtbot, window):
         seen.add(kind.name)
         assert p.beta_spin.isVisible() == p.warmup_spin.isVisible() == kind.uses_beta
         assert p.samples_spin.isVisible() == kind.importance_weighted
+        assert p.alpha_spin.isVisible() == ("alpha" in kind.weights)
+        assert p.gamma_spin.isVisible() == ("gamma" in kind.weights)
+        assert p.c_max_spin.isVisible() == kind.capacity  # the schedule is the warm-up
+        assert p.kind_explain.text() in (kind.explain, f"{kind.title}: {kind.about}")
         assert p.epochs_spin.isVisible() == p.lr_spin.isVisible() == kind.trained
         assert p.arch_combo.isEnabled() == kind.trained
         QTest.keyClick(combo, Qt.Key.Key_Down)
@@ -84,7 +88,16 @@ def test_the_panel_shows_the_settings_each_kind_uses(qtbot, window):
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("pca", 0.0), ("ae", 0.0), ("vae", 4.0), ("cvae", 4.0), ("iwae", 1.0)],
+    [
+        ("pca", 0.0),
+        ("ae", 0.0),
+        ("vae", 4.0),
+        ("cvae", 4.0),
+        ("iwae", 1.0),
+        ("betatcvae", 4.0),
+        ("factorvae", 1.0),
+        ("annealedvae", 1.0),
+    ],
 )
 def test_the_beta_in_effect_per_kind(kind, expected):
     assert beta_in_effect(kind, 4.0) == expected

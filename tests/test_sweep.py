@@ -216,3 +216,20 @@ def test_a_huge_manifest_is_refused_before_it_is_read(tmp_path):
         f.truncate(64 << 20)  # sparse: 64 MB claimed, nothing written
     with pytest.raises(CheckpointError, match="too large for a sweep manifest"):
         load_sweep(tmp_path)
+
+
+def test_a_manifest_from_before_other_weights_is_read_as_a_beta_sweep(tmp_path):
+    """Sweeps written when only β could be swept list a `beta` per model."""
+    (tmp_path / "b1.0.st").write_bytes(b"x")
+    (tmp_path / "b4.0.st").write_bytes(b"x")
+    write_sweep(tmp_path, {}, [model(4.0), model(1.0)])
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    for entry in manifest["models"]:
+        entry["beta"] = entry.pop("value")
+        del entry["weight"]
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    _, models = load_sweep(tmp_path)
+    assert [(m.weight, m.value, m.file) for m in models] == [
+        ("beta", 1.0, "b1.0.st"),
+        ("beta", 4.0, "b4.0.st"),
+    ]

@@ -269,7 +269,9 @@ def train(
             weights = Weights(config.alpha, config.gamma, schedule.capacity(run.step), n)
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
-                terms = model.loss(x, run.beta, y, inputs, config.samples, weights)
+                terms = model.loss(
+                    x, run.beta, y=y, inputs=inputs, samples=config.samples, weights=weights
+                )
             run.take(terms)
             if not math.isfinite(run.loss):
                 kept = guard.restore(run.step)
