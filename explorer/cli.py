@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the commands import torch when they run, not when the app s
     from explorer.core.data import Dataset
     from explorer.core.metrics import Report
     from explorer.core.model import LatentModel
+    from explorer.core.run_folder import RunWriter
     from explorer.core.training import Progress
 
 
@@ -119,7 +120,9 @@ class _Trained:
     not_saved: str = ""  # why it is not at the path asked for ("" when it is)
 
 
-def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str) -> _Trained:
+def _train_and_save(
+    model_cfg, train_cfg, dataset, out: Path, fallback_name: str, run: RunWriter | None = None
+) -> _Trained:
     """Train one model with a progress bar, save it to `out`, then compute its figures.
 
     The model is saved before anything else can fail: when `out` cannot be written
@@ -127,7 +130,8 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
     (`destination.keep_elsewhere`); the figures are best-effort and are added to the
     saved file when they come. Training that fails after its first step keeps the model
     as it was too, and the error says where. The first Ctrl-C stops training between
-    steps (the model is still saved), a second one aborts.
+    steps (the model is still saved), a second one aborts. With a `run` folder, every
+    epoch is written into it as it ends, for a window following the run.
     """
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.external import short_error
@@ -158,6 +162,8 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
         for p in train(model, dataset, train_cfg, cancel=cancel):
             bar.update(p)
             history = extend(history, epoch_of(p))
+            if run is not None:
+                run.record(p, model)
             final = p
     except Exception as e:
         if final is None:  # refused before the first step: nothing trained to keep
@@ -191,6 +197,8 @@ def _train_and_save(model_cfg, train_cfg, dataset, out: Path, fallback_name: str
             save_checkpoint(saved, ckpt)
         except ExplorerError as e:
             print(f"note: the figures below are not in {saved}: {e}", file=sys.stderr)
+    if run is not None:
+        run.finish(final, ckpt)
     return _Trained(final, rep, saved, not_saved)
 
 
@@ -257,12 +265,22 @@ def cmd_train(args) -> int:
     data_file = [] if args.dataset in BUILTINS else [Path(args.dataset)]
     check_destination(out, CheckpointError, inputs=data_file)  # before training, not after
     _note_skipped(dataset)
-    trained = _train_and_save(model_cfg, train_cfg, dataset, out, out.name)
+    with _run_writer(args.run_dir, model_cfg, train_cfg, dataset) as run:
+        trained = _train_and_save(model_cfg, train_cfg, dataset, out, out.name, run)
     if trained.report is not None:
         print_report(trained.report)
     if trained.not_saved:
         return _NOT_SAVED
     return _EXIT.get(trained.final.status, 1)
+
+
+def _run_writer(folder: Path | None, model_cfg, train_cfg, dataset):
+    """`train --run-dir`'s writer (it marks the run in run.json however it ends), or none."""
+    from explorer.core.run_folder import RunWriter
+
+    if folder is None:
+        return contextlib.nullcontext()
+    return RunWriter(folder, model_cfg, train_cfg, dataset)
 
 
 def cmd_sweep(args) -> int:

@@ -196,7 +196,7 @@ def _add_figure_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description=DESCRIPTION)
     sub = parser.add_subparsers(
-        dest="command", metavar="{train,sweep,evaluate,report,export,app}", required=True
+        dest="command", metavar="{train,sweep,evaluate,report,export,app,follow}", required=True
     )
 
     t = sub.add_parser(
@@ -208,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(t)
     t.add_argument(
         "--out", type=Path, help="checkpoint to write (default: <dataset>-z<d>-beta<β>.safetensors)"
+    )
+    t.add_argument(
+        "--run-dir",
+        type=Path,
+        help="folder to write each epoch's checkpoint and figures into as it ends, for "
+        "python -m explorer follow (on this machine, or another sharing the folder)",
     )
 
     w = sub.add_parser(
@@ -274,4 +280,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("app", help="open the desktop app (the default)")
+    f = sub.add_parser("follow", help="open the desktop app following a train --run-dir folder")
+    f.add_argument("run_dir", type=Path, help="the folder given to train --run-dir")
     return parser

@@ -89,6 +89,14 @@ def tiny_checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def run_folder(tmp_path_factory):
+    """A finished `train --run-dir` folder: a tiny digits model, one epoch on 256 images."""
+    from tests.run_writer import finished_run
+
+    return finished_run(tmp_path_factory.mktemp("runs") / "run")
+
+
 @pytest.fixture
 def autosave(tmp_path):
     """An autosave slot of the test's own."""
