@@ -1,7 +1,7 @@
 """`python -m explorer` and the `explorer` command: the desktop app, or a headless command.
 
-No command, `app`, or a model file first opens the window (explorer/app.py, which loads
-Qt); a command (train, sweep, evaluate, report, export) or an option runs headless
+No command, `app`, `follow DIR` or a model file first opens the window (explorer/app.py,
+which loads Qt); a command (train, sweep, evaluate, report, export) or an option runs headless
 (explorer/cli.py, which never loads Qt). Deciding here keeps the two front ends apart:
 neither imports the other.
 """
@@ -25,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] == "app":  # the desktop app is the default
         return run_app(argv[1:])
+    if argv[0] == "follow":  # the window, following a run folder
+        return run_app(["--follow", *argv[1:]])
     if argv[0] not in cli.COMMANDS and not argv[0].startswith("-"):  # a model file: the app
         return run_app(argv)
     return cli.main(argv)

@@ -82,6 +82,7 @@ def build_main_window(
     settings=None,
     autosave: Autosave | None = None,
     external: ExternalSource | None = None,
+    follow: str | Path | None = None,
 ):
     """The main window, wired and loaded, without entering the event loop.
 
@@ -91,13 +92,17 @@ def build_main_window(
     load and encode in the background: the window is usable at once and the scatter
     appears when its codes arrive (`window.session.codesChanged`). With an `autosave`
     slot, trained models are kept there until saved, and one left by an earlier run
-    (never saved) is offered for restoring.
+    (never saved) is offered for restoring. With `follow`, the window follows the
+    training run written into that folder (`train --run-dir`) from its first epoch.
     """
     application()
     from explorer.ui.main_window import MainWindow
 
     window = MainWindow(settings=settings, autosave=autosave)
-    if external is not None:
+    if follow is not None:
+        if not window.follower.follow(follow):
+            window.open_bundled("digits")  # it said why, naming the folder
+    elif external is not None:
         window.opener.open_external(external, dataset or "digits")
     elif checkpoint is None or not window.open_checkpoint(checkpoint):
         window.open_bundled("digits")  # a checkpoint that failed said why, naming the file
@@ -130,8 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a .safetensors checkpoint, or a model trained elsewhere (TorchScript, weights)",
     )
     parser.add_argument("--dataset", help="built-in name or a dataset file/folder to open")
+    parser.add_argument(
+        "--follow", type=Path, metavar="DIR", help="follow the run a train --run-dir writes there"
+    )
     add_external_options(parser)
     args = parser.parse_args(list(argv or []))
+    if args.follow is not None and (args.checkpoint or args.dataset):
+        parser.error("--follow shows the run's own model and data; open other files later")
     setup_logging()
     problem = xcb_problem()
     if problem:  # Qt would abort the process, suggesting a reinstall
@@ -143,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         external = args.checkpoint and external_source(args.checkpoint, args)
         window = build_main_window(
-            args.checkpoint, args.dataset, autosave=autosave, external=external
+            args.checkpoint, args.dataset, autosave=autosave, external=external, follow=args.follow
         )
     except Exception as e:
         QMessageBox.critical(None, "Latent Explorer", f"Cannot start: {e}")

@@ -91,6 +91,8 @@ class Dialogs:
         self.saved: list[Path] = []  # every path a save dialog returned, in order
         self.save_starts: list[str] = []  # the folder each save dialog started in
         self.open_answer = ""  # the file an open dialog returns ("": cancelled)
+        # the folder a folder dialog returns, by the start of its title ("": cancelled)
+        self.folder_answers: dict[str, str] = {}
 
         def save(parent, caption, start, filters="", *args, **kwargs):
             self.save_starts.append(str(Path(start).parent))
@@ -102,7 +104,10 @@ class Dialogs:
         monkeypatch.setattr(
             QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (self.open_answer, ""))
         )
-        monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(self._folder))
+
+    def _folder(self, parent, caption: str = "", *args, **kwargs) -> str:
+        return next((f for t, f in self.folder_answers.items() if caption.startswith(t)), "")
 
 
 def answer_boxes(window) -> list[str]:
@@ -162,6 +167,13 @@ def shows_map(window) -> None:
     assert window.plane_bar.manifold.check.isChecked() and window.plane_bar.manifold.tiles
 
 
+def shows_run(window) -> None:
+    """The finished run's model is on screen, and the status bar said so."""
+    status = window.statusBar()
+    assert status.model_label.text().startswith("run run ·")
+    assert "to its end: finished after epoch 1 of 1" in status.toolTip()
+
+
 def shows_released(window) -> None:
     assert not window.session.pinned
     assert window.pin_label.text().startswith("Hover to decode")
@@ -173,12 +185,14 @@ EFFECTS: dict[str, Callable] = {
     "Model ▸ Bundled: sprites": lambda w: shows_model(w, 10, 64),
     "Model ▸ Train": shows_trained,
     **{f"Data ▸ Built-in: {name}": shows_data(name) for name in BUILTINS},
+    "File ▸ Follow training run…": shows_run,
     "View ▸ Manifold map": shows_map,
     "View ▸ Release pinned code": shows_released,
 }
 NOT_WALKED = {"File ▸ Quit"}  # it closes the window: test_quit_closes_the_window
-# only while training runs (the walk waits for each run to end): test_train_and_stop_keys
-DISABLED = {"Model ▸ Stop training"}
+# only while training runs (the walk waits for each run to end): test_train_and_stop_keys;
+# only while a run is followed (the walk follows a finished one): test_follow_app.py
+DISABLED = {"Model ▸ Stop training", "File ▸ Stop following"}
 
 
 def select_some(window) -> None:
@@ -222,9 +236,10 @@ def give_every_view_something(qtbot, window, dialogs: Dialogs, model_b: Path) ->
 
 
 def test_every_menu_command_works(
-    qtbot, window, tmp_path, monkeypatch, small_builtins, tiny_checkpoint
+    qtbot, window, tmp_path, monkeypatch, small_builtins, tiny_checkpoint, run_folder
 ):
     dialogs = Dialogs(tmp_path, monkeypatch)
+    dialogs.folder_answers["Follow a training run"] = str(run_folder)  # a finished one
     give_every_view_something(qtbot, window, dialogs, tiny_checkpoint)
     window.panel.epochs_spin.setValue(1)  # Model ▸ Train: a short run
     errors: list[str] = []

@@ -25,7 +25,7 @@ from explorer.core.run_folder import (
     read_run,
 )
 from explorer.core.training import train
-from tests.run_writer import run_epochs
+from tests.run_writer import finished_run, run_epochs
 
 
 def test_each_epoch_is_written_as_it_ends(tmp_path):
@@ -66,8 +66,7 @@ def test_a_half_written_line_is_not_a_record(tmp_path):
 
 
 def test_a_record_that_lies_is_refused_naming_its_line(tmp_path):
-    folder = tmp_path / "run"
-    next(run_epochs(folder, epochs=1))
+    folder = finished_run(tmp_path / "run")
     line = json.loads((folder / METRICS_FILE).read_text())
     line["epoch"] = 5  # of a 1-epoch run
     with open(folder / METRICS_FILE, "a") as f:

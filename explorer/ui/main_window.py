@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from explorer.autosave import Autosave
 from explorer.core.errors import ExplorerError
+from explorer.core.run_folder import RUN_FILE
 from explorer.core.sweep import MANIFEST, load_sweep
 from explorer.core.training import DEFAULT_THREADS, Progress
 from explorer.logs import LOGGER
@@ -52,6 +53,7 @@ from explorer.ui.model_saver import ModelSaver
 from explorer.ui.opener import Opener
 from explorer.ui.plane_bar import PlaneBar
 from explorer.ui.recent_files import RecentFiles
+from explorer.ui.run_follower import RunFollower
 from explorer.ui.selection_export import SelectionExporter
 from explorer.ui.selection_view import SelectionView
 from explorer.ui.services import Services
@@ -92,6 +94,7 @@ class MainWindow(QMainWindow):
         self._build_controllers()
         self.train_action = build_menu_bar(self)
         self.setStatusBar(StatusBar(self.session, self.trainer, self.training_settings))
+        self.statusBar().addPermanentWidget(self.follower.label)
         self.panel.restore_settings(self.settings)
         self.first_run_hint = show_once(
             self.settings, self.latent_view, shortcut_text(self.train_action)
@@ -246,6 +249,8 @@ class MainWindow(QMainWindow):
         )
         self.opener = Opener(services, self.training_settings)
         self.saver = ModelSaver(services, self._autosave)
+        self.follower = RunFollower(services, self.panel, self.opener.drop_pending_encodes)
+        self.trainer.runningChanged.connect(lambda on: self.follower.stop() if on else None)
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         self.exporter = Exporter(
             services,
@@ -330,9 +335,11 @@ class MainWindow(QMainWindow):
         return self.opener.open_dataset(spec, count, new_model_if_needed)
 
     def open_path(self, path: Path) -> None:
-        """A sweep folder, a checkpoint or a dataset (dropped, or from Recent files)."""
+        """A sweep or run folder, a checkpoint or a dataset (dropped, or from Recent files)."""
         if path.is_dir() and (path / MANIFEST).exists():
             self.open_sweep(path)
+        elif path.is_dir() and (path / RUN_FILE).exists():
+            self.follower.follow(path)
         else:
             self.opener.open_path(path)
 

@@ -73,6 +73,10 @@ def _build_file_menu(w: MainWindow, m: QMenu) -> None:
     add_action(m, "Open &dataset…", lambda: w.opener.ask_open("dataset"))
     add_action(m, "Open dataset &folder…", lambda: w.opener.ask_open("folder"))
     add_action(m, "Open β s&weep folder…", w.ask_open_sweep)
+    add_action(m, "Follow training r&un…", w.follower.ask_follow)
+    stop = add_action(m, "Stop followin&g", w.follower.stop)
+    stop.setEnabled(False)
+    w.follower.followingChanged.connect(stop.setEnabled)
     m.addMenu(w.recent.menu)
     m.addSeparator()
     add_action(

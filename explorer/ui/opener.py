@@ -61,7 +61,7 @@ def _file_identity(info: ModelInfo) -> tuple | None:
     return str(Path(info.path).resolve()), st.st_mtime_ns, st.st_size, info.source
 
 
-def _own_dataset(described: dict) -> str | None:
+def own_dataset(described: dict) -> str | None:
     """What a checkpoint was trained on, when it can be opened here: a built-in or a path."""
     source = described.get("source")
     if source is None:
@@ -219,7 +219,7 @@ class Opener(Controller):
         one of the user's that is in no file of theirs (a restored autosave)."""
         shape = tuple(ckpt.model.config.image_shape)
         ds = self.session.dataset
-        own = _own_dataset(ckpt.dataset)
+        own = own_dataset(ckpt.dataset)
         need_data = (
             ds is None
             or ds.image_shape != shape
