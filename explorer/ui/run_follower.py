@@ -16,6 +16,7 @@ training here or *Stop following* ends following; the model on screen stays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,7 +102,9 @@ class RunFollower(Controller):
     epochShown = Signal()  # a checkpoint of the run is on screen with its codes
     ended = Signal(str)  # the run's final state, with its last model on screen
 
-    def __init__(self, services: Services, panel: TrainingPanel, drop_pending_encodes):
+    def __init__(
+        self, services: Services, panel: TrainingPanel, drop_pending_encodes: Callable[[], None]
+    ):
         super().__init__(services)
         self.panel = panel  # the loss curves and progress show the run
         self.drop_pending_encodes = drop_pending_encodes  # the opener's: codes come from here
