@@ -158,6 +158,27 @@ def test_opening_something_else_stops_following(qtbot, window, tmp_path, tiny_ch
     assert window.statusBar().model_label.text().startswith("tiny.safetensors")
 
 
+def test_stop_following_from_the_menu_keeps_the_model(qtbot, window, tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    run = run_epochs(folder, epochs=2)
+    next(run)
+    with qtbot.waitSignal(window.follower.epochShown, timeout=30_000):
+        follow_through_the_menu(window, Dialogs(tmp_path, monkeypatch), folder)
+    stop = pick(window, ("&File", "Stop followin&g"))
+    assert stop.isEnabled()
+    model, codes = window.session.model, window.session.codes
+    stop.trigger()
+    assert not stop.isEnabled() and not window.follower.label.isVisible()
+    assert window.statusBar().toolTip().startswith(f"Stopped following {folder}")
+    for _ in run:
+        pass
+    with qtbot.waitSignal(window.follower.poll.timeout, timeout=1500, raising=False) as looked:
+        pass
+    assert not looked.signal_triggered
+    assert window.session.model is model and window.session.codes is codes
+    assert window.statusBar().model_label.text().startswith("run run ·")
+
+
 def test_python_m_explorer_follow_opens_the_window_following(
     qtbot, run_folder, settings, autosave, monkeypatch
 ):
