@@ -85,6 +85,7 @@ def test_the_window_follows_a_run_the_cli_trains(qtbot, window, tmp_path, monkey
     saved = load_checkpoint(dialogs.saved[0])
     final = load_checkpoint(folder / CHECKPOINT_FILE).model.state_dict()
     assert all(torch.equal(v, final[k]) for k, v in saved.model.state_dict().items())
+    assert [e.epoch for e in saved.history] == [1, 2, 3]  # the run's curves go with it
 
 
 def test_a_half_written_epoch_is_never_read(qtbot, window, tmp_path, monkeypatch):

@@ -41,7 +41,9 @@ def test_each_epoch_is_written_as_it_ends(tmp_path):
     steps, epoch = records[0].progress(r.epochs)
     assert len(steps) == p.step and steps[-1].loss == pytest.approx(p.loss)
     assert epoch.kind == "epoch" and epoch.val.kl_per_dim == pytest.approx(p.val.kl_per_dim)
-    assert load_checkpoint(folder / CHECKPOINT_FILE).metrics["elbo"] == pytest.approx(p.val.elbo)
+    epoch_one = load_checkpoint(folder / CHECKPOINT_FILE)
+    assert epoch_one.metrics["elbo"] == pytest.approx(p.val.elbo)
+    assert [e.epoch for e in epoch_one.history] == [1]  # its curves, for a report
     next(run)  # epoch 2
     done = next(run)
     assert done.status == "completed"

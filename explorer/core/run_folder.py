@@ -32,6 +32,7 @@ from explorer.core.config import MAX_EPOCHS, ModelConfig, TrainConfig
 from explorer.core.data.dataset import check_description
 from explorer.core.errors import ExplorerError
 from explorer.core.files import atomic_write
+from explorer.core.history import Epoch, epoch_of, extend
 from explorer.core.metrics import Evaluation
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class RunWriter:
         }
         self._train, self._dataset = train, dataset
         self._steps: list[tuple[float, ...]] = []  # this epoch's step figures, as _STEP_KEYS
+        self._history: list[Epoch] = []  # every epoch's figures, kept in each checkpoint
         self._make_folder()
         self._write_run()
 
@@ -136,6 +138,7 @@ class RunWriter:
         if p.kind == "step":
             self._steps.append((p.step, p.loss, p.recon, p.kl, p.beta))
         elif p.kind == "epoch":
+            self._history = extend(self._history, epoch_of(p))
             self._save_epoch(model, p.val)
             self._append_metrics(p)
             self._run["epochs_done"] = p.epoch
@@ -145,7 +148,12 @@ class RunWriter:
         """The run's checkpoint: `model` as of an epoch, with its validation figures."""
         from explorer.core.checkpoint import Checkpoint, save_checkpoint
 
-        ckpt = Checkpoint(model=model, train_config=self._train, dataset=self._dataset.describe())
+        ckpt = Checkpoint(
+            model=model,
+            train_config=self._train,
+            dataset=self._dataset.describe(),
+            history=self._history,
+        )
         if val is not None:
             ckpt.metrics = {"kind": model.kind, "recon": val.recon, "sq_error": val.sq_error}
             ckpt.metrics |= {"elbo": _finite_or_none(val.elbo), "kl": _finite_or_none(val.kl)}

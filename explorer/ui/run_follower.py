@@ -290,6 +290,7 @@ class RunFollower(Controller):
             path=ckpt.path,
             source=f"run {e.folder.name}",
             trained_on=ckpt.dataset,
+            history=tuple(ckpt.history),
         )
         s = self.session
         self.drop_pending_encodes()
