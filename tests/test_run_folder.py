@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 
 import pytest
@@ -171,3 +172,21 @@ def test_run_json_that_lies_about_its_epochs_is_refused(run_folder, tmp_path):
     (tmp_path / RUN_FILE).write_text(json.dumps(data))
     with pytest.raises(RunError, match="epochs_done must be between 0 and 1"):
         read_run(tmp_path)
+
+
+def test_a_disentangling_run_carries_its_total_correlation(tmp_path):
+    """β-TCVAE's steps report a TC estimate; the follower's curves draw it too."""
+    data = make_digits(256, seed=0)
+    model = build_model(ModelConfig(kind="betatcvae", latent_dim=2, hidden=(16,)))
+    cfg = TrainConfig(epochs=1, batch_size=64)
+    steps = []
+    with RunWriter(tmp_path / "run", model.config, cfg, data) as run:
+        for p in train(model, data, cfg):
+            run.record(p, model)
+            steps += [p] if p.kind == "step" else []
+            if p.kind == "done":
+                run.finish(p, Checkpoint(model=model, train_config=cfg))
+    (record,) = MetricsReader(tmp_path / "run", 1).read_new()
+    read, _ = record.progress(1)
+    assert [r.tc for r in read] == pytest.approx([p.tc for p in steps])
+    assert all(math.isfinite(r.tc) for r in read)

@@ -52,7 +52,8 @@ _STATE_OF = {"completed": "finished", "stopped": "interrupted", "diverged": "fai
 _STEPS_KEPT = 500  # step points per epoch in metrics.jsonl: the curves are smoothed anyway
 _MAX_RUN_BYTES = 1 << 20  # run.json is a few kB; a larger one is not ours
 _MAX_LINE_BYTES = 1 << 20  # one epoch's line: 500 steps and the KL of 64 dimensions fit
-_STEP_KEYS = ("step", "loss", "recon", "kl", "beta")
+_STEP_KEYS = ("step", "loss", "recon", "kl", "beta", "tc", "capacity")  # Progress's names
+_OPTIONAL_KEYS = ("tc", "capacity")  # NaN where a kind has none; a line may leave them out
 
 
 class RunError(ExplorerError):
@@ -136,7 +137,7 @@ class RunWriter:
         then its line of metrics, then run.json (in that order: a reader that sees an
         epoch's line finds that epoch's checkpoint, or a newer one)."""
         if p.kind == "step":
-            self._steps.append((p.step, p.loss, p.recon, p.kl, p.beta))
+            self._steps.append(tuple(getattr(p, k) for k in _STEP_KEYS))
         elif p.kind == "epoch":
             self._history = extend(self._history, epoch_of(p))
             self._save_epoch(model, p.val)
@@ -309,10 +310,7 @@ class EpochRecord:
                 kind="step",
                 epoch=self.epoch - 1,
                 step=int(s["step"][i]),
-                loss=s["loss"][i],
-                recon=s["recon"][i],
-                kl=s["kl"][i],
-                beta=s["beta"][i],
+                **{k: s[k][i] for k in _STEP_KEYS[1:]},
                 **common,
             )
             for i in range(len(s["step"]))
@@ -340,7 +338,10 @@ def _epoch_record(data: Any, epochs: int) -> EpochRecord:
             for v in checks.items(cols.get(k), f"steps {k}", _STEPS_KEPT)
         ]
         for k in _STEP_KEYS
+        if k in cols or k not in _OPTIONAL_KEYS
     }
+    for k in _OPTIONAL_KEYS:
+        steps.setdefault(k, [math.nan] * len(steps["step"]))
     if len({len(v) for v in steps.values()}) != 1:
         raise ExplorerError("the step columns are of different lengths")
     if not all(math.isfinite(x) and 0 <= x <= steps_total for x in steps["step"]):
