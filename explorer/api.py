@@ -180,14 +180,11 @@ def explore(
     """
     dataset = as_dataset(images, labels, factors)
     latent = adapt_model(model, dataset, adapt)
-    kernel_loop = None if _loop_runs_elsewhere() else _jupyter_kernel_loop()
+    elsewhere = _loop_runs_elsewhere()
+    kernel_loop = None if elsewhere else _jupyter_kernel_loop()
     if block is None:
-        block = not (_loop_runs_elsewhere() or kernel_loop is not None)
-    created = QCoreApplication.instance() is None
-    app = application(own_process=False)
-    if created and not block:
-        # the app is ours, its loop someone else's: closing our window must not quit it
-        app.setQuitOnLastWindowClosed(False)
+        block = not (elsewhere or kernel_loop is not None)
+    application(own_process=False)
     from explorer.ui.main_window import MainWindow  # loads the views: after the checks
 
     autosave = Autosave()  # a model trained in the window is kept until saved

@@ -1,5 +1,6 @@
 """`explorer.explore` from a plain script, in a process of its own: the call blocks while
-the window is open (runs Qt's event loop) and returns the handle once it is closed."""
+the window is open (runs Qt's event loop) and returns the handle once it is closed; with
+block=False it returns at once and `wait()` runs the window."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ QTimer.singleShot(0, while_open)
 images = np.random.default_rng(0).random((50, 8, 8))
 handle = explorer.explore(TinyVAE(), images, labels=np.arange(50) % 5)
 print("returned: closed", handle.closed, "| code", handle.code.tolist(), flush=True)
+
+# block=False in a script: the window opens, the script goes on; wait() runs it
+again = explorer.explore(TinyVAE(), torch.rand(20, 1, 8, 8), block=False)
+again.code = [0.5, -0.5]
+QTimer.singleShot(0, again.close)
+again.wait()
+print("again: closed", again.closed, "| code", again.code.tolist(), flush=True)
 '''
 
 
@@ -65,5 +73,6 @@ def test_a_script_blocks_until_the_window_is_closed(tmp_path):
     assert result.stdout.splitlines() == [
         "open: Latent Explorer — TinyVAE (from Python) | visible: True",
         "returned: closed True | code [0.0, 0.0]",
+        "again: closed True | code [0.5, -0.5]",
     ]
     assert "Traceback" not in result.stderr
