@@ -56,6 +56,32 @@ def opened(qtbot, blobs):
     handle.close()
 
 
+@pytest.fixture
+def ipython(tmp_path, monkeypatch):
+    """A running IPython shell (what `get_ipython()` returns), gone afterwards with
+    what it set up in this process; no history, and its folder a temporary one."""
+    import builtins
+    import sys
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    prompts = {name: getattr(sys, name, None) for name in ("ps1", "ps2")}
+    names = set(vars(builtins))
+    config = Config()
+    config.HistoryManager.enabled = False
+    yield InteractiveShell.instance(config=config)
+    InteractiveShell.clear_instance()
+    for name in set(vars(builtins)) - names:  # display, __IPYTHON__
+        delattr(builtins, name)
+    for name, prompt in prompts.items():
+        if prompt is None:
+            delattr(sys, name)
+        else:
+            setattr(sys, name, prompt)
+
+
 def _decoded(module, z) -> np.ndarray:
     with torch.no_grad():
         return module.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0, 0].numpy()
@@ -116,30 +142,21 @@ def test_closing_keeps_what_was_shown_readable(opened):
     handle.wait()  # returns at once: nothing to wait for
 
 
-def test_with_ipythons_qt_loop_on_the_call_returns_at_once(qtbot, blobs):
+def test_with_ipythons_qt_loop_on_the_call_returns_at_once(qtbot, blobs, ipython):
     """`%gui qt` in IPython: the shell runs Qt's loop, explore only opens the window."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    try:
-        shell.active_eventloop = "qt"
-        handle = explorer.explore(ConvVAE(), blobs.images)  # no block=: it decides
-        qtbot.addWidget(handle.window)
-        assert not handle.closed and handle.window.isVisible()
-        handle.code = [1, 1]
-        handle.close()
-    finally:
-        InteractiveShell.clear_instance()
+    ipython.active_eventloop = "qt"
+    handle = explorer.explore(ConvVAE(), blobs.images)  # no block=: it decides
+    qtbot.addWidget(handle.window)
+    assert not handle.closed and handle.window.isVisible()
+    handle.code = [1, 1]
+    handle.close()
 
 
-def test_in_a_jupyter_kernel_its_loop_runs_the_window(qtbot, blobs):
+def test_in_a_jupyter_kernel_its_loop_runs_the_window(qtbot, blobs, ipython):
     """A kernel without `%gui qt`: the call returns at once and the kernel's asyncio
     loop processes the window's events (the codes, encoded in a worker thread, arrive
     only through them) while no cell runs."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    shell.kernel = object()  # what a Jupyter kernel's shell has and a terminal's has not
+    ipython.kernel = object()  # what a Jupyter kernel's shell has and a terminal's has not
 
     async def idle_kernel():
         handle = explorer.explore(ConvVAE(), blobs.images)
@@ -149,10 +166,7 @@ def test_in_a_jupyter_kernel_its_loop_runs_the_window(qtbot, blobs):
         await asyncio.wait_for(arrived.wait(), timeout=20)
         return handle
 
-    try:
-        handle = asyncio.run(idle_kernel())
-    finally:
-        InteractiveShell.clear_instance()
+    handle = asyncio.run(idle_kernel())
     assert handle.codes.shape == (64, 2)
     handle.close()
 

@@ -33,3 +33,5 @@ def test_the_example_notebook_runs_in_a_kernel(monkeypatch):
     assert "pinned at [0. 0.]" in text
     assert "(2000, 2) codes" in text
     assert nb.cells[-1].outputs[-1]["data"]["text/plain"] == "True"  # view.close()
+    # an exception in one of the window's slots reaches the notebook as stderr
+    assert "Traceback" not in text and "Error" not in text
