@@ -76,10 +76,10 @@ def ipython(tmp_path, monkeypatch):
     for name in set(vars(builtins)) - names:  # display, __IPYTHON__
         delattr(builtins, name)
     for name, prompt in prompts.items():
-        if prompt is None:
-            delattr(sys, name)
-        else:
+        if prompt is not None:
             setattr(sys, name, prompt)
+        elif hasattr(sys, name):
+            delattr(sys, name)
 
 
 def _decoded(module, z) -> np.ndarray:
