@@ -46,9 +46,10 @@ class ExplorerWindow:
     """A handle to a window opened by `explore`.
 
     `code` is the code z the window decodes (what the sliders show), `pinned` the code
-    pinned by a click on the plot (or None), `data_point` the index of the image in
-    focus; setting `code` or `pinned` moves the window exactly as a slider or a click
-    does. Reading works after the window is closed (the last values); setting does not.
+    pinned by a click on the plot (or None), `selection` the images selected on the plot,
+    `data_point` the index of the image in focus; setting `code`, `pinned` or `selection`
+    changes the window exactly as a slider, a click or a drawn selection does. Reading
+    works after the window is closed (the last values); setting does not.
     """
 
     def __init__(self, window, autosave: Autosave):
@@ -87,6 +88,19 @@ class ExplorerWindow:
         if z is not None:
             s.set_z(_code(z))
         s.set_pinned(z is not None)
+
+    @property
+    def selection(self) -> np.ndarray:
+        """Indices into the images of the points selected on the plot (Ctrl+drag a lasso
+        or a box), sorted, int64; empty when none. Assign indices to select those points
+        (the Selection tab shows their images); [] clears."""
+        return self.window.selection_view.selection.indices.copy()
+
+    @selection.setter
+    def selection(self, indices: Any) -> None:
+        self._check_open()
+        n = len(self.window.session.dataset)
+        self.window.selection_view.selection.set(_indices(indices, n))
 
     @property
     def image(self) -> np.ndarray | None:
@@ -258,6 +272,24 @@ def _pump_while_open(handle: ExplorerWindow, loop: asyncio.AbstractEventLoop) ->
             loop.call_later(_PUMP_S, tick)
 
     loop.call_soon(tick)
+
+
+def _indices(value: Any, n: int) -> np.ndarray:
+    """Data indices given by the caller (array, tensor, list) as int64, each in 0..n-1."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    indices = np.asarray(value)
+    if indices.size == 0:
+        return np.zeros(0, np.int64)
+    if indices.ndim != 1 or indices.dtype.kind not in "iu":
+        raise ValueError(
+            f"selection: expected a list of image indices (whole numbers), got an array of "
+            f"shape {indices.shape} and type {indices.dtype}"
+        )
+    if indices.min() < 0 or indices.max() >= n:
+        bad = indices[(indices < 0) | (indices >= n)][0]
+        raise ValueError(f"selection: index {bad} is out of range for {n:,} images")
+    return indices.astype(np.int64)
 
 
 def _code(z: Any) -> np.ndarray:

@@ -17,10 +17,12 @@ from torch import nn
 import explorer
 from explorer.app import application
 from explorer.ui.first_run_hint import SHOWN_KEY
+from explorer.ui.selection_tool import Shape
 from explorer.ui.sliders import to_positions
 from tests.conftest import settle
 from tests.gui import shown_pixels
 from tests.test_data_point import loneliest_point, pixel_of
+from tests.test_selection_app import CTRL, box_corners, drag, in_box
 
 PINNED_RED = "#d62728"  # the pinned marker's colour
 
@@ -130,6 +132,28 @@ def test_a_click_on_a_data_point_is_read_back_as_the_pinned_point(qtbot, opened)
     assert handle.pinned.tolist() == [-1.0, 2.0] == handle.code.tolist()
     handle.pinned = None
     assert handle.pinned is None and w.latent_view.marker.pen().color().name() != PINNED_RED
+
+
+def test_the_selection_drawn_on_the_plot_is_read_back_and_set(qtbot, opened):
+    handle, _ = opened
+    w = handle.window
+    assert handle.selection.tolist() == []
+    corners = box_corners(w.latent_view, 0.1, 0.1, 0.7, 0.8)
+    QTest.mouseClick(w.selection_view.shape_buttons[Shape.BOX], Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(w.selection_view.selection.changed, timeout=5000):
+        drag(w.latent_view, corners, CTRL)
+    want = in_box(w, corners)
+    assert len(want) > 0 and handle.selection.tolist() == want.tolist()
+    handle.selection = [5, 3, 3, 60]
+    assert handle.selection.tolist() == [3, 5, 60]
+    assert w.selection_view.note.text() == "3 selected"
+    with pytest.raises(ValueError, match="selection: index 64 is out of range for 64 images"):
+        handle.selection = [1, 64]
+    with pytest.raises(ValueError, match="selection: expected a list of image indices"):
+        handle.selection = [0.5]
+    assert handle.selection.tolist() == [3, 5, 60]
+    handle.selection = []
+    assert handle.selection.tolist() == [] and w.selection_view.note.text() != "0 selected"
 
 
 def test_closing_keeps_what_was_shown_readable(opened):
