@@ -38,8 +38,13 @@ log = logging.getLogger(LOGGER)
 DESKTOP_NAME = "latent-explorer"
 
 
-def application() -> QApplication:
-    """The process's QApplication, created once with the app's names and plot defaults."""
+def application(own_process: bool = True) -> QApplication:
+    """The process's QApplication, created once with the app's names and plot defaults.
+
+    `own_process`: the app runs the process, so it tunes torch's and BLAS's thread counts
+    for its GUI thread (below); False when it is a guest in the caller's process
+    (`explorer.explore` from a script or a notebook), whose thread counts are the caller's.
+    """
     # Qt's raster engine splits every large fill (96+ spans) across a pool of threads and
     # waits for them. Beside training, which keeps both cores busy, the GUI thread then
     # waits for pool threads to be scheduled while they take CPU from training: both the
@@ -60,6 +65,8 @@ def application() -> QApplication:
     # them, and every marker move then redraws the points and the grid
     # (`scripts/bench_ui.py --only hover`, the whole frame).
     QPixmapCache.setCacheLimit(256 * 1024)  # KB; memory is taken only as pixmaps are kept
+    if not own_process:
+        return app
     # The GUI thread decodes one image at a time, which a team of threads cannot speed
     # up; and a second OpenMP thread team in the process (the GUI thread's beside the
     # training thread's) halved the training thread's speed here. Worker

@@ -41,6 +41,8 @@ def test_the_contracts_hold():
         ("cli.py", "from explorer.ui import theme", "The headless CLI imports no window"),
         ("cli.py", "from explorer import app", "Layers"),
         ("logs.py", "from explorer import autosave", "Layers"),
+        ("app.py", "from explorer import api", "Layers"),
+        ("core/in_memory.py", "import explorer.api", "The core imports no front end"),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(tmp_path, module, planted, contract):

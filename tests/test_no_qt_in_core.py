@@ -36,3 +36,16 @@ def test_the_app_loads_torch_before_qt():
         "sys.exit(1 if len(late) > 0 else 0)\n"
     )
     assert result.returncode == 0, "torch modules imported after Qt: " + result.stdout
+
+
+def test_importing_the_package_loads_neither_torch_nor_qt():
+    # the API's names load their modules when first used (explorer/__init__.py)
+    result = _run(
+        "import sys, explorer\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6'))\n"
+        "explorer.train, explorer.load_checkpoint\n"
+        "qt = sorted(m for m in sys.modules if m.split('.')[0] == 'PySide6')\n"
+        "print(heavy[:3], qt[:3])\n"
+        "sys.exit(1 if heavy or qt or 'torch' not in sys.modules else 0)\n"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

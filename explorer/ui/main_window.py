@@ -78,6 +78,7 @@ _WRITE_GRACE_S = 30.0
 
 class MainWindow(QMainWindow):
     errorShown = Signal(str)  # every message shown to the user in an error dialog
+    closed = Signal()  # the window was closed (not when closing was cancelled)
 
     def __init__(self, settings: QSettings | None = None, autosave: Autosave | None = None):
         """`autosave`: where a trained model is kept until saved (none: not kept)."""
@@ -436,6 +437,7 @@ class MainWindow(QMainWindow):
         self.panel.save_settings(self.settings)
         window_layout.save(self, self.settings)
         super().closeEvent(event)
+        self.closed.emit()
 
     def shutdown(self) -> None:
         """Stop training and let the background work end: a write gets up to

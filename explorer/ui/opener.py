@@ -30,7 +30,7 @@ from explorer.core.external import ExternalModel
 from explorer.core.external_files import ExternalSource, is_torchscript, open_external
 from explorer.core.kinds import build_model, model_config
 from explorer.core.metrics import dataset_labels, kl_per_dim
-from explorer.core.model import images_to_tensor
+from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.progress import Reporter, quiet
 from explorer.logs import LOGGER
 from explorer.resources import bundled_model
@@ -306,17 +306,11 @@ class Opener(Controller):
                 return
             model, data = result
             a = model.config.adapters
-            self.session.set_model(
-                model,
-                ModelInfo(
-                    path=Path(source.path),
-                    source=f"{Path(source.path).name} ({model.config.architecture})",
-                ),
+            info = ModelInfo(
+                path=Path(source.path),
+                source=f"{Path(source.path).name} ({model.config.architecture})",
             )
-            if data is self.session.dataset:
-                self.encode()
-            else:
-                self._show_dataset(data)
+            self.show_model(model, info, data)
             self.recent.remember(Path(source.path), source)
             self.show_status(
                 f"Opened {source.path}: input {a.input}, encoder read as {a.encoder}, "
@@ -341,6 +335,15 @@ class Opener(Controller):
         task.finished.connect(
             lambda: self.open_bundled("digits") if self.session.model is None else None
         )
+
+    def show_model(self, model: LatentModel, info: ModelInfo, dataset: Dataset) -> None:
+        """Put a model already read (and probed) on screen with `dataset`, whose codes
+        are encoded in the background; the data must be of the model's image shape."""
+        self.session.set_model(model, info)
+        if dataset is self.session.dataset:
+            self.encode()
+        else:
+            self._show_dataset(dataset)
 
     def ask_open_external(self) -> ExternalModelDialog | None:
         """The dialog for a model from elsewhere (non-blocking); Open opens it."""

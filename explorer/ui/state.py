@@ -179,6 +179,8 @@ class Session(QObject):
             raise ValueError(
                 f"code of shape {z.shape} for a model of latent size {self.latent_dim}"
             )
+        if not np.isfinite(z).all():  # (a caller's code: the views' own are always finite)
+            raise ValueError(f"code {z} holds NaN or infinite values")
         if np.array_equal(z, self.z):
             return
         self.z = z
