@@ -290,6 +290,7 @@ def cmd_sweep(args) -> int:
         SweepModel,
         beta_text,
         checkpoint_names,
+        disentanglement_columns,
         write_sweep,
     )
     from explorer.core.training import pick_device
@@ -338,6 +339,7 @@ def cmd_sweep(args) -> int:
                 active_units=rep.active_count,
                 mig=rep.mig.score if rep.mig is not None else None,
                 status=trained.final.status,
+                **disentanglement_columns(rep.disentanglement),
             )
         )
         write_sweep(out, dataset.describe(), done)  # after each: an interrupted sweep opens

@@ -121,6 +121,10 @@ def _per_factor(names, values, dims=None) -> str:
     return ", ".join(parts)
 
 
+def _figure(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
 def print_disentanglement(scores, out=None) -> None:
     """MIG, DCI, SAP and the FactorVAE score, per factor, then the protocol of each."""
     out = out or sys.stdout
@@ -130,15 +134,15 @@ def print_disentanglement(scores, out=None) -> None:
         f"  MIG               {m.score:.3f}  [{_per_factor(names, m.gaps, m.best_dims)}]", file=out
     )
     print(
-        f"  DCI               disentanglement {c.disentanglement:.3f}, completeness "
-        f"{c.completeness:.3f}, informativeness {c.informativeness:.3f} "
-        f"(on fitted points {c.informativeness_train:.3f})  "
+        f"  DCI               disentanglement {_figure(c.disentanglement)}, completeness "
+        f"{_figure(c.completeness)}, informativeness {_figure(c.informativeness)} "
+        f"(on fitted points {_figure(c.informativeness_train)})  "
         f"[completeness {_per_factor(names, c.per_factor)}]",
         file=out,
     )
     print(f"  SAP               {s.score:.3f}  [{_per_factor(names, s.gaps)}]", file=out)
     print(
-        f"  FactorVAE score   {f.score:.3f}  (on fitted votes {f.train_accuracy:.3f}, "
+        f"  FactorVAE score   {_figure(f.score)}  (on fitted votes {_figure(f.train_accuracy)}, "
         f"{f.active_dims} dimensions vote)  [{_per_factor(names, f.per_factor)}]",
         file=out,
     )

@@ -24,6 +24,7 @@ import torch
 
 from explorer.core.data.dataset import Dataset
 from explorer.core.disentanglement import DEFAULT_SETTINGS, MetricSettings, Scores, score
+from explorer.core.disentanglement.points import MIN_POINTS
 from explorer.core.errors import ConfigError
 from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 from explorer.core.model import (
@@ -198,7 +199,7 @@ class Report:
     active: tuple[bool, ...]  # per dimension: is it used (see active_units)
     iw_bound: float | None  # importance-weighted bound on log p(x), when asked for and defined
     iw_k: int  # samples per image for iw_bound (0 = not computed)
-    disentanglement: Scores | None  # when the data has ground-truth factors
+    disentanglement: Scores | None  # when the data has ground-truth factors (and 10 images)
     kind: str = DEFAULT_KIND  # the model's kind (core/kind_table.py)
     on_data: OnData | None = None  # are prior samples on the data (when asked for)
     # figures the kind defines that came out NaN or infinite ("codes": the posterior
@@ -267,7 +268,7 @@ def report(
     mu, logvar = encode(model, images, labels)
     bad = _non_finite(model, evaluation, bound, mu)
     result = None  # the metrics and on_data need finite codes, on_data three images or more
-    if dataset.factors is not None and "codes" not in bad:
+    if dataset.factors is not None and "codes" not in bad and len(mu) >= MIN_POINTS:
         names = dataset.factor_names or [f"factor {i}" for i in range(dataset.factors.shape[1])]
         result = score(mu, logvar, dataset.factors[pick], names, metric_settings)
     checked = None

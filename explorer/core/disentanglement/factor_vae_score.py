@@ -33,7 +33,7 @@ _CHUNK = 1024  # votes whose batches are gathered at once: (1024, 64, d) floats
 
 @dataclass(frozen=True)
 class FactorVAEResult:
-    score: float  # accuracy of the majority-vote classifier on held-out votes
+    score: float  # accuracy of the majority-vote classifier on held-out votes; NaN if K < 2
     train_accuracy: float  # on the votes it was built from
     votes: np.ndarray  # (K, d) held-out votes: how often dimension j varied least for k
     per_factor: tuple[float, ...]  # per factor: share of its held-out votes classified right
@@ -95,6 +95,9 @@ def factor_vae_score(
         "majority vote per dimension",
     )
     votes = np.zeros((k, d), np.int64)
+    if k < 2:  # a classifier of one factor is always right: no score
+        nan = math.nan
+        return FactorVAEResult(nan, nan, votes, (nan,) * k, len(active), points.names, protocol)
     if not len(active):  # a collapsed model: nothing votes (disentanglement_lib scores 0)
         return FactorVAEResult(0.0, 0.0, votes, (math.nan,) * k, 0, points.names, protocol)
     normalised = points.codes[:, active] / std[active]

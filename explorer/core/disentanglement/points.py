@@ -23,6 +23,7 @@ from explorer.core.errors import ConfigError
 
 CODE_KINDS = ("means", "samples")
 MAX_BINS = 1000
+MIN_POINTS = 10  # fewer cannot be split into a part to fit on and one to test on
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class MetricSettings:
             raise ConfigError(f"codes {self.codes!r}: choose {' or '.join(CODE_KINDS)}")
         if not 2 <= self.bins <= MAX_BINS:
             raise ConfigError(f"bins {self.bins}: choose 2 to {MAX_BINS}")
-        if self.points < 10:
-            raise ConfigError(f"points {self.points}: at least 10 are needed")
+        if self.points < MIN_POINTS:
+            raise ConfigError(f"points {self.points}: at least {MIN_POINTS} are needed")
         return self
 
 
@@ -156,10 +157,12 @@ def prepare(
 ) -> Points:
     """The points `settings` asks for from codes mu, logvar (N, d) and factors (N, K).
 
-    Raises ConfigError naming a factor to leave out that the data does not have, or
-    when none would be left.
+    Raises ConfigError naming a factor to leave out that the data does not have, when
+    none would be left, or when there are fewer than MIN_POINTS points.
     """
     settings.validate()
+    if len(mu) < MIN_POINTS:
+        raise ConfigError(f"{len(mu)} points: at least {MIN_POINTS} are needed to score")
     names = tuple(names)
     keep = kept_factors(names, settings.exclude)
     rng = np.random.default_rng(settings.seed)

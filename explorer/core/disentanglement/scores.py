@@ -51,8 +51,8 @@ class Scores:
                 **_p(s),
             },
             "factor_vae_score": {
-                "score": f.score,
-                "train_accuracy": f.train_accuracy,
+                "score": _plain(f.score),
+                "train_accuracy": _plain(f.train_accuracy),
                 "per_factor": per_factor(f.per_factor),
                 "active_dims": f.active_dims,
                 **_p(f),
