@@ -225,4 +225,4 @@ def test_every_metric_states_its_protocol():
     assert result.dci.protocol.train + result.dci.protocol.test == 1000
     out = result.to_dict()
     assert set(out) == {"mig", "dci", "sap", "factor_vae_score"}
-    assert out["dci"]["protocol"]["estimator"].startswith("importance: weights of a linear")
+    assert out["dci"]["protocol"]["estimator"].startswith("importance from a linear")

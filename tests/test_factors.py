@@ -93,9 +93,12 @@ def test_the_tab_shows_every_metric_as_the_core_computes_it(qtbot, window):
     protocol = view.protocol.text()
     n = len(s.codes)
     assert f"factors upper, noise; posterior means; {n:,} points" in protocol
-    assert "seed 0" in protocol and "20 equal-width bins" in protocol
+    assert "seed 0" in protocol and "MIG: 20-bin histograms" in protocol
     assert f"fitted on {c.protocol.train:,}, tested on {c.protocol.test:,}" in protocol
-    assert "linear discriminant" in protocol and "votes, batches of 64" in protocol
+    assert "DCI: LDA importance" in protocol and "votes of 64" in protocol
+    details = view.protocol.toolTip()  # in full, as the CLI prints it
+    for r in (m, c, sap, f):
+        assert r.protocol.describe() in details
 
 
 def cell_fill(view, row: int, column: int) -> QColor:
@@ -169,7 +172,7 @@ def test_the_protocol_switches_change_what_is_measured(qtbot, window):
     assert "factors upper; posterior means" in view.protocol.text()
     view.codes_choice.setCurrentIndex(view.codes_choice.findData("samples"))
     view.bins.setValue(5)
-    qtbot.waitUntil(lambda: "5 equal-width bins" in view.protocol.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "MIG: 5-bin histograms" in view.protocol.text(), timeout=10_000)
     assert "posterior samples" in view.protocol.text()
     s = window.session
     settings = MetricSettings(exclude=("noise",), codes="samples", bins=5)

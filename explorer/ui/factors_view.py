@@ -45,6 +45,7 @@ from explorer.core.disentanglement import MetricSettings, Scores, score
 from explorer.ui.heat_map import HeatMap
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.state import Session
+from explorer.ui.theme import hint_label
 from explorer.ui.workers import LatestJob
 
 # The matrices the heat map can show: (combo text, key).
@@ -58,8 +59,8 @@ MATRICES = (
 COLUMNS = (
     ("MIG gap", "MI of the factor's best dimension − its second's, ÷ the factor's entropy"),
     ("best", "The dimension with the most mutual information with the factor"),
-    ("completeness", "DCI: 1 − entropy of how the factor's importance spreads over dimensions"),
-    ("accuracy", "DCI informativeness: held-out accuracy of the factor's linear probe"),
+    ("DCI C", "DCI completeness: 1 − entropy of how its importance spreads over dimensions"),
+    ("DCI I", "DCI informativeness: held-out accuracy of the factor's linear probe"),
     ("SAP gap", "Score of the factor's best dimension − its second's"),
     ("FactorVAE", "Share of the factor's held-out votes the majority-vote classifier gets right"),
 )
@@ -146,14 +147,23 @@ def protocol_text(scores: Scores) -> str:
     """What was measured how: what the metrics share, then each one's estimator."""
     first = scores.mig.protocol
     split = scores.dci.protocol
-    lines = [
+    shared = (
         f"Protocol: factors {', '.join(first.factors)}; posterior {first.codes}; "
         f"{first.points:,} points (DCI, SAP and FactorVAE fitted on {split.train:,}, "
         f"tested on {split.test:,}); seed {first.seed}."
-    ]
-    for r in (scores.mig, scores.dci, scores.sap, scores.factor_vae):
-        lines.append(f"{r.protocol.metric}: {r.protocol.estimator}.")
-    return "\n".join(lines)
+    )
+    each = " · ".join(
+        f"{r.protocol.metric}: {r.protocol.method}"
+        for r in (scores.mig, scores.dci, scores.sap, scores.factor_vae)
+    )
+    return f"{shared} {each} (details: hover)."
+
+
+def protocol_details(scores: Scores) -> str:
+    """Each metric's protocol in full, as the CLI prints it."""
+    return "\n".join(
+        r.protocol.describe() for r in (scores.mig, scores.dci, scores.sap, scores.factor_vae)
+    )
 
 
 class FactorsView(LazyView):
@@ -170,13 +180,15 @@ class FactorsView(LazyView):
             "and the FactorVAE score (Kim & Mnih 2018), as disentanglement_lib defines them: "
             "1 is perfectly disentangled, 0 not at all"
         )
-        self.protocol = QLabel(objectName="metricProtocol")
+        self.protocol = hint_label(QLabel(objectName="metricProtocol"))
         self.protocol.setWordWrap(True)
         self.protocol.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, 0, objectName="factorTable")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # rows as tall as their text: five factors fit the dock's height without scrolling
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.show_button = QPushButton("Plot its two best dimensions", objectName="plotFactor")
         self.show_button.setToolTip(
             "Put the chosen factor's two most informative dimensions on the plane and "
@@ -238,30 +250,23 @@ class FactorsView(LazyView):
         controls.addSpacing(12)
         controls.addLayout(self.factor_row)
         controls.addStretch(1)
-        left = QWidget()
-        text = QVBoxLayout(left)
-        text.setContentsMargins(0, 0, 0, 0)
-        text.addWidget(self.summary)
-        text.addWidget(self.protocol)
-        text.addStretch(1)
-        middle = QWidget()
-        table = QVBoxLayout(middle)
-        table.setContentsMargins(0, 0, 0, 0)
-        table.addWidget(self.table, 1)
-        table.addWidget(self.show_button)
+        controls.addWidget(self.show_button)
         right = QWidget()
         heat = QVBoxLayout(right)
         heat.setContentsMargins(0, 0, 0, 0)
         heat.addWidget(self.matrix_choice)
         heat.addWidget(self.heat_map, 1)
         body = QSplitter(Qt.Orientation.Horizontal, objectName="factorsSplitter")
-        for part, stretch in ((left, 3), (middle, 4), (right, 4)):
+        for part, stretch in ((self.table, 2), (right, 3)):
             body.addWidget(part)
             body.setStretchFactor(body.count() - 1, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
         layout.addLayout(controls)
+        layout.addWidget(self.summary)
         layout.addWidget(body, 1)
+        layout.addWidget(self.protocol)
 
     def _factors_changed(self) -> None:
         """One box per factor of the new data (none for a label); data with the same
@@ -299,6 +304,7 @@ class FactorsView(LazyView):
         self.show_button.setEnabled(False)
         self.summary.setText(message)
         self.protocol.clear()
+        self.protocol.setToolTip("")
 
     def request(self) -> None:
         """Recompute for the current codes; deferred while the view is hidden."""
@@ -338,6 +344,7 @@ class FactorsView(LazyView):
         else:
             self.summary.setText(summary_text(scores))
         self.protocol.setText(protocol_text(scores))
+        self.protocol.setToolTip(protocol_details(scores))
         self._fill_table(scores)
         self._show_matrix()
 

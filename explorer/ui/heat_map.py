@@ -21,7 +21,7 @@ from explorer.ui.theme import contrast, is_dark, mix
 
 _LIGHT_HIGH = QColor("#1f77b4")  # the KL bars' blue, on a light base
 _DARK_HIGH = QColor("#6baed6")  # lighter on a dark base, where the dark blue sinks
-_CELL = QSize(34, 20)  # smallest cell that holds ".25" in the default font
+_CELL = QSize(34, 20)  # a cell that holds ".25" in the default font with room around it
 _PAD = 6  # between the labels and the cells
 
 
@@ -78,7 +78,8 @@ class HeatMap(QWidget):
         left, top = self._label_width(), self._header_height()
         n_rows, n_cols = max(len(self.rows), 1), max(len(self.columns), 1)
         w = max(_CELL.width(), (self.width() - left) // n_cols)
-        h = max(_CELL.height(), min((self.height() - top) // n_rows, 2 * _CELL.height()))
+        least = QFontMetrics(self.font()).height() + 2  # rows shrink to their text, no less
+        h = max(least, min((self.height() - top) // n_rows, 2 * _CELL.height()))
         return QRect(left + column * w, top + row * h, w, h)
 
     def sizeHint(self) -> QSize:
@@ -88,7 +89,8 @@ class HeatMap(QWidget):
         )
 
     def minimumSizeHint(self) -> QSize:
-        return self.sizeHint()
+        rows = max(len(self.rows), 1) * (QFontMetrics(self.font()).height() + 2)
+        return QSize(self.sizeHint().width(), self._header_height() + rows)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)

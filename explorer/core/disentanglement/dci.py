@@ -109,8 +109,8 @@ def dci(points: Points) -> DCIResult:
         factor_names=points.names,
         protocol=points.protocol(
             "DCI",
-            f"importance: weights of a linear discriminant (LDA, ridge {RIDGE:g}) per factor "
-            "on standardised codes, not disentanglement_lib's boosted trees; "
-            "informativeness: its test accuracy",
+            f"importance from a linear discriminant (LDA, ridge {RIDGE:g}), not boosted "
+            "trees; informativeness its test accuracy",
+            "LDA importance",
         ),
     )

@@ -90,9 +90,9 @@ def factor_vae_score(
     active = np.flatnonzero(std >= PRUNE_STD)
     protocol = points.protocol(
         "FactorVAE score",
-        f"{train_votes:,} / {eval_votes:,} votes, batches of {BATCH} sharing one factor's "
-        f"value, codes ÷ their std, dimensions with std < {PRUNE_STD:g} left out, "
-        "majority vote per dimension",
+        f"{train_votes:,} / {eval_votes:,} votes of {BATCH} points sharing a factor's value, "
+        f"codes ÷ std, dimensions with std < {PRUNE_STD:g} out",
+        f"{train_votes:,} / {eval_votes:,} votes of {BATCH}",
     )
     votes = np.zeros((k, d), np.int64)
     if k < 2:  # a classifier of one factor is always right: no score

@@ -79,6 +79,9 @@ def mig(points: Points, bins: int = 20) -> MIGResult:
         factor_names=points.names,
         entropies=entropies,
         protocol=points.protocol(
-            "MIG", f"histogram of {bins} equal-width bins per dimension, plug-in MI", split=False
+            "MIG",
+            f"MI from histograms of {bins} equal-width bins",
+            f"{bins}-bin histograms",
+            split=False,
         ),
     )

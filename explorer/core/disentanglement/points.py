@@ -62,6 +62,7 @@ class Protocol:
     points: int  # points scored
     seed: int
     estimator: str  # how the metric measures (bins, probe, classifier)
+    method: str = ""  # the estimator in a few words, for a crowded screen
     train: int = 0  # points the estimator was fitted on; 0 when nothing is fitted
     test: int = 0  # points its score was measured on
 
@@ -97,7 +98,7 @@ class Points:
     kind: str = "means"  # what the codes are: "means" or "samples"
     seed: int = 0
 
-    def protocol(self, metric: str, estimator: str, split: bool = True) -> Protocol:
+    def protocol(self, metric: str, estimator: str, method: str, split: bool = True) -> Protocol:
         return Protocol(
             metric=metric,
             factors=self.names,
@@ -105,6 +106,7 @@ class Points:
             points=len(self.codes),
             seed=self.seed,
             estimator=estimator,
+            method=method,
             train=len(self.train) if split else 0,
             test=len(self.test) if split else 0,
         )

@@ -74,10 +74,10 @@ def sap(points: Points, continuous: bool = False) -> SAPResult:
         gaps.append(float(top[0] - (top[1] if d > 1 else 0.0)))
     valid = [g for g in gaps if not math.isnan(g)]
     estimator = (
-        "R² of each dimension with each factor (factors continuous)"
+        "R² of each dimension (factors continuous)"
         if continuous
-        else f"held-out accuracy of a one-dimension linear discriminant (LDA, equal priors, "
-        f"ridge {RIDGE:g}) per dimension and factor, not disentanglement_lib's linear SVM"
+        else f"test accuracy of a 1-D linear discriminant (LDA, equal priors, ridge {RIDGE:g}) "
+        "per dimension, not a linear SVM"
     )
     return SAPResult(
         score=float(np.mean(valid)) if valid else 0.0,
@@ -85,5 +85,7 @@ def sap(points: Points, continuous: bool = False) -> SAPResult:
         matrix=matrix,
         continuous=continuous,
         factor_names=points.names,
-        protocol=points.protocol("SAP", estimator, split=not continuous),
+        protocol=points.protocol(
+            "SAP", estimator, "R²" if continuous else "1-D LDA accuracy", split=not continuous
+        ),
     )
