@@ -174,6 +174,14 @@ def test_a_one_dimension_probe_reads_values_in_any_order():
     assert (fit_lda(x, y, 3, balanced=True).predict(x)[0] == y).mean() > 0.99
 
 
+def test_a_probe_reads_an_angle_stored_on_a_circle():
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 8, 2000)
+    angle = y * np.pi / 4
+    x = np.stack([np.cos(angle), np.sin(angle)], 1) + rng.normal(0, 0.1, (2000, 2))
+    assert (fit_lda(x[None], y, 8).predict(x[None])[0] == y).mean() > 0.99
+
+
 def test_factor_vae_votes_against_a_slow_count():
     codes, f = factorised(6)
     codes = codes[:500]

@@ -23,7 +23,13 @@ import numpy as np
 import torch
 
 from explorer.core.data.dataset import Dataset
-from explorer.core.disentanglement import DEFAULT_SETTINGS, MetricSettings, Scores, score
+from explorer.core.disentanglement import (
+    DEFAULT_SETTINGS,
+    MetricSettings,
+    MIGResult,
+    Scores,
+    score,
+)
 from explorer.core.disentanglement.points import MIN_POINTS
 from explorer.core.errors import ConfigError
 from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
@@ -207,8 +213,8 @@ class Report:
     non_finite: tuple[str, ...] = ()
 
     @property
-    def mig(self):
-        """The MIG of `disentanglement` (a MIGResult), or None."""
+    def mig(self) -> MIGResult | None:
+        """The MIG of `disentanglement`, or None."""
         return None if self.disentanglement is None else self.disentanglement.mig
 
     @property

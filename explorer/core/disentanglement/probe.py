@@ -6,12 +6,13 @@ per-dimension accuracy from a linear SVM. scikit-learn is not a dependency here,
 use LDA: class means m_c and one within-class covariance Σ (plus a small ridge), and the
 linear scores w_c·z + b_c with w_c = Σ⁻¹(m_c − m̄). Why LDA: it is a linear classifier
 like the SVM, fitted exactly with one small solve (no optimiser, no seed, no iteration
-count, milliseconds for 10,000 points, where a fitted softmax probe took seconds on two
-busy cores); on one dimension its classes take consecutive intervals of the line in any
-order, so it reads a factor stored monotonically or as any ordering of its values (a
-shape as three ranges); on several dimensions it reads a factor spread over them (an
-angle on a circle as sectors). It cannot read a factor folded onto one dimension
-non-monotonically (two separate ranges for one value), which trees can.
+count, no thread pool: an iteratively fitted softmax probe was many times slower on a
+busy machine, its small torch operations contending for threads); on one dimension its
+classes take consecutive intervals of the line in any order, so it reads a factor
+stored monotonically or as any ordering of its values (a shape as three ranges); on
+several dimensions it reads a factor spread over them (an angle on a circle as sectors).
+It cannot read a factor folded onto one dimension non-monotonically (two separate
+ranges for one value), which trees can.
 
 Several independent probes are fitted at once (SAP fits one per latent dimension).
 Features are standardised over the fitted points first, so weights compare across
