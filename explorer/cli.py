@@ -290,6 +290,7 @@ def cmd_sweep(args) -> int:
         SweepModel,
         beta_text,
         checkpoint_names,
+        disentanglement_columns,
         write_sweep,
     )
     from explorer.core.training import pick_device
@@ -338,6 +339,7 @@ def cmd_sweep(args) -> int:
                 active_units=rep.active_count,
                 mig=rep.mig.score if rep.mig is not None else None,
                 status=trained.final.status,
+                **disentanglement_columns(rep.disentanglement),
             )
         )
         write_sweep(out, dataset.describe(), done)  # after each: an interrupted sweep opens
@@ -464,6 +466,7 @@ def _scored(args, model: LatentModel, dataset: Dataset) -> Report:
         iw_k=args.k,
         max_images=args.max_images,
         on_data_samples=args.prior_samples,
+        metric_settings=_metric_settings(args, dataset),
     )
     if rep.non_finite:
         raise CheckpointError(
@@ -495,6 +498,24 @@ def cmd_report(args) -> int:
     write(out, build(opened.model, opened.dataset, rep, card))
     print(f"wrote {out}: {opened.title}")
     return 0
+
+
+def _metric_settings(args, dataset):
+    """The disentanglement metrics' protocol the options ask for, checked against the data
+    before anything is computed."""
+    from explorer.core.disentanglement import MetricSettings
+    from explorer.core.disentanglement.points import kept_factors
+
+    if args.exclude_factors:
+        if dataset.factors is None:
+            raise ExplorerError(f"--exclude-factors: {dataset.name} has no factors to leave out")
+        kept_factors(dataset.factor_names or [], args.exclude_factors, "--exclude-factors")
+    return MetricSettings(
+        exclude=args.exclude_factors,
+        codes=args.codes,
+        bins=args.bins,
+        sap_continuous=args.sap_factors == "continuous",
+    )
 
 
 def cmd_export(args) -> int:

@@ -26,6 +26,7 @@ from explorer.core.config import (
     MAX_THREADS,
 )
 from explorer.core.data import BUILTINS
+from explorer.core.disentanglement.points import MAX_BINS
 
 # The model's and training's own limits (core/config.py), so the parser refuses exactly
 # what the settings refuse; these few exist only on the command line.
@@ -114,10 +115,19 @@ def device(text: str) -> str:
     return text
 
 
+def names(text: str) -> tuple[str, ...]:
+    """Comma-separated names, e.g. of factors: "shape" or "shape,orientation"."""
+    values = tuple(v.strip() for v in text.split(","))
+    if not all(values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return values
+
+
 latent_dim = int_in(1, MAX_LATENT_DIM)
 seed = int_in(0, MAX_SEED)
 threads = int_in(0, MAX_THREADS)
 count = int_in(1, MAX_COUNT)
+bins = int_in(2, MAX_BINS)
 epochs = int_in(1, MAX_EPOCHS)
 batch_size = int_in(1, MAX_BATCH_SIZE)
 importance_samples = int_in(1, MAX_SAMPLES)

@@ -191,6 +191,36 @@ def _add_figure_options(p: argparse.ArgumentParser) -> None:
         default=d.prior_samples,
         help=f"prior samples checked for being on the data (default {d.prior_samples}, 0 = skip)",
     )
+    _add_metric_options(p)
+
+
+def _add_metric_options(e: argparse.ArgumentParser) -> None:
+    """The disentanglement metrics' protocol (data with factors): the common variants."""
+    e.add_argument(
+        "--exclude-factors",
+        type=opt.names,
+        default=(),
+        metavar="NAMES",
+        help="factors the disentanglement metrics leave out, e.g. shape (MIG as Chen et al. "
+        "report it on dSprites); default: none",
+    )
+    e.add_argument(
+        "--codes",
+        choices=["means", "samples"],
+        default="means",
+        help="score posterior means (disentanglement_lib) or one sample of q(z|x) per image "
+        "(Chen et al.'s code); default means",
+    )
+    e.add_argument(
+        "--bins", type=opt.bins, default=20, help="MIG: histogram bins per dimension (default 20)"
+    )
+    e.add_argument(
+        "--sap-factors",
+        choices=["discrete", "continuous"],
+        default="discrete",
+        help="SAP: score each dimension by a classifier's accuracy (discrete, "
+        "disentanglement_lib's setting) or by R² (continuous); default discrete",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "evaluate",
         help="reconstruction, KL, ELBO, importance-weighted bound, active units, samples on "
-        "the data, MIG",
+        "the data, and on data with factors MIG, DCI, SAP and the FactorVAE score",
     )
     e.add_argument(
         "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"

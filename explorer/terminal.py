@@ -108,12 +108,47 @@ def print_report(rep, out=None) -> None:
             "reconstructions of real images)",
             file=out,
         )
-    if rep.mig is not None:
-        per = ", ".join(
-            f"{n} {g:.2f} (z{b})"
-            for n, g, b in zip(rep.mig.factor_names, rep.mig.gaps, rep.mig.best_dims, strict=True)
-        )
-        print(f"  MIG               {rep.mig.score:.3f}  [{per}]", file=out)
+    if rep.disentanglement is not None:
+        print_disentanglement(rep.disentanglement, out)
+
+
+def _per_factor(names, values, dims=None) -> str:
+    """ "shape 0.01 (z3), scale 0.40 (z8)": a figure per factor, "–" where undefined."""
+    parts = []
+    for i, (n, v) in enumerate(zip(names, values, strict=True)):
+        dim = "" if dims is None else f" (z{dims[i]})"
+        parts.append(f"{n} –" if math.isnan(v) else f"{n} {v:.2f}{dim}")
+    return ", ".join(parts)
+
+
+def _figure(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def print_disentanglement(scores, out=None) -> None:
+    """MIG, DCI, SAP and the FactorVAE score, per factor, then the protocol of each."""
+    out = out or sys.stdout
+    m, c, s, f = scores.mig, scores.dci, scores.sap, scores.factor_vae
+    names = scores.factor_names
+    print(
+        f"  MIG               {m.score:.3f}  [{_per_factor(names, m.gaps, m.best_dims)}]", file=out
+    )
+    print(
+        f"  DCI               disentanglement {_figure(c.disentanglement)}, completeness "
+        f"{_figure(c.completeness)}, informativeness {_figure(c.informativeness)} "
+        f"(on fitted points {_figure(c.informativeness_train)})  "
+        f"[completeness {_per_factor(names, c.per_factor)}]",
+        file=out,
+    )
+    print(f"  SAP               {s.score:.3f}  [{_per_factor(names, s.gaps)}]", file=out)
+    print(
+        f"  FactorVAE score   {_figure(f.score)}  (on fitted votes {_figure(f.train_accuracy)}, "
+        f"{f.active_dims} dimensions vote)  [{_per_factor(names, f.per_factor)}]",
+        file=out,
+    )
+    print("  protocol", file=out)
+    for result in (m, c, s, f):
+        print(f"    {result.protocol.describe()}", file=out)
 
 
 def print_sweep(models, out: Path) -> None:

@@ -53,6 +53,12 @@ HUGE = str(10**12)
         (["evaluate", "m.safetensors", "--max-images", "0"], "--max-images: must be from 1"),
         (["evaluate", "m.safetensors", "--prior-samples", "-1"], "--prior-samples: must be"),
         (["evaluate", "m.safetensors", "--prior-samples", HUGE], "--prior-samples: must be"),
+        (["evaluate", "m.safetensors", "--bins", "1"], "--bins: must be from 2 to 1,000, got 1"),
+        (
+            ["evaluate", "m.safetensors", "--exclude-factors", "shape,"],
+            "--exclude-factors: expected comma-separated names, got 'shape,'",
+        ),
+        (["evaluate", "m.safetensors", "--codes", "modes"], "--codes: invalid choice: 'modes'"),
     ],
 )
 def test_an_option_out_of_bounds_is_one_line_naming_it(capsys, argv, message):

@@ -44,10 +44,18 @@ def test_sweep_writes_models_table_and_plot(tmp_path):
         assert m.elbo == pytest.approx(rep.evaluation.elbo, rel=1e-4)
         assert m.kl == pytest.approx(rep.evaluation.kl, rel=1e-4, abs=1e-4)
         assert m.mig == pytest.approx(rep.mig.score) and m.status == "completed"
+        scores = rep.disentanglement  # the other metrics, under the same protocol
+        assert m.dci_disentanglement == pytest.approx(scores.dci.disentanglement)
+        assert m.dci_completeness == pytest.approx(scores.dci.completeness)
+        assert m.dci_informativeness == pytest.approx(scores.dci.informativeness)
+        assert m.sap == pytest.approx(scores.sap.score)
+        assert m.factor_vae_score == pytest.approx(scores.factor_vae.score)
         assert m.recon + m.kl == pytest.approx(-m.elbo, rel=1e-6)
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [(row["weight"], float(row["value"])) for row in rows] == [("beta", 0.5), ("beta", 4)]
     assert float(rows[1]["active_units"]) == models[1].active_units
+    for column in ("mig", "dci_disentanglement", "sap", "factor_vae_score"):
+        assert float(rows[1][column]) == pytest.approx(getattr(models[1], column))
     svg = ET.parse(out / "rate-distortion.svg").getroot()
     circles = svg.findall("{http://www.w3.org/2000/svg}circle")
     assert len(circles) == 2
@@ -141,6 +149,18 @@ def tampered(folder, **changes) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest))
 
 
+def test_a_sweep_written_before_the_other_metrics_still_opens(tmp_path):
+    (tmp_path / "b1.0.st").write_bytes(b"x")
+    write_sweep(tmp_path, {"name": "x"}, [model(1.0, mig=0.2)])
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness"):
+        del manifest["models"][0][key]
+    del manifest["models"][0]["sap"], manifest["models"][0]["factor_vae_score"]
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    _, (m,) = load_sweep(tmp_path)
+    assert m.mig == 0.2 and m.sap is None and m.dci_disentanglement is None
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -156,6 +176,8 @@ def tampered(folder, **changes) -> None:
         ({"elbo": float("nan")}, "model 1: elbo is nan, not a finite number"),
         ({"kl": [1]}, "model 1: kl is [1], not a finite number"),
         ({"mig": "high"}, "model 1: mig is 'high', not a finite number"),
+        ({"sap": float("inf")}, "model 1: sap is inf, not a finite number"),
+        ({"dci_completeness": "1"}, "model 1: dci_completeness is '1', not a finite number"),
         ({"active_units": 1.5}, "model 1: active_units is 1.5, not a count"),
         ({"active_units": -2}, "model 1: active_units is -2, not a count"),
         ({"status": "hacked"}, "model 1: status is 'hacked', not one of completed"),

@@ -24,6 +24,10 @@ def save_model(path, beta: float, seed: int) -> None:
     save_checkpoint(path, Checkpoint(model=model, train_config=cfg, dataset=data.describe()))
 
 
+# the disentanglement metrics of the sweep's β = 4 model (the others have none)
+SCORES = dict(mig=0.3, dci_disentanglement=0.2, sap=0.1, factor_vae_score=0.7)
+
+
 @pytest.fixture
 def sweep_folder(tmp_path):
     folder = tmp_path / "sweep"
@@ -32,8 +36,19 @@ def sweep_folder(tmp_path):
     for seed, beta in enumerate((0.5, 1.0, 4.0)):
         name = f"beta-{beta:g}.safetensors"
         save_model(folder / name, beta, seed)
+        scores = SCORES if beta == 4.0 else {"mig": None}
         models.append(
-            SweepModel("beta", beta, name, -100.0 - beta, 90.0, 10.0 + beta, 2, None, "completed")
+            SweepModel(
+                "beta",
+                beta,
+                name,
+                -100.0 - beta,
+                90.0,
+                10.0 + beta,
+                2,
+                status="completed",
+                **scores,
+            )
         )
     write_sweep(folder, make_digits(256, seed=0).describe(), models)
     return folder
@@ -64,6 +79,7 @@ def test_the_beta_slider_switches_models(qtbot, window, sweep_folder):
     with qtbot.waitSignal(s.codesChanged, timeout=10_000):
         QTest.keyClick(bar.slider, Qt.Key.Key_Right)
     assert bar.slider.value() == 2 and "β = 4" in bar.label.text()
+    assert "active · MIG 0.30 · DCI 0.20 · SAP 0.10 · FactorVAE 0.70" in bar.label.text()
     assert same_weights(window, sweep_folder / "beta-4.safetensors")
     assert np.allclose(s.codes, codes_of(window, sweep_folder / "beta-4.safetensors"), atol=1e-5)
 

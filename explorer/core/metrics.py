@@ -8,10 +8,9 @@
   posterior mean exceeds 0.01 (Burda et al., 2016).
 - `iw_bound`: the importance-weighted bound on log p(x) with k samples (Burda et al.);
   k = 1 is the ELBO, larger k is tighter.
-- `mig`: the Mutual Information Gap (Chen et al., 2018) computed as disentanglement_lib
-  does: posterior means of up to 10,000 points, each latent discretised into 20
-  histogram bins, mutual information with each factor in nats, the gap between the two
-  most informative latents divided by the factor's entropy, averaged over factors.
+- `report` adds, on data with ground-truth factors, the disentanglement metrics of
+  `explorer.core.disentanglement` (MIG, DCI, SAP, the FactorVAE score), each with the
+  protocol it was measured under.
 """
 
 from __future__ import annotations
@@ -24,6 +23,14 @@ import numpy as np
 import torch
 
 from explorer.core.data.dataset import Dataset
+from explorer.core.disentanglement import (
+    DEFAULT_SETTINGS,
+    MetricSettings,
+    MIGResult,
+    Scores,
+    score,
+)
+from explorer.core.disentanglement.points import MIN_POINTS
 from explorer.core.errors import ConfigError
 from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 from explorer.core.model import (
@@ -166,72 +173,6 @@ def iw_bound(
     return total / len(images)
 
 
-@dataclass(frozen=True)
-class MIGResult:
-    score: float  # mean normalised gap over factors, in [0, 1]
-    gaps: tuple[float, ...]  # per factor: (top MI - second MI) / H(factor)
-    best_dims: tuple[int, ...]  # per factor: the latent dimension with the most MI
-    mutual_info: np.ndarray  # (d, K) MI between each latent and each factor, nats
-    factor_names: tuple[str, ...]
-    entropies: tuple[float, ...]  # per factor: H(factor) in nats, over the points used
-
-
-def _discrete_mi(a: np.ndarray, b: np.ndarray) -> float:
-    """Mutual information (nats) of two non-negative integer sequences of equal length."""
-    joint = np.zeros((a.max() + 1, b.max() + 1))
-    np.add.at(joint, (a, b), 1.0)
-    joint /= joint.sum()
-    pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
-    nz = joint > 0
-    return float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum())
-
-
-def _entropy(a: np.ndarray) -> float:
-    p = np.bincount(a) / len(a)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
-def mig(
-    mu: np.ndarray,
-    factors: np.ndarray,
-    factor_names: list[str] | None = None,
-    bins: int = 20,
-    max_points: int = 10_000,
-    seed: int = 0,
-) -> MIGResult:
-    """MIG of posterior means mu: (N, d) against integer factors: (N, K)."""
-    if len(mu) > max_points:
-        pick = np.random.default_rng(seed).choice(len(mu), max_points, replace=False)
-        mu, factors = mu[pick], factors[pick]
-    # Histogram discretisation as in disentanglement_lib: bin edges over each latent's range.
-    codes = np.stack([np.digitize(m, np.histogram(m, bins)[1][:-1]) for m in mu.T], axis=1)
-    k = factors.shape[1]
-    names = tuple(factor_names or [f"factor {i}" for i in range(k)])
-    mi = np.array(
-        [[_discrete_mi(codes[:, j], factors[:, f]) for f in range(k)] for j in range(mu.shape[1])]
-    )
-    gaps, best = [], []
-    entropies = tuple(_entropy(factors[:, f]) for f in range(k))
-    for f, h in enumerate(entropies):
-        order = np.argsort(mi[:, f])[::-1]
-        best.append(int(order[0]))
-        if h <= 0:  # a constant factor carries nothing to disentangle
-            gaps.append(float("nan"))
-            continue
-        second = mi[order[1], f] if len(order) > 1 else 0.0
-        gaps.append(float((mi[order[0], f] - second) / h))
-    valid = [g for g in gaps if not math.isnan(g)]
-    return MIGResult(
-        score=float(np.mean(valid)) if valid else 0.0,
-        gaps=tuple(gaps),
-        best_dims=tuple(best),
-        mutual_info=mi,
-        factor_names=names,
-        entropies=entropies,
-    )
-
-
 def dataset_labels(model: LatentModel, dataset: Dataset) -> torch.Tensor | None:
     """The class of every image as (N,) int64 when `model` is conditioned on it, else None.
 
@@ -264,12 +205,17 @@ class Report:
     active: tuple[bool, ...]  # per dimension: is it used (see active_units)
     iw_bound: float | None  # importance-weighted bound on log p(x), when asked for and defined
     iw_k: int  # samples per image for iw_bound (0 = not computed)
-    mig: MIGResult | None  # when the data has ground-truth factors
+    disentanglement: Scores | None  # when the data has ground-truth factors (and 10 images)
     kind: str = DEFAULT_KIND  # the model's kind (core/kind_table.py)
     on_data: OnData | None = None  # are prior samples on the data (when asked for)
     # figures the kind defines that came out NaN or infinite ("codes": the posterior
     # means), e.g. a model from elsewhere that computes NaN; empty for a sound model
     non_finite: tuple[str, ...] = ()
+
+    @property
+    def mig(self) -> MIGResult | None:
+        """The MIG of `disentanglement`, or None."""
+        return None if self.disentanglement is None else self.disentanglement.mig
 
     @property
     def active_count(self) -> int:
@@ -294,6 +240,7 @@ class Report:
         if self.mig is not None:
             out["mig"] = self.mig.score
             out["mig_per_factor"] = dict(zip(self.mig.factor_names, self.mig.gaps, strict=True))
+            out["disentanglement"] = self.disentanglement.to_dict()
         return out
 
 
@@ -304,11 +251,13 @@ def report(
     max_images: int = 10_000,
     seed: int = 0,
     on_data_samples: int = 0,
+    metric_settings: MetricSettings = DEFAULT_SETTINGS,
 ) -> Report:
     """Evaluate `model` on (a seeded subset of at most `max_images` of) `dataset`.
 
     iw_k > 0 adds the importance-weighted bound (stochastic kinds only);
-    on_data_samples > 0 adds the share of that many prior samples that are on the data.
+    on_data_samples > 0 adds the share of that many prior samples that are on the data;
+    `metric_settings` chooses the disentanglement metrics' protocol (data with factors).
     """
     pick = np.arange(len(dataset))
     if len(pick) > max_images:
@@ -322,11 +271,12 @@ def report(
         evaluation = evaluate(model, images, labels)
         if iw_k > 0 and not model.deterministic:
             bound = iw_bound(model, images, labels, k=iw_k)
-    mu, _ = encode(model, images, labels)
+    mu, logvar = encode(model, images, labels)
     bad = _non_finite(model, evaluation, bound, mu)
-    result = None  # MIG and on_data need finite codes, and on_data three images or more
-    if dataset.factors is not None and "codes" not in bad:
-        result = mig(mu, dataset.factors[pick], dataset.factor_names, seed=seed)
+    result = None  # the metrics and on_data need finite codes, on_data three images or more
+    if dataset.factors is not None and "codes" not in bad and len(mu) >= MIN_POINTS:
+        names = dataset.factor_names or [f"factor {i}" for i in range(dataset.factors.shape[1])]
+        result = score(mu, logvar, dataset.factors[pick], names, metric_settings)
     checked = None
     if on_data_samples > 0 and len(images) >= ON_DATA_MIN_IMAGES and "codes" not in bad:
         checked = on_data(model, images, labels, samples=on_data_samples, seed=seed)
@@ -335,7 +285,7 @@ def report(
         active=tuple(bool(a) for a in active_units(mu)),
         iw_bound=bound,
         iw_k=iw_k if bound is not None else 0,
-        mig=result,
+        disentanglement=result,
         kind=model.kind,
         on_data=checked,
         non_finite=bad,

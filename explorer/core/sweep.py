@@ -48,6 +48,31 @@ class SweepModel:
     active_units: int
     mig: float | None  # when the data has factors
     status: str  # how its training ended: completed, stopped, diverged
+    # the other disentanglement metrics (metrics.report's protocol), when the data has
+    # factors; absent from sweeps written before they were measured
+    dci_disentanglement: float | None = None
+    dci_completeness: float | None = None
+    dci_informativeness: float | None = None
+    sap: float | None = None
+    factor_vae_score: float | None = None
+
+
+def disentanglement_columns(scores) -> dict[str, float | None]:
+    """The optional SweepModel figures of a `disentanglement.Scores` (empty for None)."""
+    if scores is None:
+        return {}
+    d = scores.dci
+    return {
+        "dci_disentanglement": _finite_or_none(d.disentanglement),
+        "dci_completeness": _finite_or_none(d.completeness),
+        "dci_informativeness": _finite_or_none(d.informativeness),
+        "sap": scores.sap.score,
+        "factor_vae_score": _finite_or_none(scores.factor_vae.score),
+    }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def beta_text(beta: float) -> str:
@@ -151,6 +176,7 @@ def load_sweep(folder: str | Path) -> tuple[Path, list[SweepModel]]:
 _MANIFEST_BYTES = 1 << 20  # a sweep of 100 models writes about 30 KB
 _STATUSES = ("completed", "stopped", "diverged")
 _FIGURES = ("elbo", "recon", "kl")
+_OPTIONAL = {f.name for f in fields(SweepModel) if f.default is None}  # number or None
 
 
 def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepModel:
@@ -163,8 +189,9 @@ def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepMod
             k: v for k, v in entry.items() if k != "beta"
         }
     expected = {f.name for f in fields(SweepModel)}
-    if set(entry) != expected:
-        missing, unknown = sorted(expected - set(entry)), sorted(set(entry) - expected)
+    if not expected - _OPTIONAL <= set(entry) <= expected:
+        missing = sorted(expected - _OPTIONAL - set(entry))
+        unknown = sorted(set(entry) - expected)
         raise CheckpointError(
             f"{where}: malformed model"
             + (f" (missing {', '.join(missing)})" if missing else "")
@@ -174,7 +201,8 @@ def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepMod
         raise CheckpointError(
             f"{where}: weight is {entry['weight']!r}, not one of {', '.join(WEIGHT_SYMBOLS)}"
         )
-    for key in ("value", *_FIGURES) + (("mig",) if entry["mig"] is not None else ()):
+    scores = [k for k in ("mig", *_OPTIONAL) if entry.get(k) is not None]
+    for key in ("value", *_FIGURES, *scores):
         value = entry[key]
         if not _is_number(value) or not math.isfinite(value):
             raise CheckpointError(f"{where}: {key} is {value!r}, not a finite number")

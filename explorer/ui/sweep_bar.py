@@ -20,10 +20,20 @@ from explorer.ui.state import Session
 
 
 def describe(m: SweepModel) -> str:
-    mig = "" if m.mig is None else f" · MIG {m.mig:.2f}"
+    scores = [
+        (name, value)
+        for name, value in (
+            ("MIG", m.mig),
+            ("DCI", m.dci_disentanglement),
+            ("SAP", m.sap),
+            ("FactorVAE", m.factor_vae_score),
+        )
+        if value is not None
+    ]
+    metrics = "".join(f" · {name} {value:.2f}" for name, value in scores)
     return (
         f"{weight_text(m)} · ELBO {m.elbo:.1f} (recon {m.recon:.1f}, KL {m.kl:.1f}) · "
-        f"{m.active_units} active{mig}"
+        f"{m.active_units} active{metrics}"
     )
 
 
