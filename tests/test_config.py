@@ -54,7 +54,7 @@ def test_bad_model_choices():
 def test_model_config_round_trips_through_dict():
     cfg = ModelConfig(image_shape=(3, 32, 32), latent_dim=7, architecture="conv", hidden=(128,))
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ConfigError, match="unknown model settings: colour"):
+    with pytest.raises(ConfigError, match="unknown model settings: 'colour'"):
         ModelConfig.from_dict({**cfg.to_dict(), "colour": 1})
 
 

@@ -241,3 +241,28 @@ def test_factory_arguments_from_a_fifo_or_nested_too_deeply(tmp_path):
     deep.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(ConfigError, match=re.escape(f"{deep}: nested too deeply")):
         factory_kwargs(str(deep))
+
+
+def test_a_gzipped_idx_header_claiming_more_than_a_float_holds(tmp_path):
+    # A gzip's size says nothing of the array inside, so the header's claim meets the
+    # memory check first; 60 dimensions of 2**32 - 1 is a size no float can hold.
+    import gzip
+    import struct
+
+    path = tmp_path / "huge-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 8, 60]) + struct.pack(">60I", *[2**32 - 1] * 60)
+    path.write_bytes(gzip.compress(header + bytes(10)))
+    with pytest.raises(DataError) as caught:
+        open_dataset(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert "more than a yobibyte" in message
+
+
+def test_unknown_model_settings_are_quoted_on_one_line():
+    names = {"\n": 1, "": 2, **{f"extra{i}": i for i in range(10)}}
+    with pytest.raises(ConfigError) as caught:
+        ModelConfig.from_dict({**ModelConfig().to_dict(), **names})
+    message = str(caught.value)
+    assert "\n" not in message and "'\\n'" in message and "''" in message
+    assert message.endswith("and 7 more")

@@ -181,7 +181,7 @@ def test_a_sweep_written_before_the_other_metrics_still_opens(tmp_path):
         ({"active_units": 1.5}, "model 1: active_units is 1.5, not a count"),
         ({"active_units": -2}, "model 1: active_units is -2, not a count"),
         ({"status": "hacked"}, "model 1: status is 'hacked', not one of completed"),
-        ({"extra": 1}, "model 1: malformed model (unknown extra)"),
+        ({"extra": 1}, "model 1: malformed model (unknown 'extra')"),
     ],
 )
 def test_a_tampered_manifest_is_refused_naming_it(tmp_path, changes, message):

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from explorer.core import checks
-from explorer.core.errors import ConfigError
+from explorer.core.errors import ConfigError, listed
 from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, kinds_where
 
 KINDS = KIND_NAMES  # the model kinds (core/kind_table.py: what each is, what applies to it)
@@ -99,7 +99,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ConfigError(f"unknown model settings: {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown model settings: {listed(unknown)}")
         data = dict(data)
         for key in ("image_shape", "hidden"):
             if isinstance(data.get(key), list):  # JSON has no tuples; anything else is refused

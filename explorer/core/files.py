@@ -71,9 +71,15 @@ def check_memory(need: int, where: str, what: str, error: type[ExplorerError]) -
     budget = memory_budget()
     if need > budget:
         raise error(
-            f"{where}: {what} needs {need / 2**30:.1f} GiB, more than "
-            f"the {budget / 2**30:.1f} GiB this machine can spare for it"
+            f"{where}: {what} needs {_gib(need)}, more than "
+            f"the {_gib(budget)} this machine can spare for it"
         )
+
+
+def _gib(size: int) -> str:
+    """Bytes in GiB for a message. A header may claim more than a float holds (the
+    division would overflow): no machine has a yobibyte, so that is said instead."""
+    return f"{size / 2**30:.1f} GiB" if size < 2**80 else "more than a yobibyte"
 
 
 def memory_budget() -> int:

@@ -24,7 +24,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from explorer.core.errors import CheckpointError, ConfigError
+from explorer.core.errors import CheckpointError, ConfigError, listed
 from explorer.core.files import atomic_write, check_readable_file
 from explorer.core.kind_table import WEIGHT_SYMBOLS
 from explorer.core.svg_chart import ticks
@@ -195,7 +195,7 @@ def _read_model(folder: Path, path: Path, index: int, entry: object) -> SweepMod
         raise CheckpointError(
             f"{where}: malformed model"
             + (f" (missing {', '.join(missing)})" if missing else "")
-            + (f" (unknown {', '.join(unknown)})" if unknown else "")
+            + (f" (unknown {listed(unknown)})" if unknown else "")
         )
     if entry["weight"] not in WEIGHT_SYMBOLS:
         raise CheckpointError(
