@@ -78,9 +78,7 @@ def test_the_report_shows_evaluates_numbers(models, dataset, tmp_path, capsys):
     assert out.startswith(f"wrote {page_file}")
     page = Page(page_file.read_text(encoding="utf-8"))
     shown = {k: v for k, v in page.numbers.items() if ":" not in k}
-    # per factor below; DCI, SAP and the FactorVAE score (`disentanglement`) the page
-    # does not show yet
-    left = ("kind", "mig_per_factor", "disentanglement")
+    left = ("kind", "mig_per_factor", "disentanglement")  # (per factor and per score below)
     assert shown == {k: v for k, v in expected.items() if k not in left}
     ckpt = load_checkpoint(model)
     kl = [page.numbers[f"kl_per_dim:{i}"] for i in range(3)]
@@ -88,6 +86,13 @@ def test_the_report_shows_evaluates_numbers(models, dataset, tmp_path, capsys):
     if dataset == "sprites":
         gaps = {k.split(":", 1)[1]: v for k, v in page.numbers.items() if k.startswith("mig_")}
         assert gaps == expected["mig_per_factor"] and len(gaps) == 5
+        scores = {k.split(":", 1)[1]: v for k, v in page.numbers.items() if k.startswith("disent")}
+        wanted = expected["disentanglement"]
+        assert len(scores) == 6 and scores == {
+            key: wanted[metric][figure] for key in scores for metric, figure in [key.split(".")]
+        }
+        text = page_file.read_text(encoding="utf-8")
+        assert "MIG: shape, scale" in text and "seed 0" in text  # the protocol, stated
     else:
         assert "mig" not in shown
     # map, traversals, interpolation: decodable PNGs of the model's images

@@ -28,6 +28,7 @@ from explorer import __version__
 from explorer.core.config import ExternalConfig, TrainConfig
 from explorer.core.data.dataset import Dataset
 from explorer.core.destination import check_destination
+from explorer.core.disentanglement import Scores
 from explorer.core.errors import ExplorerError
 from explorer.core.files import atomic_write
 from explorer.core.history import Epoch
@@ -250,6 +251,8 @@ def _metrics(rep: Report, dataset: Dataset) -> str:
         parts += ["<h3>KL per dimension</h3>", _kl_chart(kl, rep.active), _kl_table(kl, rep)]
     if rep.mig is not None:
         parts += ["<h3>Factors</h3>", _factor_table(rep)]
+    if rep.disentanglement is not None:
+        parts += ["<h3>Disentanglement scores</h3>", _scores_table(rep.disentanglement)]
     return "\n".join(parts)
 
 
@@ -291,6 +294,29 @@ def _factor_table(rep: Report) -> str:
         '<div class="wide"><table id="factor-table" class="numbers"><tr><th>factor</th>'
         "<th>MIG</th><th>most informative</th><th>entropy, nats</th></tr>"
         f"{rows}</table></div>"
+    )
+
+
+def _scores_table(scores: Scores) -> str:
+    """MIG, DCI, SAP and the FactorVAE score as `evaluate --json` has them under
+    `disentanglement` (keys `disentanglement:<metric>.<figure>`), each with its protocol."""
+    d, c, sa, f = scores.mig, scores.dci, scores.sap, scores.factor_vae
+    figures = (
+        ("MIG", "mig.score", d.score),
+        ("DCI disentanglement", "dci.disentanglement", c.disentanglement),
+        ("DCI completeness", "dci.completeness", c.completeness),
+        ("DCI informativeness", "dci.informativeness", c.informativeness),
+        ("SAP", "sap.score", sa.score),
+        ("FactorVAE score", "factor_vae_score.score", f.score),
+    )
+    rows = "".join(
+        f"<tr><th>{name}</th>{_number(f'disentanglement:{key}', float(value))}</tr>"
+        for name, key, value in figures
+    )
+    protocols = "".join(f"<li>{escape(r.protocol.describe())}</li>" for r in (d, c, sa, f))
+    return (
+        '<div class="wide"><table id="scores-table" class="numbers">'
+        f"{rows}</table></div><p>Measured as follows:</p><ul>{protocols}</ul>"
     )
 
 
