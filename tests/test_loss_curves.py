@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from explorer.core.metrics import Evaluation
 from explorer.core.training import Progress
 from explorer.ui.loss_curves import LossCurves
+from tests.conftest import settle
 from tests.gui import rgba
 
 
@@ -194,45 +195,29 @@ def test_after_stop_the_plot_spans_the_steps_run(qtbot, window):
     assert x[-1] == ran
 
 
-def points_under_legend(plot) -> int:
-    """How many drawn points of the curves (and validation points) the legend covers."""
-    vb = plot.plotItem.vb
-    under = vb.mapSceneToView(plot.legend.sceneBoundingRect()).boundingRect()
-    n = 0
-    for item in [*plot.curves.values(), *plot.previous.values()]:
-        x, y = item.getData()
-        if x is not None and len(x):
-            inside = (x >= under.left()) & (x <= under.right())
-            n += int(np.sum(inside & (y >= under.top()) & (y <= under.bottom())))
-    return n
+def test_the_legend_has_its_own_row_above_the_curves(qtbot, window):
+    """A β-TCVAE run after another, on the laptop screen: seven legend entries. Inside
+    the plot they covered the middle of its low area, where the KL and TC curves run;
+    above it, they cover none, and each is whole on screen."""
+    from tests.test_layout import LAPTOP, shown
 
-
-def test_the_legend_keeps_off_the_curves(qtbot):
-    """On the log axis a run's curves end near the top of the plot, under the legend in
-    its top-right corner: its text was struck through by the curves. The legend takes
-    the right-hand corner the curves leave free, on either axis."""
-    plot = LossCurves()
-    qtbot.addWidget(plot)
-    plot.resize(340, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
-    n = 400
-    steps = np.arange(n)
-    losses = 400 * np.exp(-steps / 30) + 120
-    records = step_records(losses, n)
-    for i, r in enumerate(records):  # KL starts near 0, as a VAE's does
-        records[i] = dataclasses.replace(r, kl=5.0 * (1 - np.exp(-i / 40)) + 0.01)
-    for start in range(0, n, 10):  # in batches, as the worker sends them
-        plot.add_steps(records[start : start + 10])
-    plot.end_run()
-    drawn = 3 * n
-    assert plot.log_scale
-    plot.grab()
-    assert points_under_legend(plot) < 0.1 * drawn  # (a curve's first steps, at most)
-    QTest.mouseClick(plot.log_check, Qt.MouseButton.LeftButton)  # a linear axis
-    assert not plot.log_scale
-    plot.grab()
-    assert points_under_legend(plot) < 0.1 * drawn
+    shown(window, LAPTOP)
+    plot = window.panel.loss_plot
+    losses = np.linspace(400, 150, 100)
+    plot.add_steps(step_records(losses, 100))
+    plot.clear_run()  # Train pressed again, for a β-TCVAE
+    plot.add_steps([dataclasses.replace(r, tc=4.0) for r in step_records(losses, 100)])
+    settle(plot)
+    names = [label.text for _, label in plot.legend.items]
+    assert len(names) == 6 and "total correlation" in names  # loss … previous run, TC
+    vb = plot.plotItem.vb.sceneBoundingRect()
+    assert not plot.legend.sceneBoundingRect().intersects(vb)
+    seen = plot.mapToScene(plot.viewport().rect()).boundingRect()
+    for sample, label in plot.legend.items:
+        for part in (sample, label):
+            assert seen.contains(part.sceneBoundingRect()), label.text
+        assert label.width() >= label.minimumWidth(), label.text  # not cut short
+    assert vb.height() > 60  # the curves keep most of the plot
 
 
 def axis_labels(plot) -> list[tuple[str, object]]:

@@ -89,9 +89,9 @@ def test_beta_tcvae_is_chosen_set_trained_and_reopened_from_the_panel(qtbot, win
     assert "total correlation" in legend_names(plot)
     x, y = plot.curves["tc"].getData()
     assert len(x) == 8 and np.isfinite(y).all()
-    # drawn in the TC colour: its legend entry's line, and the curve where no other
-    # covers it (on the small plot of a test window it runs behind the legend)
+    # drawn in the TC colour: its legend entry's line, and the curve where no other covers it
     assert pixels_like(plot, tc_colour) > before + 10
+    assert window.statusBar().currentMessage() == "Trained 1 epoch (8 steps)."
     tc = window.session.info.train_config
     assert (tc.alpha, tc.beta, tc.gamma) == (1, 4, 2)
 

@@ -299,8 +299,14 @@ def train(
         config.epochs,
         val=run.val,
         status="completed",
-        message=f"Trained {config.epochs} epochs ({run.steps_total} steps).",
+        message=f"Trained {_counted(config.epochs, 'epoch')} "
+        f"({_counted(run.steps_total, 'step')}).",
     )
+
+
+def _counted(n: int, noun: str) -> str:
+    """`n` of `noun`, in the singular for one: "1 epoch", "2 epochs"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _schedule(kind: str, config: TrainConfig, steps_per_epoch: int) -> Schedule:

@@ -1,7 +1,8 @@
 """The live loss curves of a training run (`lossPlot`): total, reconstruction and KL per
 step, smoothed, and the validation loss per epoch; the objectives that have them add the
 total correlation (β-TCVAE, FactorVAE) and the capacity C the KL is held at (AnnealedVAE,
-the capacity schedule), each in the legend only while a run draws it. The previous
+the capacity schedule), each in the legend only while a run draws it. The legend has
+its own lines above the plot area, where it covers no curve. The previous
 run's total, reconstruction and KL stay, faint, for comparison. The y axis is
 logarithmic by default (`lossLogScale` switches it): a run starts at thousands of nats
 and ends at around a hundred, which a linear axis squeezes into a flat line."""
@@ -12,9 +13,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
@@ -38,7 +39,7 @@ _SMOOTHED = ("total", "recon", "kl", "tc")  # C is a schedule: drawn as it is
 _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
-_LEGEND_MARGIN = 5  # px between the legend and the plot's edges
+_LEGEND_GAP = 8  # px between the legend's entries on a line
 
 
 class _LossAxis(pg.AxisItem):
@@ -66,6 +67,59 @@ class _LossAxis(pg.AxisItem):
         return shown
 
 
+class _RowLegend(pg.LegendItem):
+    """The legend in a row of the plot's layout, above the curves rather than over them.
+    Its entries flow in lines as wide as the plot, each as wide as its own name: a grid's
+    columns, as wide as the longest name, took a third line on a narrow plot."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._width = 0.0  # px the entries flow in: the plot's (`fit_width`)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def fit_width(self, width: float) -> None:
+        """Flow the entries in lines of `width` px."""
+        self._width = width
+        self.updateSize()
+
+    def _addItemToLayout(self, sample, label) -> None:
+        label.item.document().setDocumentMargin(0)  # lines as high as their text
+        label.updateMin()
+        sample.setParentItem(self)
+        label.setParentItem(self)
+
+    def _removeItemFromLayout(self, *parts) -> None:
+        for part in parts:
+            part.close()
+            if part.scene() is not None:  # PySide keeps a closed item in its scene
+                part.scene().removeItem(part)
+
+    def updateSize(self) -> None:
+        """Place the entries, line by line, and take the height they need. A line is as
+        high as its text; a sample's box is higher, its line or mark in the middle: the
+        legend has room for the first and last lines' boxes above and below."""
+        x = line = widest = 0.0
+        pad = max(((s.height() - t.minimumHeight()) / 2 for s, t in self.items), default=0.0)
+        y = pad
+        for sample, label in self.items:
+            width = sample.width() + _LEGEND_GAP / 2 + label.minimumWidth()
+            if x > 0 and x + width > self._width:
+                x, y, line = 0.0, y + line, 0.0
+            height = label.minimumHeight()
+            sample.setPos(x, y + (height - sample.height()) / 2)
+            label.setGeometry(x + width - label.minimumWidth(), y, label.minimumWidth(), height)
+            widest = max(widest, x + width)
+            x += width + _LEGEND_GAP
+            line = max(line, height)
+        size = QSizeF(widest, y + line + pad)
+        self.setMinimumSize(size)
+        self.setPreferredSize(size)
+        self.setMaximumSize(size)
+
+    def mouseDragEvent(self, ev) -> None:
+        ev.ignore()  # pyqtgraph's legend follows a drag: this one keeps its row
+
+
 class LossCurves(pg.PlotWidget):
     def __init__(self):
         super().__init__(axisItems={"left": _LossAxis("left")})
@@ -78,8 +132,7 @@ class LossCurves(pg.PlotWidget):
             "reconstruction for PCA and the autoencoder"
         )
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.legend = legend = self.addLegend(offset=(-_LEGEND_MARGIN, _LEGEND_MARGIN))
-        legend.setColumnCount(2)  # two short rows: the legend fits a low plot
+        self.legend = legend = self._legend_row()
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
         # (`_shown`): PlotDataItems add their own downsampling and bounds bookkeeping to
@@ -144,6 +197,22 @@ class LossCurves(pg.PlotWidget):
         self._n = 0  # steps recorded (none: there is no run to keep as the previous one)
         follow_palette(self, self._recolour)
         self.clear_run()
+
+    def _legend_row(self) -> _RowLegend:
+        """The legend in its own row above the curves (the hidden top axis's): inside the
+        plot, on a low plot, it covered the middle of the curves."""
+        legend = _RowLegend()
+        layout = self.plotItem.layout
+        layout.removeItem(self.getAxis("top"))  # hidden, never shown: its cell is free
+        layout.addItem(legend, 1, 1)
+        layout.setAlignment(legend, Qt.AlignmentFlag.AlignLeft)
+        self.plotItem.legend = legend  # where pyqtgraph adds the entries of named items
+        self.plotItem.vb.sigResized.connect(self._fit_legend)  # as the left axis widens
+        return legend
+
+    def _fit_legend(self) -> None:
+        """The legend's lines as wide as the plot area: the widget's, less the y axis."""
+        self.legend.fit_width(self.width() - self.getAxis("left").width() - 2)
 
     def _recolour(self, palette: QPalette) -> None:
         colours = style_plot(self, palette)
@@ -221,7 +290,6 @@ class LossCurves(pg.PlotWidget):
         self._draw_steps()
         drawn = [*_ALWAYS, *self._extra]
         self._fit_range(records[-1].steps_total, [self._ema[k] for k in drawn])
-        self._place_legend()
 
     def _show_extra(self, first: Progress) -> None:
         """The terms of _EXTRA the run's first step has join the plot and its legend."""
@@ -261,7 +329,6 @@ class LossCurves(pg.PlotWidget):
             values += [*self._previous_data[1], *self._previous_data[3]]
         if values:
             self._fit_range(self._x_total or 0, values)
-        self._place_legend()
 
     def _keep_as_previous(self) -> None:
         """This run's curves stay, faint, beside the next run's."""
@@ -283,9 +350,13 @@ class LossCurves(pg.PlotWidget):
                 self.previous[key].setData(x, self._y(self._previous_data[row]))
 
     def resizeEvent(self, event) -> None:
-        """The log switch sits in the corner between the axes, where nothing is drawn."""
+        """The log switch sits in the corner between the axes, where nothing is drawn.
+        The legend takes its lines before the plot is laid out: the first paint has them."""
+        built = "log_check" in vars(self)  # not a resize from pyqtgraph's own __init__
+        if built and self.plotItem is not None:  # (None: closed)
+            self._fit_legend()
         super().resizeEvent(event)
-        if "log_check" not in vars(self):  # a resize from pyqtgraph's own __init__
+        if not built:
             return
         hint = self.log_check.sizeHint()
         self.log_check.setGeometry(
@@ -325,31 +396,6 @@ class LossCurves(pg.PlotWidget):
         if self._n > 0:
             self._x_total = None
             self._fit_range(int(self._buf[0, self._n - 1]), [])
-            self._place_legend()
-
-    def _place_legend(self) -> None:
-        """The legend in the right-hand corner, top or bottom, that covers fewer drawn
-        points: on the log axis a run's curves end near the top, on a linear one near
-        the bottom (unboxed, its text over a curve was struck through)."""
-        vb = self.plotItem.vb
-        (_, x1), (y0, y1) = vb.viewRange()
-        px, py = vb.viewPixelSize()
-        size = self.legend.boundingRect()
-        left = x1 - (size.width() + _LEGEND_MARGIN) * px
-        height = (size.height() + _LEGEND_MARGIN) * py
-        ys = []
-        for item in [*self.curves.values(), *self.previous.values()]:
-            x, y = item.getData()
-            if x is not None and len(x):
-                ys.append(np.asarray(y)[np.asarray(x) >= left])
-        y = np.concatenate(ys) if ys else np.empty(0)
-        under = {"top": int(np.sum(y >= y1 - height)), "bottom": int(np.sum(y <= y0 + height))}
-        current = "top" if self.legend.opts["offset"][1] > 0 else "bottom"
-        other = "bottom" if current == "top" else "top"
-        if under[other] < under[current]:
-            self.legend.setOffset(
-                (-_LEGEND_MARGIN, _LEGEND_MARGIN if other == "top" else -_LEGEND_MARGIN)
-            )
 
     def add_epoch(self, p: Progress) -> None:
         """An epoch's record: its validation loss joins the validation points."""
