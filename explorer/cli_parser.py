@@ -167,6 +167,16 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_model_to_score(p: argparse.ArgumentParser) -> None:
+    """What `evaluate` and `report` share: the model, its data and the figures' options."""
+    p.add_argument(
+        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
+    )
+    _add_data_options(p, None)
+    add_external_options(p)
+    _add_figure_options(p)
+
+
 def _add_figure_options(p: argparse.ArgumentParser) -> None:
     """How `evaluate` and `report` compute the figures: the same options, the same
     defaults (`EvaluateConfig`), so the two give the same numbers."""
@@ -277,12 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="reconstruction, KL, ELBO, importance-weighted bound, active units, samples on "
         "the data, and on data with factors MIG, DCI, SAP and the FactorVAE score",
     )
-    e.add_argument(
-        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
-    )
-    _add_data_options(e, None)
-    add_external_options(e)
-    _add_figure_options(e)
+    _add_model_to_score(e)
     e.add_argument("--json", action="store_true", help="print the figures as one JSON line")
 
     r = sub.add_parser(
@@ -290,12 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one self-contained HTML page to share: the model, its figures (as evaluate), "
         "the latent space, manifold map, traversals, interpolation and loss curves",
     )
-    r.add_argument(
-        "model", type=Path, help="a .safetensors checkpoint, a TorchScript .pt, or weights"
-    )
-    _add_data_options(r, None)
-    add_external_options(r)
-    _add_figure_options(r)
+    _add_model_to_score(r)
     r.add_argument(
         "--out", type=Path, help="the .html file to write (default: <model>-report.html)"
     )

@@ -17,20 +17,11 @@ from explorer import cli
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.history import MAX_EPOCHS_KEPT, Epoch, extend
 from tests.report_page import Page, images, outside_references
+from tests.test_cli_save import run
 
 # Kept small: the figures are evaluate's, on a few hundred images
 DATA = ["--count", "240"]
 FIGURES = ["--k", "4", "--max-images", "200", "--prior-samples", "60"]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """`python -m explorer *argv` in this process: exit status, stdout, stderr."""
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as e:  # the parser exits on a bad option
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def trained(folder: Path, dataset: str, capsys) -> Path:
