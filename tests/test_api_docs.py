@@ -19,7 +19,8 @@ def _blocks() -> list[str]:
 
 def test_the_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # the one that opens a window (a script would wait for it) is run by the API's tests
+    # (the two that open a window would wait for it to close: the API's own tests open
+    # windows the same way, on a model of their own)
     runnable = [b for b in _blocks() if "explorer.explore(" not in b]
     assert len(runnable) == len(_blocks()) - 2  # the signature and the handle's example
     out = io.StringIO()

@@ -234,3 +234,17 @@ def test_every_metric_states_its_protocol():
     out = result.to_dict()
     assert set(out) == {"mig", "dci", "sap", "factor_vae_score"}
     assert out["dci"]["protocol"]["estimator"].startswith("importance from a linear")
+
+
+def test_factor_values_far_apart_cost_what_their_count_costs():
+    # A factor of three values claimed as 0, 1 and 10**9 (a hostile file, or a user's
+    # own numbering): the metrics see three values, not a table of a billion columns.
+    rng = np.random.default_rng(0)
+    n = 600
+    f = rng.integers(0, 3, n)
+    spread = np.array([0, 1, 10**9])[f]
+    codes = np.stack([f + 0.1 * rng.standard_normal(n), rng.standard_normal(n)], axis=1)
+    far = score(codes, None, spread[:, None], ["f"])
+    near = score(codes, None, f[:, None], ["f"])
+    assert far.mig.score == pytest.approx(near.mig.score)
+    assert far.sap.score == pytest.approx(near.sap.score)

@@ -266,3 +266,22 @@ def test_the_legend_shows_the_groups_of_the_colouring_chosen(qtbot, window):
     # the labels' colours are gone (not greys: the text's antialiased edges have those)
     gone = [c for c in labels if c not in upper and len(set(pg.mkColor(c).getRgb()[:3])) > 1]
     assert gone and not any(legend_shows(view, c) for c in gone)
+
+
+def test_colouring_by_a_factor_numbered_far_apart_draws_its_values_only():
+    # "shape" numbered 0, 5 and 10**9 with a claimed size of 2**31 - 1: three groups,
+    # found without walking every number up to the claim
+    from explorer.ui.palette import group_points
+
+    values = np.array([0, 5, 10**9, 5, 0])
+    data = Dataset(
+        images=np.zeros((5, 4, 4), np.uint8),
+        factors=values[:, None],
+        factor_names=["shape"],
+        factor_sizes=[2**31 - 1],
+        class_names=["square", "ellipse"],
+        name="far apart",
+    )
+    groups = list(group_points(data, "shape"))
+    assert [name for name, _, _ in groups] == ["square", "shape 5", "shape 1000000000"]
+    assert [idx.tolist() for _, _, idx in groups] == [[0, 4], [1, 3], [2]]

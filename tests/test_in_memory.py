@@ -101,6 +101,7 @@ class _NoLength(IterableDataset):
         ({"images": torch.zeros(6, 8, 8, device="meta")}, "images: a tensor on the meta device"),
         ({"images": _NoLength()}, "images: a _NoLength has no length"),
         ({"images": Items(0, None)}, "images: the Dataset is empty"),
+        ({"images": Items(-1, None)}, "images: the Items's length: __len__() should return >= 0"),
         (
             {"images": Items(3, lambda i: torch.zeros(8, 8 + (i == 2)))},
             "images: item 2 of the Dataset has shape (8, 9), item 0 (8, 8)",

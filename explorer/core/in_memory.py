@@ -156,6 +156,8 @@ def _from_torch_dataset(data: TorchDataset) -> tuple[np.ndarray, np.ndarray | No
             f"images: a {type(data).__name__} has no length (an IterableDataset?); "
             "pass a map-style Dataset or an array"
         ) from None
+    except ValueError as e:  # (len() of a negative __len__)
+        raise DataError(f"images: the {type(data).__name__}'s length: {e}") from None
     if n == 0:
         raise DataError("images: the Dataset is empty")
     first, label = _item(data, 0)

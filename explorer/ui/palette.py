@@ -70,16 +70,18 @@ def group_points(
         f = dataset.factor_names.index(by)
         values = dataset.factors[:, f]
         size = (dataset.factor_sizes or [int(values.max()) + 1] * (f + 1))[f]
-        if by == "shape" or size <= _MAX_GROUPS:
+        present = np.unique(values)  # (a size may be claimed far beyond the values used)
+        if len(present) <= _MAX_GROUPS and (by == "shape" or size <= _MAX_GROUPS):
             names = dataset.class_names if by == "shape" and dataset.class_names else None
-            for v in range(size):
+            for v in present.tolist():
                 idx = np.flatnonzero(values == v)
                 colour = (
                     categorical[v % len(categorical)]
                     if by == "shape"
                     else sequential[round(v * (len(sequential) - 1) / max(size - 1, 1))]
                 )
-                yield (names[v] if names else f"{by} {v}"), colour + "b0", idx
+                named = names is not None and v < len(names)
+                yield (names[v] if named else f"{by} {v}"), colour + "b0", idx
             return
         edges = np.linspace(0, size, _MAX_GROUPS + 1).round().astype(int)
         for g in range(_MAX_GROUPS):

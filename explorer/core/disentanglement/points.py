@@ -178,7 +178,11 @@ def prepare(
             codes.shape
         )
     train, test = split(len(pick), settings.train_share, rng)
-    chosen = np.asarray(factors[pick][:, keep]).astype(np.int64)
+    # Each factor's values as dense indices 0..k-1 in their order: the metrics size their
+    # tables by the largest value, and a file may claim a value of 10**9 for three images.
+    chosen = np.stack(
+        [np.unique(factors[pick, f], return_inverse=True)[1].reshape(-1) for f in keep], axis=1
+    ).astype(np.int64)
     return Points(
         codes,
         chosen,
