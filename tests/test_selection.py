@@ -11,6 +11,7 @@ from explorer.core.selection import (
     as_set,
     box_polygon,
     combine,
+    count_below,
     group_direction,
     in_polygon,
     means,
@@ -96,3 +97,22 @@ def test_a_walk_along_a_direction():
 def test_a_selection_is_sorted_and_holds_each_index_once():
     np.testing.assert_array_equal(as_set(np.array([5, 1, 5, 3, 1])), [1, 3, 5])
     assert as_set(np.zeros(0)).dtype == np.int64
+
+
+def test_count_below_is_searchsorted_without_converting_the_points():
+    # float64 bounds over float32 points: on a value, just above or below one, between,
+    # and beyond the float32 range
+    xs = np.sort(np.random.default_rng(1).normal(size=1000).astype(np.float32))
+    at = xs[[0, 10, 500, 999]].astype(np.float64)
+    bounds = np.concatenate(
+        [
+            at,
+            np.nextafter(at, np.inf),
+            np.nextafter(at, -np.inf),
+            (xs[:-1:97].astype(np.float64) + xs[1::97]) / 2,
+            [-1e300, 1e300, -np.inf, np.inf],
+        ]
+    )
+    want = np.searchsorted(xs.astype(np.float64), bounds)
+    np.testing.assert_array_equal(count_below(xs, bounds), want)
+    np.testing.assert_array_equal(count_below(xs.astype(np.float64), bounds), want)

@@ -32,6 +32,26 @@ def sort_by_x(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, xy[order, 0], xy[order, 1]
 
 
+def count_below(xs: np.ndarray, bounds: np.ndarray | list[float]) -> np.ndarray:
+    """How many of the sorted `xs` (N,) are < each of `bounds` (k,): np.searchsorted's
+    side "left", exact for float64 bounds over float32 xs.
+
+    Given bounds of another dtype, np.searchsorted converts all N xs to it on every call:
+    a copy of the whole array (tens of ms at ten million points, per pan step and hover;
+    `scripts/bench_scale_plot.py --sizes 10M`). The bounds are put in the xs' dtype
+    instead, each rounded up to the nearest value of that dtype: for x of that dtype,
+    x < b exactly when x < that rounded-up b.
+    """
+    b = np.asarray(bounds, dtype=np.float64)
+    if xs.dtype == b.dtype:
+        return np.searchsorted(xs, b)
+    with np.errstate(over="ignore"):  # (a bound past the dtype's range becomes ±inf)
+        up = b.astype(xs.dtype)
+    low = up < b
+    up[low] = np.nextafter(up[low], np.array(np.inf, dtype=xs.dtype))
+    return np.searchsorted(xs, up)
+
+
 def in_polygon(by_x: tuple[np.ndarray, np.ndarray, np.ndarray], polygon: np.ndarray) -> np.ndarray:
     """The indices (n,), sorted, of the points inside `polygon` (k, 2), k ≥ 3 vertices in
     order (closed implicitly; it may cross itself: even-odd rule).
@@ -46,8 +66,8 @@ def in_polygon(by_x: tuple[np.ndarray, np.ndarray, np.ndarray], polygon: np.ndar
         return np.zeros(0, np.int64)
     x1, y1 = polygon[:, 0], polygon[:, 1]
     x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-    lo = np.searchsorted(xs, np.minimum(x1, x2), side="left")
-    hi = np.searchsorted(xs, np.maximum(x1, x2), side="left")
+    lo = count_below(xs, np.minimum(x1, x2))
+    hi = count_below(xs, np.maximum(x1, x2))
     first, last = int(lo.min()), int(hi.max())
     inside = np.zeros(last - first, bool)  # over the slice of the polygon's x-range
     for a, b, ax, ay, bx, by in zip(lo, hi, x1, y1, x2, y2, strict=True):

@@ -31,7 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
 from explorer.core.density import FINE, Density, ValueScale, bin_points, density_rgba
-from explorer.core.selection import sort_by_x
+from explorer.core.selection import count_below, sort_by_x
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.colour_by import PointStyle, colour_groups, is_quantity, value_scale
 from explorer.ui.density_image import DensityImage
@@ -310,7 +310,7 @@ class LatentView(pg.PlotWidget):
         if self._sorted() is None:
             return None
         order, xs, ys = self._sorted()
-        lo, hi = np.searchsorted(xs, [x0, x1])
+        lo, hi = count_below(xs, [x0, x1])
         column = ys[lo:hi]
         return order[lo:hi][(column >= y0) & (column <= y1)]
 
@@ -426,7 +426,7 @@ class LatentView(pg.PlotWidget):
             return None  # (a large set still being sorted: a moment after new codes)
         order, xs, ys = self._sorted()
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
-        lo, hi = np.searchsorted(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
+        lo, hi = count_below(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
         # the strip holds every point within the radius in x, at any y: hundreds of
         # thousands at ten million points, so it is cut to the radius in y before the
         # distances are worked out
