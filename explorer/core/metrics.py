@@ -62,7 +62,7 @@ class Evaluation:
     sq_error: float = math.nan
 
 
-def _batches(
+def image_batches(
     images: torch.Tensor, labels: torch.Tensor | None, batch_size: int, device: torch.device
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """(x, y) batches from uint8 images (N, C, H, W) and labels (N,) or None: x is float
@@ -95,7 +95,7 @@ def encode(
     mus, logvars = np.empty((n, d), np.float32), np.empty((n, d), np.float32)
     lo = 0
     batch_size = images_per_pass(images.shape[1:], batch_size)
-    for x, y in _batches(images, labels, batch_size, model.device):
+    for x, y in image_batches(images, labels, batch_size, model.device):
         mu, logvar = model.encode(x, y)
         mus[lo : lo + len(x)] = mu.float().cpu().numpy()
         logvars[lo : lo + len(x)] = logvar.float().cpu().numpy()
@@ -119,7 +119,7 @@ def evaluate(
     recon_sum = sq_sum = 0.0
     kl_sum = torch.zeros(d, dtype=torch.float64)
     batch_size = images_per_pass(images.shape[1:], batch_size)
-    for x, y in _batches(images, labels, batch_size, model.device):
+    for x, y in image_batches(images, labels, batch_size, model.device):
         logits, mu, logvar = model(x, y)
         recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())
         mean = model.decode(mu, y).float()
@@ -167,7 +167,7 @@ def iw_bound(
     # stays within _IW_VALUES values whatever k the user asks for
     batch_size = max(1, min(batch_size, _IW_VALUES // (k * math.prod(images.shape[1:]))))
     total = 0.0
-    for x, y in _batches(images, labels, batch_size, model.device):
+    for x, y in image_batches(images, labels, batch_size, model.device):
         total += float(importance_terms(model, x, k, y).bound().double().sum())
     model.train(was_training)
     return total / len(images)

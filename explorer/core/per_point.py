@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.core.metrics import _batches
+from explorer.core.metrics import image_batches
 from explorer.core.model import LatentModel
 from explorer.core.pass_size import images_per_pass
 from explorer.core.progress import Reporter, quiet
@@ -70,7 +70,7 @@ def reconstruction_errors(
     out = np.empty(n, np.float32)
     batch_size = images_per_pass(images.shape[1:], batch_size)
     lo = 0
-    for x, y in _batches(images, labels, batch_size, model.device):
+    for x, y in image_batches(images, labels, batch_size, model.device):
         z = torch.as_tensor(mu[lo : lo + len(x)], dtype=torch.float32, device=model.device)
         mean = model.decode(z, y).float()
         out[lo : lo + len(x)] = (x - mean).square().flatten(1).sum(1).cpu().numpy()

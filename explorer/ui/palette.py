@@ -70,10 +70,12 @@ def group_points(
         f = dataset.factor_names.index(by)
         values = dataset.factors[:, f]
         size = (dataset.factor_sizes or [int(values.max()) + 1] * (f + 1))[f]
-        present = np.unique(values)  # (a size may be claimed far beyond the values used)
+        # A size may be claimed far beyond the values used: past a few groups, only the
+        # values present are walked (a sort of N, not a pass over N per claimed value).
+        present = range(size) if size <= _MAX_GROUPS else np.unique(values).tolist()
         if len(present) <= _MAX_GROUPS and (by == "shape" or size <= _MAX_GROUPS):
             names = dataset.class_names if by == "shape" and dataset.class_names else None
-            for v in present.tolist():
+            for v in present:
                 idx = np.flatnonzero(values == v)
                 colour = (
                     categorical[v % len(categorical)]
