@@ -8,6 +8,16 @@ from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
 
 
+def menu_action(window, *path: str):
+    """The QAction at menu path ("File", "Open dataset…"), found as a user finds it: each
+    name is the start of the entry's text, without its & shortcut marks."""
+    actions = window.menuBar().actions()
+    for name in path:
+        action = next(a for a in actions if a.text().replace("&", "").startswith(name))
+        actions = action.menu().actions() if action.menu() else []
+    return action
+
+
 def expected_image(w, z) -> np.ndarray:
     with torch.inference_mode():
         return w.session.model.decode(torch.as_tensor(z, dtype=torch.float32)[None])[0, 0].numpy()

@@ -9,15 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from explorer.core.data import builtin_cache, load_dataset
 from explorer.ui.busy_indicator import BusyIndicator
-
-
-def menu_action(window, *path: str):
-    """The QAction at menu path ("File", "Open dataset…"), found as a user finds it."""
-    actions = window.menuBar().actions()
-    for name in path:
-        action = next(a for a in actions if a.text().replace("&", "").startswith(name))
-        actions = action.menu().actions() if action.menu() else []
-    return action
+from tests.gui import menu_action
 
 
 def test_drawing_a_builtin_reports_its_progress_then_the_cache_says_reading(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import Dataset, make_digits
 from explorer.core.provenance import other_data
-from tests.test_busy_indicator import menu_action
+from tests.gui import menu_action
 
 
 def test_the_same_data_is_known_by_name_and_kind_not_by_path_or_count():

@@ -22,13 +22,7 @@ from explorer.ui import opener as opener_module
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.workers import TaskThread, running_tasks
 from tests import external_models as em
-
-
-def menu_action(w, menu: str, text: str):
-    """The QAction the user picks in the menu bar."""
-    (top,) = [a for a in w.menuBar().actions() if a.text() == menu]
-    (action,) = [a for a in top.menu().actions() if a.text() == text]
-    return action
+from tests.gui import menu_action
 
 
 @pytest.fixture
@@ -48,7 +42,7 @@ def hang():
 
 def open_from_dialog(qtbot, w, weights, factory: str) -> None:
     """File ▸ Open model trained elsewhere…, with `factory`, then Open."""
-    menu_action(w, "&File", "Open model trained &elsewhere…").trigger()
+    menu_action(w, "File", "Open model trained elsewhere…").trigger()
     dialog = w.findChild(ExternalModelDialog)
     dialog.path_edit.setText(str(weights))
     dialog.factory_edit.setText(factory)
@@ -111,7 +105,7 @@ def test_the_window_closes_while_a_dataset_never_loads(qtbot, window, monkeypatc
         raise AssertionError("never read")
 
     monkeypatch.setattr(opener_module, "load_dataset", never_ends)
-    menu_action(window, "&Data", "Built-in: sprites").trigger()
+    menu_action(window, "Data", "Built-in: sprites").trigger()
     qtbot.waitUntil(lambda: cancel_button(window).isVisible(), timeout=10_000)
     assert "Opening sprites" in window.busy.label.text()
     assert window.close()

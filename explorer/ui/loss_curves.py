@@ -3,7 +3,9 @@ step, smoothed, and the validation loss per epoch; the objectives that have them
 total correlation (β-TCVAE, FactorVAE) and the capacity C the KL is held at (AnnealedVAE,
 the capacity schedule), each in the legend only while a run draws it. The legend has
 its own lines above the plot area, where it covers no curve. The previous
-run's total, reconstruction and KL stay, faint, for comparison. The y axis is
+run's total, reconstruction and KL stay, faint, for comparison. A model opened from a
+file, trained elsewhere, shows its recorded history instead (`show_history`: one point
+per epoch, on an epoch axis) until a run starts. The y axis is
 logarithmic by default (`lossLogScale` switches it): a run starts at thousands of nats
 and ends at around a hundred, which a linear axis squeezes into a flat line."""
 
@@ -17,6 +19,7 @@ from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
+from explorer.core.history import Epoch
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.theme import follow_palette, legible_on, style_legend, style_plot
@@ -40,6 +43,14 @@ _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide pl
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
 _LEGEND_GAP = 8  # px between the legend's entries on a line
+_RUN_TIP = (
+    "Per image, smoothed over steps. Validation: −ELBO for the VAE kinds, the "
+    "reconstruction for PCA and the autoencoder"
+)
+_HISTORY_TIP = (
+    "Per image, one point per epoch as the checkpoint recorded it: the training loss at "
+    "the epoch's end, and the reconstruction, KL and −ELBO on validation data"
+)
 
 
 class _LossAxis(pg.AxisItem):
@@ -127,10 +138,7 @@ class LossCurves(pg.PlotWidget):
         self.setMinimumHeight(140)  # the insight dock below needs the height too
         self.setLabel("bottom", "step")
         self.setLabel("left", "nats / image")
-        self.setToolTip(
-            "Per image, smoothed over steps. Validation: −ELBO for the VAE kinds, the "
-            "reconstruction for PCA and the autoencoder"
-        )
+        self.setToolTip(_RUN_TIP)
         self.showGrid(x=True, y=True, alpha=0.15)
         self.legend = legend = self._legend_row()
         self.disableAutoRange()
@@ -195,6 +203,9 @@ class LossCurves(pg.PlotWidget):
         cache_pixmaps(legend)
         self._hint = "#777"
         self._n = 0  # steps recorded (none: there is no run to keep as the previous one)
+        # An opened model's history as drawn, (5, epochs): epoch, loss, validation
+        # reconstruction, KL and −ELBO; None while the plot draws runs
+        self._history: np.ndarray | None = None
         follow_palette(self, self._recolour)
         self.clear_run()
 
@@ -252,6 +263,7 @@ class LossCurves(pg.PlotWidget):
 
     def clear_run(self) -> None:
         """A new run is about to start: the current curves become the previous run's."""
+        self._leave_history()
         if self._n > 0:
             self._keep_as_previous()
         self._extra: list[str] = []  # the terms of _EXTRA this run draws
@@ -275,6 +287,7 @@ class LossCurves(pg.PlotWidget):
             grown[:, : self._n] = self._buf[:, : self._n]
             self._buf = grown
         if self._n == 0:  # the first points of a run
+            self._leave_history()
             self.setTitle(None)
             self._show_extra(records[0])
         for p in records:
@@ -300,6 +313,59 @@ class LossCurves(pg.PlotWidget):
         if self._extra:
             cache_pixmaps(self.legend)
 
+    def show_history(self, history: tuple[Epoch, ...]) -> None:
+        """Draw a model's recorded training, one point per epoch: the training loss, the
+        validation reconstruction and KL as lines, the validation −ELBO as points. The
+        curves of a run drawn before are kept (the next run's previous run) but hidden:
+        their x is steps, this is epochs."""
+        self.clear_run()  # a run drawn before becomes the previous one
+        if not history:
+            return
+        rows = [(e.epoch, e.loss, e.val_recon, e.val_kl, e.val_loss) for e in history]
+        self._history = np.array(rows, dtype=float).T
+        self._show_previous(False)
+        self.setLabel("bottom", "epoch")
+        self.setToolTip(_HISTORY_TIP)
+        # short: a title wider than the plot widens the plot past its dock's edge
+        last = history[-1].epoch
+        self.show_note(f"Recorded training, {last} epoch{'s' if last != 1 else ''}")
+        self._draw_history()
+
+    def _draw_history(self) -> None:
+        h = self._history
+        x = h[0]
+        for row, key in enumerate(("total", "recon", "kl"), start=1):
+            known = np.isfinite(h[row])  # a deterministic kind has no KL
+            self.curves[key].setData(x[known], self._y(h[row][known]))
+        self.curves["val"].setData(x, self._y(h[4]))
+        vb = self.plotItem.vb
+        vb.setXRange(min(x[0], 0), x[-1], padding=0.02)
+        finite = self._y(h[1:][np.isfinite(h[1:])])
+        if len(finite):
+            vb.setYRange(finite.min(), finite.max(), padding=0.08)
+
+    def _leave_history(self) -> None:
+        """Back to drawing runs: the step axis, and the previous run's curves."""
+        if self._history is None:
+            return
+        self._history = None
+        self.setLabel("bottom", "step")
+        self.setToolTip(_RUN_TIP)
+        self._show_previous(True)
+        for c in self.curves.values():
+            c.setData([], [])
+
+    def _show_previous(self, shown: bool) -> None:
+        """Show or hide the previous run's curves and their legend entry."""
+        for item in self.previous.values():
+            item.setVisible(shown)
+        if self._previous_name:
+            if shown:
+                self.legend.addItem(self.previous["total"], self._previous_name)
+            else:
+                self.legend.removeItem(self.previous["total"])
+            cache_pixmaps(self.legend)
+
     def _draw_steps(self) -> None:
         shown = self._shown()
         for row, key in enumerate(_SERIES[1:], start=1):
@@ -318,6 +384,10 @@ class LossCurves(pg.PlotWidget):
     def _set_log(self, on: bool) -> None:
         """Redraw every curve for the other axis, and fit the range to it."""
         self.getAxis("left").setLogMode(False, on)
+        if self._history is not None:
+            self._draw_previous()  # (hidden, for the next run)
+            self._draw_history()
+            return
         self._draw_steps()
         self._draw_previous()
         self.curves["val"].setData(self.val_points[0], self._y(self.val_points[1]))

@@ -291,6 +291,7 @@ class RunFollower(Controller):
             source=f"run {e.folder.name}",
             trained_on=ckpt.dataset,
             history=tuple(ckpt.history),
+            live=True,
         )
         s = self.session
         self.drop_pending_encodes()

@@ -132,6 +132,7 @@ class TrainingController(QObject):
             unsaved=True,
             trained_on=t.dataset.describe(),
             history=tuple(self._history),
+            live=True,
         )
         if p.val is not None:
             v = p.val

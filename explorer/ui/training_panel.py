@@ -548,6 +548,8 @@ class TrainingPanel(QWidget):
         if s.info.kl_per_dim:
             lines.append(kl_line(s.info.kl_per_dim))
         self.summary.setText("<br>".join(lines))
+        if not s.info.live and s.info.history:  # trained elsewhere: how it went
+            self.loss_plot.show_history(s.info.history)
 
     def show_dataset(self) -> None:
         d = self.session.dataset
