@@ -5,17 +5,29 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PySide6.QtCore import QPoint
+from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 
 
-def menu_action(window, *path: str):
-    """The QAction at menu path ("File", "Open dataset…"), found as a user finds it: each
-    name is the start of the entry's text, without its & shortcut marks."""
-    actions = window.menuBar().actions()
-    for name in path:
-        action = next(a for a in actions if a.text().replace("&", "").startswith(name))
-        actions = action.menu().actions() if action.menu() else []
+def pick(window, path: tuple[str, ...]) -> QAction:
+    """Open the menus on `path` as a user does (each updates itself as it opens), and
+    return the command at its end, the menus closed again as Qt closes them on a click."""
+    actions, opened = window.menuBar().actions(), []
+    for text in path:
+        action = next((a for a in actions if a.text() == text), None)
+        assert action is not None, f"{plain(path)}: no longer in the menus"
+        if action.menu() is not None:
+            action.menu().popup(window.mapToGlobal(window.rect().center()))
+            opened.append(action.menu())
+            actions = action.menu().actions()
+    for menu in reversed(opened):
+        menu.close()
     return action
+
+
+def plain(path: tuple[str, ...]) -> str:
+    """'File ▸ Export ▸ Decoded image… (PNG)': the path as the user reads it."""
+    return " ▸ ".join(t.replace("&", "") for t in path)
 
 
 def expected_image(w, z) -> np.ndarray:

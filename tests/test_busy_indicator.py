@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from explorer.core.data import builtin_cache, load_dataset
 from explorer.ui.busy_indicator import BusyIndicator
-from tests.gui import menu_action
+from tests.gui import pick
 
 
 def test_drawing_a_builtin_reports_its_progress_then_the_cache_says_reading(tmp_path, monkeypatch):
@@ -39,7 +39,7 @@ def test_opening_a_dataset_from_the_menu_shows_reading_then_encoding_then_goes(
     busy.textChanged.connect(seen.append)
 
     with qtbot.waitSignal(window.session.codesChanged, timeout=30_000):
-        menu_action(window, "File", "Open dataset").trigger()
+        pick(window, ("&File", "Open &dataset…")).trigger()
         assert busy.isVisible() and busy.text() == "Opening many.npy…"
         # over the top of the plot, whole, and drawn above it
         plot = window.latent_view
@@ -59,7 +59,7 @@ def test_a_failed_open_takes_the_indicator_away(qtbot, window, tmp_path, monkeyp
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     busy = window.findChild(BusyIndicator, "busyIndicator")
     with qtbot.waitSignal(window.errorShown, timeout=10_000):
-        menu_action(window, "File", "Open dataset").trigger()
+        pick(window, ("&File", "Open &dataset…")).trigger()
     qtbot.waitUntil(lambda: not busy.isVisible())
 
 

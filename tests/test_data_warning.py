@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import Dataset, make_digits
 from explorer.core.provenance import other_data
-from tests.gui import menu_action
+from tests.gui import pick
 
 
 def test_the_same_data_is_known_by_name_and_kind_not_by_path_or_count():
@@ -38,7 +38,7 @@ def test_opening_other_data_shows_a_notice_that_training_on_it_takes_away(
     np.save(path, np.random.default_rng(0).integers(0, 255, (300, 28, 28), dtype=np.uint8))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     with qtbot.waitSignal(window.session.codesChanged, timeout=30_000):
-        menu_action(window, "File", "Open dataset").trigger()
+        pick(window, ("&File", "Open &dataset…")).trigger()
     assert banner.isVisible()
     assert "digits (256 images, 28×28)" in banner.text()
     assert "letters.npy (300 images, 28×28)" in banner.text()
@@ -48,7 +48,7 @@ def test_opening_other_data_shows_a_notice_that_training_on_it_takes_away(
     # saved now, the checkpoint still names the data the model was trained on
     saved = tmp_path / "saved.safetensors"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
-    menu_action(window, "File", "Save checkpoint as").trigger()
+    pick(window, ("&File", "&Save checkpoint as…")).trigger()
     qtbot.waitUntil(saved.exists, timeout=10_000)
     assert load_checkpoint(saved).dataset["name"] == "digits"
 

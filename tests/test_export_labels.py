@@ -9,8 +9,7 @@ from PIL import Image
 from PySide6.QtWidgets import QFileDialog, QTabWidget
 
 from explorer.core.figures import GridLabels, save_png
-from tests.gui import train
-from tests.test_menus import pick
+from tests.gui import pick, train
 
 _PAD = 6  # the margin right of and below the grid (figures._LABEL_PAD)
 _SCALE = 4  # grids are exported 4× (exporter._STRIP_SCALE)
@@ -71,8 +70,9 @@ def test_labels_need_room_and_a_grid_without_them_is_written_bare(tmp_path):
 def test_a_cvae_s_class_grid_is_exported_with_each_class_named(
     qtbot, window, tmp_path, monkeypatch
 ):
+    from tests.gui import plain
     from tests.test_kinds_app import choose_kind
-    from tests.test_menus import menu_paths, plain
+    from tests.test_menus import menu_paths
 
     def export_commands() -> set[str]:
         return {plain(p) for p in menu_paths(window.menuBar().actions()[0].menu(), ("File",))}

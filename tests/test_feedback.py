@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.config import KINDS
-from tests.gui import train
-from tests.test_menus import pick
+from tests.gui import pick, train
 
 _SETTINGS = (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox)
 

@@ -18,8 +18,9 @@ from explorer.core.checkpoint import load_checkpoint
 from explorer.core.metrics import dataset_labels, encode
 from explorer.core.model import images_to_tensor
 from explorer.core.run_folder import CHECKPOINT_FILE, METRICS_FILE, RUN_FILE
+from tests.gui import pick
 from tests.run_writer import run_epochs
-from tests.test_menus import Dialogs, pick
+from tests.test_menus import Dialogs
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLLOW = ("&File", "Follow training r&un…")

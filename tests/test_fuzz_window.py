@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PySide6.QtWidgets import QFileDialog
 
+from tests.gui import pick
 from tests.test_bad_checkpoint_app import metadata, on_screen, with_metadata
 from tests.test_fuzz import FORMATS, hostile_metadata, mutated
-from tests.test_menus import answer_boxes, pick, wait_idle
+from tests.test_menus import answer_boxes, wait_idle
 
 # a window per test, so fewer examples than the file fuzz's: each opens a checkpoint
 FUZZ_WINDOW = settings(

@@ -379,7 +379,7 @@ def test_the_variance_note_stays_legible_over_the_manifold_map(qtbot, window, tm
     from PySide6.QtWidgets import QApplication
 
     from explorer.ui.theme import MIN_CONTRAST, contrast
-    from tests.test_menus import pick
+    from tests.gui import pick
     from tests.test_theme import background, pixels
 
     path = tmp_path / "z4.safetensors"

@@ -18,7 +18,7 @@ from explorer.core.history import epoch_of, extend
 from explorer.core.kinds import build_model
 from explorer.core.training import train
 from tests.conftest import settle
-from tests.gui import menu_action
+from tests.gui import pick
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def trained_elsewhere(tmp_path_factory):
 def open_from_menu(qtbot, window, path, monkeypatch) -> None:
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     with qtbot.waitSignal(window.session.modelChanged, timeout=20_000):
-        menu_action(window, "File", "Open checkpoint").trigger()
+        pick(window, ("&File", "&Open checkpoint…")).trigger()
     settle(window.panel.loss_plot)
 
 

@@ -30,7 +30,7 @@ from explorer.core.checkpoint import load_checkpoint
 from explorer.core.data import BUILTINS
 from explorer.ui import opener
 from explorer.ui.workers import TaskThread
-from tests.gui import train
+from tests.gui import pick, plain, train
 from tests.report_page import Page, images
 from tests.test_data_point import loneliest_point, pixel_of
 
@@ -48,27 +48,6 @@ def menu_paths(menu: QMenu, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str,
             yield from menu_paths(action.menu(), path)
         else:
             yield path
-
-
-def pick(window, path: tuple[str, ...]) -> QAction:
-    """Open the menus on `path` as a user does (each updates itself as it opens), and
-    return the command at its end, the menus closed again as Qt closes them on a click."""
-    actions, opened = window.menuBar().actions(), []
-    for text in path:
-        action = next((a for a in actions if a.text() == text), None)
-        assert action is not None, f"{plain(path)}: no longer in the menus"
-        if action.menu() is not None:
-            action.menu().popup(window.mapToGlobal(window.rect().center()))
-            opened.append(action.menu())
-            actions = action.menu().actions()
-    for menu in reversed(opened):
-        menu.close()
-    return action
-
-
-def plain(path: tuple[str, ...]) -> str:
-    """'File ▸ Export ▸ Decoded image… (PNG)': the path as the user reads it."""
-    return " ▸ ".join(t.replace("&", "") for t in path)
 
 
 def busy(window) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog
 
-from tests.test_menus import pick
+from tests.gui import pick
 
 
 def test_a_report_that_cannot_be_written_is_one_message(qtbot, window, tmp_path, monkeypatch):

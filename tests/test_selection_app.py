@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QTabWidget
 from explorer.core.selection import sheet
 from explorer.ui.selection_tool import Shape
 from explorer.ui.selection_view import SelectionView
+from tests.gui import pick
 from tests.test_data_point import pixel_of
 from tests.test_latent_density import crowded, grabbed, near, pixel_at  # noqa: F401 (a fixture)
-from tests.test_menus import Dialogs, pick
+from tests.test_menus import Dialogs
 from tests.test_selection import inside_one_by_one
 
 CTRL = Qt.KeyboardModifier.ControlModifier

@@ -22,7 +22,7 @@ from explorer.ui import opener as opener_module
 from explorer.ui.external_dialog import ExternalModelDialog
 from explorer.ui.workers import TaskThread, running_tasks
 from tests import external_models as em
-from tests.gui import menu_action
+from tests.gui import pick
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def hang():
 
 def open_from_dialog(qtbot, w, weights, factory: str) -> None:
     """File ▸ Open model trained elsewhere…, with `factory`, then Open."""
-    menu_action(w, "File", "Open model trained elsewhere…").trigger()
+    pick(w, ("&File", "Open model trained &elsewhere…")).trigger()
     dialog = w.findChild(ExternalModelDialog)
     dialog.path_edit.setText(str(weights))
     dialog.factory_edit.setText(factory)
@@ -105,7 +105,7 @@ def test_the_window_closes_while_a_dataset_never_loads(qtbot, window, monkeypatc
         raise AssertionError("never read")
 
     monkeypatch.setattr(opener_module, "load_dataset", never_ends)
-    menu_action(window, "Data", "Built-in: sprites").trigger()
+    pick(window, ("&Data", "Built-in: sprites")).trigger()
     qtbot.waitUntil(lambda: cancel_button(window).isVisible(), timeout=10_000)
     assert "Opening sprites" in window.busy.label.text()
     assert window.close()
