@@ -17,6 +17,7 @@ from explorer.core.data import BUILTINS
 from explorer.resources import BUNDLED_MODELS
 from explorer.ui.about import show_about
 from explorer.ui.actions import add_action, shortcut_text
+from explorer.ui.kl_directions_view import show_kl_directions
 from explorer.ui.shortcuts_dialog import show_shortcuts
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def build_menu_bar(w: MainWindow) -> QAction:
     _build_view_actions(w, bar.addMenu("&View"))
     help_menu = bar.addMenu("&Help")
     add_action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(w))
+    add_action(help_menu, "&Forward vs reverse KL…", lambda: show_kl_directions(w))
     add_action(help_menu, "&About Latent Explorer", lambda: show_about(w))
     return train
 
