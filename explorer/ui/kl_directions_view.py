@@ -36,6 +36,7 @@ REVERSE_COLOUR = CATEGORICAL[3]  # vermilion
 FORWARD_COLOUR = CATEGORICAL[0]  # blue
 _FILL_SHARE = 0.5  # p's densest shade: this share of the way from background to text
 
+# (z∣x with U+2223, not "|": a line may break after a "|", splitting the formula)
 EXPLANATION = (
     "p (shaded) is a mixture of two Gaussians; each q is the one Gaussian that minimises "
     "one direction of the KL. <b>KL(q‖p)</b> = E<sub>q</sub>[log q/p] is large where q "
@@ -44,8 +45,8 @@ EXPLANATION = (
     "mass that q lacks, so q spreads over both modes and the gap between them "
     "(<i>mass-covering</i>); for a Gaussian q its minimum is moment matching: the "
     "mixture's own mean and covariance. A VAE fits its encoder the reverse way: the ELBO "
-    "is log p(x) − KL(q(z|x)‖p(z|x)), so training lowers KL(q‖p) to the true posterior. "
-    "Where that posterior has several modes, q(z|x) commits to one rather than blurring "
+    "is log p(x) − KL(q(z∣x)‖p(z∣x)), so training lowers KL(q‖p) to the true posterior. "
+    "Where that posterior has several modes, q(z∣x) commits to one rather than blurring "
     "them; and only this direction can be trained, as its expectation is over q, which "
     "we can sample, not over the posterior, which we cannot."
 )
@@ -73,8 +74,8 @@ class KLDirectionsDialog(QDialog):
         self.legend.addItem(self.target_sample, "p: two Gaussians")
         self.curves = {
             name: (pg.PlotDataItem(), pg.PlotDataItem(), pg.PlotDataItem(symbol="+"))
-            for name in ("reverse", "forward")
-        }  # per fit: its 1σ and 2σ ellipses and its mean
+            for name in ("forward", "reverse")
+        }  # per fit: its 1σ and 2σ ellipses and its mean, the reverse fit's drawn last
         for one, two, centre in self.curves.values():
             for item in (two, one, centre):
                 self.plot.addItem(item)
@@ -118,7 +119,8 @@ class KLDirectionsDialog(QDialog):
         for name, hue in (("reverse", REVERSE_COLOUR), ("forward", FORWARD_COLOUR)):
             ink = legible_on(QColor(hue), colours.background, _LINE_CONTRAST)
             one, two, centre = self.curves[name]
-            one.setPen(pg.mkPen(ink, width=2.5))
+            # (the forward fit wider, under the reverse one: where they agree both show)
+            one.setPen(pg.mkPen(ink, width=2 if name == "reverse" else 3.5))
             two.setPen(pg.mkPen(ink, width=1.5, style=Qt.PenStyle.DashLine))
             centre.setPen(None)
             centre.setSymbolPen(pg.mkPen(ink, width=2))
