@@ -26,7 +26,8 @@ from explorer.ui.theme import (
     style_sliders,
 )
 
-EXTENT = 7.0  # the plot shows [−EXTENT, EXTENT]² (the forward fit's 2σ ellipse fits it)
+EXTENT = 7.0  # the plot shows [−EXTENT, EXTENT]²: the forward fit's 2σ ellipse at the
+# largest distance reaches about this far
 STEPS_PER_UNIT = 10  # the slider's steps per unit of distance between the modes
 MAX_DISTANCE = 7.0
 START_DISTANCE = 4.0  # far enough apart that the two fits differ at first sight
@@ -47,8 +48,8 @@ EXPLANATION = (
     "mixture's own mean and covariance. A VAE fits its encoder the reverse way: the ELBO "
     "is log p(x) − KL(q(z∣x)‖p(z∣x)), so training lowers KL(q‖p) to the true posterior. "
     "Where that posterior has several modes, q(z∣x) commits to one rather than blurring "
-    "them; and only this direction can be trained, as its expectation is over q, which "
-    "we can sample, not over the posterior, which we cannot."
+    "them; and this is the direction that can be estimated: its expectation is over q, "
+    "which we can sample, not over the posterior, which we cannot."
 )
 
 
@@ -58,6 +59,7 @@ class KLDirectionsDialog(QDialog):
         self.setObjectName("klDirectionsDialog")
         self.setWindowTitle("Forward vs reverse KL")
         self.fits: Fits | None = None  # what is drawn
+        self._fitted: dict[int, Fits] = {}  # by slider value: a drag back costs no fit
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("klDirectionsPlot")
         self.plot.setMenuEnabled(False)
@@ -130,7 +132,10 @@ class KLDirectionsDialog(QDialog):
 
     def draw(self) -> None:
         """Fit both ways for the slider's distance and draw p and the two fits."""
-        self.fits = fits = fit_both(self.distance())
+        value = self.slider.value()
+        if value not in self._fitted:
+            self._fitted[value] = fit_both(self.distance())
+        self.fits = fits = self._fitted[value]
         # shaded by √p, so the tails out to where the 2σ ellipses run are seen too
         self.density.setImage(np.sqrt(density_grid(fits.target, EXTENT, _GRID)), autoLevels=True)
         # (placed after each image: the rect scales the image's own size, unknown before)
