@@ -18,6 +18,7 @@ from explorer.core.kl_directions import Fits, Gaussian, density_grid, fit_both
 from explorer.core.posterior import ellipse_outlines
 from explorer.ui.palette import CATEGORICAL
 from explorer.ui.theme import (
+    MIN_CONTRAST,
     follow_palette,
     legible_on,
     mix,
@@ -60,6 +61,7 @@ class KLDirectionsDialog(QDialog):
         self.setWindowTitle("Forward vs reverse KL")
         self.fits: Fits | None = None  # what is drawn
         self._fitted: dict[int, Fits] = {}  # by slider value: a drag back costs no fit
+        self._names: dict[str, str] = {}  # per fit, its table row's name in its line's hue
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("klDirectionsPlot")
         self.plot.setMenuEnabled(False)
@@ -127,6 +129,8 @@ class KLDirectionsDialog(QDialog):
             centre.setPen(None)
             centre.setSymbolPen(pg.mkPen(ink, width=2))
             centre.setSymbolSize(14)
+            text = legible_on(QColor(hue), palette.color(QPalette.ColorRole.Window), MIN_CONTRAST)
+            self._names[name] = f"<span style='color: {text.name()}'>{name} fit</span>"
         style_legend(self.legend, colours, boxed=True)
         self.draw()
 
@@ -150,7 +154,7 @@ class KLDirectionsDialog(QDialog):
         self.numbers.setText(
             "<table cellspacing=6><tr><td></td><td>KL(q‖p)</td><td>KL(p‖q)</td></tr>"
             + "".join(
-                f"<tr><td>{name} fit</td><td>{kls[0]:.3f}</td><td>{kls[1]:.3f}</td></tr>"
+                f"<tr><td>{self._names[name]}</td><td>{kls[0]:.3f}</td><td>{kls[1]:.3f}</td></tr>"
                 for name, kls in (("reverse", fits.reverse_kls), ("forward", fits.forward_kls))
             )
             + "</table>In nats: each fit scores no higher than the other on the KL it minimises."
