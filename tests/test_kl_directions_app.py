@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QSlider, QStyle, QStyleOptionSlider
 
 from explorer.ui.kl_directions_view import KLDirectionsDialog
 from explorer.ui.theme import contrast, is_dark
-from tests.test_menus import pick
+from tests.gui import pick
 from tests.test_theme import pixels
 
 _COMMAND = ("&Help", "&Forward vs reverse KL…")
