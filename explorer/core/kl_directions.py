@@ -5,9 +5,10 @@ whose means lie `separation` apart. q = N(m, S) is a Gaussian with a full covari
 fitted
 
 - by the *reverse* KL, argmin_q KL(q‖p) = E_q[log q − log p]: q is penalised wherever
-  it puts mass that p lacks, and not at all for mass of p it leaves out, so once the
-  modes are apart it settles on one of them (mode-seeking). It has no closed form; it
-  is minimised by BFGS from a start on each mode, keeping the lower.
+  it puts mass that p lacks, and only by log(1/w) for a mode it leaves out (w the weight
+  of the mode it covers), so once the modes are apart it settles on one of them
+  (mode-seeking). It has no closed form; it is minimised by BFGS from a start on each
+  mode, keeping the lower.
 - by the *forward* KL, argmin_q KL(p‖q) = −H(p) − E_p[log q]: q is penalised wherever p
   has mass that q lacks, so it spreads over both modes (mass-covering). For a Gaussian q
   the minimiser is moment matching, in closed form: m the mixture's mean, S its
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_MAX_STEPS = 200  # BFGS steps; a fit from a mode's start converges in a few dozen
+_MAX_STEPS = 200  # BFGS steps; a fit from a mode's start takes under twenty
 _GRAD_TOL = 1e-7  # stop once every partial derivative is below this (nats per unit);
 # rounding in the 1-D integral leaves a floor near 1e-8
 _SPAN = 10.0  # the 1-D integral runs over ±this many standard deviations
