@@ -61,10 +61,10 @@ def _weights(args, **swept: float) -> dict[str, float]:
     """The objective's weights: the swept one, else the option given, else the paper's
     value for the kind (core/kind_table.py), else TrainConfig's default."""
     from explorer.core.config import TrainConfig
-    from explorer.core.kind_table import weight_defaults
+    from explorer.core.kind_table import WEIGHT_SYMBOLS, weight_defaults
 
     values = {}
-    for name in ("beta", "alpha", "gamma", "c_max"):
+    for name in WEIGHT_SYMBOLS:
         given = swept.get(name, getattr(args, name))
         if given is None:
             given = weight_defaults(args.kind).get(name, getattr(TrainConfig, name))
@@ -96,7 +96,9 @@ def _configs(args, dataset, **swept: float):
         cycles=args.cycles,
         cycle_ramp=args.cycle_ramp,
     ).validate()
-    settings = ModelSettings(args.kind, args.latent_dim, args.arch, args.hidden, args.likelihood)
+    settings = ModelSettings(
+        args.kind, args.latent_dim, args.arch, args.hidden, args.likelihood, args.flow_steps
+    )
     return model_config(settings, dataset, option="--kind"), train_cfg
 
 

@@ -18,6 +18,7 @@ from explorer.core.config import (
     MAX_BATCH_SIZE,
     MAX_CYCLES,
     MAX_EPOCHS,
+    MAX_FLOW_STEPS,
     MAX_HIDDEN_LAYERS,
     MAX_HIDDEN_WIDTH,
     MAX_LATENT_DIM,
@@ -132,5 +133,6 @@ epochs = int_in(1, MAX_EPOCHS)
 batch_size = int_in(1, MAX_BATCH_SIZE)
 importance_samples = int_in(1, MAX_SAMPLES)
 cycles = int_in(1, MAX_CYCLES)
+flow_steps = int_in(1, MAX_FLOW_STEPS)
 prior_samples = int_in(0, MAX_PRIOR_SAMPLES)
 max_images = int_in(1, 10_000_000)

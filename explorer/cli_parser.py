@@ -42,7 +42,7 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:
-    from explorer.core.config import CORRUPTIONS, KL_SCHEDULES
+    from explorer.core.config import CORRUPTIONS, DEFAULT_FLOW_STEPS, KL_SCHEDULES
     from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 
     t.add_argument(
@@ -57,6 +57,12 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
+    )
+    t.add_argument(
+        "--flow-steps",
+        type=opt.flow_steps,
+        default=DEFAULT_FLOW_STEPS,
+        help=f"flowvae: planar flow steps K of the posterior (default {DEFAULT_FLOW_STEPS})",
     )
     t.add_argument(
         "--hidden",
@@ -99,6 +105,17 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         type=weight,
         help="annealedvae and --kl-schedule capacity: the capacity C's final value in nats "
         "(default 25)",
+    )
+    t.add_argument(
+        "--sparsity",
+        type=weight,
+        help="sparseae, sparseae-kl: weight λ of the code's sparsity penalty (default 1; "
+        "sparseae-kl 10)",
+    )
+    t.add_argument(
+        "--rho",
+        type=opt.float_in(0, 1, above_lo=True),
+        help="sparseae-kl: target mean activation ρ of each code unit, below 1 (default 0.05)",
     )
     t.add_argument(
         "--capacity-epochs",
@@ -234,6 +251,8 @@ def _add_metric_options(e: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from explorer.core.kind_table import WEIGHT_SYMBOLS
+
     parser = _Parser(prog="python -m explorer", description=DESCRIPTION)
     sub = parser.add_subparsers(
         dest="command", metavar="{train,sweep,evaluate,report,export,app,follow}", required=True
@@ -241,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser(
         "train",
-        help="train a model (PCA, autoencoder, β-VAE, CVAE, IWAE, β-TCVAE, FactorVAE, "
-        "AnnealedVAE); save a checkpoint",
+        help="train a model (PCA, autoencoder, sparse autoencoder, β-VAE, CVAE, IWAE, "
+        "planar-flow VAE, β-TCVAE, FactorVAE, AnnealedVAE); save a checkpoint",
     )
     _add_data_options(t, "digits")
     _add_training_options(t)
@@ -273,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument(
         "--weight",
-        choices=("beta", "alpha", "gamma", "c_max"),
+        choices=tuple(WEIGHT_SYMBOLS),
         default="beta",
         help="the weight --values sweeps, one the --kind has (default beta)",
     )

@@ -19,6 +19,8 @@ KINDS = KIND_NAMES  # the model kinds (core/kind_table.py: what each is, what ap
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 MAX_LATENT_DIM = 64
+MAX_FLOW_STEPS = 64  # flowvae: its encoder outputs K·(2d + 1) numbers for K steps
+DEFAULT_FLOW_STEPS = 4  # flowvae: K when none is given
 MAX_CVAE_CLASSES = 1000  # a conditional VAE's one-hot input; more is not a class label
 # Bounds on what a model may be built for, whoever asks (a checkpoint's metadata, an
 # image folder of huge pictures, the command line): a file must never decide to
@@ -44,6 +46,7 @@ class ModelConfig:
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE) or "gaussian" (fixed σ)
     gaussian_sigma: float = 0.1  # σ of the Gaussian likelihood, in pixel units of [0, 1]
     classes: int = 0  # cvae: how many classes it is conditioned on (0 for other kinds)
+    flow_steps: int = 0  # flowvae: planar flow steps K of its posterior (0 for other kinds)
 
     def validate(self) -> ModelConfig:
         """Check every field's type and range (a config may come from a file)."""
@@ -60,6 +63,12 @@ class ModelConfig:
                 f"only a {labelled} is conditioned on classes; a {self.kind} has none"
             )
         checks.whole(self.latent_dim, "latent size", 1, MAX_LATENT_DIM)
+        checks.whole(self.flow_steps, "flow steps", 0, MAX_FLOW_STEPS)
+        if kind.flow != (self.flow_steps > 0):
+            raise ConfigError(
+                f"a {kind.noun} has {f'1 to {MAX_FLOW_STEPS}' if kind.flow else 'no'} flow "
+                f"steps, got {self.flow_steps}"
+            )
         checks.choice(self.architecture, "architecture", ARCHITECTURES)
         checks.choice(self.likelihood, "likelihood", LIKELIHOODS)
         shape = checks.items(self.image_shape, "image shape (channels, height, width)", 3)
@@ -154,6 +163,8 @@ class TrainConfig:
     kl_schedule: str = "warmup"  # one of KL_SCHEDULES; where β is a setting of the kind
     cycles: int = 4  # cyclical: how many times the KL weight ramps up (M of Fu et al.)
     cycle_ramp: float = 0.5  # cyclical: share of each cycle spent ramping up (R)
+    sparsity: float = 1.0  # sparse autoencoders: weight λ of the code's sparsity penalty
+    rho: float = 0.05  # sparseae-kl: target mean activation ρ of each sigmoid code unit
 
     def validate(self) -> TrainConfig:
         """Check every field's type and range (a config may come from a file)."""
@@ -181,6 +192,9 @@ class TrainConfig:
         checks.finite(self.c_max, "C_max", 0)
         checks.finite(self.capacity_epochs, "capacity epochs", 0)
         checks.choice(self.kl_schedule, "KL schedule", KL_SCHEDULES)
+        checks.finite(self.sparsity, "λ (sparsity)", 0)
+        if not 0 < checks.number(self.rho, "ρ (target activation)") < 1:
+            raise ConfigError(f"ρ (target activation) must be between 0 and 1, got {self.rho}")
         checks.whole(self.cycles, "cycles", 1, MAX_CYCLES)
         if not 0 < checks.number(self.cycle_ramp, "cycle ramp") <= 1:
             raise ConfigError(

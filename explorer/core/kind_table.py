@@ -47,6 +47,8 @@ class Kind:
     tc_split: bool = False  # β-TCVAE: the KL split into MI, TC and dimension-wise KL
     discriminator: bool = False  # FactorVAE: a discriminator's estimate of TC joins the loss
     capacity: bool = False  # AnnealedVAE: the KL held at a capacity C that grows
+    sparsity: str = ""  # sparse autoencoder: its code's penalty, "l1" or "kl" (sigmoid units)
+    flow: bool = False  # q(z|x) is a Gaussian pushed through planar flow steps
     extra_weights: tuple[str, ...] = ()  # its TrainConfig weights besides β (see `weights`)
     # The weights' starting values where the papers' differ from TrainConfig's (the panel
     # switches to them with the kind, the CLI takes them when an option is left out)
@@ -78,8 +80,9 @@ class Kind:
 
     @property
     def exportable(self) -> bool:
-        """Encodes to (mu, logvar) with no class input: the form any VAE tool reads."""
-        return not self.deterministic and not self.needs_labels
+        """Encodes to (mu, logvar) with no class input: the form any VAE tool reads (a
+        flow's posterior is more than that pair)."""
+        return not self.deterministic and not self.needs_labels and not self.flow
 
 
 KIND_TABLE: dict[str, Kind] = {
@@ -102,6 +105,54 @@ KIND_TABLE: dict[str, Kind] = {
             deterministic=True,
             prior=False,
             fixed_beta=0.0,
+        ),
+        Kind(
+            "sparseae",
+            "Sparse autoencoder (L1)",
+            "sparse autoencoder",
+            "an autoencoder whose loss adds λ·Σ|code|: few units carry each image",
+            deterministic=True,
+            prior=False,
+            fixed_beta=0.0,
+            sparsity="l1",
+            extra_weights=("sparsity",),
+            tips=(
+                (
+                    "sparsity",
+                    "Weight λ of the L1 penalty Σ_j |h_j| on each image's code: larger λ, "
+                    "fewer units carry each image and a blurrier reconstruction (0 = the "
+                    "autoencoder)",
+                ),
+            ),
+            explain="loss = recon + λ·Σ_j |h_j|, the L1 size of each image's code h (Ng 2011): "
+            "the Units tab shows which units fire and how often",
+        ),
+        Kind(
+            "sparseae-kl",
+            "Sparse autoencoder (KL)",
+            "sparse autoencoder",
+            "sigmoid code units, each held to a target mean activation ρ by λ·KL(ρ ‖ ρ̂_j)",
+            deterministic=True,
+            prior=False,
+            fixed_beta=0.0,
+            sparsity="kl",
+            extra_weights=("sparsity", "rho"),
+            defaults=(("sparsity", 10.0),),
+            tips=(
+                (
+                    "sparsity",
+                    "Weight λ of Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j unit j's mean activation over the "
+                    "batch: larger λ holds each unit's mean nearer to ρ (0 = an autoencoder "
+                    "with sigmoid units)",
+                ),
+                (
+                    "rho",
+                    "Target mean activation ρ of each sigmoid unit: the share of the time it "
+                    "should be on (0.05 is the usual choice; smaller is sparser)",
+                ),
+            ),
+            explain="loss = recon + λ·Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j the mean of sigmoid unit j over the "
+            "batch (Ng 2011): each unit on a share ρ of the time on average",
         ),
         Kind(
             "vae",
@@ -127,6 +178,16 @@ KIND_TABLE: dict[str, Kind] = {
             "a VAE trained on the importance-weighted bound with k samples",
             fixed_beta=1.0,
             importance_weighted=True,
+        ),
+        Kind(
+            "flowvae",
+            "Planar-flow VAE",
+            "planar-flow VAE",
+            "q(z|x) a Gaussian pushed through K planar flow steps: richer than an ellipse",
+            flow=True,
+            defaults=(("beta", 1.0),),
+            explain="loss = recon + β·E[log q_K(z_K|x) − log p(z_K)], z_K the Gaussian's sample "
+            "after K planar steps, log q_K = log q₀ − Σ log|det ∂f/∂z| (Rezende & Mohamed 2015)",
         ),
         Kind(
             "betatcvae",
@@ -205,7 +266,14 @@ DEFAULT_KIND = "vae"  # files from before kinds existed hold VAEs
 
 
 # How a message or a label names each weight of an objective (TrainConfig's fields)
-WEIGHT_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ", "c_max": "C_max"}
+WEIGHT_SYMBOLS = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "c_max": "C_max",
+    "sparsity": "λ",
+    "rho": "ρ",
+}
 
 
 def weight_defaults(kind: str) -> dict[str, float]:

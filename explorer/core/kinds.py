@@ -7,7 +7,9 @@ VAE encodes each image as a distribution and its KL term keeps the space continu
 (β weights that term: the β-VAE); the conditional VAE is told the class, so its code
 holds only the style; the IWAE is a VAE trained on a tighter bound on log p(x); the
 β-TCVAE, FactorVAE and AnnealedVAE are VAEs whose objectives ask for a disentangled code
-(independent dimensions, or one opened a little at a time).
+(independent dimensions, or one opened a little at a time). The sparse autoencoders add
+a penalty that leaves few code units on for each image; the planar-flow VAE's posterior
+bends the Gaussian's samples through a few invertible maps.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.core import checks
-from explorer.core.config import MAX_PARAMETERS, ModelConfig, TrainConfig
+from explorer.core.config import DEFAULT_FLOW_STEPS, MAX_PARAMETERS, ModelConfig, TrainConfig
 from explorer.core.data.dataset import Dataset
 from explorer.core.errors import ConfigError
 from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, WEIGHT_SYMBOLS
@@ -39,6 +41,7 @@ class ModelSettings:
     architecture: str = "mlp"
     hidden: tuple[int, ...] | None = None  # None: the architecture's DEFAULT_HIDDEN
     likelihood: str = "bernoulli"
+    flow_steps: int = DEFAULT_FLOW_STEPS  # planar steps K, for a kind with a flow posterior
 
 
 def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") -> ModelConfig:
@@ -66,6 +69,7 @@ def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") ->
         architecture=settings.architecture,
         hidden=settings.hidden or DEFAULT_HIDDEN.get(settings.architecture, ()),
         likelihood=settings.likelihood,
+        flow_steps=settings.flow_steps if kind.flow else 0,
     )
     try:
         state_shapes(config)  # validated, and the whole model's size, before it is built
@@ -150,6 +154,8 @@ def describe(model: ModelConfig, train: TrainConfig | None) -> str:
         parts.append(f"k = {train.samples}")
     if kind.needs_labels:
         parts.append(f"{model.classes} classes")
+    if kind.flow:
+        parts.append(f"{model.flow_steps} planar steps")
     if train is not None and train.corruption != "none":
         parts.append(f"{train.corruption} {train.corruption_level:g}")
     if kind.trained:

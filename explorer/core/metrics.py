@@ -3,7 +3,9 @@
 - `evaluate`: the ELBO split into reconstruction and KL (per dimension), per image in
   nats, and the squared error of the reconstruction from the posterior mean, which
   every kind has. For a deterministic model (PCA, the autoencoder) the KL and so the
-  ELBO are not defined: they are NaN, and `kl_per_dim` is empty.
+  ELBO are not defined: they are NaN, and `kl_per_dim` is empty. A flow posterior's KL
+  is a one-sample estimate, and its per-dimension figures are those of its linearised
+  Gaussian summary (core/flows.py), which need not add up to it.
 - `active_units`: a dimension is active when the variance over the data of its
   posterior mean exceeds 0.01 (Burda et al., 2016).
 - `iw_bound`: the importance-weighted bound on log p(x) with k samples (Burda et al.);
@@ -45,6 +47,7 @@ from explorer.core.pass_size import images_per_pass
 from explorer.core.progress import Reporter, quiet
 
 ACTIVE_THRESHOLD = 0.01
+_LOG_2PI = math.log(2 * math.pi)
 _IW_VALUES = 1 << 26  # pixels decoded at once by iw_bound: 256 MB of float32
 
 
@@ -116,11 +119,17 @@ def evaluate(
     was_training = model.training
     model.eval()
     d = model.config.latent_dim
-    recon_sum = sq_sum = 0.0
+    flow = KIND_TABLE[model.kind].flow
+    recon_sum = sq_sum = flow_kl_sum = 0.0
     kl_sum = torch.zeros(d, dtype=torch.float64)
     batch_size = images_per_pass(images.shape[1:], batch_size)
     for x, y in image_batches(images, labels, batch_size, model.device):
-        logits, mu, logvar = model(x, y)
+        if flow:  # a flow's KL has no closed form: one sample's log q_K(z|x) − log p(z)
+            z, log_q = (t[0] for t in model.sample_posterior(x, 1, y))
+            logits, (mu, logvar) = model.decode_logits(z, y), model.encode(x, y)
+            flow_kl_sum += float((log_q + 0.5 * (z.square() + _LOG_2PI).sum(1)).double().sum())
+        else:
+            logits, mu, logvar = model(x, y)
         recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())
         mean = model.decode(mu, y).float()
         sq_sum += float((x - mean).double().square().sum())
@@ -132,7 +141,7 @@ def evaluate(
     if model.deterministic:
         return Evaluation(math.nan, recon, math.nan, (), count=n, sq_error=sq_error)
     kl_dims = (kl_sum / n).tolist()
-    kl = float(sum(kl_dims))
+    kl = flow_kl_sum / n if flow else float(sum(kl_dims))
     return Evaluation(-(recon + kl), recon, kl, tuple(kl_dims), count=n, sq_error=sq_error)
 
 

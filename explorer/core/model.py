@@ -28,8 +28,12 @@ from torch import nn
 
 from explorer.core.config import ExternalConfig, ModelConfig
 from explorer.core.data.packed import PackedImages, PackedTensor
+from explorer.core.flows import flow, linearised, parameter_count, planar_parameters
 from explorer.core.kind_table import KIND_TABLE
-from explorer.core.objectives import Discriminator, tc_decomposition
+from explorer.core.objectives import Discriminator, gaussian_log_density, tc_decomposition
+from explorer.core.sparsity import penalty
+
+_LOG_2PI = math.log(2 * math.pi)
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
@@ -102,8 +106,18 @@ class LatentModel(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One stochastic pass: (logits of x given a sampled z, mu, logvar)."""
         mu, logvar = self.encode(x, y)
-        z = mu if self.deterministic else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = mu if self.deterministic else self.sample_posterior(x, 1, y)[0][0]
         return self.decode_logits(z, y), mu, logvar
+
+    def sample_posterior(
+        self, x: torch.Tensor, k: int, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """k codes per image drawn from q(z|x) and their log densities: x (B, C, H, W) ->
+        z (k, B, d), log q(z|x) (k, B). Here q is the Gaussian `encode` gives."""
+        mu, logvar = (t.float() for t in self.encode(x, y))
+        eps = torch.randn((k, *mu.shape), device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return z, (-0.5 * (eps.square() + logvar + _LOG_2PI)).sum(-1)
 
     def copy(self) -> LatentModel:
         """An independent CPU copy in eval mode (for another thread to decode or save)."""
@@ -129,6 +143,7 @@ class VAE(LatentModel):
         c, h, w = config.image_shape
         d, k = config.latent_dim, config.classes
         out = d if KIND_TABLE[config.kind].deterministic else 2 * d
+        out += parameter_count(d, config.flow_steps)  # a flow's (u, w, b) per step
         if config.architecture == "mlp":
             self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w + k, *config.hidden, out]))
             self._features = 1  # encoder[:1] flattens; the class joins after it
@@ -186,15 +201,40 @@ class VAE(LatentModel):
     def encode(
         self, x: torch.Tensor, y: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, logvar) of q(z|x); for a flow, its linearised summary (flows.linearised)."""
+        mu, logvar, planar = self._posterior(x, y)
+        return (mu, logvar) if planar is None else linearised(mu, logvar, *planar)
+
+    def _posterior(
+        self, x: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...] | None]:
+        """The encoder's output read: mu, logvar (B, d) of the Gaussian (a deterministic
+        kind's code and -inf), and a flow's planar (u, w, b) or None."""
         if self.conditional:
             features = self.encoder[: self._features](x)
             h = self.encoder[self._features :](torch.cat([features, self._one_hot(y, x)], 1))
         else:
             h = self.encoder(x)
         if self.deterministic:
-            return h, torch.full_like(h, -math.inf)
-        mu, logvar = h.chunk(2, dim=1)
-        return mu, logvar
+            if KIND_TABLE[self.kind].sparsity == "kl":  # units whose mean is a share of "on"
+                h = torch.sigmoid(h)
+            return h, torch.full_like(h, -math.inf), None
+        d = self.config.latent_dim
+        mu, logvar = h[:, :d], h[:, d : 2 * d]
+        if not self.config.flow_steps:
+            return mu, logvar, None
+        return mu, logvar, planar_parameters(h[:, 2 * d :].float(), d)
+
+    def sample_posterior(
+        self, x: torch.Tensor, k: int, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """k codes per image from q(z|x), with log q(z|x): (k, B, d), (k, B). A flow's
+        codes are the Gaussian's samples z₀ pushed through its steps, and
+        log q_K(z_K|x) = log q₀(z₀|x) − Σ log |det ∂f/∂z|."""
+        if not self.config.flow_steps:
+            return super().sample_posterior(x, k, y)
+        mu, logvar, planar = self._posterior(x, y)
+        return _flow_samples(mu.float(), logvar.float(), planar, k)
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.conditional:
@@ -234,12 +274,17 @@ class VAE(LatentModel):
                 kl=kl_dims.sum(),
                 kl_per_dim=kl_dims,
             )
+        if kind.flow:
+            return self._flow_loss(x, inputs, y, beta, w)
         mu, logvar = (t.float() for t in self.encode(inputs, y))
         z = mu if self.deterministic else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         recon = reconstruction_nll(self.decode_logits(z, y).float(), x, self.config).mean()
         if self.deterministic:
             none = recon.new_zeros(self.config.latent_dim)
-            return LossTerms(total=recon, recon=recon, kl=none.sum(), kl_per_dim=none)
+            total = (
+                recon + w.sparsity * penalty(kind.sparsity, mu, w.rho) if kind.sparsity else recon
+            )
+            return LossTerms(total=total, recon=recon, kl=none.sum(), kl_per_dim=none)
         kl_dims = gaussian_kl(mu, logvar).mean(0)
         kl = kl_dims.sum()
         out = LossTerms(total=recon, recon=recon, kl=kl, kl_per_dim=kl_dims, codes=z)
@@ -257,6 +302,35 @@ class VAE(LatentModel):
             out.total = recon + beta * kl
         return out
 
+    def _flow_loss(
+        self, x: torch.Tensor, inputs: torch.Tensor, y: torch.Tensor | None, beta: float, w: Weights
+    ) -> LossTerms:
+        """recon + β·KL with the KL a one-sample estimate, log q_K(z_K|x) − log p(z_K) (a
+        flow's has no closed form); its per-dimension split is the linearised summary's."""
+        mu, logvar, planar = self._posterior(inputs, y)
+        mu, logvar = mu.float(), logvar.float()
+        z, log_q = (t[0] for t in _flow_samples(mu, logvar, planar, 1))
+        recon = reconstruction_nll(self.decode_logits(z, y).float(), x, self.config).mean()
+        kl = (
+            log_q - gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
+        ).mean()
+        with torch.no_grad():
+            kl_dims = gaussian_kl(*linearised(mu, logvar, *planar)).mean(0)
+        out = LossTerms(total=recon + beta * kl, recon=recon, kl=kl, kl_per_dim=kl_dims)
+        if w.capacity is not None:
+            out.total, out.capacity = recon + beta * (kl - w.capacity).abs(), w.capacity
+        return out
+
+
+def _flow_samples(
+    mu: torch.Tensor, logvar: torch.Tensor, planar: tuple[torch.Tensor, ...], k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """k draws of z₀ ~ N(mu, exp(logvar)) (B, d) pushed through the planar steps:
+    z_K (k, B, d) and log q_K(z_K|x) = log q₀(z₀|x) − Σ log |det ∂f/∂z| (k, B)."""
+    eps = torch.randn((k, *mu.shape), device=mu.device)
+    z_k, log_det = flow(mu + torch.exp(0.5 * logvar) * eps, *planar)
+    return z_k, (-0.5 * (eps.square() + logvar + _LOG_2PI)).sum(-1) - log_det
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -266,6 +340,8 @@ class Weights:
     gamma: float = 1.0  # β-TCVAE: dimension-wise KL; FactorVAE: TC; AnnealedVAE: |KL − C|
     capacity: float | None = None  # C in nats where the KL is held at a capacity
     dataset_size: int = 1  # N of β-TCVAE's minibatch-weighted sampling: training images
+    sparsity: float = 1.0  # sparse autoencoders: λ of the code's penalty
+    rho: float = 0.05  # sparseae-kl: the units' target mean activation ρ
 
 
 @dataclass
@@ -292,12 +368,10 @@ def importance_terms(
     inputs: torch.Tensor | None = None,
 ) -> ImportanceTerms:
     """Draw k codes per image from q(z | inputs) and score them against x: (B, C, H, W)."""
-    mu, logvar = (t.float() for t in model.encode(x if inputs is None else inputs, y))
-    log2pi = math.log(2 * math.pi)
-    eps = torch.randn((k, *mu.shape), device=mu.device)  # (k, B, d)
-    z = mu + torch.exp(0.5 * logvar) * eps
-    log_q = (-0.5 * (eps.square() + logvar + log2pi)).sum(-1)
-    log_prior = (-0.5 * (z.square() + log2pi)).sum(-1)
+    inputs = x if inputs is None else inputs
+    mu, logvar = (t.float() for t in model.encode(inputs, y))
+    z, log_q = model.sample_posterior(inputs, k, y)  # (k, B, d), (k, B)
+    log_prior = (-0.5 * (z.square() + _LOG_2PI)).sum(-1)
     logits = model.decode_logits(z.flatten(0, 1), None if y is None else y.repeat(k)).float()
     x_rep = x.expand(k, *x.shape).flatten(0, 1)
     log_lik = -reconstruction_nll(logits, x_rep, model.config).view(k, -1)

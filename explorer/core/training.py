@@ -266,7 +266,14 @@ def train(
             y = None if split.labels is None else split.labels[batch]
             # β as scheduled (where β is a setting of the kind), and the capacity C
             run.beta = beta_in_effect(model.kind, config.beta * schedule.factor(run.step))
-            weights = Weights(config.alpha, config.gamma, schedule.capacity(run.step), n)
+            weights = Weights(
+                config.alpha,
+                config.gamma,
+                schedule.capacity(run.step),
+                n,
+                sparsity=config.sparsity,
+                rho=config.rho,
+            )
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
                 terms = model.loss(
