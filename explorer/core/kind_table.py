@@ -125,7 +125,7 @@ KIND_TABLE: dict[str, Kind] = {
                 ),
             ),
             explain="loss = recon + λ·Σ_j |h_j|, the L1 size of each image's code h (Ng 2011): "
-            "the Units tab shows which units fire and how often",
+            "the KL / units tab shows which units fire and how often",
         ),
         Kind(
             "sparseae-kl",

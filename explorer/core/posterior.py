@@ -8,12 +8,16 @@ so the ellipse's semi-axes are k·√λ along them). For a chosen-dims plane the
 simply k·σ of the two dimensions.
 
 `posterior_samples` draws the codes whose decodes show what the encoder is unsure about.
+A posterior that is no Gaussian (a planar flow's, core/flows.py) has no ellipse:
+`model_samples` draws its codes from the model itself, to be shown as a cloud.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from explorer.core.model import LatentModel
 from explorer.core.projection import Plane
 
 _ELLIPSE_POINTS = 48  # outline vertices: smooth at any zoom the plot allows
@@ -56,3 +60,14 @@ def posterior_samples(mu: np.ndarray, logvar: np.ndarray, k: int, seed: int = 0)
     does not flicker when it is redrawn."""
     eps = np.random.default_rng(seed).standard_normal((k, len(mu)))
     return np.asarray(mu, np.float64) + np.exp(0.5 * np.asarray(logvar, np.float64)) * eps
+
+
+@torch.inference_mode()
+def model_samples(model: LatentModel, images: torch.Tensor, k: int, seed: int = 0) -> np.ndarray:
+    """k codes per image drawn from the model's own q(z|x): uint8 images (N, C, H, W) ->
+    (N, k, d); seeded, so a redrawn cloud does not flicker."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        x = images.to(model.device).float().div_(255.0)
+        z, _ = model.sample_posterior(x, k)
+    return z.permute(1, 0, 2).float().cpu().numpy()

@@ -50,3 +50,16 @@ def firing(codes: np.ndarray) -> np.ndarray:
     size = np.abs(np.asarray(codes, dtype=np.float64))
     top = float(size.max()) if size.size else 0.0
     return size > FIRE_SHARE * top if top > 0 else np.zeros(size.shape, bool)
+
+
+def unit_histograms(codes: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The histogram of each unit's activations over the data, on bins shared by all units
+    (so the units compare at a glance): codes (N, d) -> (share of the unit's images in each
+    bin (bins, d), the bins' edges (bins + 1,))."""
+    codes = np.asarray(codes, dtype=np.float64)
+    lo, hi = (float(codes.min()), float(codes.max())) if codes.size else (0.0, 1.0)
+    if not hi > lo:  # every activation alike: one bin around it
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    counts = np.stack([np.histogram(codes[:, j], edges)[0] for j in range(codes.shape[1])], 1)
+    return counts / max(len(codes), 1), edges

@@ -4,7 +4,9 @@ One bar per dimension, the KL(q(z_i|x) ‖ p(z_i)) averaged over the data, in na
 A dimension is active when the variance over the data of its posterior mean exceeds
 0.01 (`metrics.active_units`); inactive bars are grey, like their sliders. A model
 with no active dimension, or almost no KL at all, has collapsed to its prior: the
-decoder ignores z, and the view says so.
+decoder ignores z, and the view says so. A deterministic model (an autoencoder, a
+sparse one, PCA) has no KL: the view shows its code units instead, which fire and how
+often (ui/units_view.py), so a sparse autoencoder's code reads beside a plain one's.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.metrics import ACTIVE_THRESHOLD
 from explorer.ui.palette import ACTIVE_COLOUR, INACTIVE_COLOUR
 from explorer.ui.state import Session, active_dims
 from explorer.ui.theme import follow_palette, style_plot, warning_colour
+from explorer.ui.units_view import UnitsView
 
 COLLAPSE_KL = 0.1  # nats: below this in total the posterior is the prior, whatever x is
 
@@ -38,12 +42,15 @@ class KLView(QWidget):
         self.summary.setWordWrap(True)
         self.warning = QLabel(objectName="collapseWarning")
         self.warning.setWordWrap(True)
+        self.units = UnitsView()
+        self.units.hide()
         follow_palette(self, self._recolour)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.warning)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.units, 1)
         session.modelChanged.connect(self.refresh)
         session.codesChanged.connect(self.refresh)
 
@@ -57,6 +64,14 @@ class KLView(QWidget):
         return kl if len(kl) == self.session.latent_dim else np.zeros(0)
 
     def refresh(self) -> None:
+        model, codes = self.session.model, self.session.codes
+        units = model is not None and model.deterministic and codes is not None
+        units = units and codes.shape[1:] == (self.session.latent_dim,)
+        self.units.setVisible(units)
+        for widget in (self.plot, self.summary):
+            widget.setVisible(not units)
+        if units:
+            self.units.show_codes(codes, KIND_TABLE[model.kind].noun)
         kl, active = self.kl(), active_dims(self.session)
         d = len(kl)
         colours = [

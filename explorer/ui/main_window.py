@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         self.traversal_view = TraversalView(s)
         tabs = QTabWidget(objectName="insightTabs")
         tabs.addTab(self.traversal_view, "Traversals")
-        tabs.addTab(self.kl_view, "KL")
+        tabs.addTab(self.kl_view, "KL / units")
         self.interpolation_view = InterpolationView(s)
         tabs.addTab(self.interpolation_view, "Interpolation")
         self.data_point_view = DataPointView(s)

@@ -2,7 +2,8 @@
 
 The model kind (`kindCombo`) comes first, with a paragraph on its objective and weights
 under it (`kindExplain`); rows that do not apply to it are hidden (β and the KL schedule
-for the VAE kinds, α and γ for the objectives that have them, k for the IWAE, corruption
+for the VAE kinds, α and γ for the objectives that have them, λ and ρ for the sparse
+autoencoders, K for the planar-flow VAE, k for the IWAE, corruption
 for the trained kinds, the optimiser's settings for all but PCA), and so are the
 settings of the schedules not chosen. β has an exact spin box (`betaSpin`,
 accepts 0) beside a log-scale slider from 0.01 to 100. The widgets are bound both ways
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from explorer.core.config import (
     CORRUPTIONS,
     MAX_CYCLES,
+    MAX_FLOW_STEPS,
     ExternalConfig,
     ModelConfig,
     TrainConfig,
@@ -69,12 +71,16 @@ _WEIGHT_TIPS = {
     "beta": "Weight of the KL term: 0 = autoencoder, 1 = VAE, >1 = β-VAE",
     "alpha": "Weight of the index-code mutual information",
     "gamma": "Weight of the kind's extra term",
+    "sparsity": "Weight λ of the code's sparsity penalty",
+    "rho": "Target mean activation ρ of each code unit",
 }
 # What a model's training config hands the next run: "train this again, changing one thing"
 _OBJECTIVE_FIELDS = (
     "beta",
     "alpha",
     "gamma",
+    "sparsity",
+    "rho",
     "kl_schedule",
     "warmup_epochs",
     "cycles",
@@ -225,6 +231,15 @@ class TrainingPanel(QWidget):
             "larger images and slower"
         )
         self._add_row("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
+        self.flow_steps_spin = QSpinBox(
+            objectName="flowStepsSpin", minimum=1, maximum=MAX_FLOW_STEPS
+        )
+        self.flow_steps_spin.setToolTip(
+            "Planar flow steps K that bend the encoder's Gaussian: more give q(z|x) richer "
+            "shapes (a cloud on the plot, no longer an ellipse) and cost K small maps per "
+            "sample"
+        )
+        self._add_row("Flow steps K", self.flow_steps_spin, lambda k: k.flow)
 
     def _objective_rows(self) -> None:
         """What the loss asks: β (spin box and log slider), α, γ, the IWAE's k."""
@@ -243,6 +258,12 @@ class TrainingPanel(QWidget):
         self._add_row("α", self.alpha_spin, lambda k: "alpha" in k.weights)
         self.gamma_spin = _weight_spin("gammaSpin")
         self._add_row("γ", self.gamma_spin, lambda k: "gamma" in k.weights)
+        self.sparsity_spin = _weight_spin("sparsitySpin")
+        self.rho_spin = QDoubleSpinBox(
+            objectName="rhoSpin", minimum=0.001, maximum=0.999, decimals=3, singleStep=0.01
+        )
+        self._add_row("λ", self.sparsity_spin, lambda k: "sparsity" in k.weights)
+        self._add_row("ρ", self.rho_spin, lambda k: "rho" in k.weights)
         self.beta_spin.valueChanged.connect(self._beta_from_spin)
         self.beta_slider.valueChanged.connect(self._beta_from_slider)
         self.warmup_spin = QDoubleSpinBox(
@@ -383,11 +404,14 @@ class TrainingPanel(QWidget):
             "kind": self.kind_combo,
             "latent_dim": self.latent_spin,
             "architecture": self.arch_combo,
+            "flow_steps": self.flow_steps_spin,
         }
         self._train_fields: dict[str, Field] = {
             "beta": self.beta_spin,
             "alpha": self.alpha_spin,
             "gamma": self.gamma_spin,
+            "sparsity": self.sparsity_spin,
+            "rho": self.rho_spin,
             "kl_schedule": self.schedule_combo,
             "warmup_epochs": self.warmup_spin,
             "cycles": self.cycles_spin,
@@ -479,6 +503,8 @@ class TrainingPanel(QWidget):
             ("beta", self.beta_spin),
             ("alpha", self.alpha_spin),
             ("gamma", self.gamma_spin),
+            ("sparsity", self.sparsity_spin),
+            ("rho", self.rho_spin),
         ):
             widget.setToolTip(tips.get(name, _WEIGHT_TIPS[name]))
 
@@ -533,6 +559,8 @@ class TrainingPanel(QWidget):
         lines = [f"<b>{s.info.source}</b>: latent size {cfg.latent_dim}"]
         if isinstance(cfg, ModelConfig):
             chosen["kind"] = cfg.kind
+            if cfg.flow_steps:
+                chosen["flow_steps"] = cfg.flow_steps
             lines[0] = f"<b>{s.info.source}</b>: {describe(cfg, tc)}"
         if isinstance(cfg, ExternalConfig):
             a = cfg.adapters
@@ -567,6 +595,9 @@ class TrainingPanel(QWidget):
             self.kind_combo,
             self.alpha_spin,
             self.gamma_spin,
+            self.sparsity_spin,
+            self.rho_spin,
+            self.flow_steps_spin,
             self.schedule_combo,
             self.cycles_spin,
             self.cycle_ramp_spin,
