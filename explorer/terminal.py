@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from explorer.core.kind_table import WEIGHT_SYMBOLS
+from explorer.core.kind_table import KIND_TABLE, WEIGHT_SYMBOLS
 from explorer.core.sweep import beta_text
 
 
@@ -99,7 +99,8 @@ def print_report(rep, out=None) -> None:
     print(f"  active units      {rep.active_count} of {d}", file=out)
     if e.kl_per_dim:
         kls = " ".join(f"{k:.2f}" for k in e.kl_per_dim)
-        print(f"  KL per dimension  {kls}", file=out)
+        linearised = "  (of q linearised at its centre)" if KIND_TABLE[rep.kind].flow else ""
+        print(f"  KL per dimension  {kls}{linearised}", file=out)
     if rep.on_data is not None:
         o = rep.on_data
         print(

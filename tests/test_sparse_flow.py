@@ -185,3 +185,11 @@ def test_the_cli_trains_a_flow_and_a_sparse_model_and_refuses_a_bad_rho(tmp_path
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: ρ (target activation) must be between 0 and 1, got 1.0"
     ]
+
+
+def test_a_model_with_no_flow_is_written_as_versions_before_flows_read_it():
+    plain = ModelConfig(kind="ae", **SMALL)
+    assert "flow_steps" not in plain.to_dict()
+    assert ModelConfig.from_dict(plain.to_dict()) == plain
+    flowing = ModelConfig(kind="flowvae", flow_steps=5, **SMALL)
+    assert ModelConfig.from_dict(flowing.to_dict()) == flowing

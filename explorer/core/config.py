@@ -101,7 +101,10 @@ class ModelConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.flow_steps:  # so a model with no flow opens in versions before flows
+            del out["flow_steps"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:

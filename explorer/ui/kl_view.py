@@ -100,6 +100,13 @@ class KLView(QWidget):
                 f"Total KL {kl.sum():.2f} nats · active units {int(active.sum())} of {d} "
                 f"(variance of the mean over the data > {ACTIVE_THRESHOLD})"
             )
+        if d and model is not None and KIND_TABLE[model.kind].flow:
+            # a flow's q is no product of dimensions: the bars are its Gaussian summary's
+            sampled = self.session.info.metrics.get("kl")
+            own = f"; its own KL, sampled through the flow: {sampled:.2f} nats" if sampled else ""
+            self.summary.setText(
+                f"{self.summary.text()} · bars: q(z|x) linearised at its centre{own}"
+            )
         collapsed = d > 0 and bool(
             kl.sum() < COLLAPSE_KL or (active is not None and not active.any())
         )

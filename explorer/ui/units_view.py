@@ -5,7 +5,8 @@ A deterministic model (the autoencoders, PCA) has no KL to show per dimension; w
 sparse autoencoder's penalty changes is how many units carry each image. The bars give
 the share of the data each unit fires on (its activation above a tenth of the largest
 any unit reaches: core/sparsity.py's `firing`); under them, a histogram of each unit's
-activations over the data, one column per unit, darker where more images fall. A
+activations over the data, one column per unit, brighter where more of its images fall
+(each column scaled to its own peak). A
 sparse code shows short bars and columns massed at zero; a plain autoencoder's, tall
 bars and columns spread along their range.
 """
@@ -34,7 +35,7 @@ class UnitsView(QWidget):
         self.summary = QLabel(objectName="unitsSummary")
         self.summary.setWordWrap(True)
         self.plot = pg.PlotWidget(objectName="unitsPlot")
-        self.plot.setLabel("left", "share firing")
+        self.plot.setLabel("left", "fires")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self.plot.addItem(self.bars)
         self.histogram = pg.PlotWidget(objectName="unitHistogram")
@@ -46,13 +47,14 @@ class UnitsView(QWidget):
         for plot in (self.plot, self.histogram):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # activations as they are
         self.histogram.setXLink(self.plot)
         follow_palette(self, self._recolour)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
-        layout.addWidget(self.plot, 2)
-        layout.addWidget(self.histogram, 3)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.histogram, 2)
         self.shares = np.zeros(0)  # (d,) the share of the data each unit fires on, as shown
         self.counts = np.zeros((BINS, 0))  # (BINS, d) the histograms, as shown
 
@@ -69,8 +71,10 @@ class UnitsView(QWidget):
         self.bars.setOpts(
             x=np.arange(d), height=self.shares, width=0.8, pen=None, brush=ACTIVE_COLOUR
         )
-        # darker where few images fall, a square root so the tails show beside the peak
-        self.image.setImage(np.sqrt(self.counts), levels=(0.0, 1.0))
+        # each unit's column scaled to its own peak (a unit massed at zero and one spread
+        # out both show their shape), a square root so the tails show beside the peak
+        peaks = np.maximum(self.counts.max(0, initial=0.0), 1e-12)
+        self.image.setImage(np.sqrt(self.counts / peaks), levels=(0.0, 1.0))
         self.image.setRect(QRectF(-0.5, edges[0], d, edges[-1] - edges[0]))
         ticks = [[(i, f"z{i}") for i in range(d)]] if d <= _TICKED_UNITS else None
         for plot in (self.plot, self.histogram):
@@ -81,7 +85,8 @@ class UnitsView(QWidget):
             self.histogram.setYRange(edges[0], edges[-1], padding=0.02)
         per_image = float(on.sum(1).mean()) if n else 0.0
         self.summary.setText(
-            f"No KL: a {noun} encodes each image to a point. Its units fire on {per_image:.1f} "
+            f"No KL: {'an' if noun[:1] in 'aeiou' else 'a'} {noun} encodes each image to a "
+            f"point. Its units fire on {per_image:.1f} "
             f"of {d} per image on average (activation above {FIRE_SHARE:.0%} of the largest); "
             "below, each unit's activations over the data"
         )
