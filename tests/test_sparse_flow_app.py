@@ -15,7 +15,7 @@ from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import images_to_tensor
 from explorer.core.posterior import model_samples
 from explorer.core.sparsity import firing
-from explorer.ui.uncertainty import FOCUS_COLOUR, FOCUS_SAMPLES
+from explorer.ui.uncertainty import FOCUS_COLOUR, FOCUS_SAMPLES, SUBSET_SAMPLES
 from tests.conftest import settle
 from tests.gui import hover, rgba, train
 from tests.test_data_point import loneliest_point, pixel_of
@@ -85,5 +85,10 @@ def test_a_flow_posterior_is_drawn_as_a_cloud_of_its_samples(qtbot, window, tmp_
     drawn = model_samples(s.model, images_to_tensor(s.dataset.images[i : i + 1]), FOCUS_SAMPLES, i)
     np.testing.assert_allclose(np.stack([x, y], 1), s.plane.to_plane(drawn[0]), atol=1e-5)
     assert pixels_like(window.latent_view, QColor(FOCUS_COLOUR)) > 20
+    # the random subset gets clouds too, drawn in one pass
+    window.data_point_view.subset_spin.setValue(50)
+    window.data_point_view.subset_check.click()
+    assert len(overlay.subset_cloud.getData()[0]) == 50 * SUBSET_SAMPLES
+    assert overlay.subset.getData()[0] is None  # and no ellipses
     assert window.saver.save(tmp_path / "flow.safetensors")
     assert load_checkpoint(tmp_path / "flow.safetensors").model.config.flow_steps == 3

@@ -70,13 +70,14 @@ class UncertaintyOverlay(QObject):
         return model is not None and KIND_TABLE[model.kind].flow
 
     def samples(self, points: np.ndarray, k: int) -> np.ndarray:
-        """k codes from q(z|x) of each data point of `points` (P,): (P, k, d), seeded by
-        the point, drawn once per model."""
+        """k codes from q(z|x) of each data point of `points` (P,): (P, k, d), drawn once
+        per model, in one pass for the points not drawn yet (seeded by the first of them)."""
         s = self.session
-        for i in points:
-            if i not in self._drawn or len(self._drawn[i]) < k:
-                image = images_to_tensor(s.dataset.images[i : i + 1])
-                self._drawn[int(i)] = model_samples(s.model, image, k, seed=int(i))[0]
+        missing = [int(i) for i in points if len(self._drawn.get(int(i), ())) < k]
+        if missing:
+            images = images_to_tensor(s.dataset.images[np.array(missing)])
+            drawn = model_samples(s.model, images, k, seed=missing[0])
+            self._drawn.update(zip(missing, drawn, strict=True))
         return np.stack([self._drawn[int(i)][:k] for i in points])
 
     def _ready(self) -> bool:
