@@ -129,8 +129,10 @@ def test_with_the_identity_flow_log_q_is_the_gaussians():
         last.bias[6:] = 0
     x = torch.rand(5, 1, 28, 28)
     torch.manual_seed(0)
-    z, log_q = model.sample_posterior(x, 7)
+    drawn = model.draw(x, 7)
+    z, log_q = drawn.z, drawn.log_q
     mu, logvar = model.encode(x)
+    assert torch.equal(drawn.mu, mu) and torch.equal(drawn.logvar, logvar)
     gaussian = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
     assert z.shape == (7, 5, 3) and log_q.shape == (7, 5)
     assert torch.allclose(log_q, gaussian.log_prob(z).sum(-1), atol=1e-5)
@@ -206,7 +208,8 @@ def test_log_q_of_the_flows_samples_is_their_density():
     x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     with torch.no_grad():
-        z, log_q = (t[:, 0].numpy() for t in model.sample_posterior(x, 1_000_000))
+        drawn = model.draw(x, 1_000_000)
+        z, log_q = drawn.z[:, 0].numpy(), drawn.log_q[:, 0].numpy()
     span = [np.percentile(z[:, i], [5, 95]) for i in range(2)]
     counts, ex, ey = np.histogram2d(*z.T, bins=30, range=span)
     summed, _, _ = np.histogram2d(*z.T, bins=30, range=span, weights=np.exp(log_q))

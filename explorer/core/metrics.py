@@ -125,8 +125,9 @@ def evaluate(
     batch_size = images_per_pass(images.shape[1:], batch_size)
     for x, y in image_batches(images, labels, batch_size, model.device):
         if flow:  # a flow's KL has no closed form: one sample's log q_K(z|x) − log p(z)
-            z, log_q = (t[0] for t in model.sample_posterior(x, 1, y))
-            logits, (mu, logvar) = model.decode_logits(z, y), model.encode(x, y)
+            drawn = model.draw(x, 1, y)
+            z, log_q, mu, logvar = drawn.z[0], drawn.log_q[0], drawn.mu, drawn.logvar
+            logits = model.decode_logits(z, y)
             flow_kl_sum += float((log_q + 0.5 * (z.square() + _LOG_2PI).sum(1)).double().sum())
         else:
             logits, mu, logvar = model(x, y)

@@ -105,19 +105,20 @@ class LatentModel(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One stochastic pass: (logits of x given a sampled z, mu, logvar)."""
-        mu, logvar = self.encode(x, y)
-        z = mu if self.deterministic else self.sample_posterior(x, 1, y)[0][0]
-        return self.decode_logits(z, y), mu, logvar
+        if self.deterministic:
+            mu, logvar = self.encode(x, y)
+            return self.decode_logits(mu, y), mu, logvar
+        drawn = self.draw(x, 1, y)
+        return self.decode_logits(drawn.z[0], y), drawn.mu, drawn.logvar
 
-    def sample_posterior(
-        self, x: torch.Tensor, k: int, y: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """k codes per image drawn from q(z|x) and their log densities: x (B, C, H, W) ->
-        z (k, B, d), log q(z|x) (k, B). Here q is the Gaussian `encode` gives."""
+    def draw(self, x: torch.Tensor, k: int, y: torch.Tensor | None = None) -> Draws:
+        """k codes per image drawn from q(z|x), their log densities and what `encode`
+        gives, from one pass of the encoder over x (B, C, H, W). Here q is the Gaussian
+        `encode` gives."""
         mu, logvar = (t.float() for t in self.encode(x, y))
         eps = torch.randn((k, *mu.shape), device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
-        return z, (-0.5 * (eps.square() + logvar + _LOG_2PI)).sum(-1)
+        return Draws(mu, logvar, z, (-0.5 * (eps.square() + logvar + _LOG_2PI)).sum(-1))
 
     def copy(self) -> LatentModel:
         """An independent CPU copy in eval mode (for another thread to decode or save)."""
@@ -225,16 +226,15 @@ class VAE(LatentModel):
             return mu, logvar, None
         return mu, logvar, planar_parameters(h[:, 2 * d :].float(), d)
 
-    def sample_posterior(
-        self, x: torch.Tensor, k: int, y: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """k codes per image from q(z|x), with log q(z|x): (k, B, d), (k, B). A flow's
-        codes are the Gaussian's samples z₀ pushed through its steps, and
-        log q_K(z_K|x) = log q₀(z₀|x) − Σ log |det ∂f/∂z|."""
+    def draw(self, x: torch.Tensor, k: int, y: torch.Tensor | None = None) -> Draws:
+        """As LatentModel.draw; a flow's codes are the Gaussian's samples z₀ pushed through
+        its steps, with log q_K(z_K|x) = log q₀(z₀|x) − Σ log |det ∂f/∂z|."""
         if not self.config.flow_steps:
-            return super().sample_posterior(x, k, y)
+            return super().draw(x, k, y)
         mu, logvar, planar = self._posterior(x, y)
-        return _flow_samples(mu.float(), logvar.float(), planar, k)
+        mu, logvar = mu.float(), logvar.float()
+        z, log_q = _flow_samples(mu, logvar, planar, k)
+        return Draws(*linearised(mu, logvar, *planar), z, log_q)
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.conditional:
@@ -345,6 +345,16 @@ class Weights:
 
 
 @dataclass
+class Draws:
+    """Codes drawn from q(z|x) for a batch of B images, k per image."""
+
+    mu: torch.Tensor  # (B, d) what `encode` gives: the Gaussian's (a flow's summary)
+    logvar: torch.Tensor  # (B, d)
+    z: torch.Tensor  # (k, B, d) the codes drawn
+    log_q: torch.Tensor  # (k, B) log q(z|x) of each
+
+
+@dataclass
 class ImportanceTerms:
     """k posterior samples per image and their log densities, each (k, B); mu, logvar (B, d)."""
 
@@ -368,14 +378,13 @@ def importance_terms(
     inputs: torch.Tensor | None = None,
 ) -> ImportanceTerms:
     """Draw k codes per image from q(z | inputs) and score them against x: (B, C, H, W)."""
-    inputs = x if inputs is None else inputs
-    mu, logvar = (t.float() for t in model.encode(inputs, y))
-    z, log_q = model.sample_posterior(inputs, k, y)  # (k, B, d), (k, B)
+    drawn = model.draw(x if inputs is None else inputs, k, y)
+    z = drawn.z
     log_prior = (-0.5 * (z.square() + _LOG_2PI)).sum(-1)
     logits = model.decode_logits(z.flatten(0, 1), None if y is None else y.repeat(k)).float()
     x_rep = x.expand(k, *x.shape).flatten(0, 1)
     log_lik = -reconstruction_nll(logits, x_rep, model.config).view(k, -1)
-    return ImportanceTerms(log_lik, log_prior, log_q, mu, logvar)
+    return ImportanceTerms(log_lik, log_prior, drawn.log_q, drawn.mu, drawn.logvar)
 
 
 @dataclass

@@ -69,5 +69,5 @@ def model_samples(model: LatentModel, images: torch.Tensor, k: int, seed: int = 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         x = images.to(model.device).float().div_(255.0)
-        z, _ = model.sample_posterior(x, k)
+        z = model.draw(x, k).z
     return z.permute(1, 0, 2).float().cpu().numpy()
