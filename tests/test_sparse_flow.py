@@ -170,6 +170,10 @@ def test_a_flow_needs_steps_and_other_kinds_have_none():
         ModelConfig(kind="flowvae", flow_steps=0).validate()
     with pytest.raises(ConfigError, match="flow steps"):
         ModelConfig(kind="vae", flow_steps=2).validate()
+    with pytest.raises(ConfigError, match="flow steps"):  # a file's claim, before any weight
+        ModelConfig.from_dict(
+            ModelConfig(kind="flowvae", flow_steps=4).to_dict() | {"flow_steps": 10**9}
+        )
 
 
 def test_the_cli_trains_a_flow_and_a_sparse_model_and_refuses_a_bad_rho(tmp_path, capsys):

@@ -6,8 +6,9 @@ flow's posterior as a cloud of its samples."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTabWidget
 
 from explorer.core.checkpoint import load_checkpoint
@@ -76,7 +77,8 @@ def test_a_flow_posterior_is_drawn_as_a_cloud_of_its_samples(qtbot, window, tmp_
     overlay = window.uncertainty
     settle(window.latent_view)  # the new codes' range, and its axes' final layout
     i = loneliest_point(window)
-    hover(qtbot, window, pixel_of(window, s.codes[i]) + QPoint(1, -1))
+    pos = pixel_of(window, s.codes[i]) + QPoint(1, -1)
+    hover(qtbot, window, pos)
     assert s.focus == i
     # no ellipse: the cloud is the model's own samples of q(z|x) for that image
     assert len(overlay.one_sigma.getData()[0]) == 0
@@ -85,6 +87,12 @@ def test_a_flow_posterior_is_drawn_as_a_cloud_of_its_samples(qtbot, window, tmp_
     drawn = model_samples(s.model, images_to_tensor(s.dataset.images[i : i + 1]), FOCUS_SAMPLES, i)
     np.testing.assert_allclose(np.stack([x, y], 1), s.plane.to_plane(drawn[0]), atol=1e-5)
     assert pixels_like(window.latent_view, QColor(FOCUS_COLOUR)) > 20
+    # clicked, the Data point tab decodes samples of the same q(z|x)
+    view = window.data_point_view
+    with qtbot.waitSignal(view.job.done, timeout=10_000):
+        QTest.mouseClick(window.latent_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    k = view.samples_spin.value()
+    np.testing.assert_allclose(view.result.samples, drawn[0, :k], atol=1e-5)
     # the random subset gets clouds too, drawn in one pass
     window.data_point_view.subset_spin.setValue(50)
     window.data_point_view.subset_check.click()

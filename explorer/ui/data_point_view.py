@@ -2,10 +2,10 @@
 
 The data point in focus (hovered near, or clicked, on the latent plot) is shown as its
 original image x next to its reconstruction x̂ (the decode of its posterior mean μ),
-over a strip of decodes of codes drawn from q(z|x) = N(μ, σ²): how much the image
-would vary if the encoder's uncertainty were sampled. Beside it, its label or
-factors and, per dimension, μ, σ and the KL of this point. The same tab switches on
-the 1σ ellipses of a random subset of the data on the plot.
+over a strip of decodes of codes drawn from q(z|x) = N(μ, σ²) (a flow's from its own
+q(z|x)): how much the image would vary if the encoder's uncertainty were sampled.
+Beside it, its label or factors and, per dimension, μ, σ and the KL of this point. The
+same tab switches on the 1σ ellipses of a random subset of the data on the plot.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,9 +26,10 @@ from PySide6.QtWidgets import (
 
 from explorer.core.data import Dataset
 from explorer.core.figures import decode_images, tile
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.metrics import kl_per_dim
 from explorer.core.model import LatentModel
-from explorer.core.posterior import posterior_samples
+from explorer.core.posterior import model_samples, posterior_samples
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
 from explorer.ui.state import Session
@@ -65,8 +67,13 @@ def inspect_point(
     label: int | None = None,
 ) -> Inspection:
     """Decode a data point's posterior mean and k samples of it (seeded by the index);
-    a conditional model decodes them as the point's own class `label`."""
-    samples = posterior_samples(mu, logvar, k, seed=index)
+    a conditional model decodes them as the point's own class `label`. A flow's samples
+    come from its own q(z|x), not from the Gaussian summary (mu, logvar)."""
+    if KIND_TABLE[model.kind].flow:
+        pixels = np.round(np.moveaxis(original, -1, 0) * 255).astype(np.uint8)[None]
+        samples = model_samples(model, torch.from_numpy(pixels), k, seed=index)[0]
+    else:
+        samples = posterior_samples(mu, logvar, k, seed=index)
     y = None if label is None else np.full(k + 1, label)
     decoded = decode_images(model, np.concatenate([mu[None], samples]), y)
     cols = max(2, k)
