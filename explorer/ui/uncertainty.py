@@ -90,7 +90,8 @@ class UncertaintyOverlay(QObject):
         )
 
     def draw_focus(self) -> None:
-        """The 1σ and 2σ ellipses of the focused point, and a ring on the point."""
+        """The 1σ and 2σ ellipses of the focused point (a flow's: its cloud of samples),
+        and a ring on the point."""
         s = self.session
         for outline in (self.one_sigma, self.two_sigma):
             outline.set_points(np.zeros((0, 2)))
