@@ -116,6 +116,7 @@ KIND_TABLE: dict[str, Kind] = {
             fixed_beta=0.0,
             sparsity="l1",
             extra_weights=("sparsity",),
+            defaults=(("sparsity", 1.0),),
             tips=(
                 (
                     "sparsity",
