@@ -72,7 +72,9 @@ def test_two_processes_of_batch_64_end_with_the_weights_of_one_process_of_batch_
     a, b = _weights(two), _weights(one)
     assert a.keys() == b.keys()
     for name in a:
-        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5, msg=name)
+        torch.testing.assert_close(
+            a[name], b[name], rtol=0, atol=1e-5, msg=lambda m, name=name: f"{name}: {m}"
+        )
     assert read_metadata(two)["distributed"] == {"world_size": 2, "global_batch": 128}
     assert read_metadata(one)["distributed"] == {"world_size": 1, "global_batch": 128}
     assert load_checkpoint(two).history[-1].val_recon == pytest.approx(
