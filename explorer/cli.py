@@ -230,6 +230,7 @@ def _stop_on_signals():
 def _train_share(model_cfg, train_cfg, dataset) -> int:
     """A torchrun rank other than 0: it trains its share of every batch and says nothing
     (rank 0 reports and saves); its exit status."""
+    from explorer.core import distributed
     from explorer.core.external import short_error
     from explorer.core.kinds import build_model
     from explorer.core.training import train
@@ -244,9 +245,9 @@ def _train_share(model_cfg, train_cfg, dataset) -> int:
         if final is None:
             raise
         logging.getLogger(LOGGER).exception("training failed")
+        why = distributed.peer_failure(e) or short_error(e)
         raise ExplorerError(
-            f"training failed in epoch {final.epoch + 1} ({short_error(e)}); rank 0 keeps "
-            "the model as it was"
+            f"training failed in epoch {final.epoch + 1} ({why}); saving the model is rank 0's"
         ) from e
     return _EXIT.get(final.status, 1)
 

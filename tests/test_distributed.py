@@ -118,9 +118,10 @@ def _rank_process(launcher_pid: int, rank: int) -> int:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the worker in /proc")
 def test_a_killed_rank_ends_the_run_with_a_message_and_the_last_good_weights(tmp_path):
-    out = tmp_path / "killed.safetensors"
+    out, folder = tmp_path / "killed.safetensors", tmp_path / "run"
+    settings = [*DATA, "--epochs", "500", "--batch-size", "64", *FP32, "--run-dir", str(folder)]
     run = subprocess.Popen(
-        [*_local(2), *DATA, "--epochs", "500", "--batch-size", "64", *FP32, "--out", str(out)],
+        [*_local(2), *settings, "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -141,6 +142,9 @@ def test_a_killed_rank_ends_the_run_with_a_message_and_the_last_good_weights(tmp
     assert errors[0].endswith(f"the model as it was then is saved to {out}")
     saved = load_checkpoint(out)
     assert saved.world_size == 2 and len(saved.history) >= 2  # the epochs it had ended
+    # the run folder keeps the last complete epoch's model, for a rank 0 that dies itself
+    epoch = load_checkpoint(folder / "model.safetensors")
+    assert epoch.world_size == 2 and len(epoch.history) == len(saved.history)
 
 
 def test_a_factorvae_is_refused_under_torchrun_before_the_data_is_read(capsys, monkeypatch):
