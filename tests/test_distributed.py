@@ -6,11 +6,13 @@ The end-to-end tests start real launchers (`python -m torch.distributed.run`, wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -116,25 +118,30 @@ def _rank_process(launcher_pid: int, rank: int) -> int:
     raise AssertionError(f"no worker of rank {rank} under {launcher_pid}")
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the worker in /proc")
-def test_a_killed_rank_ends_the_run_with_a_message_and_the_last_good_weights(tmp_path):
-    out, folder = tmp_path / "killed.safetensors", tmp_path / "run"
-    settings = [*DATA, "--epochs", "500", "--batch-size", "64", *FP32, "--run-dir", str(folder)]
-    run = subprocess.Popen(
-        [*_local(2), *settings, "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@contextlib.contextmanager
+def _at_epoch_2(command: list[str]) -> Iterator[subprocess.Popen]:
+    """A launch of `command` (a long run) once rank 0 has reported its second epoch;
+    killed on leaving, if it is still running."""
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in run.stderr:  # rank 0's lines, as they come
-            if line.startswith("epoch 2/500"):
+            if line.startswith("epoch 2/"):
                 break
-        os.kill(_rank_process(run.pid, 1), signal.SIGKILL)
-        _, err = run.communicate(timeout=_LAUNCH_TIMEOUT)
+        yield run
     finally:
         run.kill()
         run.wait()
+
+
+LONG = [*DATA, "--epochs", "500", "--batch-size", "64", *FP32]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the worker in /proc")
+def test_a_killed_rank_ends_the_run_with_a_message_and_the_last_good_weights(tmp_path):
+    out, folder = tmp_path / "killed.safetensors", tmp_path / "run"
+    with _at_epoch_2([*_local(2), *LONG, "--run-dir", str(folder), "--out", str(out)]) as run:
+        os.kill(_rank_process(run.pid, 1), signal.SIGKILL)
+        _, err = run.communicate(timeout=_LAUNCH_TIMEOUT)
     assert run.returncode != 0
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, err[-3000:]
@@ -145,6 +152,20 @@ def test_a_killed_rank_ends_the_run_with_a_message_and_the_last_good_weights(tmp
     # the run folder keeps the last complete epoch's model, for a rank 0 that dies itself
     epoch = load_checkpoint(folder / "model.safetensors")
     assert epoch.world_size == 2 and len(epoch.history) == len(saved.history)
+
+
+def test_ctrl_c_stops_every_rank_after_the_same_step_and_rank_0_saves(tmp_path):
+    out = tmp_path / "stopped.safetensors"
+    # a terminal's Ctrl-C reaches the launcher alone (its workers have sessions of their
+    # own); it passes SIGINT on to each
+    with _at_epoch_2([*_local(2), *LONG, "--out", str(out)]) as run:
+        run.send_signal(signal.SIGINT)
+        stdout, err = run.communicate(timeout=_LAUNCH_TIMEOUT)
+    assert "error:" not in err, err[-3000:]
+    stopped = [line for line in err.splitlines() if line.startswith("Stopped by the user")]
+    assert len(stopped) == 1 and f"saved {out}" in stdout
+    saved = load_checkpoint(out)
+    assert saved.world_size == 2 and len(saved.history) >= 2
 
 
 def test_a_factorvae_is_refused_under_torchrun_before_the_data_is_read(capsys, monkeypatch):
