@@ -168,9 +168,16 @@ def test_ctrl_c_stops_every_rank_after_the_same_step_and_rank_0_saves(tmp_path):
     assert saved.world_size == 2 and len(saved.history) >= 2
 
 
+def _as_torchrun_would(monkeypatch, rank: int) -> None:
+    """The variables torchrun gives rank `rank` of 2 (no process group is opened)."""
+    variables = {"RANK": rank, "WORLD_SIZE": 2, "LOCAL_RANK": rank}
+    variables |= {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": _free_port()}
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+
+
 def test_a_factorvae_is_refused_under_torchrun_before_the_data_is_read(capsys, monkeypatch):
-    for name, value in {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"}.items():
-        monkeypatch.setenv(name, value)
+    _as_torchrun_would(monkeypatch, rank=1)
     assert main(["train", "--dataset", "no-such-file.npz", "--kind", "factorvae"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
@@ -181,13 +188,24 @@ def test_a_factorvae_is_refused_under_torchrun_before_the_data_is_read(capsys, m
 
 
 def test_commands_other_than_train_are_refused_under_torchrun(capsys, monkeypatch, tmp_path):
-    for name, value in {"RANK": "0", "WORLD_SIZE": "2", "LOCAL_RANK": "0"}.items():
-        monkeypatch.setenv(name, value)
+    _as_torchrun_would(monkeypatch, rank=0)
     assert main(["sweep", "--betas", "0,1", "--out", str(tmp_path / "s")]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: sweep: runs in one process; torchrun starts train only"
     )
     assert not (tmp_path / "s").exists()
+
+
+def test_a_world_size_without_the_rest_of_torchruns_variables_is_refused(capsys, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for name in ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    assert main(["train", "--count", "60", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: WORLD_SIZE=2 without RANK, MASTER_ADDR, MASTER_PORT: start the processes "
+        "with torchrun (torchrun --nproc-per-node N -m explorer train …)"
+    )
 
 
 @pytest.mark.parametrize("world_size, size", [(2, 15), (3, 2), (4, 128)])

@@ -47,6 +47,7 @@ from explorer.core.model import LatentModel, LossTerms
 # torchrun's variables: every rank's number, how many ranks, the rank's number on its
 # machine (`torchrun --help`)
 _RANK, _WORLD_SIZE, _LOCAL_RANK = "RANK", "WORLD_SIZE", "LOCAL_RANK"
+_NEEDED = (_RANK, _LOCAL_RANK, "MASTER_ADDR", "MASTER_PORT")  # besides WORLD_SIZE
 MAX_WORLD_SIZE = 1 << 16
 # How long a rank waits for the others in one collective (the first one waits while the
 # slowest rank reads the data); a rank that died is noticed at once, not after this.
@@ -167,20 +168,30 @@ def launched() -> bool:
 
 
 def environment() -> Group:
-    """The group torchrun's variables describe, `SINGLE` where they are not set."""
-    names = (_RANK, _WORLD_SIZE, _LOCAL_RANK)
-    if _WORLD_SIZE not in os.environ:
+    """The group torchrun's variables describe, `SINGLE` where they are not set (or
+    describe one process). Raises ConfigError naming a variable that is wrong."""
+    world_text = os.environ.get(_WORLD_SIZE)
+    if world_text is None:
         return SINGLE
-    values = []
-    for name in names:
-        text = os.environ.get(name, "0")
-        if not text.isdigit() or int(text) >= MAX_WORLD_SIZE:
-            raise ConfigError(f"{name}={text!r}: not a process number torchrun sets")
-        values.append(int(text))
-    rank, world_size, local_rank = values
-    if world_size < 1 or rank >= world_size:
-        raise ConfigError(f"RANK={rank}, WORLD_SIZE={world_size}: not a rank of the world")
-    return Group(rank, world_size, local_rank)
+    world_size = _number(_WORLD_SIZE, world_text)
+    if world_size <= 1:
+        return SINGLE
+    missing = [name for name in _NEEDED if name not in os.environ]
+    if missing:
+        raise ConfigError(
+            f"WORLD_SIZE={world_size} without {', '.join(missing)}: start the processes "
+            "with torchrun (torchrun --nproc-per-node N -m explorer train …)"
+        )
+    rank = _number(_RANK, os.environ[_RANK])
+    if rank >= world_size:
+        raise ConfigError(f"RANK={rank}: not a rank of WORLD_SIZE={world_size} processes")
+    return Group(rank, world_size, _number(_LOCAL_RANK, os.environ[_LOCAL_RANK]))
+
+
+def _number(name: str, text: str) -> int:
+    if not text.isdigit() or int(text) >= MAX_WORLD_SIZE:
+        raise ConfigError(f"{name}={text!r}: not a process number torchrun sets")
+    return int(text)
 
 
 def join(device: torch.device) -> Group:
@@ -196,7 +207,13 @@ def join(device: torch.device) -> Group:
     backend = "nccl" if device.type == "cuda" else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(group.device(device))
-    dist.init_process_group(backend, timeout=_TIMEOUT)
+    try:
+        dist.init_process_group(backend, timeout=_TIMEOUT)
+    except (dist.DistError, ValueError) as e:  # no answer at MASTER_ADDR:MASTER_PORT, ...
+        where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
+        raise ConfigError(
+            f"torchrun: rank {group.rank} cannot join the run at {where} ({_reason(e)})"
+        ) from e
     _joined = group
     return group
 
@@ -240,6 +257,11 @@ def peer_failure(error: BaseException) -> str | None:
     text = str(error).strip()
     if not isinstance(error, dist.DistError) and not re.search(r"gloo|nccl", text, re.I):
         return None
-    first = re.sub(r"^\[[^\]]*\]\s*", "", text.splitlines()[0] if text else "")  # "[pair.cc:537] "
-    reason = first.split(". ")[0][:200] or type(error).__name__
-    return f"another process of the run failed or was stopped: {reason}"
+    return f"another process of the run failed or was stopped: {_reason(error)}"
+
+
+def _reason(error: BaseException) -> str:
+    """The first sentence of a backend's error, without gloo's "[pair.cc:537] " prefix."""
+    text = str(error).strip()
+    first = re.sub(r"^\[[^\]]*\]\s*", "", text.splitlines()[0] if text else "")
+    return first.split(". ")[0][:200] or type(error).__name__
