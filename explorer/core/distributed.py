@@ -23,7 +23,10 @@ the single-process group `SINGLE`:
 Objectives whose loss is not a mean over images (AnnealedVAE's |KL − C| of the batch's
 KL, β-TCVAE's minibatch estimate of q(z)) are computed on each rank's share; a
 FactorVAE, whose discriminator has an optimiser of its own, and PCA, fitted in closed
-form, are refused (`check_supported`).
+form, are refused (`check_supported`). Each rank draws its own sampling noise
+(`training._set_up`), so a run of several processes ends with exactly the weights of one
+process taking the global batch for a deterministic objective (the autoencoder), and
+with weights trained alike, not the same, for a sampled one.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from explorer.core.model import LatentModel, LossTerms
 # machine (`torchrun --help`)
 _RANK, _WORLD_SIZE, _LOCAL_RANK = "RANK", "WORLD_SIZE", "LOCAL_RANK"
 _NEEDED = (_RANK, _LOCAL_RANK, "MASTER_ADDR", "MASTER_PORT")  # besides WORLD_SIZE
-MAX_WORLD_SIZE = 1 << 16
+MAX_WORLD_SIZE = 1 << 16  # more processes than a run has: bounds what a checkpoint may claim
 # How long a rank waits for the others in one collective (the first one waits while the
 # slowest rank reads the data); a rank that died is noticed at once, not after this.
 _TIMEOUT = timedelta(minutes=30)
