@@ -20,6 +20,7 @@ instead (explorer/__main__.py decides which).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import signal
@@ -133,8 +134,10 @@ def _train_and_save(
     saved file when they come. Training that fails after its first step keeps the model
     as it was too, and the error says where. The first Ctrl-C stops training between
     steps (the model is still saved), a second one aborts. With a `run` folder, every
-    epoch is written into it as it ends, for a window following the run.
+    epoch is written into it as it ends, for a window following the run. Under torchrun
+    this is rank 0's part (`_train_share` the others'): the model is the ranks' one.
     """
+    from explorer.core import distributed
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
     from explorer.core.external import short_error
     from explorer.core.history import epoch_of, extend
@@ -149,45 +152,37 @@ def _train_and_save(
         file=sys.stderr,
     )
     model = build_model(model_cfg, seed=train_cfg.seed)
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum, frame):
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_interrupt)
+    world_size = distributed.current().world_size
+    checkpoint = functools.partial(
+        Checkpoint, model, train_cfg, dataset.describe(), world_size=world_size
+    )
     bar = ProgressBar()
     final = None
     history = []  # what the report's loss curves draw
-    try:
-        for p in train(model, dataset, train_cfg, cancel=cancel):
-            bar.update(p)
-            history = extend(history, epoch_of(p))
-            if run is not None:
-                run.record(p, model)
-            final = p
-    except Exception as e:
-        if final is None:  # refused before the first step: nothing trained to keep
-            raise
-        logging.getLogger(LOGGER).exception("training failed")
-        ckpt = Checkpoint(
-            model=model, train_config=train_cfg, dataset=dataset.describe(), history=history
-        )
-        saved, _ = _save(ckpt, out, fallback_name)
-        raise ExplorerError(
-            f"training failed in epoch {final.epoch + 1} ({short_error(e)}); the model as it "
-            f"was then is saved to {saved}"
-        ) from e
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if bar.tty:
-        sys.stderr.write("\r\033[K")
-    print(final.message, file=sys.stderr)
-    ckpt = Checkpoint(
-        model=model, train_config=train_cfg, dataset=dataset.describe(), history=history
-    )
-    saved, not_saved = _save(ckpt, out, fallback_name)
+    # held until the model is saved: a launcher's signal must not cut the saving short
+    with _stop_on_signals() as cancel:
+        try:
+            for p in train(model, dataset, train_cfg, cancel=cancel):
+                bar.update(p)
+                history = extend(history, epoch_of(p))
+                if run is not None:
+                    run.record(p, model)
+                final = p
+        except Exception as e:
+            if final is None:  # refused before the first step: nothing trained to keep
+                raise
+            logging.getLogger(LOGGER).exception("training failed")
+            saved, _ = _save(checkpoint(history=history), out, fallback_name)
+            why = distributed.peer_failure(e) or short_error(e)
+            raise ExplorerError(
+                f"training failed in epoch {final.epoch + 1} ({why}); the model as it was "
+                f"then is saved to {saved}"
+            ) from e
+        if bar.tty:
+            sys.stderr.write("\r\033[K")
+        print(final.message, file=sys.stderr)
+        ckpt = checkpoint(history=history)
+        saved, not_saved = _save(ckpt, out, fallback_name)
     if not_saved:
         print(f"error: {not_saved}", file=sys.stderr)
     else:
@@ -202,6 +197,65 @@ def _train_and_save(
     if run is not None:
         run.finish(final, ckpt)
     return _Trained(final, rep, saved, not_saved)
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """An event set by Ctrl-C, which the training loop stops at between steps.
+
+    A second Ctrl-C aborts (the previous handler is back). Under torchrun, SIGTERM stops
+    the run the same way, and repeated signals too: the launcher sends them to every
+    process when one has failed or it was interrupted itself, and kills them only after
+    a grace period, time enough for rank 0 to save the model. There the handlers stay
+    for the rest of the process: a failed peer's SIGTERM often lands just after the
+    block, while rank 0 is still saying what happened and where the model went, and
+    the default action ended it silently (tests/test_distributed.py's killed rank).
+    """
+    from explorer.core import distributed
+
+    cancel = threading.Event()
+    several = distributed.current().active
+    names = (signal.SIGINT, signal.SIGTERM) if several else (signal.SIGINT,)
+    previous = {name: signal.getsignal(name) for name in names}
+
+    def on_signal(signum, frame):
+        cancel.set()
+        if not several:
+            signal.signal(signum, previous[signum])
+
+    for name in names:
+        signal.signal(name, on_signal)
+    try:
+        yield cancel
+    finally:
+        if not several:
+            for name, handler in previous.items():
+                signal.signal(name, handler)
+
+
+def _train_share(model_cfg, train_cfg, dataset) -> int:
+    """A torchrun rank other than 0: it trains its share of every batch and says nothing
+    (rank 0 reports and saves); its exit status."""
+    from explorer.core import distributed
+    from explorer.core.external import short_error
+    from explorer.core.kinds import build_model
+    from explorer.core.training import train
+
+    model = build_model(model_cfg, seed=train_cfg.seed)
+    final = None
+    try:
+        with _stop_on_signals() as cancel:
+            for p in train(model, dataset, train_cfg, cancel=cancel):
+                final = p
+    except Exception as e:
+        if final is None:
+            raise
+        logging.getLogger(LOGGER).exception("training failed")
+        why = distributed.peer_failure(e) or short_error(e)
+        raise ExplorerError(
+            f"training failed in epoch {final.epoch + 1} ({why}); saving the model is rank 0's"
+        ) from e
+    return _EXIT.get(final.status, 1)
 
 
 def _save(ckpt, out: Path, fallback_name: str) -> tuple[Path, str]:
@@ -256,13 +310,18 @@ def _default_out(dataset, model_cfg, train_cfg) -> Path:
 
 
 def cmd_train(args) -> int:
+    from explorer.core import distributed
     from explorer.core.data import BUILTINS
     from explorer.core.destination import check_destination
     from explorer.core.training import pick_device
 
+    # before the data is read and the processes wait for each other
+    distributed.check_supported(args.kind, distributed.environment())
     dataset = _load_data(args)
     model_cfg, train_cfg = _configs(args, dataset)
-    pick_device(train_cfg.device)  # an unusable device is refused before any training
+    device = pick_device(train_cfg.device)  # an unusable device is refused before training
+    if not distributed.join(device).leader:
+        return _train_share(model_cfg, train_cfg, dataset)
     out = args.out or _default_out(dataset, model_cfg, train_cfg)
     data_file = [] if args.dataset in BUILTINS else [Path(args.dataset)]
     check_destination(out, CheckpointError, inputs=data_file)  # before training, not after
@@ -543,6 +602,27 @@ COMMANDS = {
 }
 
 
+def _run(command, args) -> int:
+    """`command`'s status. Under torchrun (of the commands, `train` alone runs in several
+    processes) the process group it joined is left however it ends, and the messages of
+    ranks other than 0 say whose they are."""
+    from explorer.core import distributed
+
+    group = distributed.environment()
+    if not group.active:
+        return command(args)
+    if args.command != "train":
+        raise ExplorerError(f"{args.command}: runs in one process; torchrun starts train only")
+    try:
+        return command(args)
+    except ExplorerError as e:
+        if group.leader:
+            raise
+        raise ExplorerError(f"rank {group.rank}: {e}") from e
+    finally:
+        distributed.leave()
+
+
 def main(argv: Sequence[str]) -> int:
     """Run one headless command (`argv` as typed after `python -m explorer`): its exit status.
 
@@ -557,7 +637,7 @@ def main(argv: Sequence[str]) -> int:
         parser.error(f"{args.command} opens the window: run python -m explorer {args.command}")
     setup_logging()
     try:
-        return command(args)
+        return _run(command, args)
     except ExplorerError as e:
         logging.getLogger(LOGGER).error("%s %s: %s", args.command, " ".join(argv[1:]), e)
         print(f"error: {e}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 The metadata (key "latent_explorer") holds the model config (enough to rebuild the
 model), the training config, the dataset's description, final metrics, per-dimension
-KL, the training history (`core.history`, where recorded) and the format version.
+KL, the training history (`core.history`, where recorded), how many processes trained
+it ("distributed": the world size and the global batch, with the training config; a
+file without it was trained by one process) and the format version.
 Files are written atomically (`files.atomic_write`), so a crash or a full disk never
 leaves a half-written checkpoint and never damages the previous one. Loading parses the
 safetensors format only: nothing is ever unpickled.
@@ -25,6 +27,7 @@ from explorer.core import checks
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.data import BUILTINS, builtin_count
 from explorer.core.data.dataset import MAX_FACTORS, check_description
+from explorer.core.distributed import MAX_WORLD_SIZE
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.core.files import atomic_write, check_readable_file
 from explorer.core.history import Epoch, from_json, to_json
@@ -48,6 +51,12 @@ class Checkpoint:
     history: list[Epoch] = field(default_factory=list)  # one entry per epoch trained, if recorded
     created: str = ""  # ISO time it was written
     path: Path | None = None  # where it was read from or last written to
+    world_size: int = 1  # processes that trained it together (torchrun), each on its share
+
+    @property
+    def global_batch(self) -> int | None:
+        """Images per optimiser step on all processes together; None without a config."""
+        return None if self.train_config is None else self.train_config.batch_size * self.world_size
 
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
@@ -65,6 +74,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         "kl_per_dim": list(ckpt.kl_per_dim),
         "history": to_json(ckpt.history),
     }
+    if ckpt.train_config is not None:
+        meta["distributed"] = {"world_size": ckpt.world_size, "global_batch": ckpt.global_batch}
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.model.state_dict().items()}
     try:
         with atomic_write(path) as tmp:
@@ -149,12 +160,14 @@ class _Contents:
     kl_per_dim: list[float]
     history: list[Epoch]
     created: str
+    world_size: int
 
 
 def _contents(meta: dict[str, Any]) -> _Contents:
     """Raises ExplorerError naming the part of the metadata that is wrong."""
     model = ModelConfig.from_dict(checks.mapping(meta.get("model"), "model"))
     train = meta.get("train")
+    train = None if train is None else TrainConfig.from_dict(checks.mapping(train, "train"))
     dataset = check_description(meta.get("dataset") or {})
     drawn_again = dataset.get("name") in BUILTINS and dataset.get("source") is None
     if drawn_again and "num_images" in dataset:  # the window draws it again on opening
@@ -162,13 +175,30 @@ def _contents(meta: dict[str, Any]) -> _Contents:
     kl = checks.items(meta.get("kl_per_dim") or [], "kl_per_dim", model.latent_dim)
     return _Contents(
         model=model,
-        train=None if train is None else TrainConfig.from_dict(checks.mapping(train, "train")),
+        train=train,
         dataset=dataset,
         metrics=_metrics(meta.get("metrics") or {}),
         kl_per_dim=[checks.number(v, "kl_per_dim") for v in kl],
         history=from_json(meta.get("history") or []),
         created=checks.text(meta.get("created", ""), "created", 64),
+        world_size=_world_size(meta.get("distributed"), train),
     )
+
+
+def _world_size(value: Any, train: TrainConfig | None) -> int:
+    """The processes that trained the model, as "distributed" records them (1 without
+    it: files from before torchrun training, and one process's runs)."""
+    if value is None:
+        return 1
+    parts = checks.mapping(value, "distributed")
+    world = checks.whole(parts.get("world_size"), "distributed world_size", 1, MAX_WORLD_SIZE)
+    batch = checks.whole(parts.get("global_batch"), "distributed global_batch", 1, 2**62)
+    if train is not None and batch != world * train.batch_size:
+        raise ExplorerError(
+            f"distributed global_batch is {batch:,}, not the world size {world} × the batch "
+            f"size {train.batch_size}"
+        )
+    return world
 
 
 # Figures the front ends format as numbers; "elbo", "recon" and "kl" are None where a
@@ -272,4 +302,5 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         history=contents.history,
         created=contents.created,
         path=path,
+        world_size=contents.world_size,
     )

@@ -108,7 +108,39 @@ def encode(
     return mus, logvars
 
 
-@torch.inference_mode()
+@dataclass(frozen=True)
+class EvaluationSums:
+    """What `evaluate` adds up over images, before dividing by their count: partial sums
+    of disjoint sets of images add up (the ranks of a distributed run each score a share)."""
+
+    count: int  # images scored
+    recon: float  # Σ -log p(x|z)
+    sq_error: float  # Σ (x - decode(mu))²
+    kl: tuple[float, ...]  # Σ KL per dimension; empty for a deterministic model
+    # Σ one-sample KL of a flow posterior, log q_K(z|x) − log p(z): a flow's KL has no
+    # closed form, and `kl` holds its linearised Gaussian's per dimension; NaN: no flow
+    flow_kl: float = math.nan
+
+    def values(self) -> list[float]:
+        """[count, recon, sq_error, flow_kl, *kl]: one vector to add to another run's."""
+        return [float(self.count), self.recon, self.sq_error, self.flow_kl, *self.kl]
+
+    @classmethod
+    def of_values(cls, values: list[float]) -> EvaluationSums:
+        """The inverse of `values`."""
+        return cls(round(values[0]), values[1], values[2], tuple(values[4:]), values[3])
+
+    def evaluation(self, deterministic: bool) -> Evaluation:
+        """The per-image means; NaN where no image was scored."""
+        n = self.count or math.nan
+        recon, sq_error = self.recon / n, self.sq_error / n
+        if deterministic:
+            return Evaluation(math.nan, recon, math.nan, (), count=self.count, sq_error=sq_error)
+        kl_dims = tuple(k / n for k in self.kl)
+        kl = self.flow_kl / n if not math.isnan(self.flow_kl) else float(sum(kl_dims))
+        return Evaluation(-(recon + kl), recon, kl, kl_dims, count=self.count, sq_error=sq_error)
+
+
 def evaluate(
     model: LatentModel,
     images: torch.Tensor,
@@ -116,6 +148,17 @@ def evaluate(
     batch_size: int = 1024,
 ) -> Evaluation:
     """One-sample ELBO estimate over uint8 images (N, C, H, W) (labels (N,) for a cvae)."""
+    return evaluation_sums(model, images, labels, batch_size).evaluation(model.deterministic)
+
+
+@torch.inference_mode()
+def evaluation_sums(
+    model: LatentModel,
+    images: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    batch_size: int = 1024,
+) -> EvaluationSums:
+    """`evaluate`'s sums over uint8 images (N, C, H, W), N may be 0."""
     was_training = model.training
     model.eval()
     d = model.config.latent_dim
@@ -137,13 +180,8 @@ def evaluate(
         if not model.deterministic:
             kl_sum += gaussian_kl(mu.float(), logvar.float()).double().sum(0).cpu()
     model.train(was_training)
-    n = len(images)
-    recon, sq_error = recon_sum / n, sq_sum / n
-    if model.deterministic:
-        return Evaluation(math.nan, recon, math.nan, (), count=n, sq_error=sq_error)
-    kl_dims = (kl_sum / n).tolist()
-    kl = flow_kl_sum / n if flow else float(sum(kl_dims))
-    return Evaluation(-(recon + kl), recon, kl, tuple(kl_dims), count=n, sq_error=sq_error)
+    kl = () if model.deterministic else tuple(kl_sum.tolist())
+    return EvaluationSums(len(images), recon_sum, sq_sum, kl, flow_kl_sum if flow else math.nan)
 
 
 def kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:

@@ -147,6 +147,7 @@ class RunWriter:
 
     def _save_epoch(self, model: LatentModel, val: Evaluation | None) -> None:
         """The run's checkpoint: `model` as of an epoch, with its validation figures."""
+        from explorer.core import distributed
         from explorer.core.checkpoint import Checkpoint, save_checkpoint
 
         ckpt = Checkpoint(
@@ -154,6 +155,7 @@ class RunWriter:
             train_config=self._train,
             dataset=self._dataset.describe(),
             history=self._history,
+            world_size=distributed.current().world_size,
         )
         if val is not None:
             ckpt.metrics = {"kind": model.kind, "recon": val.recon, "sq_error": val.sq_error}

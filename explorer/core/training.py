@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.core import files
+from explorer.core import distributed, files
 from explorer.core.config import ModelConfig, TrainConfig
 from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
@@ -185,6 +185,7 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
             f"is fitted to (of {dataset.name}): it finds at most that many directions"
         )
     dataset_labels(model, dataset)
+    distributed.check_supported(model.kind)
     if config.kl_schedule == "capacity" and KIND_TABLE[model.kind].tc_split:
         raise ConfigError(
             f"the capacity schedule holds a single KL term at C; a {KIND_TABLE[model.kind].noun} "
@@ -235,35 +236,37 @@ def train(
     """Train `model` in place on `dataset`, yielding a Progress record per step and epoch.
 
     The last record has kind "done". The model stays on the training device. PCA is
-    fitted in one go: one "epoch" record, then "done".
+    fitted in one go: one "epoch" record, then "done". Under torchrun every rank runs
+    this loop on its share of each batch (core/distributed.py); each yields the same
+    records, the figures being the global batch's.
     """
     config.validate()
     check_fit(model, dataset, config)
     if isinstance(model, PCAModel):
         yield from _fit_pca(model, dataset, config)
         return
-    device, precision = _set_up(config)
+    group = distributed.current()
+    device, precision = _set_up(config, group)
     split = _Split.place(model, dataset, config, device)
     model.to(device).train()
+    objective = group.objective(model)
     optimizer = _make_optimizer(model.objective_parameters(), device, lr=config.lr)
     critic = _discriminator_optimizer(model, device)
-    n, bs = len(split.images), config.batch_size
+    n, bs = len(split.images), config.batch_size * group.world_size  # the global batch
     steps_per_epoch = math.ceil(n / bs)
     schedule = _schedule(model.kind, config, steps_per_epoch)
-    run = _Tally(config, steps_per_epoch * config.epochs, beta_in_effect(model.kind, config.beta))
+    beta = beta_in_effect(model.kind, config.beta)
+    run = _Tally(config, steps_per_epoch * config.epochs, bs, beta)
     guard = _LastGood(model)
     shuffle = torch.Generator().manual_seed(config.seed)
     for epoch in range(config.epochs):
         perm = torch.randperm(n, generator=shuffle).to(device)
         t0 = time.perf_counter()
         for b in range(steps_per_epoch):
-            if cancel is not None and cancel.is_set():
-                model.eval()
-                yield run.stopped(epoch)
-                return
             batch = perm[b * bs : (b + 1) * bs]
-            x = split.images[batch].float().div_(255.0)
-            y = None if split.labels is None else split.labels[batch]
+            shard = group.shard(batch)
+            x = split.images[shard.index].float().div_(255.0)
+            y = None if split.labels is None else split.labels[shard.index]
             # β as scheduled (where β is a setting of the kind), and the capacity C
             run.beta = beta_in_effect(model.kind, config.beta * schedule.factor(run.step))
             weights = Weights(
@@ -276,17 +279,24 @@ def train(
             )
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
-                terms = model.loss(
+                terms = objective(
                     x, run.beta, y=y, inputs=inputs, samples=config.samples, weights=weights
                 )
-            run.take(terms)
+            # every rank learns whether any was asked to stop, and stops after this step
+            asked = cancel is not None and cancel.is_set()
+            figures, stop = group.agree(_figures(terms), shard.count, asked)
+            if stop:
+                model.eval()
+                yield run.stopped(epoch)
+                return
+            run.take(figures, terms)
             if not math.isfinite(run.loss):
                 kept = guard.restore(run.step)
                 model.eval()
                 yield run.diverged(epoch, kept)
                 return
             optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
+            (terms.total * shard.weight).backward()
             optimizer.step()
             if critic is not None:  # FactorVAE: D learns to tell codes from shuffled ones
                 with _autocast(device, precision):
@@ -296,9 +306,9 @@ def train(
                 critic.step()
             run.step += 1
             guard.stepped(run.step)
-            run.rate = (b * bs + len(x)) / max(time.perf_counter() - t0, 1e-9)
+            run.rate = (b * bs + len(batch)) / max(time.perf_counter() - t0, 1e-9)
             yield run.record("step", epoch)
-        run.val = evaluate(model, split.val_images, split.val_labels)
+        run.val = group.evaluate(model, split.val_images, split.val_labels)
         yield run.record("epoch", epoch + 1, val=run.val)
     model.eval()
     yield run.record(
@@ -337,14 +347,24 @@ def _discriminator_optimizer(model: LatentModel, device: torch.device) -> torch.
     )
 
 
-def _set_up(config: TrainConfig) -> tuple[torch.device, str]:
+def _set_up(config: TrainConfig, group: distributed.Group) -> tuple[torch.device, str]:
     """The device and precision to train with; the thread count and seed set."""
-    device = pick_device(config.device)
+    device = group.device(pick_device(config.device))
     precision = pick_precision(config.precision, device)
     if config.threads:
         torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)  # reparameterisation noise
+    # reparameterisation noise: each rank draws its own (the same seed would give every
+    # rank's share of a batch the same noise); rank 0 draws what a single process does
+    torch.manual_seed(config.seed + group.rank)
     return device, precision
+
+
+def _figures(terms: LossTerms) -> torch.Tensor:
+    """The step's reported figures (3,) or, with a TC estimate, (4,): loss, recon, KL, TC."""
+    values = [terms.total, terms.recon, terms.kl]
+    if terms.tc is not None:
+        values.append(terms.tc)
+    return torch.stack([v.detach().float() for v in values])
 
 
 @dataclass(frozen=True)
@@ -400,6 +420,7 @@ class _Tally:
 
     config: TrainConfig
     steps_total: int
+    batch: int  # images per step, on all ranks together
     beta: float  # β in effect (as scheduled)
     step: int = 0  # optimiser steps taken
     loss: float = float("nan")
@@ -410,18 +431,14 @@ class _Tally:
     rate: float = 0.0  # images a second in the current epoch
     val: Evaluation | None = None  # the last epoch's validation figures
 
-    def take(self, terms: LossTerms) -> None:
-        """The step's figures from its loss terms (one transfer from the device)."""
-        values = [terms.total, terms.recon, terms.kl]
-        if terms.tc is not None:
-            values.append(terms.tc)
-        figures = torch.stack([v.detach().float() for v in values]).tolist()
+    def take(self, figures: list[float], terms: LossTerms) -> None:
+        """The step's `figures` (`_figures` of its loss `terms`, over the global batch)."""
         self.loss, self.recon, self.kl = figures[:3]
         self.tc = figures[3] if terms.tc is not None else math.nan
         self.capacity = math.nan if terms.capacity is None else terms.capacity
 
     def record(self, kind: str, epoch: int, **extra) -> Progress:
-        left = (self.steps_total - self.step) * self.config.batch_size
+        left = (self.steps_total - self.step) * self.batch
         return Progress(
             kind=kind,
             epoch=epoch,
