@@ -30,7 +30,8 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--dataset",
         default=default,
-        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
+        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, .parquet/.arrow "
+        "table, datasets save_to_disk folder, image folder"
         + (f" (default: {default})" if default else " (default: the model's own)"),
     )
     p.add_argument("--count", type=opt.count, help="images to generate for a built-in dataset")
