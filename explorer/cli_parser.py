@@ -38,8 +38,8 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--data-seed", type=opt.seed, default=0, help="seed of a built-in dataset (default 0)"
     )
-    p.add_argument("--image-key", help=".npz: the array holding the images")
-    p.add_argument("--label-key", help=".npz: the array holding the labels")
+    p.add_argument("--image-key", help=".npz: the array holding the images; a table: the column")
+    p.add_argument("--label-key", help=".npz: the array holding the labels; a table: the column")
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:

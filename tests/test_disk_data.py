@@ -7,6 +7,7 @@ training, encoding and the CLI must go through the file without reading it whole
 
 from __future__ import annotations
 
+import pickle
 import tracemalloc
 
 import numpy as np
@@ -139,3 +140,12 @@ def test_a_file_cut_short_while_open_is_an_error_naming_it(tmp_path, small_machi
     assert data.images[3].shape == (16, 16)  # what is still there reads
     with pytest.raises(DataError, match=r"big\.npy: the file ended .* changed while open"):
         data.images[np.array([5, 1999])]
+
+
+def test_a_copy_in_another_process_reads_the_same_file(tmp_path, small_machine):
+    """A dataset sent to a worker process (pickled) opens its file again there."""
+    path = tmp_path / "big.npy"
+    np.save(path, _images())
+    data = open_dataset(path)
+    copy = pickle.loads(pickle.dumps(data.subset(np.array([4, 1999]))))
+    assert np.array_equal(copy.images[:], np.load(path)[[4, 1999]])

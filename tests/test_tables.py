@@ -162,3 +162,14 @@ def test_without_pyarrow_the_message_names_the_extra(tmp_path, monkeypatch):
         open_dataset(path)
     assert str(path) in str(err.value)
     assert 'pip install "latent-explorer[parquet]"' in str(err.value)
+
+
+def test_columns_named_on_the_command_line_are_used(tmp_path, capsys):
+    """A table without Hugging Face features: --image-key / --label-key name its columns."""
+    images, labels = _greys(40)
+    t = pa.table({"label": labels, "thumb": [png(a) for a in images], "pic": [b""] * 40})
+    path = write_parquet(tmp_path / "plain.parquet", t)
+    data = open_dataset(path, image_key="thumb", label_key="label")
+    assert np.array_equal(data.images, images) and np.array_equal(data.labels, labels)
+    with pytest.raises(DataError, match=r"plain\.parquet: no column 'shape' of integer labels"):
+        open_dataset(path, label_key="shape")

@@ -44,8 +44,10 @@ def open_dataset(
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if path.is_dir():
-        dataset = load_saved_dataset(path) if is_saved_dataset(path) else load_folder(path)
+    if path.is_dir() and is_saved_dataset(path):
+        dataset = load_saved_dataset(path, image_key, label_key)
+    elif path.is_dir():
+        dataset = load_folder(path)
     else:
         dataset = _open_file(path, image_key, label_key)
     dataset.source = str(path.absolute())  # a checkpoint can find it again from elsewhere
@@ -59,7 +61,7 @@ def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Data
     if path.suffix.lower() in (".npz", ".npy"):
         return load_arrays(path, image_key, label_key)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        return load_table(path)
+        return load_table(path, image_key, label_key)
     raise DataError(
         f"{path}: unrecognised dataset format (expected an IDX file such as "
         "train-images-idx3-ubyte.gz, a .npz / .npy array, a .parquet / .arrow table, "

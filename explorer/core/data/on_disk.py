@@ -48,6 +48,14 @@ class RowFile:
         except OSError as e:
             raise DataError(f"{self.path}: cannot be read ({e.strerror or e})") from e
 
+    def __getstate__(self) -> dict:
+        """What a copy in another process needs (it opens the file again): a Dataset
+        sent to a worker process takes its images with it."""
+        return {"path": self.path, "offset": self.offset, "rows": self.rows, "row": self.row}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
     def read(self, rows: range | np.ndarray) -> np.ndarray:
         """The rows at `rows` (a run of rows, or any row numbers): (n, row) uint8."""
         out = np.empty((len(rows), self.row), np.uint8)

@@ -75,13 +75,17 @@ def is_saved_dataset(folder: Path) -> bool:
     return any((folder / n).is_file() for n in names) or any(folder.glob("data-*.arrow"))
 
 
-def load_table(path: Path) -> Dataset:
-    """The images (and labels) of a .parquet or .arrow file."""
+def load_table(path: Path, image_key: str | None = None, label_key: str | None = None) -> Dataset:
+    """The images (and labels) of a .parquet or .arrow file; `image_key` and `label_key`
+    name the columns where the file's features do not say."""
     check_readable_file(path, DataError)
-    return _load([_Source(path, path.suffix.lower() == ".parquet")], path, path.stem)
+    sources = [_Source(path, path.suffix.lower() == ".parquet")]
+    return _load(sources, path, path.stem, (image_key, label_key))
 
 
-def load_saved_dataset(folder: Path) -> Dataset:
+def load_saved_dataset(
+    folder: Path, image_key: str | None = None, label_key: str | None = None
+) -> Dataset:
     """The images (and labels) of a `save_to_disk` folder of one split."""
     dict_file = folder / "dataset_dict.json"
     if dict_file.is_file():
@@ -108,7 +112,7 @@ def load_saved_dataset(folder: Path) -> Dataset:
         raise DataError(f"{folder}: no data-*.arrow files (a save_to_disk folder has them)")
     for f in files:
         check_readable_file(f, DataError)
-    return _load([_Source(f, False) for f in files], folder, folder.name)
+    return _load([_Source(f, False) for f in files], folder, folder.name, (image_key, label_key))
 
 
 def _json(path: Path) -> dict:
@@ -121,11 +125,13 @@ def _json(path: Path) -> dict:
     return value
 
 
-def _load(sources: list[_Source], where: Path, name: str) -> Dataset:
+def _load(
+    sources: list[_Source], where: Path, name: str, keys: tuple[str | None, str | None]
+) -> Dataset:
     pa = _pyarrow(where)
     try:
         schema = _schema(pa, sources[0])
-        image_col, label_col, class_names = _columns(pa, schema, sources[0].path)
+        image_col, label_col, class_names = _columns(pa, schema, sources[0].path, *keys)
         counts = [_rows(pa, s) for s in sources]
         n = sum(counts)
         if n == 0:
@@ -139,8 +145,10 @@ def _load(sources: list[_Source], where: Path, name: str) -> Dataset:
                     raise DataError(f"{source.path}: holds more rows than the {count:,} it claims")
                 if labels is not None:
                     done = reader.filled
-                    labels[done : done + batch.num_rows] = _labels(batch.column(1), source.path)
-                reader.decode(batch.column(0), source.path, seen)
+                    labels[done : done + batch.num_rows] = _labels(
+                        batch.column(label_col), source.path
+                    )
+                reader.decode(batch.column(image_col), source.path, seen)
                 seen += batch.num_rows
             if seen != count:
                 raise DataError(f"{source.path}: holds {seen:,} rows but claims {count:,}")
@@ -187,36 +195,45 @@ def _rows(pa: Any, source: _Source) -> int:
 
 
 def _batches(pa: Any, source: _Source, columns: list[str]) -> Iterator[Any]:
-    """`source`'s rows, a row group or a record batch at a time: Arrow RecordBatch-likes
-    whose columns are `columns` in that order."""
+    """`source`'s rows, a row group or a record batch at a time: Arrow record batches
+    of the named `columns`."""
     if source.parquet:
         parquet = pa.parquet.ParquetFile(source.path)
         for i in range(parquet.num_row_groups):
-            yield parquet.read_row_group(i, columns=columns).combine_chunks().to_batches()[0]
+            yield from parquet.read_row_group(i, columns=columns).to_batches()
         return
     with pa.memory_map(str(source.path)) as f:
         for batch in pa.ipc.open_stream(f):
             yield batch.select(columns)
 
 
-def _columns(pa: Any, schema: Any, path: Path) -> tuple[str, str | None, list[str] | None]:
+def _columns(
+    pa: Any, schema: Any, path: Path, image_key: str | None, label_key: str | None
+) -> tuple[str, str | None, list[str] | None]:
     """(image column, label column or None, class names or None) of a table's schema:
-    from the Hugging Face features in its metadata, else by the columns' types and names."""
+    the columns named, else from the Hugging Face features in its metadata, else by the
+    columns' types and names."""
+    has = ", ".join(f"{f.name} ({f.type})" for f in schema) or "no columns"
+    for key, fits, what in (
+        (image_key, lambda t: _holds_bytes(pa, t), "encoded images"),
+        (label_key, pa.types.is_integer, "integer labels"),
+    ):
+        if key is not None and (key not in schema.names or not fits(schema.field(key).type)):
+            raise DataError(f"{path}: no column {key!r} of {what} (it has: {has})")
     features = _features(schema)
-    image = next((c for c, f in features.items() if f.get("_type") == "Image"), None)
+    image = image_key or next((c for c, f in features.items() if f.get("_type") == "Image"), None)
     if image is None or image not in schema.names:
         byte_columns = [f.name for f in schema if _holds_bytes(pa, f.type)]
         named = [c for c in byte_columns if c.lower() in IMAGE_COLUMNS]
         image = (named or byte_columns or [None])[0]
     if image is None or not _holds_bytes(pa, schema.field(image).type):
-        has = ", ".join(f"{f.name} ({f.type})" for f in schema) or "no columns"
         raise DataError(
             f"{path}: no image column (expected PNG/JPEG bytes per row, as a Hugging Face "
             f"Image feature stores them; it has: {has})"
         )
-    label, names = None, None
+    label, names = label_key, None
     for c, f in features.items():
-        if f.get("_type") == "ClassLabel" and c in schema.names:
+        if f.get("_type") == "ClassLabel" and c in schema.names and label in (None, c):
             label = c
             listed = f.get("names")
             ok = isinstance(listed, list) and all(isinstance(x, str) for x in listed)
