@@ -173,3 +173,14 @@ def test_columns_named_on_the_command_line_are_used(tmp_path, capsys):
     assert np.array_equal(data.images, images) and np.array_equal(data.labels, labels)
     with pytest.raises(DataError, match=r"plain\.parquet: no column 'shape' of integer labels"):
         open_dataset(path, label_key="shape")
+
+
+def test_a_folder_of_several_splits_says_which_to_open(tmp_path):
+    _, _, t = _grey_table(10)
+    root = tmp_path / "mnist"
+    for split in ("train", "test"):
+        write_saved(root / split, t, files=1)
+    (root / "dataset_dict.json").write_text('{"splits": ["train", "test"]}')
+    with pytest.raises(DataError, match=r"several splits \(train, test\); open one split's"):
+        open_dataset(root)
+    assert len(open_dataset(root / "test")) == 10
