@@ -10,10 +10,11 @@ a small MLP (latent 4, hidden 32): the data's reading is measured, not arithmeti
   core   one epoch of the training loop (what `train` and the app's Train run), then
          every image's code (`metrics.encode`, what the app plots) and reconstruction
          error (`per_point`, what it colours by). Its peak must be under the budget.
-  cli    `python -m explorer train --dataset FILE --epochs 1`: the same epoch, then the
-         CLI's closing figures on a seeded 10,000 of the images, whose on-data check
-         keeps up to 5,000 float reference images (82 MB at 64×64) and torch.cdist a
-         copy of them per pass: bounded by those counts, not by the file. Reported.
+  cli    (with --cli) `python -m explorer train --dataset FILE --epochs 1`: the same
+         epoch, then the CLI's closing figures on a seeded 10,000 of the images, whose
+         on-data check keeps up to 5,000 float reference images (82 MB at 64×64) and
+         torch.cdist a copy of them per pass: bounded by those counts, not by the file.
+         Reported, not held to the budget.
 
 Each child's peak resident memory (everything it held at its peak, the Python and torch
 libraries included) is its VmHWM (Linux), printed by the child. Prints one JSON line;
@@ -103,6 +104,7 @@ def main() -> int:
     parser.add_argument("--gib", type=float, default=1.5, help="size of the .npy file")
     parser.add_argument("--budget-mb", type=int, default=500, help="the memory budget")
     parser.add_argument("--dir", default=None, help="where to write the file (default: /tmp)")
+    parser.add_argument("--cli", action="store_true", help="also run the CLI's train on it")
     args = parser.parse_args()
     budget = args.budget_mb << 20
     result: dict = {"budget_bytes": budget}
@@ -111,7 +113,7 @@ def main() -> int:
         result["file_bytes"] = size = write_npy(path, args.gib)
         result["file_over_budget"] = round(size / budget, 2)
         child = _CHILD.format(root=str(ROOT), budget=budget)
-        for what in ("core", "cli"):
+        for what in ("core", "cli") if args.cli else ("core",):
             out = str(Path(tmp) / "model.safetensors")
             t0 = time.perf_counter()
             run = subprocess.run(
@@ -127,7 +129,8 @@ def main() -> int:
     print(json.dumps(result))
     core = result["core"]
     ok = core["peak_bytes"] <= budget and size >= 3 * budget and core["status"] == 0
-    return 0 if ok and core["held"] == "DiskImages" and result["cli"]["status"] == 0 else 1
+    ok = ok and core["held"] == "DiskImages" and result.get("cli", {}).get("status", 0) == 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
