@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
 from explorer.core.data.on_disk import DiskImages
+from tests.gui import pick
 from tests.table_writer import png, table, write_parquet, write_saved
-from tests.test_busy_indicator import menu_action
 
 
 def _digits(window, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -20,10 +20,11 @@ def _digits(window, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _open(qtbot, window, monkeypatch, item: str, path, n: int) -> None:
     """Pick File ▸ `item`, answer its dialog with `path`, wait for `n` codes."""
-    answer = (lambda *a, **k: str(path)) if "folder" in item else (lambda *a, **k: (str(path), ""))
-    name = "getExistingDirectory" if "folder" in item else "getOpenFileName"
+    folder = "folder" in item
+    answer = (lambda *a, **k: str(path)) if folder else (lambda *a, **k: (str(path), ""))
+    name = "getExistingDirectory" if folder else "getOpenFileName"
     monkeypatch.setattr(QFileDialog, name, answer)
-    menu_action(window, "File", item).trigger()
+    pick(window, ("&File", item)).trigger()
     s = window.session
     qtbot.waitUntil(
         lambda: s.dataset.source == str(path) and s.codes is not None and len(s.codes) == n,
@@ -35,7 +36,7 @@ def test_a_npy_larger_than_the_budget_opens_from_disk(qtbot, window, tmp_path, m
     images, _ = _digits(window, 600)
     np.save(tmp_path / "big.npy", images)
     monkeypatch.setattr("explorer.core.files.memory_budget", lambda: 256 << 10)  # < 470 kB
-    _open(qtbot, window, monkeypatch, "Open dataset…", tmp_path / "big.npy", 600)
+    _open(qtbot, window, monkeypatch, "Open &dataset…", tmp_path / "big.npy", 600)
     data = window.session.dataset
     assert isinstance(data.images, DiskImages)
     assert np.array_equal(data.images[[599, 3]], images[[599, 3]])
@@ -49,9 +50,9 @@ def test_a_parquet_file_and_a_saved_folder_open_with_their_classes(
     names = [f"digit {d}" for d in range(10)]
     t = table([png(a) for a in images], labels, names)
     path = write_parquet(tmp_path / "train.parquet", t, row_group_size=50)
-    _open(qtbot, window, monkeypatch, "Open dataset…", path, 120)
+    _open(qtbot, window, monkeypatch, "Open &dataset…", path, 120)
     assert np.array_equal(window.session.dataset.images, images)
     assert window.session.dataset.class_names == names
     folder = write_saved(tmp_path / "saved", t)
-    _open(qtbot, window, monkeypatch, "Open dataset folder…", folder, 120)
+    _open(qtbot, window, monkeypatch, "Open dataset &folder…", folder, 120)
     assert np.array_equal(window.session.dataset.labels, labels)
