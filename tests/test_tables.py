@@ -3,13 +3,16 @@ writes them (the tests write them with pyarrow): read, trained on, and refused c
 
 from __future__ import annotations
 
+import io
 import struct
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from PIL import Image
 
 from explorer.cli import main
 from explorer.core.checkpoint import load_checkpoint
@@ -184,3 +187,31 @@ def test_a_folder_of_several_splits_says_which_to_open(tmp_path):
     with pytest.raises(DataError, match=r"several splits \(train, test\); open one split's"):
         open_dataset(root)
     assert len(open_dataset(root / "test")) == 10
+
+
+def test_jpeg_rows_decode(tmp_path):
+    images, labels = _greys(20)
+    rgb = np.repeat(images[..., None], 3, axis=3) // 2 + 60  # smooth enough for JPEG
+    jpegs = []
+    for a in rgb:
+        out = io.BytesIO()
+        Image.fromarray(a).save(out, "JPEG", quality=95)
+        jpegs.append(out.getvalue())
+    data = open_dataset(write_parquet(tmp_path / "j.parquet", table(jpegs, labels, NAMES)))
+    assert data.images.shape[:3] == (20, 8, 8)
+    assert np.abs(data.images.astype(int) - rgb[..., 0]).mean() < 12  # (lossy)
+
+
+def test_the_size_the_rows_claim_is_checked_before_memory_is_spent(tmp_path, monkeypatch):
+    """100 rows of a 4,000×4,000 PNG (a few kB each) would decode to 4.8 GB."""
+    big = png(np.zeros((4000, 4000), np.uint8))
+    path = write_parquet(tmp_path / "bomb.parquet", table([big] * 100, None))
+    monkeypatch.setattr("explorer.core.files.memory_budget", lambda: 64 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"bomb\.parquet: 100 images of 4000×4000 needs"):
+            open_dataset(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20
