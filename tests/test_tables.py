@@ -128,6 +128,13 @@ def _hostile(kind: str, tmp_path: Path) -> Path:
         folder = write_saved(tmp_path / "gone", table(rows, labels, NAMES), files=2)
         (folder / "data-00001-of-00002.arrow").unlink()
         return folder
+    if kind == "a second file without the labels":
+        folder = write_saved(tmp_path / "mixed", table(rows, labels, NAMES), files=2)
+        write_saved(tmp_path / "other", table(rows, None), files=2)
+        (tmp_path / "other" / "data-00001-of-00002.arrow").replace(
+            folder / "data-00001-of-00002.arrow"
+        )
+        return folder
     raise AssertionError(kind)
 
 
@@ -137,8 +144,9 @@ HOSTILE = {  # what the one line must say besides the file's name
     "images of two sizes": ("sizes.parquet", "row 60", "images differ in size"),
     "a lying row count": ("liar.parquet", "claims 1,000 rows", "hold 100"),
     "a truncated parquet file": ("cut.parquet", "damaged or truncated"),
-    "a truncated arrow file": ("cut", "damaged or truncated"),
+    "a truncated arrow file": ("data-00000-of-00001.arrow", "damaged or truncated"),
     "a state.json naming a missing file": ("data-00001-of-00002.arrow", "no such file"),
+    "a second file without the labels": ("data-00001-of-00002.arrow", "has no column label"),
 }
 
 

@@ -129,18 +129,26 @@ def _load(
     sources: list[_Source], where: Path, name: str, keys: tuple[str | None, str | None]
 ) -> Dataset:
     pa = _pyarrow(where)
+    reading = sources[0].path  # the file a damage message names
     try:
         schema = _schema(pa, sources[0])
         image_col, label_col, class_names = _columns(pa, schema, sources[0].path, *keys)
-        counts = [_rows(pa, s) for s in sources]
+        columns = [image_col] + ([label_col] if label_col else [])
+        counts = []
+        for source in sources:
+            reading = source.path
+            missing = set(columns) - set(_schema(pa, source).names)
+            if missing:  # the other files of a folder must have the first one's columns
+                raise DataError(f"{source.path}: has no column {', '.join(sorted(missing))}")
+            counts.append(_rows(pa, source))
         n = sum(counts)
         if n == 0:
             raise DataError(f"{where}: the table has no rows")
         reader = _Decoder(where, n)
         labels = np.empty(n, np.int64) if label_col else None
         for source, count in zip(sources, counts, strict=True):
-            seen = 0
-            for batch in _batches(pa, source, [image_col] + ([label_col] if label_col else [])):
+            reading, seen = source.path, 0
+            for batch in _batches(pa, source, columns):
                 if seen + batch.num_rows > count:
                     raise DataError(f"{source.path}: holds more rows than the {count:,} it claims")
                 if labels is not None:
@@ -152,10 +160,8 @@ def _load(
                 seen += batch.num_rows
             if seen != count:
                 raise DataError(f"{source.path}: holds {seen:,} rows but claims {count:,}")
-    except pa.ArrowException as e:
-        raise DataError(f"{where}: damaged or truncated ({_first_line(e)})") from e
-    except OSError as e:  # pyarrow reports some damage as OSError
-        raise DataError(f"{where}: damaged or truncated ({_first_line(e)})") from e
+    except (pa.ArrowException, OSError) as e:  # pyarrow reports some damage as OSError
+        raise DataError(f"{reading}: damaged or truncated ({_first_line(e)})") from e
     if labels is not None and (labels < 0).all():
         labels = None  # -1 throughout: an unlabelled split (a test set, as HF writes it)
     return Dataset(
