@@ -30,15 +30,16 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
     p.add_argument(
         "--dataset",
         default=default,
-        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, image folder"
+        help="built-in name (digits, sprites) or a path: IDX file, .npz/.npy, .parquet/.arrow "
+        "table, datasets save_to_disk folder, image folder"
         + (f" (default: {default})" if default else " (default: the model's own)"),
     )
     p.add_argument("--count", type=opt.count, help="images to generate for a built-in dataset")
     p.add_argument(
         "--data-seed", type=opt.seed, default=0, help="seed of a built-in dataset (default 0)"
     )
-    p.add_argument("--image-key", help=".npz: the array holding the images")
-    p.add_argument("--label-key", help=".npz: the array holding the labels")
+    p.add_argument("--image-key", help=".npz: the array holding the images; a table: the column")
+    p.add_argument("--label-key", help=".npz: the array holding the labels; a table: the column")
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:

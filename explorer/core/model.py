@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.core.config import ExternalConfig, ModelConfig
+from explorer.core.data.on_disk import DiskImages, DiskTensor, model_layout
 from explorer.core.data.packed import PackedImages, PackedTensor
 from explorer.core.flows import flow, linearised, parameter_count, planar_parameters
 from explorer.core.kind_table import KIND_TABLE
@@ -418,14 +419,17 @@ def reconstruction_nll(
     return nll.flatten(1).sum(1)
 
 
-def images_to_tensor(images: np.ndarray | PackedImages) -> torch.Tensor | PackedTensor:
+def images_to_tensor(
+    images: np.ndarray | PackedImages | DiskImages,
+) -> torch.Tensor | PackedTensor | DiskTensor:
     """Dataset layout (N, H, W) or (N, H, W, C) uint8 -> model layout (N, C, H, W) uint8.
 
     Kept as uint8 (4× smaller than float); scale batches with `x.float() / 255`.
-    Packed images stay packed: a PackedTensor, whose slices are (n, 1, H, W) uint8.
+    Packed images stay packed: a PackedTensor, whose slices are (n, 1, H, W) uint8;
+    images on disk stay there: a DiskTensor, whose slices are read from the file.
     """
     if isinstance(images, PackedImages):
         return PackedTensor.from_images(images)
-    t = torch.from_numpy(np.ascontiguousarray(images))
-    t = t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2)
-    return t.contiguous()
+    if isinstance(images, DiskImages):
+        return DiskTensor(images)
+    return model_layout(images)

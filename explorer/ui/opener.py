@@ -466,11 +466,13 @@ class Opener(Controller):
             return  # said before the dialog, not after the user picked a file in vain
         parent, start = self.parent_widget, self.recent.last_dir()
         if what == "folder":
-            path = QFileDialog.getExistingDirectory(parent, "Open a folder of images", start)
+            title = "Open a folder of images or a saved dataset"
+            path = QFileDialog.getExistingDirectory(parent, title, start)
         else:
             filters = {
                 "checkpoint": "Checkpoints (*.safetensors);;TorchScript models (*.pt *.pth)",
-                "dataset": "Datasets (*-ubyte *-ubyte.gz *.npz *.npy);;All files (*)",
+                "dataset": "Datasets (*-ubyte *-ubyte.gz *.npz *.npy *.parquet *.arrow);;"
+                "Parquet / Arrow tables (*.parquet *.arrow);;All files (*)",
             }[what]
             path, _ = QFileDialog.getOpenFileName(parent, f"Open {what}", start, filters)
         if path:

@@ -17,6 +17,12 @@ from explorer.core.data.digits import make_digits
 from explorer.core.data.folder import load_folder
 from explorer.core.data.idx import is_idx_path, load_idx
 from explorer.core.data.sprites import GRID_SIZE, make_sprites
+from explorer.core.data.tables import (
+    TABLE_SUFFIXES,
+    is_saved_dataset,
+    load_saved_dataset,
+    load_table,
+)
 from explorer.core.errors import DataError
 from explorer.core.files import check_readable_file
 from explorer.core.progress import Reporter, quiet
@@ -33,11 +39,17 @@ BUILTINS: dict[str, tuple[Callable[[int, int, Callable[[float], None]], Dataset]
 def open_dataset(
     path: str | Path, image_key: str | None = None, label_key: str | None = None
 ) -> Dataset:
-    """Read a dataset file or folder: IDX (.gz or raw), .npz / .npy, or a folder of images."""
+    """Read a dataset file or folder: IDX (.gz or raw), .npz / .npy, Parquet / Arrow, a
+    `datasets` save_to_disk folder, or a folder of images."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    dataset = load_folder(path) if path.is_dir() else _open_file(path, image_key, label_key)
+    if path.is_dir() and is_saved_dataset(path):
+        dataset = load_saved_dataset(path, image_key, label_key)
+    elif path.is_dir():
+        dataset = load_folder(path)
+    else:
+        dataset = _open_file(path, image_key, label_key)
     dataset.source = str(path.absolute())  # a checkpoint can find it again from elsewhere
     return dataset
 
@@ -48,9 +60,12 @@ def _open_file(path: Path, image_key: str | None, label_key: str | None) -> Data
         return load_idx(path)
     if path.suffix.lower() in (".npz", ".npy"):
         return load_arrays(path, image_key, label_key)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return load_table(path, image_key, label_key)
     raise DataError(
         f"{path}: unrecognised dataset format (expected an IDX file such as "
-        "train-images-idx3-ubyte.gz, a .npz / .npy array, or a folder of images)"
+        "train-images-idx3-ubyte.gz, a .npz / .npy array, a .parquet / .arrow table, "
+        "or a folder of images)"
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explorer.core import checks
+from explorer.core.data.on_disk import DiskImages
 from explorer.core.data.packed import PackedImages
 from explorer.core.errors import ConfigError, DataError
 
@@ -22,12 +23,13 @@ class Dataset:
     """Images plus what is known about them.
 
     images: (N, H, W) or (N, H, W, C) uint8, 0 = black, 255 = white; binary images may
-        be `PackedImages` (indexing gives the same uint8 arrays).
+        be `PackedImages`, images in a file too large to load `DiskImages` (indexing
+        either gives the same uint8 arrays).
     labels: (N,) int64 class index, or None.
     factors: (N, K) int64 ground-truth generative factor indices, or None.
     """
 
-    images: np.ndarray | PackedImages
+    images: np.ndarray | PackedImages | DiskImages
     name: str
     labels: np.ndarray | None = None
     class_names: list[str] | None = None  # display name per class index
@@ -39,7 +41,8 @@ class Dataset:
 
     def __post_init__(self) -> None:
         where = self.source or self.name
-        if not isinstance(self.images, (np.ndarray, PackedImages)) or self.images.dtype != np.uint8:
+        held = (np.ndarray, PackedImages, DiskImages)
+        if not isinstance(self.images, held) or self.images.dtype != np.uint8:
             raise DataError(f"{where}: images must be a uint8 array")
         if self.images.ndim not in (3, 4) or len(self.images) == 0:
             raise DataError(
@@ -89,9 +92,9 @@ class Dataset:
 
     def subset(self, index: np.ndarray, name: str | None = None) -> Dataset:
         """The images (and their labels/factors) at `index`."""
-        packed = isinstance(self.images, PackedImages)
+        lazy = isinstance(self.images, (PackedImages, DiskImages))
         return Dataset(
-            images=self.images.take(index) if packed else self.images[index],
+            images=self.images.take(index) if lazy else self.images[index],
             name=name or self.name,
             labels=None if self.labels is None else self.labels[index],
             class_names=self.class_names,

@@ -18,6 +18,8 @@ import math
 import numpy as np
 import torch
 
+from explorer.core.data.on_disk import DiskTensor
+
 _SHIFTS = torch.arange(7, -1, -1, dtype=torch.uint8)  # high bit first, as np.packbits
 
 
@@ -109,7 +111,10 @@ class PackedTensor:
 
 
 def rows_of(
-    images: torch.Tensor | PackedTensor, index: torch.Tensor
-) -> torch.Tensor | PackedTensor:
-    """The images at `index`, packed images staying packed (a subset to keep on a device)."""
-    return images.take(index) if isinstance(images, PackedTensor) else images[index]
+    images: torch.Tensor | PackedTensor | DiskTensor, index: torch.Tensor
+) -> torch.Tensor | PackedTensor | DiskTensor:
+    """The images at `index`, packed images staying packed and those on disk in their file
+    (a subset to keep on a device, or to read from the file batch by batch)."""
+    if isinstance(images, (PackedTensor, DiskTensor)):
+        return images.take(index)
+    return images[index]
