@@ -16,7 +16,7 @@ the first plot of the codes), the encoding time beside it, and the same open aga
 the codes read from the disk cache (core/codes_cache.py).
 
 Before the steps the window settles for a second, as a user looks before moving (longer,
-while a large set's x-sorted index is built on its thread). Prints one JSON line with the
+while a large set's grid of points is built on its thread). Prints one JSON line with the
 median and p99 of each (ms) per size, and the time of a refresh (new codes, as every
 training epoch brings); exits 1 below the target: median ≤ 16 ms and p99 ≤ 33 ms at 1M,
 median ≤ 16 ms at 10M. Each size runs in its own process so one size's memory does not
@@ -72,11 +72,11 @@ t0 = time.perf_counter()
 s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
 view.viewport().repaint()
 out = {{"points": n, "first_plot_ms": (time.perf_counter() - t0) * 1000}}
-# The user looks at the plot before moving: the window settles (a large set's x-sorted
-# index, for hover and the points in view, is built on another thread meanwhile).
+# The user looks at the plot before moving: the window settles (a large set's grid of
+# points, for hover and the points in view, is built on another thread meanwhile).
 settle = time.perf_counter()
 while time.perf_counter() - settle < 1.0 or (
-    view._sorting is not None and not view._sorting.done() and time.perf_counter() - settle < 30
+    view._bucketing is not None and not view._bucketing.done() and time.perf_counter() - settle < 30
 ):
     app.processEvents()
     time.sleep(0.01)
