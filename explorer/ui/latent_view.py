@@ -156,6 +156,9 @@ class LatentView(pg.PlotWidget):
         self.plotItem.vb.disableAutoRange()
         self.plotItem.vb.sigRangeChanged.connect(self._show_level)
         self._pending: QPointF | None = None
+        # The plane point last hovered, the code and focus it gave: a drag pans the plane
+        # along with the cursor, so each of its moves finds the cursor on the same spot.
+        self._hovered: tuple[np.ndarray, np.ndarray, int | None] | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
         self._hover_timer.timeout.connect(self._apply_hover)
         self.viewport().installEventFilter(self)
@@ -195,6 +198,7 @@ class LatentView(pg.PlotWidget):
     def refresh(self) -> None:
         """Rebuild the scatter from the session's codes on its plane."""
         self._grid = None
+        self._hovered = None
         s = self.session
         if s.plane is not None:
             for name, label in zip(("bottom", "left"), s.plane.axis_labels, strict=True):
@@ -472,12 +476,28 @@ class LatentView(pg.PlotWidget):
         if self._pending is None or self.session.pinned:
             return
         point = self.plane_point(self._pending)
-        self.session.hover(point)
         self._pending = None
+        if not self._on_hovered_spot(point):
+            self.session.hover(point)
+            near = self.point_near(point)
+            if near is not None:
+                self.session.set_focus(near)
+            self._hovered = (point, self.session.z.copy(), self.session.focus)
         self.hoverDecoded.emit()
-        near = self.point_near(point)
-        if near is not None:
-            self.session.set_focus(near)
+
+    def _on_hovered_spot(self, point: np.ndarray) -> bool:
+        """Plane point `point` is within a quarter pixel of the one last hovered, and the
+        code and focus are still what that hover gave: decoded and found already."""
+        if self._hovered is None:
+            return False
+        last, z, focus = self._hovered
+        px, py = self.plotItem.vb.viewPixelSize()
+        return (
+            abs(point[0] - last[0]) < 0.25 * px
+            and abs(point[1] - last[1]) < 0.25 * py
+            and focus == self.session.focus
+            and np.array_equal(z, self.session.z)
+        )
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
