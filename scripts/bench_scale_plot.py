@@ -2,7 +2,10 @@
 
 A latent-2 session (a tiny untrained model; codes drawn from ten Gaussian classes, so the
 plot has the clusters and overlaps of a trained one) is shown in a LatentView, offscreen.
-Each step is one real Qt event on the plot's viewport followed by a synchronous repaint:
+Each pan or zoom step is one real Qt event on the plot's viewport, then the event loop
+runs what it queued (the scene's update of the moved items, the hover's decode) and paints
+the frame, once, as the app's own loop does (checked: a repaint forced after the event
+would be followed by a second, full one from that queued update):
 
   pan    a mouse drag moved by a few pixels (press once, then moves with the button held)
   zoom   one wheel notch, in for half the steps and back out for the rest, so the view
@@ -41,7 +44,7 @@ import json, os, resource, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, {root!r})
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from explorer.core.config import ModelConfig
@@ -84,11 +87,21 @@ app.processEvents()
 vp = view.viewport()
 centre = QPointF(vp.width() / 2, vp.height() / 2)
 
+class Paints(QObject):
+    count = 0
+    def eventFilter(self, obj, event):
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+paints = Paints()
+vp.installEventFilter(paints)
+
 def step(event):
     t = time.perf_counter()
+    painted = paints.count
     QApplication.sendEvent(vp, event)
-    vp.repaint()  # the frame the event changed, painted now
-    app.processEvents()  # what the event queued (the hover's decode); nothing left to paint
+    app.processEvents()  # what the event queued, and the frame it changed, painted
+    assert paints.count == painted + 1, f"a step painted the plot {{paints.count - painted}} times"
     return (time.perf_counter() - t) * 1000
 
 def mouse(kind, pos, button, buttons):
