@@ -257,3 +257,43 @@ def test_the_density_at_rest_meets_the_points_where_they_will_be_drawn(crowded, 
     coloured[:, : box.left() + 1] = False  # (the axes)
     assert coloured.sum() > 1000
     assert np.mean(dots[coloured]) > 0.97  # every coloured pixel is on a dot
+
+
+def test_a_drag_pans_without_decoding_the_spot_it_holds(crowded, qtbot, monkeypatch):
+    """A drag carries the plane along with the cursor: the code under it is the one already
+    decoded, so the moves of a pan decode nothing new; a hover elsewhere still does."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    # pyqtgraph drops moves that come sooner than its rate limit (the plane stays, so the
+    # cursor is on a new spot and decodes it): every move of this quick drag pans
+    monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", 0)
+    view = crowded
+    session = view.session
+    vp = view.viewport()
+    pos = pixel_at(view, 2.0, 0.0)
+    with qtbot.waitSignal(view.hoverDecoded, timeout=5000):
+        QTest.mouseMove(vp, pos)
+    decoded = []
+    session.codeChanged.connect(lambda: decoded.append(session.z.copy()))
+
+    def send(kind, at, button, buttons):
+        event = QMouseEvent(
+            kind, QPointF(at), QPointF(vp.mapToGlobal(at)), button, buttons, Qt.NoModifier
+        )
+        QApplication.sendEvent(vp, event)
+        QApplication.processEvents()
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    before = view.viewRange()
+    send(QEvent.Type.MouseButtonPress, pos, left, left)
+    for i in range(1, 11):
+        send(QEvent.Type.MouseMove, pos + QPoint(6 * i, 3 * i), none, left)
+    send(QEvent.Type.MouseButtonRelease, pos + QPoint(60, 30), left, none)
+    assert view.viewRange() != before  # it panned
+    assert decoded == []
+    elsewhere = pos + QPoint(-20, 10)
+    with qtbot.waitSignal(view.hoverDecoded, timeout=5000):
+        QTest.mouseMove(vp, elsewhere)
+    assert len(decoded) == 1
+    assert np.allclose(session.z, view.plane_point(QPointF(elsewhere)), atol=1e-6)

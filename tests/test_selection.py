@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from explorer.core.point_grid import PointGrid
 from explorer.core.selection import (
     Combine,
     as_set,
     box_polygon,
     combine,
-    count_below,
     group_direction,
     in_polygon,
     means,
-    sort_by_x,
     walk,
 )
 
@@ -41,7 +40,7 @@ def test_a_lasso_holds_what_the_textbook_test_says():
     angles = np.sort(rng.uniform(0, 2 * np.pi, 40))
     radii = rng.uniform(0.5, 2.0, 40)  # a ragged, non-convex outline
     polygon = np.c_[radii * np.cos(angles), radii * np.sin(angles)]
-    got = in_polygon(sort_by_x(xy), polygon)
+    got = in_polygon(PointGrid.build(xy), polygon)
     expected = inside_one_by_one(xy, polygon)
     assert 300 < len(expected) < 2900  # a test that could tell the two apart
     np.testing.assert_array_equal(got, expected)
@@ -50,19 +49,19 @@ def test_a_lasso_holds_what_the_textbook_test_says():
 def test_a_self_crossing_lasso_follows_the_even_odd_rule():
     bowtie = np.array([[0, 0], [2, 2], [2, 0], [0, 2]], float)
     xy = np.array([[1.0, 0.5], [1.0, 1.5], [0.3, 1.0], [1.7, 1.0]])
-    np.testing.assert_array_equal(in_polygon(sort_by_x(xy), bowtie), [2, 3])
+    np.testing.assert_array_equal(in_polygon(PointGrid.build(xy), bowtie), [2, 3])
 
 
 def test_a_box_holds_the_points_between_its_corners():
     xy = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.2], [2.0, 0.5], [0.5, -1.0]])
-    got = in_polygon(sort_by_x(xy), box_polygon(-0.5, 1.5, -0.5, 1.5))
+    got = in_polygon(PointGrid.build(xy), box_polygon(-0.5, 1.5, -0.5, 1.5))
     np.testing.assert_array_equal(got, [0, 1, 2])
 
 
 def test_too_few_vertices_or_points_select_nothing():
     xy = np.zeros((3, 2))
-    assert len(in_polygon(sort_by_x(xy), np.zeros((2, 2)))) == 0
-    assert len(in_polygon(sort_by_x(np.zeros((0, 2))), box_polygon(0, 1, 0, 1))) == 0
+    assert len(in_polygon(PointGrid.build(xy), np.zeros((2, 2)))) == 0
+    assert len(in_polygon(PointGrid.build(np.zeros((0, 2))), box_polygon(0, 1, 0, 1))) == 0
 
 
 def test_adding_and_subtracting():
@@ -97,22 +96,3 @@ def test_a_walk_along_a_direction():
 def test_a_selection_is_sorted_and_holds_each_index_once():
     np.testing.assert_array_equal(as_set(np.array([5, 1, 5, 3, 1])), [1, 3, 5])
     assert as_set(np.zeros(0)).dtype == np.int64
-
-
-def test_count_below_is_searchsorted_without_converting_the_points():
-    # float64 bounds over float32 points: on a value, just above or below one, between,
-    # and beyond the float32 range
-    xs = np.sort(np.random.default_rng(1).normal(size=1000).astype(np.float32))
-    at = xs[[0, 10, 500, 999]].astype(np.float64)
-    bounds = np.concatenate(
-        [
-            at,
-            np.nextafter(at, np.inf),
-            np.nextafter(at, -np.inf),
-            (xs[:-1:97].astype(np.float64) + xs[1::97]) / 2,
-            [-1e300, 1e300, -np.inf, np.inf],
-        ]
-    )
-    want = np.searchsorted(xs.astype(np.float64), bounds)
-    np.testing.assert_array_equal(count_below(xs, bounds), want)
-    np.testing.assert_array_equal(count_below(xs.astype(np.float64), bounds), want)

@@ -2,11 +2,11 @@
 set algebra that adds to or subtracts from a selection, and the direction between two.
 
 A selection is a sorted array of data indices (int64, each once: `as_set`). Finding the
-points inside a polygon is exact (ray casting) and vectorised: the points come sorted by x
-(the latent plot keeps them so for hover), so each polygon edge tests only the points in
-its own x-span, a contiguous slice found by binary search. A closed outline spans each x
-at least twice, so the work is about twice the points in the polygon's x-range, not
-edges × points.
+points inside a polygon is exact (ray casting) and vectorised: the points come bucketed in
+rows of cells (core.point_grid, which the latent plot keeps for hover), so each polygon
+edge tests only the points in the rows its y-span crosses, one contiguous run. A closed
+outline spans each y at least twice, so the work is about twice the points in the
+polygon's rows, not edges × points.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from enum import Enum
 import numpy as np
 
 from explorer.core.figures import tile
+from explorer.core.point_grid import PointGrid
 
 
 class Combine(Enum):
@@ -26,57 +27,30 @@ class Combine(Enum):
     SUBTRACT = "subtract"
 
 
-def sort_by_x(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points xy (N, 2) sorted by x: their indices, x and y, (N,) each."""
-    order = np.argsort(xy[:, 0], kind="stable")
-    return order, xy[order, 0], xy[order, 1]
-
-
-def count_below(xs: np.ndarray, bounds: np.ndarray | list[float]) -> np.ndarray:
-    """How many of the sorted `xs` (N,) are < each of `bounds` (k,): np.searchsorted's
-    side "left", exact for float64 bounds over float32 xs.
-
-    Given bounds of another dtype, np.searchsorted converts all N xs to it on every call:
-    a copy of the whole array (tens of ms at ten million points, per pan step and hover;
-    `scripts/bench_scale_plot.py --sizes 10M`). The bounds are put in the xs' dtype
-    instead, each rounded up to the nearest value of that dtype: for x of that dtype,
-    x < b exactly when x < that rounded-up b.
-    """
-    b = np.asarray(bounds, dtype=np.float64)
-    if xs.dtype == b.dtype:
-        return np.searchsorted(xs, b)
-    with np.errstate(over="ignore"):  # (a bound past the dtype's range becomes ±inf)
-        up = b.astype(xs.dtype)
-    low = up < b
-    up[low] = np.nextafter(up[low], np.array(np.inf, dtype=xs.dtype))
-    return np.searchsorted(xs, up)
-
-
-def in_polygon(by_x: tuple[np.ndarray, np.ndarray, np.ndarray], polygon: np.ndarray) -> np.ndarray:
+def in_polygon(grid: PointGrid, polygon: np.ndarray) -> np.ndarray:
     """The indices (n,), sorted, of the points inside `polygon` (k, 2), k ≥ 3 vertices in
     order (closed implicitly; it may cross itself: even-odd rule).
 
-    by_x: the points as `sort_by_x` gives them (order, xs, ys). A vertical ray goes up from
-    each point; an edge crosses it when the point's x lies in the edge's half-open x-span
-    [min, max) and the edge passes above the point. An odd count of crossings is inside.
+    grid: the points, as `PointGrid.build` buckets them. A horizontal ray goes right from
+    each point; an edge crosses it when the point's y lies in the edge's half-open y-span
+    [min, max) and the edge passes right of the point. An odd count of crossings is inside.
     """
-    order, xs, ys = by_x
     polygon = np.asarray(polygon, dtype=np.float64)
-    if len(polygon) < 3 or not len(xs):
+    if len(polygon) < 3 or not len(grid):
         return np.zeros(0, np.int64)
     x1, y1 = polygon[:, 0], polygon[:, 1]
     x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-    lo = count_below(xs, np.minimum(x1, x2))
-    hi = count_below(xs, np.maximum(x1, x2))
-    first, last = int(lo.min()), int(hi.max())
-    inside = np.zeros(last - first, bool)  # over the slice of the polygon's x-range
-    for a, b, ax, ay, bx, by in zip(lo, hi, x1, y1, x2, y2, strict=True):
-        if a == b:  # no point in this edge's span (or a vertical edge)
+    first, last = grid.rows(y1.min(), y1.max())
+    inside = np.zeros(last - first, bool)  # over the rows of the polygon's y-range
+    for ax, ay, bx, by in zip(x1, y1, x2, y2, strict=True):
+        if ay == by:  # a horizontal edge crosses no horizontal ray
             continue
-        px = xs[a:b]
-        edge_y = ay + (px - ax) * ((by - ay) / (bx - ax))
-        inside[a - first : b - first] ^= ys[a:b] < edge_y
-    return np.sort(order[first:last][inside])
+        low, high = min(ay, by), max(ay, by)
+        a, b = grid.rows(low, high)
+        py = grid.ys[a:b]
+        edge_x = ax + (py - ay) * ((bx - ax) / (by - ay))
+        inside[a - first : b - first] ^= (py >= low) & (py < high) & (grid.xs[a:b] < edge_x)
+    return np.sort(grid.order[first:last][inside])
 
 
 def box_polygon(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:

@@ -31,7 +31,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 
 from explorer.core.density import FINE, Density, ValueScale, bin_points, density_rgba
-from explorer.core.selection import count_below, sort_by_x
+from explorer.core.point_grid import PointGrid
 from explorer.ui.cached import cache_pixmaps
 from explorer.ui.colour_by import PointStyle, colour_groups, is_quantity, value_scale
 from explorer.ui.density_image import DensityImage
@@ -53,9 +53,9 @@ class NoteLabel(pg.LabelItem):
             painter.fillRect(self.boundingRect(), self.box)
 
 
-# Sorts a large set of codes by x off the GUI thread (NumPy's sort releases the GIL): a
-# second at ten million points, which would otherwise stall the first hover after an epoch.
-_SORTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sort-codes")
+# Buckets a large set of codes in their grid off the GUI thread (NumPy's sort releases the
+# GIL): long enough at ten million points to stall the first hover after an epoch.
+_BUCKETER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucket-codes")
 
 
 class LatentView(pg.PlotWidget):
@@ -71,7 +71,7 @@ class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
     pointInspected = Signal(int)  # a data point was clicked: its code is pinned
-    _sortedReady = Signal()  # (from the sorting thread) the codes' x-sorted index is ready
+    _gridReady = Signal()  # (from the bucketing thread) the codes' grid is ready
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -144,17 +144,21 @@ class LatentView(pg.PlotWidget):
         self.path.setZValue(9)
         self.addItem(self.path, ignoreBounds=True)
         self._path_codes: np.ndarray | None = None
-        # Where the data points are drawn, sorted by x so the point near the cursor is
-        # found in a narrow slice, not a scan of every point on each mouse move;
-        # sorted when first needed, not on every refresh (training refreshes each epoch).
-        self._by_x: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, x, y
-        # A large set is sorted on another thread meanwhile: its points are looked up
+        # Where the data points are drawn, bucketed in a grid so the point near the cursor
+        # and the points in view are found in the few cells there, not a scan of every
+        # point on each mouse move or pan step; built when first needed, not on every
+        # refresh (training refreshes each epoch).
+        self._grid: PointGrid | None = None
+        # A large set is bucketed on another thread meanwhile: its points are looked up
         # (hover focus, points in view) once it is ready, the density shown until then.
-        self._sorting: Future | None = None
-        self._sortedReady.connect(self._show_level)
+        self._bucketing: Future | None = None
+        self._gridReady.connect(self._show_level)
         self.plotItem.vb.disableAutoRange()
         self.plotItem.vb.sigRangeChanged.connect(self._show_level)
         self._pending: QPointF | None = None
+        # The plane point last hovered, the code and focus it gave: a drag pans the plane
+        # along with the cursor, so each of its moves finds the cursor on the same spot.
+        self._hovered: tuple[np.ndarray, np.ndarray, int | None] | None = None
         self._hover_timer = QTimer(self, singleShot=True, interval=0)
         self._hover_timer.timeout.connect(self._apply_hover)
         self.viewport().installEventFilter(self)
@@ -193,7 +197,8 @@ class LatentView(pg.PlotWidget):
 
     def refresh(self) -> None:
         """Rebuild the scatter from the session's codes on its plane."""
-        self._by_x = None
+        self._grid = None
+        self._hovered = None
         s = self.session
         if s.plane is not None:
             for name, label in zip(("bottom", "left"), s.plane.axis_labels, strict=True):
@@ -264,7 +269,7 @@ class LatentView(pg.PlotWidget):
         else:
             self._extent = None
         self.detail.clear()
-        self._sorting = None
+        self._bucketing = None
         if len(xy) <= self.ALWAYS_POINTS:
             self._density = None
             self.density.clear()
@@ -281,7 +286,7 @@ class LatentView(pg.PlotWidget):
             if coloured
             else None
         )
-        self._sort_later()
+        self._bucket_later()
         self._density = self._bin(slice(None), self._extent)
         self.density.set_image(self._rgba(self._density), self._extent)
         self._show_level()
@@ -306,13 +311,9 @@ class LatentView(pg.PlotWidget):
 
     def _in_box(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray | None:
         """The indices (n,) of the data points inside the rectangle; None while they are
-        being sorted."""
-        if self._sorted() is None:
-            return None
-        order, xs, ys = self._sorted()
-        lo, hi = count_below(xs, [x0, x1])
-        column = ys[lo:hi]
-        return order[lo:hi][(column >= y0) & (column <= y1)]
+        being bucketed."""
+        grid = self.point_grid()
+        return None if grid is None else grid.in_box(x0, x1, y0, y1)
 
     def _show_level(self) -> None:
         """The points inside the view when they are few enough to draw, else the density."""
@@ -361,7 +362,7 @@ class LatentView(pg.PlotWidget):
         view = (x0, x1, y0, y1)
         inside = self._in_box(*view)
         if inside is None:
-            return  # (shown once the points are sorted: _show_level starts this again)
+            return  # (shown once the points are bucketed: _show_level starts this again)
         detail = self._bin(inside, view, (h, w))
         # full opacity where the fine grid's densest cell would be, as dense per area
         densest = fine.counts.max() * detail.cell_area() / fine.cell_area()
@@ -420,54 +421,36 @@ class LatentView(pg.PlotWidget):
 
     def point_near(self, point: np.ndarray, radius_px: float = 8.0) -> int | None:
         """The data point drawn nearest to plane point `point`, if within `radius_px`."""
-        if not len(self._xy):
-            return None
-        if self._sorted() is None:
-            return None  # (a large set still being sorted: a moment after new codes)
-        order, xs, ys = self._sorted()
+        grid = self.point_grid() if len(self._xy) else None
+        if grid is None:
+            return None  # (or a large set still being bucketed: a moment after new codes)
         px, py = self.plotItem.vb.viewPixelSize()  # plane units per screen pixel
-        lo, hi = count_below(xs, [point[0] - radius_px * px, point[0] + radius_px * px])
-        # the strip holds every point within the radius in x, at any y: hundreds of
-        # thousands at ten million points, so it is cut to the radius in y before the
-        # distances are worked out
-        dy = ys[lo:hi] - point[1]
-        near = np.flatnonzero(np.abs(dy) <= radius_px * py)
-        if not len(near):
-            return None
-        dx = (xs[lo:hi][near] - point[0]) / px
-        dy = dy[near] / py
-        d2 = dx * dx + dy * dy
-        nearest = int(np.argmin(d2))
-        return int(order[lo + near[nearest]]) if d2[nearest] <= radius_px**2 else None
+        return grid.nearest(float(point[0]), float(point[1]), radius_px * px, radius_px * py)
 
     @property
     def xy(self) -> np.ndarray:
         """(N, 2) every data point where the plot puts it."""
         return self._xy
 
-    def sorted_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The points by x (`core.selection.sort_by_x`); None while a large set is sorted."""
-        return self._sorted()
+    def point_grid(self) -> PointGrid | None:
+        """Every data point bucketed in its grid (core.point_grid); None while a large set
+        is being bucketed."""
+        if self._grid is None:
+            if self._bucketing is None:
+                self._grid = PointGrid.build(self._xy)
+            elif self._bucketing.done():
+                self._grid, self._bucketing = self._bucketing.result(), None
+        return self._grid
 
-    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Every data point's index, x and y (N,) each, sorted by x; None while a large
-        set is being sorted."""
-        if self._by_x is None:
-            if self._sorting is None:
-                self._by_x = sort_by_x(self._xy)
-            elif self._sorting.done():
-                self._by_x, self._sorting = self._sorting.result(), None
-        return self._by_x
-
-    def _sort_later(self) -> None:
-        """Sort the points on the sorting thread; _show_level runs again once they are."""
-        self._sorting = _SORTER.submit(sort_by_x, self._xy)
+    def _bucket_later(self) -> None:
+        """Bucket the points on the bucketing thread; _show_level runs again once they are."""
+        self._bucketing = _BUCKETER.submit(PointGrid.build, self._xy)
 
         def ready(_: Future) -> None:
             with contextlib.suppress(RuntimeError):  # (the view is gone)
-                self._sortedReady.emit()  # queued to the GUI thread
+                self._gridReady.emit()  # queued to the GUI thread
 
-        self._sorting.add_done_callback(ready)
+        self._bucketing.add_done_callback(ready)
 
     def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
         """The code of the data point within `radius_px` of plane point `point`, if any,
@@ -493,12 +476,28 @@ class LatentView(pg.PlotWidget):
         if self._pending is None or self.session.pinned:
             return
         point = self.plane_point(self._pending)
-        self.session.hover(point)
         self._pending = None
+        if not self._on_hovered_spot(point):
+            self.session.hover(point)
+            near = self.point_near(point)
+            if near is not None:
+                self.session.set_focus(near)
+            self._hovered = (point, self.session.z.copy(), self.session.focus)
         self.hoverDecoded.emit()
-        near = self.point_near(point)
-        if near is not None:
-            self.session.set_focus(near)
+
+    def _on_hovered_spot(self, point: np.ndarray) -> bool:
+        """Plane point `point` is within a quarter pixel of the one last hovered, and the
+        code and focus are still what that hover gave: decoded and found already."""
+        if self._hovered is None:
+            return False
+        last, z, focus = self._hovered
+        px, py = self.plotItem.vb.viewPixelSize()
+        return (
+            abs(point[0] - last[0]) < 0.25 * px
+            and abs(point[1] - last[1]) < 0.25 * py
+            and focus == self.session.focus
+            and np.array_equal(z, self.session.z)
+        )
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():

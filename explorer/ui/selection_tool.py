@@ -17,7 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 
-from explorer.core.selection import Combine, box_polygon, in_polygon, sort_by_x
+from explorer.core.point_grid import PointGrid
+from explorer.core.selection import Combine, box_polygon, in_polygon
 from explorer.ui.latent_view import LatentView
 from explorer.ui.plot_marks import Outline
 from explorer.ui.selection_model import SelectionModel
@@ -111,8 +112,8 @@ class SelectionTool(QObject):
         self.outline.set_points(np.zeros((0, 2)))
         if len(polygon) < 3:
             return  # a Ctrl+click: no region
-        by_x = self.view.sorted_points()
-        if by_x is None:  # (a large set still being sorted for hover: sorted here)
-            by_x = sort_by_x(self.view.xy)
-        self.selection.apply(in_polygon(by_x, polygon), how)
+        grid = self.view.point_grid()
+        if grid is None:  # (a large set still being bucketed for hover: bucketed here)
+            grid = PointGrid.build(self.view.xy)
+        self.selection.apply(in_polygon(grid, polygon), how)
         self.drawn.emit()
