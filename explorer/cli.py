@@ -35,7 +35,7 @@ from explorer.cli_parser import build_parser
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.external_options import external_source
 from explorer.logs import LOGGER, setup_logging
-from explorer.terminal import ProgressBar, print_report, print_sweep, stdout_to_stderr
+from explorer.terminal import ProgressBar, print_report, stdout_to_stderr
 
 if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
     from explorer.core.checkpoint import Checkpoint
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the commands import torch when they run, not when the app s
     from explorer.core.model import LatentModel
     from explorer.core.run_folder import RunWriter
     from explorer.core.training import Progress
+    from explorer.sweep_runs import SweepJob, SweepOutcome
 
 
 def _load_data(args):
@@ -124,7 +125,13 @@ class _Trained:
 
 
 def _train_and_save(
-    model_cfg, train_cfg, dataset, out: Path, fallback_name: str, run: RunWriter | None = None
+    model_cfg,
+    train_cfg,
+    dataset,
+    out: Path,
+    fallback_name: str,
+    run: RunWriter | None = None,
+    cancel: threading.Event | None = None,
 ) -> _Trained:
     """Train one model with a progress bar, save it to `out`, then compute its figures.
 
@@ -135,7 +142,8 @@ def _train_and_save(
     as it was too, and the error says where. The first Ctrl-C stops training between
     steps (the model is still saved), a second one aborts. With a `run` folder, every
     epoch is written into it as it ends, for a window following the run. Under torchrun
-    this is rank 0's part (`_train_share` the others'): the model is the ranks' one.
+    this is rank 0's part (`_train_share` the others'): the model is the ranks' one. A
+    `cancel` event given (a parallel sweep's worker's) stops it as Ctrl-C does.
     """
     from explorer.core import distributed
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
@@ -160,7 +168,7 @@ def _train_and_save(
     final = None
     history = []  # what the report's loss curves draw
     # held until the model is saved: a launcher's signal must not cut the saving short
-    with _stop_on_signals() as cancel:
+    with _stop_on_signals(cancel) as cancel:
         try:
             for p in train(model, dataset, train_cfg, cancel=cancel):
                 bar.update(p)
@@ -200,8 +208,9 @@ def _train_and_save(
 
 
 @contextlib.contextmanager
-def _stop_on_signals():
-    """An event set by Ctrl-C, which the training loop stops at between steps.
+def _stop_on_signals(cancel: threading.Event | None = None):
+    """An event set by Ctrl-C (`cancel` where one is given), which the training loop
+    stops at between steps.
 
     A second Ctrl-C aborts (the previous handler is back). Under torchrun, SIGTERM stops
     the run the same way, and repeated signals too: the launcher sends them to every
@@ -213,7 +222,7 @@ def _stop_on_signals():
     """
     from explorer.core import distributed
 
-    cancel = threading.Event()
+    cancel = threading.Event() if cancel is None else cancel
     several = distributed.current().active
     names = (signal.SIGINT, signal.SIGTERM) if several else (signal.SIGINT,)
     previous = {name: signal.getsignal(name) for name in names}
@@ -346,15 +355,9 @@ def _run_writer(folder: Path | None, model_cfg, train_cfg, dataset):
 
 def cmd_sweep(args) -> int:
     from explorer.core.kind_table import KIND_TABLE, WEIGHT_SYMBOLS, kinds_where
-    from explorer.core.sweep import (
-        MANIFEST,
-        SweepModel,
-        beta_text,
-        checkpoint_names,
-        disentanglement_columns,
-        write_sweep,
-    )
+    from explorer.core.sweep import MANIFEST, checkpoint_names
     from explorer.core.training import pick_device
+    from explorer.sweep_runs import SweepJob, SweepTally, run_parallel, run_serial
 
     weight, values = ("beta", args.betas) if args.betas else (args.weight, args.values)
     kind, symbol = KIND_TABLE[args.kind], WEIGHT_SYMBOLS[weight]
@@ -373,48 +376,51 @@ def cmd_sweep(args) -> int:
         raise ExplorerError(f"{out}: already holds a sweep; choose another --out")
     _sweep_folder(out, names)
     _note_skipped(dataset)
-    done: list[SweepModel] = []
-    without_figures = 0
-    for i, ((model_cfg, train_cfg), name) in enumerate(zip(configs, names, strict=True)):
-        value = getattr(train_cfg, weight)
-        print(f"[{i + 1}/{len(configs)}] {symbol} = {beta_text(value)}", file=sys.stderr)
-        trained = _train_and_save(
-            model_cfg, train_cfg, dataset, out / name, f"{out.absolute().name}-{name}"
-        )
-        if trained.not_saved:  # the disk is full or gone: the next models would fail too
-            print("sweep stopped: the finished models are in the table", file=sys.stderr)
-            break
-        if trained.report is None:
-            print(f"note: {name} is left out of {MANIFEST}: it has no figures", file=sys.stderr)
-            without_figures += 1
-            continue
-        rep, e = trained.report, trained.report.evaluation
-        done.append(
-            SweepModel(
-                weight=weight,
-                value=value,
-                file=name,
-                elbo=e.elbo,
-                recon=e.recon,
-                kl=e.kl,
-                active_units=rep.active_count,
-                mig=rep.mig.score if rep.mig is not None else None,
-                status=trained.final.status,
-                **disentanglement_columns(rep.disentanglement),
-            )
-        )
-        write_sweep(out, dataset.describe(), done)  # after each: an interrupted sweep opens
-        if trained.final.status == "stopped":
-            print("sweep stopped: the finished models are in the table", file=sys.stderr)
-            break
-    if done:
-        print_sweep(done, out)
-    statuses = {m.status for m in done}
-    if trained.not_saved:
-        return _NOT_SAVED
-    if "stopped" in statuses:
-        return 130
-    return 0 if statuses == {"completed"} and not without_figures else 1
+    jobs = [
+        SweepJob(weight, getattr(train_cfg, weight), out, name, model_cfg, train_cfg)
+        for (model_cfg, train_cfg), name in zip(configs, names, strict=True)
+    ]
+    tally = SweepTally(out, dataset.describe())
+    if args.parallel > 1:
+        run_parallel(jobs, args.parallel, dataset, tally, sweep_one)
+    else:
+        run_serial(jobs, dataset, tally, sweep_one)
+    status = tally.exit_status()
+    return _NOT_SAVED if tally.not_saved else status
+
+
+def sweep_one(
+    job: SweepJob, dataset: Dataset, cancel: threading.Event | None = None
+) -> SweepOutcome:
+    """Train, save and score one value of a sweep (in this process, or a worker's)."""
+    from explorer.core.sweep import SweepModel, disentanglement_columns
+    from explorer.sweep_runs import SweepOutcome
+
+    trained = _train_and_save(
+        job.model_cfg,
+        job.train_cfg,
+        dataset,
+        job.folder / job.file,
+        f"{job.folder.absolute().name}-{job.file}",
+        cancel=cancel,
+    )
+    status = trained.final.status
+    if trained.not_saved or trained.report is None:
+        return SweepOutcome(None, status, not_saved=trained.not_saved)
+    rep, e = trained.report, trained.report.evaluation
+    row = SweepModel(
+        weight=job.weight,
+        value=job.value,
+        file=job.file,
+        elbo=e.elbo,
+        recon=e.recon,
+        kl=e.kl,
+        active_units=rep.active_count,
+        mig=rep.mig.score if rep.mig is not None else None,
+        status=status,
+        **disentanglement_columns(rep.disentanglement),
+    )
+    return SweepOutcome(row, status)
 
 
 def _sweep_folder(out: Path, names: list[str]) -> None:

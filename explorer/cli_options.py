@@ -127,6 +127,7 @@ def names(text: str) -> tuple[str, ...]:
 latent_dim = int_in(1, MAX_LATENT_DIM)
 seed = int_in(0, MAX_SEED)
 threads = int_in(0, MAX_THREADS)
+parallel = int_in(1, MAX_BETAS)  # worker processes of a sweep: at most one per model
 count = int_in(1, MAX_COUNT)
 bins = int_in(2, MAX_BINS)
 epochs = int_in(1, MAX_EPOCHS)

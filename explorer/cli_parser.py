@@ -301,6 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--out", type=Path, help="folder to create for the sweep (default: sweep-<dataset>)"
     )
+    w.add_argument(
+        "--parallel",
+        type=opt.parallel,
+        default=1,
+        metavar="N",
+        help="train N values at once, one process each: one per GPU where there are GPUs, "
+        "else sharing the CPU cores (default 1: one after another)",
+    )
 
     e = sub.add_parser(
         "evaluate",

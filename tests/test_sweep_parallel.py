@@ -1,0 +1,146 @@
+"""`sweep --parallel N`: the values trained in N worker processes give the serial sweep's
+folder; a value that fails is named and the others finish; Ctrl-C stops every worker."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from explorer.core.checkpoint import load_checkpoint
+from explorer.core.sweep import load_sweep
+from tests.test_cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--dataset", "sprites", "--count", "300", "--latent-dim", "3", "--hidden", "32"]
+FIGURES = ("elbo", "recon", "kl", "mig", "dci_disentanglement", "sap", "factor_vae_score")
+
+
+def parallel_sweep(out: Path, *args: str) -> list[str]:
+    """The command line of a sweep of TINY models, two at a time, into `out`."""
+    command = [sys.executable, "-m", "explorer", "sweep", *TINY, *args]
+    return [*command, "--parallel", "2", "--out", str(out)]
+
+
+def rows(folder: Path) -> list[dict]:
+    return list(csv.DictReader((folder / "sweep.csv").open()))
+
+
+def test_a_parallel_sweep_writes_the_serial_sweeps_folder(tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    args = [*TINY, "--epochs", "2", "--betas", "4,0.5,1"]
+    r = cli("sweep", *args, "--out", str(serial))
+    assert r.returncode == 0, r.stderr
+    r = cli("sweep", *args, "--out", str(parallel), "--parallel", "2")
+    assert r.returncode == 0, r.stderr
+    assert "training 3 models, 2 at a time (" in r.stderr and "Traceback" not in r.stderr
+    assert "[β = 0.5] epoch 2/2" in r.stderr  # each worker's lines name its value
+
+    theirs, ours = rows(serial), rows(parallel)
+    assert list(ours[0]) == list(theirs[0])  # the same columns
+    assert [r["value"] for r in ours] == [r["value"] for r in theirs] == ["0.5", "1.0", "4.0"]
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a["file"], a["status"], a["active_units"]) == (b["file"], "completed", "3")
+        for column in FIGURES:  # the same seeds: the threads per process may differ
+            assert float(a[column]) == pytest.approx(float(b[column]), rel=1e-3, abs=1e-2)
+    manifest = json.loads((parallel / "sweep.json").read_text())
+    assert manifest["dataset"] == json.loads((serial / "sweep.json").read_text())["dataset"]
+    folder, models = load_sweep(parallel)  # what the app's sweep slider opens
+    assert [m.value for m in models] == [0.5, 1.0, 4.0]
+    for m in models:
+        ckpt = load_checkpoint(folder / m.file)
+        assert ckpt.train_config.beta == m.value and ckpt.metrics["images"] == 300
+
+
+@pytest.fixture
+def failing_beta_2(tmp_path) -> dict:
+    """The environment of a process whose training fails at β = 2 (a sitecustomize on
+    PYTHONPATH patches the loss in the parent and every worker it spawns)."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            from explorer.core.model import VAE
+
+            _real = VAE.loss
+
+            def loss(self, x, beta, *args, **kwargs):
+                if beta == 2.0:
+                    raise RuntimeError("CUDA error: out of memory")
+                return _real(self, x, beta, *args, **kwargs)
+
+            VAE.loss = loss
+            """
+        )
+    )
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(hooks), str(ROOT)]))
+
+
+def test_a_failing_value_is_named_and_the_others_finish(tmp_path, failing_beta_2):
+    out = tmp_path / "sweep"
+    r = subprocess.run(
+        parallel_sweep(out, "--epochs", "1", "--betas", "1,2"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=failing_beta_2,
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: β = 2: RuntimeError: CUDA error: out of memory"]
+    assert [(row["value"], row["status"]) for row in rows(out)] == [("1.0", "completed")]
+
+
+def test_ctrl_c_stops_every_worker_and_keeps_their_models(tmp_path):
+    """Ctrl-C at a terminal signals the whole process group: the parent and its workers."""
+    out = tmp_path / "sweep"
+    sweep = subprocess.Popen(
+        parallel_sweep(out, "--epochs", "1000", "--betas", "1,2,4"),
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+    training = set()
+    for line in sweep.stderr:  # until both workers are past their first epoch
+        if "epoch 1/1000" in line:
+            training.add(line.split("]")[0])
+        if len(training) == 2:
+            break
+    os.killpg(sweep.pid, signal.SIGINT)
+    rest = sweep.stderr.read()
+    assert sweep.wait(timeout=120) == 130, rest
+    assert "sweep stopped: the finished models are in the table" in rest
+    assert "Traceback" not in rest
+    # the two that were training are saved as stopped; the third never started
+    assert [(row["value"], row["status"]) for row in rows(out)] == [
+        ("1.0", "stopped"),
+        ("2.0", "stopped"),
+    ]
+    assert not (out / "beta-4.safetensors").exists()
+    for pid in group(sweep.pid):  # what is left (multiprocessing's tracker) ends by itself
+        assert ends_within(pid, seconds=10), f"process {pid} of the sweep is still running"
+
+
+def group(pgid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def ends_within(pid: int, seconds: float) -> bool:
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    finally:
+        os.close(fd)
