@@ -147,8 +147,8 @@ def run_parallel(
     slots = context.Value("i", 0)
     device = pick_device(jobs[0].train_cfg.device)
     gpus = _gpus(jobs[0].train_cfg.device) if device.type == "cuda" else []
-    if device.type == "cpu" and not jobs[0].train_cfg.threads:
-        threads = max(1, _cores() // workers)
+    if device.type == "cpu":
+        threads = jobs[0].train_cfg.threads or max(1, _cores() // workers)  # --threads wins
         jobs = [_with_threads(job, threads) for job in jobs]
         where = f"{threads} CPU thread{'s' * (threads > 1)} each"
     else:
