@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from explorer.core.errors import ExplorerError
 from explorer.core.kind_table import WEIGHT_SYMBOLS
 from explorer.core.sweep import MANIFEST, SweepModel, beta_text, write_sweep
 from explorer.logs import LOGGER, setup_logging
@@ -274,17 +275,12 @@ def _work(job: SweepJob) -> SweepOutcome | None:
         return _worker.train_one(job, _worker.dataset, _worker.cancel)
     except Exception as e:  # reported by the parent, naming the value; the others go on
         logging.getLogger(LOGGER).exception("sweep: %s", job.label)
-        return SweepOutcome(None, "failed", error=str(e) if _is_ours(e) else short_error(e))
+        why = str(e) if isinstance(e, ExplorerError) else short_error(e)  # ours say it all
+        return SweepOutcome(None, "failed", error=why)
     finally:
         out.flush()
         err.flush()
         sys.stdout, sys.stderr = real
-
-
-def _is_ours(e: Exception) -> bool:
-    from explorer.core.errors import ExplorerError
-
-    return isinstance(e, ExplorerError)
 
 
 class _Tagged:
