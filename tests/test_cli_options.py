@@ -47,6 +47,7 @@ HUGE = str(10**12)
         (["train", "--corrupt-level", "1"], "--corrupt-level: must be a finite number above 0"),
         (["sweep", "--betas", ",".join(map(str, range(101)))], "--betas: at most 100 β values"),
         (["sweep", "--betas", "1,x"], "--betas: expected a number, got 'x'"),
+        (["sweep", "--betas", "1,2", "--parallel", "0"], "--parallel: must be from 1 to 100"),
         (["sweep", "--betas", "0,-0"], "--betas: a β is listed twice in '0,-0'"),
         (["evaluate", "m.safetensors", "--k", "0"], "--k: must be from 1 to 1,000, got 0"),
         (["evaluate", "m.safetensors", "--k", HUGE], "--k: must be from 1 to 1,000"),

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from explorer.core.checkpoint import load_checkpoint
-from explorer.core.sweep import load_sweep
+from explorer.core.sweep import SweepModel, load_sweep
+from explorer.sweep_runs import SweepJob, SweepOutcome, SweepTally
 from tests.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,3 +148,23 @@ def ends_within(pid: int, seconds: float) -> bool:
         return bool(select.select([fd], [], [], seconds)[0])
     finally:
         os.close(fd)
+
+
+def test_the_table_keeps_the_weights_order_whichever_model_finishes_first(tmp_path, capsys):
+    def job(value: float) -> SweepJob:
+        return SweepJob("gamma", value, tmp_path, f"gamma-{value:g}.safetensors", None, None)
+
+    def row(value: float, status: str = "completed") -> SweepModel:
+        return SweepModel("gamma", value, job(value).file, -100.0, 90.0, 10.0, 2, None, status)
+
+    tally = SweepTally(tmp_path, {"name": "sprites"})
+    assert tally.add(job(4.0), SweepOutcome(row(4.0), "completed"))
+    assert [r["value"] for r in rows(tmp_path)] == ["4.0"]  # written as each one finishes
+    assert tally.add(job(8.0), SweepOutcome(None, "failed", error="RuntimeError: out of memory"))
+    assert tally.add(job(0.5), SweepOutcome(row(0.5), "completed"))
+    assert [r["value"] for r in rows(tmp_path)] == ["0.5", "4.0"]
+    assert capsys.readouterr().err == "error: γ = 8: RuntimeError: out of memory\n"
+    assert tally.exit_status() == 1  # a value failed
+    assert not tally.add(job(1.0), SweepOutcome(row(1.0, "stopped"), "stopped"))  # no more starts
+    assert [r["value"] for r in rows(tmp_path)] == ["0.5", "1.0", "4.0"]
+    assert tally.exit_status() == 130
