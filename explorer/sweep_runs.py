@@ -5,9 +5,9 @@ generator, saving and figures of `train`), and the parent process alone keeps th
 of the folder (`SweepTally`): rewritten after every model that finishes, rows in the
 weight's order whichever finished first, so an interrupted sweep opens in the app as it is.
 
-`--parallel N` runs the values in N spawned worker processes
-(concurrent.futures.ProcessPoolExecutor with the spawn context: a fresh interpreter per
-worker, safe beside CUDA and threads). On GPUs, worker k sees only GPU k mod G
+`--parallel N` trains N values at a time, each in a spawned worker process
+(concurrent.futures.ProcessPoolExecutor with the spawn context: a fresh interpreter,
+safe beside CUDA and threads). On GPUs, the worker in slot k sees only GPU k mod G
 (CUDA_VISIBLE_DEVICES), so G GPUs train G models; on the CPU each worker's torch takes
 cores/N threads, so N models share the cores instead of each claiming all of them.
 
@@ -135,9 +135,14 @@ def run_serial(
 def run_parallel(
     jobs: list[SweepJob], workers: int, dataset: Dataset, tally: SweepTally, train_one: TrainOne
 ) -> None:
-    """Train the values `workers` at a time, each in a worker process. Each worker is
-    sent `dataset` once when it starts (not read again: a folder of images would be
-    decoded once per worker, and a drawn set would have to be drawn alike)."""
+    """Train the values `workers` at a time, each in a worker process of its own.
+
+    Each value gets a one-worker pool: a worker that dies (killed for memory, say) then
+    breaks only its own value's pool, where a shared pool would end every model in
+    training with it. The worker is sent `dataset` as it starts (not read again: a folder
+    of images would be decoded once per worker, and a drawn set would have to be drawn
+    alike), and the GPU of the slot it takes.
+    """
     import multiprocessing
 
     from explorer.core.training import pick_device
@@ -145,7 +150,6 @@ def run_parallel(
     workers = min(workers, len(jobs))
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    slots = context.Value("i", 0)
     device = pick_device(jobs[0].train_cfg.device)
     gpus = _gpus(jobs[0].train_cfg.device) if device.type == "cuda" else []
     if device.type == "cpu":
@@ -165,40 +169,52 @@ def run_parallel(
             # os.write, not print: the handler may run inside a print of the main thread
             os.write(2, b"stopping: the models in training are saved as they are\n")
 
+    waiting = list(jobs)
+    free = list(range(workers))  # slot k trains on GPU k mod G
+    running: dict[Future, tuple[SweepJob, int, ProcessPoolExecutor]] = {}
+    go_on = True
+
+    def start_more() -> None:
+        while go_on and not interrupts and waiting and free:
+            job, slot = waiting.pop(0), free.pop(0)
+            gpu = gpus[slot % len(gpus)] if gpus else None
+            pool = ProcessPoolExecutor(
+                1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(train_one, dataset, stop, gpu),
+            )
+            running[pool.submit(_work, job)] = job, slot, pool
+
     previous = signal.signal(signal.SIGINT, on_interrupt)
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(train_one, dataset, stop, gpus, slots),
-    )
     try:
-        futures = {pool.submit(_work, job): job for job in jobs}
-        pending: set[Future] = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=lambda f: jobs.index(futures[f])):
-                if future.cancelled():
-                    continue
-                job = futures[future]
+        start_more()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: jobs.index(running[f][0])):
+                job, slot, pool = running.pop(future)
+                pool.shutdown()
+                free.append(slot)
                 outcome = _outcome(future)
                 if outcome is None:  # a stop reached it before it started
                     continue
                 print(f"{job.label}: {outcome.status}", file=sys.stderr)
-                if not tally.add(job, outcome):
-                    for f in pending:
-                        f.cancel()  # values not started yet are dropped
+                go_on = tally.add(job, outcome) and go_on  # else no value starts any more
+            start_more()
         if interrupts or tally.not_saved:
             print(_STOPPED, file=sys.stderr)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if running:  # this process itself failed: the workers stop, saving their models
+            stop.set()
+        for _, _, pool in running.values():
+            pool.shutdown()
         signal.signal(signal.SIGINT, previous)
 
 
 def _outcome(future: Future) -> SweepOutcome | None:
     try:
         return future.result()
-    except BrokenProcessPool:  # a worker was killed (out of memory, say): the pool is gone
+    except BrokenProcessPool:  # its worker was killed (out of memory, say)
         return SweepOutcome(None, "failed", error="its worker process ended abruptly")
 
 
@@ -239,19 +255,14 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _start_worker(
-    train_one: TrainOne, dataset: Dataset, stop: Event, gpus: list[str], slots
-) -> None:
+def _start_worker(train_one: TrainOne, dataset: Dataset, stop: Event, gpu: str | None) -> None:
     """Set up a worker process: its GPU, its signals, its log and its stop event."""
     global _worker
     # Between models a Ctrl-C is the parent's to handle; while a model trains, training's
     # own handler stops it (as in a serial sweep).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with slots.get_lock():
-        slot = slots.value
-        slots.value += 1
-    if gpus:  # set before torch first touches CUDA in this process
-        os.environ["CUDA_VISIBLE_DEVICES"] = gpus[slot % len(gpus)]
+    if gpu is not None:  # set before torch first touches CUDA in this process
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     setup_logging()
     # Training polls a threading.Event, which a signal handler may set at any moment; the
     # shared event's lock is not reentrant, so a thread carries it over to that one.

@@ -64,43 +64,62 @@ def test_a_parallel_sweep_writes_the_serial_sweeps_folder(tmp_path):
         assert ckpt.train_config.beta == m.value and ckpt.metrics["images"] == 300
 
 
-@pytest.fixture
-def failing_beta_2(tmp_path) -> dict:
-    """The environment of a process whose training fails at β = 2 (a sitecustomize on
-    PYTHONPATH patches the loss in the parent and every worker it spawns)."""
+def failing_at_beta_2(tmp_path, how: str) -> dict:
+    """The environment of a process whose training fails at β = 2, raising or killed, once
+    β = 1 trains in another worker (a sitecustomize on PYTHONPATH patches the loss in the
+    parent and every worker; the two first steps meet at a named pipe, whose opening
+    blocks until both ends are open)."""
     hooks = tmp_path / "hooks"
     hooks.mkdir()
+    meet = tmp_path / "meet"
+    os.mkfifo(meet)
     (hooks / "sitecustomize.py").write_text(
         textwrap.dedent(
             """
+            import os, signal
             from explorer.core.model import VAE
 
-            _real = VAE.loss
+            _real, _met = VAE.loss, []
 
             def loss(self, x, beta, *args, **kwargs):
-                if beta == 2.0:
+                if beta in (1.0, 2.0) and not _met:
+                    _met.append(beta)
+                    end = os.O_WRONLY if beta == 1.0 else os.O_RDONLY
+                    os.close(os.open(os.environ["MEET"], end))
+                if beta == 2.0 and os.environ["FAIL_HOW"] == "raise":
                     raise RuntimeError("CUDA error: out of memory")
+                if beta == 2.0:
+                    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
                 return _real(self, x, beta, *args, **kwargs)
 
             VAE.loss = loss
             """
         )
     )
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(hooks), str(ROOT)]))
+    path = os.pathsep.join([str(hooks), str(ROOT)])
+    return dict(os.environ, PYTHONPATH=path, FAIL_HOW=how, MEET=str(meet))
 
 
-def test_a_failing_value_is_named_and_the_others_finish(tmp_path, failing_beta_2):
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("raise", "RuntimeError: CUDA error: out of memory"),
+        ("kill", "its worker process ended abruptly"),
+    ],
+)
+def test_a_failing_value_is_named_and_the_others_finish(tmp_path, how, message):
     out = tmp_path / "sweep"
     r = subprocess.run(
-        parallel_sweep(out, "--epochs", "1", "--betas", "1,2"),
+        parallel_sweep(out, "--epochs", "100", "--betas", "1,2"),
         capture_output=True,
         text=True,
         timeout=300,
-        env=failing_beta_2,
+        env=failing_at_beta_2(tmp_path, how),
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: β = 2: RuntimeError: CUDA error: out of memory"]
+    assert errors == [f"error: β = 2: {message}"]
+    # β = 1 had 299 steps to go when β = 2 failed: it trained on to the end
     assert [(row["value"], row["status"]) for row in rows(out)] == [("1.0", "completed")]
 
 
