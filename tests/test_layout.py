@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QRegion
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QPushButton, QToolButton, QWidget
 
 from explorer.app import build_main_window
@@ -220,3 +221,18 @@ def test_the_docks_get_their_room_back_after_the_window_was_small(qtbot, window)
         ),
         timeout=2000,
     )
+
+
+def test_the_loss_curves_keep_their_room_on_a_laptop_whatever_the_kind(qtbot, window):
+    """A β-TCVAE's or a flow's extra settings squeezed the curves' area to under 60 px on
+    the laptop; the panel scrolls instead, and Train stays on screen."""
+    shown(window, LAPTOP)
+    combo, plot = window.panel.kind_combo, window.panel.loss_plot
+    for i in range(combo.count()):
+        QTest.keyClick(combo, Qt.Key.Key_Home)
+        for _ in range(i):  # the user steps through the kinds with the arrow key
+            QTest.keyClick(combo, Qt.Key.Key_Down)
+        assert combo.currentIndex() == i
+        kind = combo.currentText()
+        qtbot.waitUntil(lambda: plot.plotItem.vb.height() >= 120, timeout=2000)
+        assert_whole_on_screen(window, f"Train, {kind}", window.panel.train_button)

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSizeF, Qt
+from PySide6.QtCore import QSizeF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
@@ -43,6 +43,11 @@ _MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide pl
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
 _LEGEND_GAP = 8  # px between the legend's entries on a line
+_MIN_HEIGHT = 140  # px of the widget at least: the insight dock below needs height too
+# px of the curves' own area at least, whatever the legend and axes take: with a
+# β-TCVAE's rows in the training panel on a 768-px screen, the area was 59 px; the
+# panel scrolls (main_window's scroll area) rather than squeeze the curves further
+_MIN_AREA = 120
 _RUN_TIP = (
     "Per image, smoothed over steps. Validation: −ELBO for the VAE kinds, the "
     "reconstruction for PCA and the autoencoder"
@@ -135,7 +140,7 @@ class LossCurves(pg.PlotWidget):
     def __init__(self):
         super().__init__(axisItems={"left": _LossAxis("left")})
         self.setObjectName("lossPlot")
-        self.setMinimumHeight(140)  # the insight dock below needs the height too
+        self.setMinimumHeight(_MIN_HEIGHT)  # grown to keep the curves' area: _keep_area
         self.setLabel("bottom", "step")
         self.setLabel("left", "nats / image")
         self.setToolTip(_RUN_TIP)
@@ -219,7 +224,20 @@ class LossCurves(pg.PlotWidget):
         layout.setAlignment(legend, Qt.AlignmentFlag.AlignLeft)
         self.plotItem.legend = legend  # where pyqtgraph adds the entries of named items
         self.plotItem.vb.sigResized.connect(self._fit_legend)  # as the left axis widens
+        # as the legend takes lines; measured once the layout has settled (the legend's
+        # new lines reach the curves' area after the resize that wrapped them)
+        self._area_check = QTimer(self, singleShot=True, interval=0, timeout=self._keep_area)
+        self.plotItem.vb.sigResized.connect(self._area_check.start)
         return legend
+
+    def _keep_area(self) -> None:
+        """The least height: the legend's lines, the axes and title, and _MIN_AREA."""
+        area = self.plotItem.vb.height()
+        if area <= 0:
+            return
+        least = max(_MIN_HEIGHT, round(self.height() - area) + _MIN_AREA)
+        if abs(least - self.minimumHeight()) > 1:  # (a pixel's rounding never relays out)
+            self.setMinimumHeight(least)
 
     def _fit_legend(self) -> None:
         """The legend's lines as wide as the plot area: the widget's, less the y axis."""
