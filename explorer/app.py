@@ -93,7 +93,8 @@ def build_main_window(
 ):
     """The main window, wired and loaded, without entering the event loop.
 
-    With no checkpoint the bundled digits model opens on the built-in digits; a dataset
+    With no checkpoint the bundled digits model opens on the built-in digits; a folder in
+    its place is opened as a dropped one is (a sweep, a run being followed, images); a dataset
     whose images it cannot decode gets a new, untrained model of its shape. A model
     trained `external`ly opens with `dataset` (the built-in digits by default). Datasets
     load and encode in the background: the window is usable at once and the scatter
@@ -111,6 +112,11 @@ def build_main_window(
             window.open_bundled("digits")  # it said why, naming the folder
     elif external is not None:
         window.opener.open_external(external, dataset or "digits")
+    elif checkpoint is not None and Path(checkpoint).is_dir():
+        # a sweep, a run or images: opened as a folder dropped on the window is, over
+        # the bundled model (which stays if the folder cannot be opened, said why)
+        window.open_bundled("digits")
+        window.open_path(Path(checkpoint))
     elif checkpoint is None or not window.open_checkpoint(checkpoint):
         window.open_bundled("digits")  # a checkpoint that failed said why, naming the file
     if dataset is not None and external is None:
@@ -131,6 +137,14 @@ def _excepthook(window):
     return hook
 
 
+def _from_elsewhere(path: Path | None, args: argparse.Namespace) -> ExternalSource | None:
+    """How to open the model at `path` when it is from elsewhere; None for none, one of
+    ours, or a folder (`build_main_window` opens that) unless a factory is named."""
+    if path is None or (path.is_dir() and not (args.factory or args.adapt)):
+        return None
+    return external_source(path, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m explorer app", description="Open the Latent Explorer window."
@@ -139,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "checkpoint",
         nargs="?",
         type=Path,
-        help="a .safetensors checkpoint, or a model trained elsewhere (TorchScript, weights)",
+        help="a .safetensors checkpoint, a model trained elsewhere (TorchScript, weights), "
+        "or a folder: a sweep, a train --run-dir run, images",
     )
     parser.add_argument("--dataset", help="built-in name or a dataset file/folder to open")
     parser.add_argument(
@@ -158,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = application()
     autosave = Autosave()
     try:
-        external = args.checkpoint and external_source(args.checkpoint, args)
+        external = _from_elsewhere(args.checkpoint, args)
         window = build_main_window(
             args.checkpoint, args.dataset, autosave=autosave, external=external, follow=args.follow
         )

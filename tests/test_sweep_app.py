@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -139,3 +141,33 @@ def test_a_sweep_of_another_weight_is_named_by_it(qtbot, window, tmp_path):
         QTest.keyClick(bar.slider, Qt.Key.Key_Right)
     assert bar.label.text().startswith("γ = 20 · ELBO")
     assert same_weights(window, folder / "gamma-20.safetensors")
+
+
+def test_a_sweep_folder_named_on_the_command_line_opens_as_a_sweep(qtbot, sweep_folder):
+    """`python -m explorer SWEEP_FOLDER`: it said the folder was 'neither a TorchScript
+    module nor a file of weights'. The app's own entry point, in this process."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from explorer import app
+
+    seen: dict[str, object] = {}
+
+    def look_then_close() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]
+        if windows and windows[0].isVisible() and windows[0].session.codes is not None:
+            w = windows[0]
+            seen.update(folder=w.sweep_bar.folder, shown=w.sweep_bar.isVisible())
+            seen["model"] = w.session.info.path
+            timer.stop()
+            w.close()
+
+    timer = QTimer(interval=50, timeout=look_then_close)
+    timer.start()
+    answer = QMessageBox.StandardButton.Discard
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(QMessageBox, "question", lambda *a, **k: answer)
+        mp.setattr(sys, "excepthook", sys.excepthook)  # main() sets its own: put back
+        assert app.main([str(sweep_folder)]) == 0
+    assert seen["shown"] and seen["folder"] == sweep_folder
+    assert seen["model"].parent == sweep_folder  # one of the sweep's models on screen
