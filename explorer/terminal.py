@@ -49,6 +49,8 @@ class ProgressBar:
                 if math.isnan(v.elbo)
                 else f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})"
             )
+            if not math.isnan(v.accuracy):  # M2's classifier on labels it was never told
+                scores += f", classifier {v.accuracy:.1%} right"
             line = (
                 f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  {scores}  "
                 f"{p.samples_per_s:,.0f} img/s"
