@@ -111,7 +111,7 @@ class M2(VAE):
         cls = torch.cat([y[labelled], classes])
         q_rows = log_q[unlabelled].exp().flatten()
         weight = torch.cat([torch.ones(len(labelled), device=x.device), q_rows])
-        mu, logvar = (t.float() for t in VAE.encode(self, inputs[image], cls))
+        mu, logvar = (t.float() for t in self.encode(inputs[image], cls))
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         recon_rows = reconstruction_nll(self.decode_logits(z, cls).float(), x[image], self.config)
         recon = torch.zeros(b, device=x.device).index_add(0, image, weight * recon_rows)
