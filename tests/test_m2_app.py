@@ -48,6 +48,17 @@ def test_m2_trains_from_the_panel_and_draws_every_class(qtbot, window, tmp_path)
         for b in range(a):
             assert np.abs(cells[a] - cells[b]).max() > 1e-3
 
+    # Compare: the VAE shown before it has no classifier to score
+    view = window.compare_view
+    tabs.setCurrentWidget(view)
+    QTest.mouseClick(view.previous_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: None not in view.reports.values(), timeout=30_000)
+    row = next(
+        r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() == "q(y|x) right"
+    )
+    right = view.reports["A"].evaluation.accuracy
+    assert (view.table.item(row, 1).text(), view.table.item(row, 2).text()) == (f"{right:.0%}", "—")
+
     out = tmp_path / "m2.safetensors"
     assert window.saver.save(out)
     ckpt = load_checkpoint(out)

@@ -3,7 +3,7 @@
 The model kind (`kindCombo`) comes first, with a paragraph on its objective and weights
 under it (`kindExplain`); rows that do not apply to it are hidden (β and the KL schedule
 for the VAE kinds, α and γ for the objectives that have them, λ and ρ for the sparse
-autoencoders, K for the planar-flow VAE, k for the IWAE, corruption
+autoencoders, K for the planar-flow VAE, k for the IWAE, M2's labelled share, corruption
 for the trained kinds, the optimiser's settings for all but PCA), and so are the
 settings of the schedules not chosen. β has an exact spin box (`betaSpin`,
 accepts 0) beside a log-scale slider from 0.01 to 100. The widgets are bound both ways
