@@ -183,7 +183,7 @@ def test_a_factorvae_is_refused_under_torchrun_before_the_data_is_read(capsys, m
     assert err == (
         "error: rank 1: --kind factorvae: a FactorVAE trains its discriminator with an "
         "optimiser of its own, which DDP does not share; run it without torchrun (torchrun "
-        "trains ae, vae, cvae, iwae, betatcvae, annealedvae)"
+        "trains ae, sparseae, sparseae-kl, vae, cvae, iwae, flowvae, betatcvae, annealedvae, m2)"
     )
 
 
