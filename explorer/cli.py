@@ -23,7 +23,6 @@ import contextlib
 import functools
 import json
 import logging
-import math
 import signal
 import sys
 import threading
@@ -198,7 +197,7 @@ def _train_and_save(
     rep = _figures(model, dataset)
     if rep is not None:
         ckpt.metrics, ckpt.kl_per_dim = rep.to_dict(), list(rep.evaluation.kl_per_dim)
-        if final.val is not None and not math.isnan(final.val.accuracy):  # M2, unseen labels
+        if final.val is not None and final.val.accuracy is not None:  # M2, unseen labels
             ckpt.metrics["held_out_accuracy"] = final.val.accuracy
         try:
             save_checkpoint(saved, ckpt)

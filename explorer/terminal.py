@@ -49,7 +49,7 @@ class ProgressBar:
                 if math.isnan(v.elbo)
                 else f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})"
             )
-            if not math.isnan(v.accuracy):  # M2's classifier on labels it was never told
+            if v.accuracy is not None:  # M2's classifier on labels it was never told
                 scores += f", classifier {v.accuracy:.1%} right"
             line = (
                 f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  {scores}  "
@@ -92,7 +92,7 @@ def print_report(rep, out=None) -> None:
             file=out,
         )
     print(f"  squared error     {e.sq_error:.2f} per image  (Σ pixel², mean code)", file=out)
-    if not math.isnan(e.accuracy):
+    if e.accuracy is not None:
         print(
             f"  classifier        {e.accuracy:.1%} of {e.count:,} labels guessed right "
             "(argmax q(y|x); the ELBO uses none)",
@@ -123,7 +123,7 @@ def print_report(rep, out=None) -> None:
 
 def print_held_out(val, out=None) -> None:
     """An M2's accuracy on the validation labels training held out (an Evaluation)."""
-    if val is not None and not math.isnan(val.accuracy):
+    if val is not None and val.accuracy is not None:
         print(
             f"  held out          {val.accuracy:.1%} of the {val.count:,} validation labels "
             "guessed right (never told in training)",

@@ -65,9 +65,9 @@ class Evaluation:
     # squared error Σ (x - decode(mu))² per image, pixels in [0, 1]: the reconstruction
     # error every kind has, PCA included
     sq_error: float = math.nan
-    # M2: the share of the labels given whose class q(y|x) guesses right (argmax); NaN
-    # for the other kinds, or without labels
-    accuracy: float = math.nan
+    # M2: the share of the labels given whose class q(y|x) guesses right (argmax); None
+    # for the other kinds, or without labels (None, not NaN: evaluations compare equal)
+    accuracy: float | None = None
 
 
 def image_batches(
@@ -157,7 +157,7 @@ class EvaluationSums:
             kl_dims,
             count=self.count,
             sq_error=sq_error,
-            accuracy=self.right / n,
+            accuracy=None if math.isnan(self.right / n) else self.right / n,
         )
 
 
@@ -330,7 +330,7 @@ class Report:
             "sq_error": e.sq_error,
             "active_units": self.active_count,
         }
-        if not math.isnan(e.accuracy):
+        if e.accuracy is not None:
             out["accuracy"] = e.accuracy
         if self.iw_bound is not None:
             out |= {"iw_bound": self.iw_bound, "iw_k": self.iw_k}

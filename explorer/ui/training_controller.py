@@ -8,7 +8,6 @@ training goes on. The model being trained is never the one the views decode with
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 
@@ -139,7 +138,7 @@ class TrainingController(QObject):
             v = p.val
             info.metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl}
             info.metrics["sq_error"] = v.sq_error
-            if not math.isnan(v.accuracy):  # M2's classifier on the validation labels
+            if v.accuracy is not None:  # M2's classifier on the validation labels
                 info.metrics["held_out_accuracy"] = v.accuracy
             info.kl_per_dim = list(v.kl_per_dim)
         if snap.codes is not None:
