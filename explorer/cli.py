@@ -35,7 +35,7 @@ from explorer.cli_parser import build_parser
 from explorer.core.errors import CheckpointError, ExplorerError
 from explorer.external_options import external_source
 from explorer.logs import LOGGER, setup_logging
-from explorer.terminal import ProgressBar, print_report, stdout_to_stderr
+from explorer.terminal import ProgressBar, print_held_out, print_report, stdout_to_stderr
 
 if TYPE_CHECKING:  # the commands import torch when they run, not when the app starts
     from explorer.core.checkpoint import Checkpoint
@@ -97,6 +97,7 @@ def _configs(args, dataset, **swept: float):
         kl_schedule=args.kl_schedule,
         cycles=args.cycles,
         cycle_ramp=args.cycle_ramp,
+        labelled=args.labelled,
     ).validate()
     settings = ModelSettings(
         args.kind, args.latent_dim, args.arch, args.hidden, args.likelihood, args.flow_steps
@@ -198,6 +199,8 @@ def _train_and_save(
     rep = _figures(model, dataset)
     if rep is not None:
         ckpt.metrics, ckpt.kl_per_dim = rep.to_dict(), list(rep.evaluation.kl_per_dim)
+        if final.val is not None and final.val.accuracy is not None:  # M2, unseen labels
+            ckpt.metrics["held_out_accuracy"] = final.val.accuracy
         try:
             save_checkpoint(saved, ckpt)
         except ExplorerError as e:
@@ -339,6 +342,7 @@ def cmd_train(args) -> int:
         trained = _train_and_save(model_cfg, train_cfg, dataset, out, out.name, run)
     if trained.report is not None:
         print_report(trained.report)
+    print_held_out(trained.final.val)
     if trained.not_saved:
         return _NOT_SAVED
     return _EXIT.get(trained.final.status, 1)

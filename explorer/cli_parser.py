@@ -93,7 +93,17 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         help="weight of the KL term (default 1); betatcvae: of the total correlation (default 6)",
     )
     t.add_argument(
-        "--alpha", type=weight, help="betatcvae: weight of the index-code MI (default 1)"
+        "--alpha",
+        type=weight,
+        help="betatcvae: weight of the index-code MI (default 1); m2: of the classifier's "
+        "cross-entropy, ×N/N_labelled on each labelled image (default 0.1, the paper's 0.1·N)",
+    )
+    t.add_argument(
+        "--labelled",
+        type=opt.float_in(0, 1, above_lo=True),
+        default=0.1,
+        help="m2: share of the training images told their label, the same share of each "
+        "class, chosen by --seed (default 0.1)",
     )
     t.add_argument(
         "--gamma",

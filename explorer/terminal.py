@@ -49,6 +49,8 @@ class ProgressBar:
                 if math.isnan(v.elbo)
                 else f"validation ELBO {v.elbo:.2f} (recon {v.recon:.2f}, KL {v.kl:.2f})"
             )
+            if v.accuracy is not None:  # M2's classifier on labels it was never told
+                scores += f", classifier {v.accuracy:.1%} right"
             line = (
                 f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.2f}  {scores}  "
                 f"{p.samples_per_s:,.0f} img/s"
@@ -90,6 +92,12 @@ def print_report(rep, out=None) -> None:
             file=out,
         )
     print(f"  squared error     {e.sq_error:.2f} per image  (Σ pixel², mean code)", file=out)
+    if e.accuracy is not None:
+        print(
+            f"  classifier        {e.accuracy:.1%} of {e.count:,} labels guessed right "
+            "(argmax q(y|x); the ELBO uses none)",
+            file=out,
+        )
     if rep.iw_bound is not None:
         print(
             f"  log p(x) ≥        {rep.iw_bound:.2f} nats/image  "
@@ -111,6 +119,16 @@ def print_report(rep, out=None) -> None:
         )
     if rep.disentanglement is not None:
         print_disentanglement(rep.disentanglement, out)
+
+
+def print_held_out(val, out=None) -> None:
+    """An M2's accuracy on the validation labels training held out (an Evaluation)."""
+    if val is not None and val.accuracy is not None:
+        print(
+            f"  held out          {val.accuracy:.1%} of the {val.count:,} validation labels "
+            "guessed right (never told in training)",
+            file=out or sys.stdout,
+        )
 
 
 def _per_factor(names, values, dims=None) -> str:

@@ -1,12 +1,14 @@
 """The model family side by side (issue: PCA → AE → sparse AE → VAE → β-VAE → CVAE → IWAE
 → planar-flow VAE, then the disentangling objectives: β-TCVAE, FactorVAE, AnnealedVAE,
-and a cyclical KL schedule).
+and a cyclical KL schedule; the semi-supervised M2 told 10% and 1% of the labels beside
+the CVAE told them all).
 
 Trains each kind on the same data with the same latent size and budget, and scores it
 on the held-out validation images: reconstruction (nats), squared error, KL, ELBO,
 the importance-weighted bound (k = 50) and the share of prior samples decoded onto
 the data (core/on_data.py); for a deterministic code, how many of its units fire per
-image (core/sparsity.py). Figures a kind does not define print as null.
+image (core/sparsity.py); for M2, its classifier's accuracy on the held-out labels.
+Figures a kind does not define print as null.
 
     python scripts/model_family.py                      # built-in digits
     python scripts/model_family.py --dataset ../shared/data/mnist/t10k-images-idx3-ubyte.gz
@@ -55,6 +57,8 @@ FAMILY = {
     "beta-tcvae (β=6)": ("betatcvae", {"beta": 6.0}),
     "factorvae (γ=10)": ("factorvae", {"gamma": 10.0}),
     "annealedvae (γ=1000, C=25)": ("annealedvae", {"gamma": 1000.0, "c_max": 25.0}),
+    "m2 (10% labels)": ("m2", {"labelled": 0.1}),
+    "m2 (1% labels)": ("m2", {"labelled": 0.01}),
 }
 
 # claim -> (the models it compares, its test on their rows)

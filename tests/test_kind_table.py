@@ -76,6 +76,7 @@ def test_the_panel_shows_the_settings_each_kind_uses(qtbot, window):
         seen.add(kind.name)
         assert p.beta_spin.isVisible() == p.warmup_spin.isVisible() == kind.uses_beta
         assert p.samples_spin.isVisible() == kind.importance_weighted
+        assert p.labelled_spin.isVisible() == kind.semi_supervised
         assert p.alpha_spin.isVisible() == ("alpha" in kind.weights)
         assert p.gamma_spin.isVisible() == ("gamma" in kind.weights)
         assert p.c_max_spin.isVisible() == kind.capacity  # the schedule is the warm-up

@@ -205,6 +205,7 @@ def _world_size(value: Any, train: TrainConfig | None) -> int:
 # model does not define them (an autoencoder has no KL).
 _NUMBERS = ("images", "active_units", "sq_error", "iw_bound", "iw_k", "on_data")
 _NUMBERS += ("on_data_threshold", "mig")
+_NUMBERS += ("accuracy", "held_out_accuracy")  # M2's classifier: on the data; on unseen labels
 
 
 def _metrics(value: Any) -> dict[str, Any]:

@@ -168,6 +168,9 @@ class TrainConfig:
     cycle_ramp: float = 0.5  # cyclical: share of each cycle spent ramping up (R)
     sparsity: float = 1.0  # sparse autoencoders: weight λ of the code's sparsity penalty
     rho: float = 0.05  # sparseae-kl: target mean activation ρ of each sigmoid code unit
+    # m2: share of the training images whose label it is told, the same share of each
+    # class, chosen by `seed` (core/training.py: labelled_images says which)
+    labelled: float = 0.1
 
     def validate(self) -> TrainConfig:
         """Check every field's type and range (a config may come from a file)."""
@@ -202,6 +205,10 @@ class TrainConfig:
         if not 0 < checks.number(self.cycle_ramp, "cycle ramp") <= 1:
             raise ConfigError(
                 f"cycle ramp must be above 0 and at most 1 (a share), got {self.cycle_ramp}"
+            )
+        if not 0 < checks.number(self.labelled, "labelled fraction") <= 1:
+            raise ConfigError(
+                f"labelled fraction must be above 0 and at most 1 (a share), got {self.labelled}"
             )
         return self
 

@@ -49,6 +49,7 @@ class Kind:
     capacity: bool = False  # AnnealedVAE: the KL held at a capacity C that grows
     sparsity: str = ""  # sparse autoencoder: its code's penalty, "l1" or "kl" (sigmoid units)
     flow: bool = False  # q(z|x) is a Gaussian pushed through planar flow steps
+    semi_supervised: bool = False  # M2: told the labels of a share of the images only
     extra_weights: tuple[str, ...] = ()  # its TrainConfig weights besides β (see `weights`)
     # The weights' starting values where the papers' differ from TrainConfig's (the panel
     # switches to them with the kind, the CLI takes them when an option is left out)
@@ -259,6 +260,29 @@ KIND_TABLE: dict[str, Kind] = {
             ),
             explain="loss = recon + γ·|KL − C| (Burgess et al. 2018): the KL held at a "
             "capacity C that grows from 0 to C_max",
+        ),
+        Kind(
+            "m2",
+            "Semi-supervised VAE (M2)",
+            "semi-supervised VAE",
+            "told the class of a share of the images only: a classifier q(y|x) learns the "
+            "rest, and the code holds the style",
+            needs_labels=True,
+            semi_supervised=True,
+            fixed_beta=1.0,
+            extra_weights=("alpha",),
+            defaults=(("alpha", 0.1),),
+            tips=(
+                (
+                    "alpha",
+                    "Weight of the classifier's cross-entropy on the labelled images, per "
+                    "image of the data: α·N/N_labelled on each labelled one (0.1 in the "
+                    "paper, whose α is 0.1·N)",
+                ),
+            ),
+            explain="loss = −ELBO(x, y) + α·(N/N_labelled)·CE for the labelled images; for "
+            "the rest the ELBO summed over y by q(y|x), plus its entropy "
+            "(Kingma et al. 2014, M2)",
         ),
     )
 }

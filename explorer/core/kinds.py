@@ -9,7 +9,8 @@ holds only the style; the IWAE is a VAE trained on a tighter bound on log p(x); 
 β-TCVAE, FactorVAE and AnnealedVAE are VAEs whose objectives ask for a disentangled code
 (independent dimensions, or one opened a little at a time). The sparse autoencoders add
 a penalty that leaves few code units on for each image; the planar-flow VAE's posterior
-bends the Gaussian's samples through a few invertible maps.
+bends the Gaussian's samples through a few invertible maps. M2 is the conditional VAE
+told the class of a share of the images only, its classifier guessing the rest.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from explorer.core.errors import ConfigError
 from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, WEIGHT_SYMBOLS
 from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
+from explorer.core.semi_supervised import M2
 
 # Hidden layer widths when none are given: the MLP's one layer, the conv net's dense layer
 DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,)}
@@ -88,7 +90,10 @@ def model_config(settings: ModelSettings, dataset: Dataset, option: str = "") ->
 
 
 def _construct(config: ModelConfig) -> LatentModel:
-    return PCAModel(config) if KIND_TABLE[config.kind].fitted else VAE(config)
+    kind = KIND_TABLE[config.kind]
+    if kind.fitted:
+        return PCAModel(config)
+    return M2(config) if kind.semi_supervised else VAE(config)
 
 
 def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
@@ -156,6 +161,8 @@ def describe(model: ModelConfig, train: TrainConfig | None) -> str:
         parts.append(f"{model.classes} classes")
     if kind.flow:
         parts.append(f"{model.flow_steps} planar steps")
+    if train is not None and kind.semi_supervised:
+        parts.append(f"{100 * train.labelled:.3g}% labelled")
     if train is not None and train.corruption != "none":
         parts.append(f"{train.corruption} {train.corruption_level:g}")
     if kind.trained:

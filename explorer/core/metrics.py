@@ -57,12 +57,17 @@ class Evaluation:
 
     elbo: float  # -(recon + kl): a lower bound on log p(x); NaN for a deterministic model
     recon: float  # E_q[-log p(x|z)]
-    kl: float  # KL(q(z|x) ‖ p(z)), summed over dimensions; NaN for a deterministic model
+    # KL(q(z|x) ‖ p(z)), summed over dimensions (M2: plus KL(q(y|x) ‖ p(y))); NaN for a
+    # deterministic model
+    kl: float
     kl_per_dim: tuple[float, ...]  # KL of each latent dimension; empty when not defined
     count: int  # images evaluated
     # squared error Σ (x - decode(mu))² per image, pixels in [0, 1]: the reconstruction
     # error every kind has, PCA included
     sq_error: float = math.nan
+    # M2: the share of the labels given whose class q(y|x) guesses right (argmax); None
+    # for the other kinds, or without labels (None, not NaN: evaluations compare equal)
+    accuracy: float | None = None
 
 
 def image_batches(
@@ -120,15 +125,19 @@ class EvaluationSums:
     # Σ one-sample KL of a flow posterior, log q_K(z|x) − log p(z): a flow's KL has no
     # closed form, and `kl` holds its linearised Gaussian's per dimension; NaN: no flow
     flow_kl: float = math.nan
+    kl_class: float = 0.0  # M2: Σ KL(q(y|x) ‖ p(y)), the class's share of its KL
+    right: float = math.nan  # M2: Σ labels its classifier guesses right; NaN: none scored
 
     def values(self) -> list[float]:
-        """[count, recon, sq_error, flow_kl, *kl]: one vector to add to another run's."""
-        return [float(self.count), self.recon, self.sq_error, self.flow_kl, *self.kl]
+        """[count, recon, sq_error, flow_kl, kl_class, right, *kl]: one vector to add to
+        another run's."""
+        head = [float(self.count), self.recon, self.sq_error, self.flow_kl]
+        return [*head, self.kl_class, self.right, *self.kl]
 
     @classmethod
     def of_values(cls, values: list[float]) -> EvaluationSums:
         """The inverse of `values`."""
-        return cls(round(values[0]), values[1], values[2], tuple(values[4:]), values[3])
+        return cls(round(values[0]), values[1], values[2], tuple(values[6:]), *values[3:6])
 
     def evaluation(self, deterministic: bool) -> Evaluation:
         """The per-image means; NaN where no image was scored."""
@@ -137,8 +146,19 @@ class EvaluationSums:
         if deterministic:
             return Evaluation(math.nan, recon, math.nan, (), count=self.count, sq_error=sq_error)
         kl_dims = tuple(k / n for k in self.kl)
-        kl = self.flow_kl / n if not math.isnan(self.flow_kl) else float(sum(kl_dims))
-        return Evaluation(-(recon + kl), recon, kl, kl_dims, count=self.count, sq_error=sq_error)
+        if not math.isnan(self.flow_kl):
+            kl = self.flow_kl / n
+        else:
+            kl = float(sum(kl_dims)) + self.kl_class / n
+        return Evaluation(
+            -(recon + kl),
+            recon,
+            kl,
+            kl_dims,
+            count=self.count,
+            sq_error=sq_error,
+            accuracy=None if math.isnan(self.right / n) else self.right / n,
+        )
 
 
 def evaluate(
@@ -147,7 +167,11 @@ def evaluate(
     labels: torch.Tensor | None = None,
     batch_size: int = 1024,
 ) -> Evaluation:
-    """One-sample ELBO estimate over uint8 images (N, C, H, W) (labels (N,) for a cvae)."""
+    """One-sample ELBO estimate over uint8 images (N, C, H, W) (labels (N,) for a cvae).
+
+    M2's is its bound on log p(x), every class weighed by q(y|x), no label used; its
+    reconstruction decodes as the class the classifier guesses, and the labels (when
+    given) score that guess (`Evaluation.accuracy`)."""
     return evaluation_sums(model, images, labels, batch_size).evaluation(model.deterministic)
 
 
@@ -163,25 +187,45 @@ def evaluation_sums(
     model.eval()
     d = model.config.latent_dim
     flow = KIND_TABLE[model.kind].flow
-    recon_sum = sq_sum = flow_kl_sum = 0.0
+    semi = KIND_TABLE[model.kind].semi_supervised
+    recon_sum = sq_sum = flow_kl_sum = kl_class_sum = 0.0
+    right = 0
     kl_sum = torch.zeros(d, dtype=torch.float64)
     batch_size = images_per_pass(images.shape[1:], batch_size)
     for x, y in image_batches(images, labels, batch_size, model.device):
-        if flow:  # a flow's KL has no closed form: one sample's log q_K(z|x) − log p(z)
-            drawn = model.draw(x, 1, y)
-            z, log_q, mu, logvar = drawn.z[0], drawn.log_q[0], drawn.mu, drawn.logvar
-            logits = model.decode_logits(z, y)
-            flow_kl_sum += float((log_q + 0.5 * (z.square() + _LOG_2PI).sum(1)).double().sum())
+        if semi:
+            t = model.terms(x, None)
+            recon_sum += float(t.recon.double().sum())
+            kl_sum += t.kl_dims.double().sum(0).cpu()
+            kl_class_sum += float(t.kl_class.double().sum())
+            guess = t.logits.argmax(1)
+            right += 0 if y is None else int((guess == y).sum())
+            mean = model.decode(model.encode(x, guess)[0], guess).float()
         else:
-            logits, mu, logvar = model(x, y)
-        recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())
-        mean = model.decode(mu, y).float()
+            if flow:  # a flow's KL has no closed form: one sample's log q_K(z|x) − log p(z)
+                drawn = model.draw(x, 1, y)
+                z, log_q, mu, logvar = drawn.z[0], drawn.log_q[0], drawn.mu, drawn.logvar
+                logits = model.decode_logits(z, y)
+                flow_kl_sum += float((log_q + 0.5 * (z.square() + _LOG_2PI).sum(1)).double().sum())
+            else:
+                logits, mu, logvar = model(x, y)
+            recon_sum += float(reconstruction_nll(logits.float(), x, model.config).double().sum())
+            mean = model.decode(mu, y).float()
+            if not model.deterministic:
+                kl_sum += gaussian_kl(mu.float(), logvar.float()).double().sum(0).cpu()
         sq_sum += float((x - mean).double().square().sum())
-        if not model.deterministic:
-            kl_sum += gaussian_kl(mu.float(), logvar.float()).double().sum(0).cpu()
     model.train(was_training)
     kl = () if model.deterministic else tuple(kl_sum.tolist())
-    return EvaluationSums(len(images), recon_sum, sq_sum, kl, flow_kl_sum if flow else math.nan)
+    scored = right if semi and labels is not None else math.nan
+    return EvaluationSums(
+        len(images),
+        recon_sum,
+        sq_sum,
+        kl,
+        flow_kl_sum if flow else math.nan,
+        kl_class_sum,
+        scored,
+    )
 
 
 def kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
@@ -202,8 +246,9 @@ def iw_bound(
     k: int = 50,
     batch_size: int = 256,
 ) -> float:
-    """Mean importance-weighted lower bound on log p(x) (log p(x|y) for a cvae), nats
-    per image: log p(x) ≥ E[log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)], z_i ~ q(z|x).
+    """Mean importance-weighted lower bound on log p(x) (log p(x|y) for a cvae; M2's
+    sums p(y) p(x|y) over every class, `M2.iw_bound`), nats per image:
+    log p(x) ≥ E[log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x)], z_i ~ q(z|x).
 
     Not defined for a deterministic model (it has no q to sample): raises ValueError.
     """
@@ -216,7 +261,11 @@ def iw_bound(
     batch_size = max(1, min(batch_size, _IW_VALUES // (k * math.prod(images.shape[1:]))))
     total = 0.0
     for x, y in image_batches(images, labels, batch_size, model.device):
-        total += float(importance_terms(model, x, k, y).bound().double().sum())
+        if KIND_TABLE[model.kind].semi_supervised:  # on log p(x), every class enumerated
+            bound = model.iw_bound(x, k)
+        else:
+            bound = importance_terms(model, x, k, y).bound()
+        total += float(bound.double().sum())
     model.train(was_training)
     return total / len(images)
 
@@ -281,6 +330,8 @@ class Report:
             "sq_error": e.sq_error,
             "active_units": self.active_count,
         }
+        if e.accuracy is not None:
+            out["accuracy"] = e.accuracy
         if self.iw_bound is not None:
             out |= {"iw_bound": self.iw_bound, "iw_k": self.iw_k}
         if self.on_data is not None:

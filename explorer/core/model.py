@@ -39,7 +39,7 @@ _LOG_2PI = math.log(2 * math.pi)
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+def mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
@@ -147,10 +147,10 @@ class VAE(LatentModel):
         out = d if KIND_TABLE[config.kind].deterministic else 2 * d
         out += parameter_count(d, config.flow_steps)  # a flow's (u, w, b) per step
         if config.architecture == "mlp":
-            self.encoder = nn.Sequential(nn.Flatten(), _mlp([c * h * w + k, *config.hidden, out]))
+            self.encoder = nn.Sequential(nn.Flatten(), mlp([c * h * w + k, *config.hidden, out]))
             self._features = 1  # encoder[:1] flattens; the class joins after it
             self.decoder = nn.Sequential(
-                _mlp([d + k, *reversed(config.hidden), c * h * w]), nn.Unflatten(1, (c, h, w))
+                mlp([d + k, *reversed(config.hidden), c * h * w]), nn.Unflatten(1, (c, h, w))
             )
             self._add_discriminator()
             return
@@ -164,7 +164,7 @@ class VAE(LatentModel):
         self.encoder = nn.Sequential(
             *down,
             nn.Flatten(),
-            _mlp([feat + k, *config.hidden]),
+            mlp([feat + k, *config.hidden]),
             nn.ReLU(),
             nn.Linear(config.hidden[-1], out),
         )
@@ -176,7 +176,7 @@ class VAE(LatentModel):
             if i < len(rev) - 2:
                 up.append(nn.ReLU())
         self.decoder = nn.Sequential(
-            _mlp([d + k, *reversed(config.hidden), feat]),
+            mlp([d + k, *reversed(config.hidden), feat]),
             nn.ReLU(),
             nn.Unflatten(1, (chans[-1], fh, fw)),
             *up,
@@ -343,6 +343,7 @@ class Weights:
     dataset_size: int = 1  # N of β-TCVAE's minibatch-weighted sampling: training images
     sparsity: float = 1.0  # sparse autoencoders: λ of the code's penalty
     rho: float = 0.05  # sparseae-kl: the units' target mean activation ρ
+    classify: float = 0.0  # M2: weight of a labelled image's cross-entropy, α·N/N_labelled
 
 
 @dataclass

@@ -102,6 +102,7 @@ _METRICS = {
     "iw_bound": "importance-weighted bound on log p(x)",
     "iw_k": "samples per image for that bound (k)",
     "sq_error": "squared error of the mean reconstruction",
+    "accuracy": "classifier q(y|x): share of the labels guessed right (M2)",
     "active_units": "active units (Var of the posterior mean > 0.01)",
     "on_data": "share of prior samples on the data",
     "on_data_threshold": "distance counted as on the data",

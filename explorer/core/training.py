@@ -43,6 +43,7 @@ from explorer.core.model import LatentModel, LossTerms, Weights, images_to_tenso
 from explorer.core.objectives import DISCRIMINATOR_BETAS, DISCRIMINATOR_LR
 from explorer.core.pca import PCAModel
 from explorer.core.schedules import Schedule
+from explorer.core.semi_supervised import UNKNOWN, classify_weight, labelled_mask
 
 # torch's own choice of intra-op threads (one per physical core), read when this module
 # is first imported: the app lowers its GUI thread's count to 1 (app.py), and a thread
@@ -142,6 +143,14 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return order[n_val:], order[:n_val]
 
 
+def labelled_images(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """The indices of the images (into `labels`, (N,)) whose label an M2 trained with
+    `config` is told: `config.labelled` of each class of the training split (at least
+    one of each), chosen by `config.seed`. The checkpoint's training config says which."""
+    train_idx, _ = split_indices(len(labels), config.val_fraction, config.seed)
+    return train_idx[labelled_mask(labels[train_idx], config.labelled, config.seed)]
+
+
 def train_count(n: int, val_fraction: float) -> int:
     """How many of `n` images `split_indices` keeps for training."""
     return n - (round(n * val_fraction) if n >= 10 else 0)
@@ -211,8 +220,12 @@ def check_step_memory(model: ModelConfig, config: TrainConfig, train_images: int
     of the machine's memory. Each setting is bounded on its own; together (a large
     batch of large images through a conv network) they can ask for far more memory
     than the machine has, and the step would be killed or swap instead of failing."""
-    # an importance-weighted kind decodes k samples per image
-    samples = config.samples if KIND_TABLE[model.kind].importance_weighted else 1
+    # an importance-weighted kind decodes k samples per image; M2 an unlabelled one as
+    # every class
+    kind = KIND_TABLE[model.kind]
+    samples = (
+        config.samples if kind.importance_weighted else model.classes if kind.semi_supervised else 1
+    )
     per_image = activations_per_image(model) * samples
     batch = min(config.batch_size, max(1, train_images))
     need, budget = per_image * batch * _STEP_BYTES_PER_VALUE, _STEP_BUDGETS * files.memory_budget()
@@ -276,6 +289,7 @@ def train(
                 n,
                 sparsity=config.sparsity,
                 rho=config.rho,
+                classify=split.classify,
             )
             inputs = corrupt(x, config.corruption, config.corruption_level)
             with _autocast(device, precision):
@@ -375,6 +389,7 @@ class _Split:
     labels: torch.Tensor | None  # (n_train,) classes on the device, for a conditional model
     val_images: torch.Tensor  # (n_val, ...) on the CPU, at most _MAX_EVAL_IMAGES
     val_labels: torch.Tensor | None  # (n_val,)
+    classify: float = 0.0  # M2: weight of a labelled image's cross-entropy (Weights.classify)
 
     @classmethod
     def place(
@@ -384,13 +399,19 @@ class _Split:
         all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
         eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
         all_labels = dataset_labels(model, dataset)
+        labels = None if all_labels is None else all_labels[torch.from_numpy(train_idx)]
+        classify = 0.0
+        if labels is not None and KIND_TABLE[model.kind].semi_supervised:
+            # M2 is told the labels of a share only; the validation labels stay, held out
+            told = torch.from_numpy(labelled_mask(labels.numpy(), config.labelled, config.seed))
+            labels = torch.where(told, labels, UNKNOWN)
+            classify = classify_weight(config.alpha, len(train_idx), int(told.sum()))
         return cls(
             images=rows_of(all_images, torch.from_numpy(train_idx)).to(device),
-            labels=None
-            if all_labels is None
-            else all_labels[torch.from_numpy(train_idx)].to(device),
+            labels=None if labels is None else labels.to(device),
             val_images=all_images[eval_idx],
             val_labels=None if all_labels is None else all_labels[eval_idx],
+            classify=classify,
         )
 
 

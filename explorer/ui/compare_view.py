@@ -59,6 +59,12 @@ _ROWS = (
     ("log p(x) ≥", f"importance-weighted bound, k = {_IW_K}, nats", "iw_bound", "{:.1f}"),
     ("active units", "dimensions whose mean code varies over the data", "active_units", "{}"),
     (
+        "q(y|x) right",
+        "M2's classifier: share of the data's labels it guesses",
+        "accuracy",
+        "{:.0%}",
+    ),
+    (
         "on the data",
         "share of prior samples decoded as close to the data as reconstructions are",
         "on_data",

@@ -138,6 +138,8 @@ class TrainingController(QObject):
             v = p.val
             info.metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl}
             info.metrics["sq_error"] = v.sq_error
+            if v.accuracy is not None:  # M2's classifier on the validation labels
+                info.metrics["held_out_accuracy"] = v.accuracy
             info.kl_per_dim = list(v.kl_per_dim)
         if snap.codes is not None:
             info.metrics["active_units"] = int(snap.active.sum())

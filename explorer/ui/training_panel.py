@@ -3,7 +3,7 @@
 The model kind (`kindCombo`) comes first, with a paragraph on its objective and weights
 under it (`kindExplain`); rows that do not apply to it are hidden (β and the KL schedule
 for the VAE kinds, α and γ for the objectives that have them, λ and ρ for the sparse
-autoencoders, K for the planar-flow VAE, k for the IWAE, corruption
+autoencoders, K for the planar-flow VAE, k for the IWAE, M2's labelled share, corruption
 for the trained kinds, the optimiser's settings for all but PCA), and so are the
 settings of the schedules not chosen. β has an exact spin box (`betaSpin`,
 accepts 0) beside a log-scale slider from 0.01 to 100. The widgets are bound both ways
@@ -90,6 +90,7 @@ _OBJECTIVE_FIELDS = (
     "samples",
     "corruption",
     "corruption_level",
+    "labelled",
 )
 
 
@@ -277,6 +278,15 @@ class TrainingPanel(QWidget):
             "and cost k times the decoding"
         )
         self._add_row("Samples k", self.samples_spin, lambda k: k.importance_weighted)
+        self.labelled_spin = QDoubleSpinBox(
+            objectName="labelledSpin", minimum=0.001, maximum=1.0, decimals=3, singleStep=0.01
+        )
+        self.labelled_spin.setToolTip(
+            "Share of the training images M2 is told the label of, the same share of each "
+            "class (chosen by the seed); the validation labels are held out to score its "
+            "classifier"
+        )
+        self._add_row("Labelled", self.labelled_spin, lambda k: k.semi_supervised)
 
     def _schedule_rows(self) -> None:
         """How β moves during the run (where β is a setting), and each schedule's
@@ -419,6 +429,7 @@ class TrainingPanel(QWidget):
             "c_max": self.c_max_spin,
             "capacity_epochs": self.capacity_spin,
             "samples": self.samples_spin,
+            "labelled": self.labelled_spin,
             "corruption": self.corrupt_combo,
             "corruption_level": self.corrupt_spin,
             "epochs": self.epochs_spin,
@@ -605,6 +616,7 @@ class TrainingPanel(QWidget):
             self.capacity_spin,
             self.warmup_spin,
             self.samples_spin,
+            self.labelled_spin,
             self.corrupt_combo,
             self.latent_spin,
             self.arch_combo,
@@ -682,6 +694,10 @@ def metric_lines(m: dict, latent_dim: int) -> list[str]:
     extra = []
     if "sq_error" in m:
         extra.append(f"squared error {m['sq_error']:.1f}")
+    for key, scored in (("held_out_accuracy", "held-out labels"), ("accuracy", "the labels")):
+        if m.get(key) is not None and math.isfinite(m[key]):  # M2's classifier q(y|x)
+            extra.append(f"classifier right on {m[key]:.1%} of {scored}")
+            break
     if "iw_bound" in m:
         extra.append(f"log p(x) ≥ {m['iw_bound']:.1f} (k = {m.get('iw_k', '?')})")
     if "on_data" in m:
