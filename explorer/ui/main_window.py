@@ -44,6 +44,7 @@ from explorer.ui.direction_view import DirectionView
 from explorer.ui.exporter import Exporter
 from explorer.ui.factors_view import FactorsView
 from explorer.ui.first_run_hint import show_once
+from explorer.ui.gui_thread_gc import GuiThreadCollector
 from explorer.ui.inpainting_view import InpaintingView
 from explorer.ui.interpolation_view import InterpolationView
 from explorer.ui.kl_view import KLView
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Latent Explorer")
         self.settings = settings or QSettings()
+        # cycles collected on this thread only, never in a worker (gui_thread_gc's why)
+        self._collector = GuiThreadCollector(self)
         self.session = Session(self)
         self.training_settings = TrainingSettings(self)  # what Train trains, the panel's
         self._tasks: dict[TaskThread, float] = {}  # running, and how long closing waits
@@ -457,6 +460,7 @@ class MainWindow(QMainWindow):
                 stuck.append(task)
         if stuck:
             log.warning("closing with %d background task(s) that never ended", len(stuck))
+        self._collector.stop()
 
 
 def _scrolling(panel: QWidget) -> QScrollArea:
