@@ -357,7 +357,7 @@ class LossCurves(pg.PlotWidget):
             self.curves[key].setData(x[known], self._y(h[row][known]))
         self.curves["val"].setData(x, self._y(h[4]))
         vb = self.plotItem.vb
-        vb.setXRange(min(x[0], 0), x[-1], padding=0.02)
+        vb.setXRange(0, x[-1], padding=0.02)  # epochs count from 1
         finite = self._y(h[1:][np.isfinite(h[1:])])
         if len(finite):
             vb.setYRange(finite.min(), finite.max(), padding=0.08)
