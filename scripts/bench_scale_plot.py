@@ -80,7 +80,7 @@ out = {{"points": n, "first_plot_ms": (time.perf_counter() - t0) * 1000}}
 # points, for hover and the points in view, is built on another thread meanwhile).
 settle = time.perf_counter()
 while time.perf_counter() - settle < 1.0 or (
-    view._bucketing is not None and not view._bucketing.done() and time.perf_counter() - settle < 30
+    view._bucketing and time.perf_counter() - settle < 30
 ):
     app.processEvents()
     time.sleep(0.01)

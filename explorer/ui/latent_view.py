@@ -21,8 +21,7 @@ hover, click and the marks are the same at both.
 
 from __future__ import annotations
 
-import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
+import logging
 from typing import ClassVar
 
 import numpy as np
@@ -40,6 +39,7 @@ from explorer.ui.plot_marks import Symbol
 from explorer.ui.point_cloud import PointCloud
 from explorer.ui.state import Session
 from explorer.ui.theme import follow_palette, is_dark, style_legend, style_plot
+from explorer.ui.workers import LatestJob
 
 
 class NoteLabel(pg.LabelItem):
@@ -53,9 +53,12 @@ class NoteLabel(pg.LabelItem):
             painter.fillRect(self.boundingRect(), self.box)
 
 
-# Buckets a large set of codes in their grid off the GUI thread (NumPy's sort releases the
-# GIL): long enough at ten million points to stall the first hover after an epoch.
-_BUCKETER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucket-codes")
+log = logging.getLogger(__name__)
+
+
+def _bucket(xy: np.ndarray) -> tuple[np.ndarray, PointGrid]:
+    """The points xy (N, 2) and their grid (on a worker thread; `xy` tells which set)."""
+    return xy, PointGrid.build(xy)
 
 
 class LatentView(pg.PlotWidget):
@@ -71,7 +74,6 @@ class LatentView(pg.PlotWidget):
     hoverDecoded = Signal()  # the code under the cursor was handed to the session
     codePicked = Signal(object)  # (d,) the code shift-clicked (a data point's, when near one)
     pointInspected = Signal(int)  # a data point was clicked: its code is pinned
-    _gridReady = Signal()  # (from the bucketing thread) the codes' grid is ready
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -149,10 +151,15 @@ class LatentView(pg.PlotWidget):
         # point on each mouse move or pan step; built when first needed, not on every
         # refresh (training refreshes each epoch).
         self._grid: PointGrid | None = None
-        # A large set is bucketed on another thread meanwhile: its points are looked up
-        # (hover focus, points in view) once it is ready, the density shown until then.
-        self._bucketing: Future | None = None
-        self._gridReady.connect(self._show_level)
+        # A large set is bucketed on a worker thread meanwhile (NumPy's sort releases the
+        # GIL; at ten million points it would stall the first hover after an epoch): its
+        # points are looked up (hover focus, points in view) once it is ready, the density
+        # shown until then. A LatestJob: one set at a time, the newest, and its outcome
+        # reaches the GUI thread only while this view exists (workers.TaskThread).
+        self._bucketing = False  # a grid of the current points is being built
+        self._bucketer = LatestJob(self)
+        self._bucketer.done.connect(self._bucketed)
+        self._bucketer.failed.connect(self._bucketing_failed)
         self.plotItem.vb.disableAutoRange()
         self.plotItem.vb.sigRangeChanged.connect(self._show_level)
         self._pending: QPointF | None = None
@@ -269,7 +276,7 @@ class LatentView(pg.PlotWidget):
         else:
             self._extent = None
         self.detail.clear()
-        self._bucketing = None
+        self._bucketing = False
         if len(xy) <= self.ALWAYS_POINTS:
             self._density = None
             self.density.clear()
@@ -435,22 +442,26 @@ class LatentView(pg.PlotWidget):
     def point_grid(self) -> PointGrid | None:
         """Every data point bucketed in its grid (core.point_grid); None while a large set
         is being bucketed."""
-        if self._grid is None:
-            if self._bucketing is None:
-                self._grid = PointGrid.build(self._xy)
-            elif self._bucketing.done():
-                self._grid, self._bucketing = self._bucketing.result(), None
+        if self._grid is None and not self._bucketing:
+            self._grid = PointGrid.build(self._xy)
         return self._grid
 
     def _bucket_later(self) -> None:
-        """Bucket the points on the bucketing thread; _show_level runs again once they are."""
-        self._bucketing = _BUCKETER.submit(PointGrid.build, self._xy)
+        """Bucket the points on a worker thread; _show_level runs again once they are."""
+        self._bucketing = True
+        self._bucketer.submit(_bucket, self._xy)
 
-        def ready(_: Future) -> None:
-            with contextlib.suppress(RuntimeError):  # (the view is gone)
-                self._gridReady.emit()  # queued to the GUI thread
+    def _bucketed(self, built: tuple[np.ndarray, PointGrid]) -> None:
+        xy, grid = built
+        if xy is self._xy and self._bucketing:  # (not a set replaced meanwhile)
+            self._grid, self._bucketing = grid, False
+            self._show_level()
 
-        self._bucketing.add_done_callback(ready)
+    def _bucketing_failed(self, message: str) -> None:
+        """Looked up without a grid no more: the next lookup builds one here, and fails
+        where it is seen."""
+        log.warning("bucketing the plotted points failed: %s", message)
+        self._bucketing = False
 
     def code_near(self, point: np.ndarray, radius_px: float = 8.0) -> np.ndarray:
         """The code of the data point within `radius_px` of plane point `point`, if any,
