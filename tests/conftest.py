@@ -6,7 +6,10 @@ import atexit
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,6 +28,34 @@ _USER_DIRS = tempfile.mkdtemp(prefix="explorer-tests-")
 atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
 for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
     os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
+
+# Where py-spy is installed (CI), a watchdog process dumps the native stacks of this one
+# when a test runs longer than this (tests/hang_watch.py); faulthandler_timeout's Python
+# frames come first.
+_HANG_DUMP_S = 150
+_progress = Path(_USER_DIRS) / "test-in-progress"  # the test running, rewritten at each start
+_watcher: subprocess.Popen | None = None
+
+
+def pytest_configure(config):
+    global _watcher
+    if shutil.which("py-spy") is None:
+        return
+    _progress.write_text("(collecting)")
+    watch = Path(__file__).with_name("hang_watch.py")
+    args = [str(os.getpid()), str(_progress), str(_HANG_DUMP_S)]
+    _watcher = subprocess.Popen([sys.executable, str(watch), *args])
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _watcher is not None:
+        _progress.write_text(nodeid)
+
+
+def pytest_unconfigure(config):
+    if _watcher is not None:
+        _watcher.terminate()
+        _watcher.wait()
 
 
 @pytest.fixture(autouse=True)
