@@ -30,7 +30,7 @@ for _var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HO
     os.environ[_var] = os.path.join(_USER_DIRS, _var.lower())
 
 # Where py-spy is installed (CI), a watchdog process dumps the native stacks of this one
-# when a test runs longer than this (tests/hang_watch.py); faulthandler_timeout's Python
+# when a test runs longer than this (.ci/hang_watch.py); faulthandler_timeout's Python
 # frames come first.
 _HANG_DUMP_S = 150
 _progress = Path(_USER_DIRS) / "test-in-progress"  # the test running, rewritten at each start
@@ -42,7 +42,7 @@ def pytest_configure(config):
     if shutil.which("py-spy") is None:
         return
     _progress.write_text("(collecting)")
-    watch = Path(__file__).with_name("hang_watch.py")
+    watch = Path(__file__).parents[1] / ".ci" / "hang_watch.py"
     args = [str(os.getpid()), str(_progress), str(_HANG_DUMP_S)]
     _watcher = subprocess.Popen([sys.executable, str(watch), *args])
 

@@ -8,7 +8,7 @@ C++ (Qt's or torch's), behind frames faulthandler cannot show. This process read
 test in progress from a file the run rewrites as each test starts (tests/conftest.py),
 and is started only where `py-spy` is installed (`.ci/run` installs it).
 
-    python tests/hang_watch.py PID PROGRESS_FILE SECONDS [POLL_SECONDS]
+    python .ci/hang_watch.py PID PROGRESS_FILE SECONDS [POLL_SECONDS]
 """
 
 from __future__ import annotations
