@@ -18,7 +18,8 @@ also trains β-VAE (β = 4), β-TCVAE, FactorVAE and AnnealedVAE (their papers' 
 core/kind_table.py) at one equal budget (the same data, architecture, seed, batch size
 and number of steps), reports MIG, DCI and SAP of each under the first protocol, and
 exits 1 as well when β-TCVAE's MIG does not beat β-VAE's (issue 25's Measure).
-`--parallel N` trains them N at a time, each in its own process.
+`--parallel N` trains them N at a time, each in its own process; `--keep DIR` saves each
+trained model there (DIR/beta_tcvae.safetensors, ...) to open in the app.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.core.checkpoint import load_checkpoint  # noqa: E402
+from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
 from explorer.core.config import TrainConfig  # noqa: E402
 from explorer.core.data import load_dataset  # noqa: E402
 from explorer.core.disentanglement import MetricSettings, score  # noqa: E402
@@ -73,6 +74,7 @@ class Budget:
     hidden: tuple[int, ...]
     seed: int
     threads: int
+    keep: str | None  # a folder to save each trained model in, or None
 
 
 def train_and_score(name: str, budget: Budget) -> dict:
@@ -93,6 +95,10 @@ def train_and_score(name: str, budget: Budget) -> dict:
     for p in train(model, data, cfg):
         last = p
     seconds = time.perf_counter() - t0
+    if budget.keep is not None:
+        folder = Path(budget.keep)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(folder / f"{name}.safetensors", Checkpoint(model, cfg, data.describe()))
     mu, logvar = encode(model.cpu(), images_to_tensor(data.images))
     scores = score(mu, logvar, data.factors, data.factor_names, PROTOCOLS["disentanglement_lib"])
     return {
@@ -150,6 +156,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads per model (0: torch's)")
     ap.add_argument("--parallel", type=int, default=1, help="--objectives: models trained at once")
+    ap.add_argument("--keep", help="--objectives: a folder to save each model in")
     args = ap.parse_args()
     model = load_checkpoint(args.model).model
     data = load_dataset("sprites", count=args.count)
@@ -181,6 +188,7 @@ def main() -> int:
             hidden,
             args.seed,
             args.threads,
+            args.keep,
         )
         compared = compare_objectives(budget, args.parallel)
         beats = compared["beta_tcvae"]["mig"] > compared["beta_vae"]["mig"]
