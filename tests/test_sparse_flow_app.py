@@ -68,6 +68,7 @@ def test_a_sparse_autoencoder_shows_which_units_fire(qtbot, window, tmp_path):
 
 def test_a_flow_posterior_is_drawn_as_a_cloud_of_its_samples(qtbot, window, tmp_path):
     p, s = window.panel, window.session
+    assert window.data_point_view.subset_check.text() == "1σ ellipses of"  # a Gaussian's
     choose_kind(window, "flowvae")
     assert shown(p.flow_steps_spin) and shown(p.beta_spin)
     type_value(p.flow_steps_spin, "3")
@@ -93,7 +94,8 @@ def test_a_flow_posterior_is_drawn_as_a_cloud_of_its_samples(qtbot, window, tmp_
         QTest.mouseClick(window.latent_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     k = view.samples_spin.value()
     np.testing.assert_allclose(view.result.samples, drawn[0, :k], atol=1e-5)
-    # the random subset gets clouds too, drawn in one pass
+    # the random subset gets clouds too, drawn in one pass, and the tab says so
+    assert window.data_point_view.subset_check.text() == "Posterior samples of"
     window.data_point_view.subset_spin.setValue(50)
     window.data_point_view.subset_check.click()
     assert len(overlay.subset_cloud.getData()[0]) == 50 * SUBSET_SAMPLES

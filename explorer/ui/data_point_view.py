@@ -5,7 +5,8 @@ original image x next to its reconstruction x̂ (the decode of its posterior mea
 over a strip of decodes of codes drawn from q(z|x) = N(μ, σ²) (a flow's from its own
 q(z|x)): how much the image would vary if the encoder's uncertainty were sampled.
 Beside it, its label or factors and, per dimension, μ, σ and the KL of this point. The
-same tab switches on the 1σ ellipses of a random subset of the data on the plot.
+same tab switches on the 1σ ellipses of a random subset of the data on the plot (a flow's
+posterior: clouds of its samples, as ui/uncertainty.py draws them).
 """
 
 from __future__ import annotations
@@ -106,11 +107,8 @@ class DataPointView(LazyView):
         self.result: Inspection | None = None
         self.samples_spin = QSpinBox(objectName="sampleCount", minimum=2, maximum=16, value=8)
         self.samples_spin.setSuffix(" samples of q(z|x)")
-        self.subset_check = QCheckBox("1σ ellipses of", objectName="ellipseCheck")
-        self.subset_check.setToolTip(
-            "Draw the encoder's 1σ ellipse for a random subset of the data: at high β they "
-            "grow and overlap"
-        )
+        self.subset_check = QCheckBox(objectName="ellipseCheck")
+        self._name_subset()
         self.subset_spin = QSpinBox(objectName="ellipseCount", minimum=10, maximum=5000)
         self.subset_spin.setValue(300)
         self.subset_spin.setSingleStep(50)
@@ -147,6 +145,23 @@ class DataPointView(LazyView):
         session.focusChanged.connect(self.request)
         session.codesChanged.connect(self.request)  # new posteriors for the same point
         session.datasetChanged.connect(self.request)
+        session.modelChanged.connect(self._name_subset)
+
+    def _name_subset(self) -> None:
+        """Say what the subset is drawn as: a flow's posterior is no ellipse."""
+        model = self.session.model
+        if model is not None and KIND_TABLE[model.kind].flow:
+            self.subset_check.setText("Posterior samples of")
+            self.subset_check.setToolTip(
+                "Draw samples of the encoder's q(z|x) (its flow's) for a random subset of "
+                "the data: where they spread, the encoder is unsure"
+            )
+        else:
+            self.subset_check.setText("1σ ellipses of")
+            self.subset_check.setToolTip(
+                "Draw the encoder's 1σ ellipse for a random subset of the data: at high β "
+                "they grow and overlap"
+            )
 
     def subset_size(self) -> int:
         return self.subset_spin.value() if self.subset_check.isChecked() else 0
