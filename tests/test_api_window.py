@@ -101,7 +101,7 @@ def test_setting_the_code_moves_the_window_as_a_slider_does(opened):
     assert np.abs(shown - np.rint(_decoded(module, [1.5, -0.75]) * 255)).max() <= 1
     assert np.allclose(handle.image, _decoded(module, [1.5, -0.75]), atol=1e-6)
     sliders = [w.findChild(QSlider, f"latentSlider{i}") for i in range(2)]
-    assert [s.value() for s in sliders] == to_positions(np.array([1.5, -0.75]))
+    assert [s.value() for s in sliders] == to_positions(np.array([1.5, -0.75]), w.session.spans)
     # a torch tensor works too; a wrong shape or NaN is refused and the window keeps its code
     handle.code = torch.tensor([0.5, 0.5])
     assert handle.code.tolist() == [0.5, 0.5]

@@ -106,7 +106,7 @@ def test_dragging_a_slider_moves_image_and_marker(qtbot, window):
     before = window.decoder_view.image.copy()
     drag_slider(slider, 0.9)
     z = window.session.z
-    assert z[1] == pytest.approx(to_value(slider.value())) and z[1] > 1.5
+    assert z[1] == pytest.approx(to_value(slider.value(), window.session.spans[1])) and z[1] > 1.5
     assert np.allclose(window.decoder_view.image, expected_image(window, z), atol=1e-6)
     assert np.abs(window.decoder_view.image - before).max() > 0.05
     mx, my = window.latent_view.marker.getData()
@@ -118,7 +118,8 @@ def test_sliders_follow_the_cursor(qtbot, window):
     for i in range(2):
         slider = window.findChild(QSlider, f"latentSlider{i}")
         if abs(window.session.z[i]) < 3:
-            assert to_value(slider.value()) == pytest.approx(window.session.z[i], abs=0.006)
+            value = to_value(slider.value(), window.session.spans[i])
+            assert value == pytest.approx(window.session.z[i], abs=0.006)
 
 
 def test_a_sliders_dot_sits_at_its_value(qtbot, window):

@@ -51,7 +51,7 @@ def test_traversals_exported_from_the_menu_name_their_rows_and_columns(
     for r in range(rows):  # a label left of every row
         band = text[top + r * h // rows : top + (r + 1) * h // rows, : left - 2]
         assert band.sum() > 20, f"no label left of row {r}"
-    columns = len(view.result.values)
+    columns = view.result.values.shape[1]
     for c in range(columns):  # a value above every column
         band = text[top - 20 : top, left + c * w // columns : left + (c + 1) * w // columns]
         assert band.sum() > 5, f"no label above column {c}"

@@ -2,7 +2,8 @@
 
 Each view of what a model learned is a set of codes decoded at once:
 - `traversal_codes`: one row per latent dimension, that coordinate swept from -3 to +3
-  around the current code, the others kept (the figure of the β-VAE papers);
+  (or across the dimension's span of the data, core/code_spans.py) around the current
+  code, the others kept (the figure of the β-VAE papers);
 - `grid_codes`: an n×n grid over the latent plane (the "manifold map"), evenly spaced
   over a range or, for the prior's view, at its inverse-CDF quantiles;
 - `interpolation_codes`: k codes on the straight line between two codes, or on the
@@ -70,11 +71,14 @@ def decode_images(model: LatentModel, z: np.ndarray, y: np.ndarray | None = None
 
 
 def traversal_codes(z: np.ndarray, dims: Sequence[int], values: np.ndarray) -> np.ndarray:
-    """z: (d,), values: (k,) -> (len(dims) * k, d); row r sweeps dimension dims[r]."""
+    """z: (d,), values: (k,) for every row or (len(dims), k) one per row ->
+    (len(dims) * k, d); row r sweeps dimension dims[r] over its values."""
     z = np.asarray(z, dtype=np.float64)
-    codes = np.repeat(z[None], len(dims) * len(values), axis=0)
+    values = np.broadcast_to(values, (len(dims), np.shape(values)[-1]))
+    k = values.shape[1]
+    codes = np.repeat(z[None], len(dims) * k, axis=0)
     for r, dim in enumerate(dims):
-        codes[r * len(values) : (r + 1) * len(values), dim] = values
+        codes[r * k : (r + 1) * k, dim] = values[r]
     return codes
 
 

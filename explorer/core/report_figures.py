@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from explorer.core.code_spans import code_spans
 from explorer.core.data.dataset import Dataset
 from explorer.core.figures import (
     GridLabels,
@@ -35,8 +36,7 @@ from explorer.core.svg_chart import Axes, scatter_chart
 
 MAX_POINTS = 2000  # points of the scatter: enough to see its shape, a page of ~100 kB
 MAP_CELLS = 12  # the manifold map's grid, n×n
-TRAVERSAL_STEPS = 9  # columns of the traversals, evenly over ±TRAVERSAL_RANGE
-TRAVERSAL_RANGE = 3.0
+TRAVERSAL_STEPS = 9  # columns of the traversals, evenly over each dimension's span
 MAX_TRAVERSAL_ROWS = 12
 INTERPOLATION_STEPS = 10
 _PIXELS = 64  # a tile is enlarged to about this many pixels across: a 12×12 map fits a page
@@ -92,6 +92,7 @@ def pictures(model: LatentModel, dataset: Dataset, kl_per_dim: tuple[float, ...]
         images_to_tensor(dataset.images[pick]),
         None if labels is None else labels[pick],
     )
+    prior = KIND_TABLE[model.kind].prior
     plane = dims_plane(mu.shape[1]) if mu.shape[1] <= 2 else pca_plane(mu)
     points = plane.points(mu)
     groups, names = _groups(dataset, pick)
@@ -114,7 +115,7 @@ def pictures(model: LatentModel, dataset: Dataset, kl_per_dim: tuple[float, ...]
         scatter=scatter,
         groups=names,
         manifold=_manifold(model, plane, mu, points),
-        traversals=_traversals(model, mu[a], kl_per_dim),
+        traversals=_traversals(model, mu[a], kl_per_dim, code_spans(mu, mu.shape[1], prior)),
         interpolation=_interpolation(model, mu[a], mu[b]),
         plane=_plane_text(plane),
     )
@@ -180,21 +181,29 @@ def _manifold(model: LatentModel, plane: Plane, mu: np.ndarray, points: np.ndarr
     return _grid(decode_images(model, codes), len(ys), len(xs), labels)
 
 
-def _traversals(model: LatentModel, z: np.ndarray, kl_per_dim: tuple[float, ...]) -> bytes:
+def _traversals(
+    model: LatentModel, z: np.ndarray, kl_per_dim: tuple[float, ...], spans: np.ndarray
+) -> bytes:
     """One row per dimension (the active ones by KL, at most MAX_TRAVERSAL_ROWS, else
-    all), that coordinate swept over ±TRAVERSAL_RANGE around `z` (d,)."""
+    all), that coordinate swept across its span (d, 2) around `z` (d,): the prior's
+    ±3, or the data's span of it for a kind without a prior (core/code_spans.py)."""
     d = len(z)
     order = np.argsort(kl_per_dim)[::-1] if len(kl_per_dim) == d else np.arange(d)
     dims = sorted(int(i) for i in order[:MAX_TRAVERSAL_ROWS])
-    values = np.linspace(-TRAVERSAL_RANGE, TRAVERSAL_RANGE, TRAVERSAL_STEPS)
+    values = np.linspace(spans[dims, 0], spans[dims, 1], TRAVERSAL_STEPS, axis=1)
     frames = decode_images(model, traversal_codes(z, dims, values))
     rows = [f"z{i} · KL {kl_per_dim[i]:.2f}" if len(kl_per_dim) == d else f"z{i}" for i in dims]
-    labels = GridLabels(
-        rows=rows,
-        columns=["0" if v == 0 else f"{v:+.3g}" for v in values],
-        title="each row sets one coordinate of a data point's code to the value above",
-    )
-    return _grid(frames, len(dims), len(values), labels)
+    if (values == values[0]).all():  # the prior's span: one set of values for every row
+        columns = ["0" if v == 0 else f"{v:+.3g}" for v in values[0]]
+        title = "each row sets one coordinate of a data point's code to the value above"
+    else:
+        rows = [f"{r}: {v[0]:+.3g} to {v[-1]:+.3g}" for r, v in zip(rows, values, strict=True)]
+        columns = [f"{t:.0%}" for t in np.linspace(0, 1, TRAVERSAL_STEPS)]
+        title = (
+            "each row sweeps one coordinate of a data point's code across the data's span "
+            "of it (the share of the way above)"
+        )
+    return _grid(frames, len(dims), TRAVERSAL_STEPS, GridLabels(rows, columns, title))
 
 
 def _interpolation(model: LatentModel, a: np.ndarray, b: np.ndarray) -> bytes:

@@ -124,11 +124,24 @@ class Exporter(Controller):
         if what == "traversals":
             kl = self.session.info.kl_per_dim
             rows = [f"z{d} · KL {kl[d]:.2f}" if d < len(kl) else f"z{d}" for d in result.dims]
+            if (result.values == result.values[0]).all():  # every row takes the same values
+                return GridLabels(
+                    rows=rows,
+                    columns=[_signed(v) for v in result.values[0]],
+                    title=f"{source}: each row sets one latent coordinate to the value above, "
+                    "the others stay at the current code",
+                )
+            # each row its own span (a kind without a prior): the values go with the rows
+            rows = [
+                f"{name}: {_signed(v[0])} to {_signed(v[-1])}"
+                for name, v in zip(rows, result.values, strict=True)
+            ]
+            k = result.values.shape[1]
             return GridLabels(
                 rows=rows,
-                columns=[_signed(v) for v in result.values],
-                title=f"{source}: each row sets one latent coordinate to the value above, "
-                "the others stay at the current code",
+                columns=[f"{t:.0%}" for t in np.linspace(0, 1, k)],
+                title=f"{source}: each row sweeps one latent coordinate across the data's "
+                "span of it (the share of the way above), the others stay at the current code",
             )
         if what == "interpolation":
             k = len(result.codes)

@@ -1,4 +1,5 @@
-"""One slider per latent dimension (`latentSlider0` ...), range ±3 (the prior's ±3σ).
+"""One slider per latent dimension (`latentSlider0` ...) across its span: the prior's
+±3σ, or where the data's codes lie for a kind without a prior (`core.code_spans`).
 
 Dragging a slider sets that coordinate of z; every change of z from elsewhere (the
 cursor, a pin, another button) moves the sliders without echoing back. Inactive
@@ -22,21 +23,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.kind_table import KIND_TABLE
 from explorer.ui.palette import INACTIVE_COLOUR
 from explorer.ui.state import Session, active_dims
 from explorer.ui.theme import style_sliders
 
-RANGE = 3.0  # slider ends, in prior standard deviations
-STEPS = 600  # integer positions across the range: 0.01 per step
+STEPS = 600  # integer positions across a span: 0.01 per step across the prior's ±3
 
 
-def to_positions(z: np.ndarray) -> list[int]:
-    """Slider positions of the coordinates z: (d,), clipped to the sliders' range."""
-    return np.rint((np.clip(z, -RANGE, RANGE) + RANGE) / (2 * RANGE) * STEPS).astype(int).tolist()
+def to_positions(z: np.ndarray, spans: np.ndarray) -> list[int]:
+    """Slider positions of the coordinates z: (d,), each clipped to its span (d, 2)."""
+    low, high = spans[:, 0], spans[:, 1]
+    return np.rint((np.clip(z, low, high) - low) / (high - low) * STEPS).astype(int).tolist()
 
 
-def to_value(position: int) -> float:
-    return position / STEPS * 2 * RANGE - RANGE
+def to_value(position: int, span: np.ndarray) -> float:
+    """The coordinate at slider `position` of a dimension spanning span (2,): low, high."""
+    low, high = float(span[0]), float(span[1])
+    return low + position / STEPS * (high - low)
 
 
 def signed(value: float) -> str:
@@ -56,15 +60,23 @@ class LatentSliders(QWidget):
         self._syncing = False
 
         self._buttons = buttons = QHBoxLayout()
-        for text, tip, slot in [
-            ("Zero", "Set every dimension to 0 (the prior's mean)", self.reset),
-            ("Sample prior", "Draw z from N(0, I)", self.sample_prior),
-            ("Data point", "Jump to the code of a random image of the dataset", self.random_point),
+        made: dict[str, QPushButton] = {}
+        for name, text, tip, slot in [
+            ("zeroButton", "Zero", "Set every dimension to 0 (the prior's mean)", self.reset),
+            ("samplePriorButton", "Sample prior", "Draw z from N(0, I)", self.sample_prior),
+            (
+                "dataPointButton",
+                "Data point",
+                "Jump to the code of a random image of the dataset",
+                self.random_point,
+            ),
         ]:
-            b = QPushButton(text)
+            b = QPushButton(text, objectName=name)
             b.setToolTip(tip)
             b.clicked.connect(slot)
             buttons.addWidget(b)
+            made[name] = b
+        self.sample_button = made["samplePriorButton"]  # (a kind without a prior: off)
         self.sort_check = QCheckBox("By KL", objectName="sortByKL")
         self.sort_check.setToolTip("Sort the sliders: most informative dimensions first")
         self.sort_check.toggled.connect(self._place)
@@ -86,6 +98,7 @@ class LatentSliders(QWidget):
         session.modelChanged.connect(self.rebuild)
         session.codeChanged.connect(self.sync)
         session.codesChanged.connect(self._place)
+        session.codesChanged.connect(self.sync)  # (a kind without a prior: new spans)
 
     def rebuild(self) -> None:
         """One row per latent dimension of the current model."""
@@ -125,6 +138,14 @@ class LatentSliders(QWidget):
         self.scroll.setMaximumHeight(rows)
         spacing = self.layout().spacing()
         self.setMaximumHeight(self._buttons.sizeHint().height() + spacing + rows)
+        model = self.session.model
+        prior = model is None or KIND_TABLE[model.kind].prior
+        self.sample_button.setEnabled(prior)
+        self.sample_button.setToolTip(
+            "Draw z from N(0, I)"
+            if prior
+            else "This kind has no prior to draw from: Data point jumps to a real code"
+        )
         self.sync()
 
     def order(self) -> list[int]:
@@ -167,7 +188,8 @@ class LatentSliders(QWidget):
         # Runs on every cursor move, for up to 64 rows: one NumPy call for the positions
         # and plain floats for the text (per-row NumPy scalars made it ~3x slower).
         self._syncing = True
-        rows = zip(self.sliders, self.readouts, to_positions(z), z.tolist(), strict=True)
+        positions = to_positions(z, self.session.spans)
+        rows = zip(self.sliders, self.readouts, positions, z.tolist(), strict=True)
         for slider, readout, position, v in rows:
             slider.setValue(position)
             text = signed(v)
@@ -179,7 +201,7 @@ class LatentSliders(QWidget):
         if self._syncing:
             return
         z = self.session.z.copy()
-        z[i] = to_value(position)
+        z[i] = to_value(position, self.session.spans[i])
         self.session.set_z(z)
 
     def reset(self) -> None:

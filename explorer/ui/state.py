@@ -15,9 +15,11 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
+from explorer.core.code_spans import code_spans
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
 from explorer.core.history import Epoch
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.metrics import active_units
 from explorer.core.model import LatentModel
 from explorer.core.projection import Plane, dims_plane, pca_plane
@@ -67,6 +69,9 @@ class Session(QObject):
         self.codes: np.ndarray | None = None  # (N, d) posterior means of the dataset
         self.logvars: np.ndarray | None = None  # (N, d) their log-variances, log σ²
         self.active: np.ndarray | None = None  # (d,) bool: the active units of `codes`
+        # (d, 2) each dimension's low and high end, what sliders and traversals cover: the
+        # prior's ±3, or where the codes lie for a kind without a prior (core.code_spans)
+        self.spans = np.zeros((0, 2))
         self.focus: int | None = None  # the data point hovered or clicked last (an index)
         self.plane: Plane | None = None
         self.plane_choice: tuple[str, int, int] = ("dims", 0, 1)  # ("pca" | "dims", x, y)
@@ -94,6 +99,7 @@ class Session(QObject):
         self.model_version += 1
         self.info = info
         self.codes = self.logvars = self.active = self.colour_values = None
+        self.spans = code_spans(None, self.latent_dim, prior=True)  # until its codes are in
         if self.latent_dim != len(self.z):
             self.z = np.zeros(self.latent_dim)
             self.plane_choice = ("pca", 0, 1) if self.latent_dim > 2 else ("dims", 0, 1)
@@ -153,6 +159,8 @@ class Session(QObject):
         self.codes, self.logvars = codes, logvars
         self.colour_values = None  # (a quantity of the old codes)
         self.active = active_units(codes) if active is None else active
+        prior = self.model is None or KIND_TABLE[self.model.kind].prior
+        self.spans = code_spans(codes, codes.shape[1], prior)
         if self.plane_choice[0] == "pca":
             self._fit_plane(pca)
         self.codesChanged.emit()

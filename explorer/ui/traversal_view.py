@@ -2,7 +2,9 @@
 
 One row per latent dimension (the active ones, or all), the decodes of the current
 code with that one coordinate swept evenly across ±range while the others stay: the
-figure of the β-VAE papers, live. Decoding runs in the background (`LatestJob`), only
+figure of the β-VAE papers, live. A kind without a prior sweeps each dimension across
+its span instead, where the data's codes lie (`core.code_spans`: an autoencoder's codes
+are not near ±3). Decoding runs in the background (`LatestJob`), only
 while the view is shown; the grid follows the code once it rests, never per mouse move.
 """
 
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.core.figures import decode_images, tile, traversal_codes
+from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import LatentModel
 from explorer.ui.lazy_view import LazyView
 from explorer.ui.picture_canvas import picture_panel
@@ -37,7 +40,7 @@ _GAP_FILL = 0.3  # grey lines between frames, visible on black and on white imag
 class Traversal:
     z: np.ndarray  # (d,) the code traversed around
     dims: list[int]  # the latent dimension of each row
-    values: np.ndarray  # (k,) the coordinate of each column
+    values: np.ndarray  # (rows, k) the coordinate of each frame
     frames: np.ndarray  # (rows * k, H, W, C) decoded images, row-major
     picture: np.ndarray  # the frames tiled, (rows·H + gaps, k·W + gaps, C)
 
@@ -45,8 +48,9 @@ class Traversal:
 def compute_traversal(
     model: LatentModel, z: np.ndarray, dims: list[int], values: np.ndarray
 ) -> Traversal:
+    """The decodes of z (d,) with dimension dims[r] set to values[r] (rows, k), row r."""
     frames = decode_images(model, traversal_codes(z, dims, values))
-    picture = tile(frames, len(dims), len(values), gap=_GAP, fill=_GAP_FILL)
+    picture = tile(frames, len(dims), values.shape[1], gap=_GAP, fill=_GAP_FILL)
     return Traversal(z, dims, values, frames, picture)
 
 
@@ -91,6 +95,7 @@ class TraversalView(LazyView):
         self._rest.timeout.connect(self.request)
         session.codeChanged.connect(self._code_moved)
         session.decoderChanged.connect(self._code_moved)  # (an epoch's weights wait too)
+        session.modelChanged.connect(self._offer_range)
         session.modelChanged.connect(self.request)
         session.codesChanged.connect(self.request)
 
@@ -115,9 +120,31 @@ class TraversalView(LazyView):
             dims = dims[:_MAX_ROWS]
         return [int(i) for i in dims]
 
+    def spans_data(self) -> bool:
+        """Each row sweeps its dimension's span of the data (a kind without a prior),
+        not the ±range set here."""
+        model = self.session.model
+        return model is not None and not KIND_TABLE[model.kind].prior
+
     def values(self) -> np.ndarray:
+        """(rows, k): the coordinate of each frame of each of `rows()`."""
+        rows, k = self.rows(), self.steps_spin.value()
+        if self.spans_data():
+            span = self.session.spans[rows]
+            return np.linspace(span[:, 0], span[:, 1], k, axis=1)
         r = self.range_spin.value()
-        return np.linspace(-r, r, self.steps_spin.value())
+        return np.tile(np.linspace(-r, r, k), (len(rows), 1))
+
+    def _offer_range(self) -> None:
+        """The ±range applies to a kind with a prior only."""
+        spans = self.spans_data()
+        self.range_spin.setEnabled(not spans)
+        self.range_spin.setToolTip(
+            "This kind has no prior: each row sweeps its dimension across the span of "
+            "the data's codes"
+            if spans
+            else "Each row sweeps its dimension across this range"
+        )
 
     def request(self) -> None:
         """Recompute for the current code; deferred while the view is hidden."""
@@ -147,10 +174,14 @@ class TraversalView(LazyView):
         self.result = result
         pitch = result.frames.shape[1] + _GAP
         self.canvas.show_picture(result.picture, [f"z{d}" for d in result.dims], pitch)
-        k = len(result.values)
+        k = result.values.shape[1]
         n = len(self.candidates())
         which = f" (the {len(result.dims)} of {n} with the most KL)" if n > len(result.dims) else ""
+        low, high = result.values[:, 0], result.values[:, -1]
+        if len(np.unique(low)) > 1 or len(np.unique(high)) > 1:
+            across = "across each one's span of the data's codes"
+        else:
+            across = f"from {low[0]:+g} to {high[0]:+g}"
         self.note.setText(
-            f"{len(result.dims)} dimension(s){which} × {k} steps from {result.values[0]:+g} "
-            f"to {result.values[-1]:+g}, around the current code"
+            f"{len(result.dims)} dimension(s){which} × {k} steps {across}, around the current code"
         )
