@@ -4,8 +4,9 @@ prior, where the data's codes lie for one without."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from explorer.core.code_spans import PRIOR_SPAN, code_spans
+from explorer.core.code_spans import PRIOR_SPAN, code_spans, codes_gaussian
 
 
 def test_a_kind_with_a_prior_spans_plus_minus_three_whatever_its_codes():
@@ -33,3 +34,18 @@ def test_rows_that_are_not_finite_are_left_out_and_a_still_dimension_gets_a_widt
     assert spans[1, 0] < 2.0 and spans[1, 1] > 4.0
     nothing = np.full((5, 2), np.nan)
     assert np.array_equal(code_spans(nothing, 2, prior=False), [[-3, 3]] * 2)
+
+
+def test_the_gaussian_fitted_to_codes_has_their_mean_and_covariance():
+    rng = np.random.default_rng(0)
+    cov = np.array([[4.0, 1.2], [1.2, 1.0]])
+    codes = rng.multivariate_normal([5.0, -2.0], cov, size=50_000)
+    codes[::1000] = np.nan  # rows that are not finite are left out
+    mean, chol = codes_gaussian(codes)
+    np.testing.assert_allclose(mean, [5.0, -2.0], atol=0.05)
+    np.testing.assert_allclose(chol @ chol.T, cov, atol=0.08)
+    one_mean, one_chol = codes_gaussian(codes[1:2])  # one code: no spread, still a factor
+    np.testing.assert_allclose(one_mean, codes[1])
+    assert np.isfinite(one_chol).all() and np.abs(one_chol).max() < 0.01
+    with pytest.raises(ValueError):
+        codes_gaussian(np.full((3, 2), np.nan))

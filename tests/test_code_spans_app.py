@@ -1,5 +1,6 @@
 """A model without a prior in the window: its sliders and traversals span where its codes
-lie (core/code_spans.py), not the prior's ±3, and it offers no prior to sample."""
+lie (core/code_spans.py), not the prior's ±3, and it samples the Gaussian fitted to its
+codes where a prior would be sampled."""
 
 from __future__ import annotations
 
@@ -44,11 +45,16 @@ def test_sliders_and_traversals_span_a_sparse_codes_unit_interval(
 ):
     s, sliders = window.session, window.sliders
     sample = window.findChild(QPushButton, "samplePriorButton")
-    assert sample.isEnabled()  # the digits VAE's prior
+    assert sample.text() == "Sample prior"  # the digits VAE's
     open_checkpoint(qtbot, window, sparse_checkpoint, monkeypatch)
     assert s.model.kind == "sparseae-kl"
-    assert not sample.isEnabled()  # no prior to draw from
     codes = s.codes
+    # no prior to draw from: the Gaussian fitted to its codes instead
+    assert sample.text() == "Sample fit"
+    before = s.z.copy()
+    QTest.mouseClick(sample, Qt.MouseButton.LeftButton)
+    assert not np.array_equal(s.z, before)
+    assert (np.abs(s.z - codes.mean(0)) < 6 * codes.std(0) + 1e-3).all()  # not N(0, I)'s
     for i in range(3):
         slider = window.findChild(QSlider, f"latentSlider{i}")
         QTest.keyClick(slider, Qt.Key.Key_End)  # the slider's far end, as a user gets it

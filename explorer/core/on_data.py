@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.core.code_spans import codes_gaussian
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.model import LatentModel
 from explorer.core.pass_size import images_kept, images_per_pass
@@ -69,13 +70,10 @@ def _codes_gaussian(
     model: LatentModel, ref: torch.Tensor, ref_labels, n: int, gen, size: int
 ) -> torch.Tensor:
     """n codes from the Gaussian with the mean and covariance of the reference codes."""
-    mu = _in_passes(lambda x, y: model.encode(x, y)[0], ref, ref_labels, size).double()
-    centre = mu.mean(0)
-    eye = torch.eye(mu.shape[1], dtype=mu.dtype, device=mu.device)
-    cov = torch.atleast_2d(torch.cov(mu.T)) + 1e-6 * eye
-    chol = torch.linalg.cholesky(cov)
-    eps = torch.randn((n, mu.shape[1]), generator=gen, dtype=mu.dtype).to(mu.device)
-    return (centre + eps @ chol.T).float()
+    mu = _in_passes(lambda x, y: model.encode(x, y)[0], ref, ref_labels, size)
+    centre, chol = (torch.from_numpy(a) for a in codes_gaussian(mu.double().cpu().numpy()))
+    eps = torch.randn((n, mu.shape[1]), generator=gen, dtype=centre.dtype)
+    return (centre + eps @ chol.T).float().to(mu.device)
 
 
 @torch.inference_mode()

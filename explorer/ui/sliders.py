@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.code_spans import codes_gaussian
 from explorer.core.kind_table import KIND_TABLE
 from explorer.ui.palette import INACTIVE_COLOUR
 from explorer.ui.state import Session, active_dims
@@ -76,7 +77,7 @@ class LatentSliders(QWidget):
             b.clicked.connect(slot)
             buttons.addWidget(b)
             made[name] = b
-        self.sample_button = made["samplePriorButton"]  # (a kind without a prior: off)
+        self.sample_button = made["samplePriorButton"]  # (named for the model shown)
         self.sort_check = QCheckBox("By KL", objectName="sortByKL")
         self.sort_check.setToolTip("Sort the sliders: most informative dimensions first")
         self.sort_check.toggled.connect(self._place)
@@ -138,15 +139,19 @@ class LatentSliders(QWidget):
         self.scroll.setMaximumHeight(rows)
         spacing = self.layout().spacing()
         self.setMaximumHeight(self._buttons.sizeHint().height() + spacing + rows)
-        model = self.session.model
-        prior = model is None or KIND_TABLE[model.kind].prior
-        self.sample_button.setEnabled(prior)
+        prior = self.has_prior()
+        self.sample_button.setText("Sample prior" if prior else "Sample fit")
         self.sample_button.setToolTip(
             "Draw z from N(0, I)"
             if prior
-            else "This kind has no prior to draw from: Data point jumps to a real code"
+            else "This kind has no prior: draw z from the Gaussian fitted to the data's "
+            "codes (their mean and covariance)"
         )
         self.sync()
+
+    def has_prior(self) -> bool:
+        model = self.session.model
+        return model is None or KIND_TABLE[model.kind].prior
 
     def order(self) -> list[int]:
         """The dimensions from the top row down."""
@@ -208,7 +213,15 @@ class LatentSliders(QWidget):
         self.session.set_z(np.zeros(self.session.latent_dim))
 
     def sample_prior(self) -> None:
-        self.session.set_z(self.rng.standard_normal(self.session.latent_dim))
+        """z from the prior, or from the Gaussian fitted to the codes for a kind without
+        one (core.code_spans); until its codes are in, such a kind's draw waits."""
+        s = self.session
+        eps = self.rng.standard_normal(s.latent_dim)
+        if self.has_prior():
+            s.set_z(eps)
+        elif s.codes is not None and np.isfinite(s.codes).all(axis=1).any():
+            mean, chol = codes_gaussian(s.codes)
+            s.set_z(mean + chol @ eps)
 
     def random_point(self) -> None:
         codes = self.session.codes
