@@ -72,6 +72,13 @@ view.show()
 decoder = DecoderView(s)
 decoder.resize(300, 300)
 decoder.show()
+
+def rss_mb():  # resident memory now (Linux), MB: ru_maxrss gives only the peak
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+app.processEvents()
+before_codes = rss_mb()
 t0 = time.perf_counter()
 s.set_codes(codes, np.zeros_like(codes), active=np.ones(2, bool))
 view.viewport().repaint()
@@ -85,6 +92,11 @@ while time.perf_counter() - settle < 1.0 or (
     app.processEvents()
     time.sleep(0.01)
 app.processEvents()
+# What the window holds for the codes beyond the arrays it was given (the session keeps
+# those, 8 bytes a point for a 2-D float32 plane): the plot's own arrays, the grid of
+# points, the density image and the colours, as resident memory grown since before.
+out["given_codes_mb"] = (codes.nbytes + codes.nbytes) / 2**20  # mu and logvar
+out["window_held_mb"] = rss_mb() - before_codes
 vp = view.viewport()
 centre = QPointF(vp.width() / 2, vp.height() / 2)
 # A person's mouse sends a move every 8-16 ms, and pyqtgraph drops moves sooner than
