@@ -39,6 +39,7 @@ from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.data_warning import DataMismatchBanner
+from explorer.ui.dataset_encoder import DatasetEncoder
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.direction_view import DirectionView
 from explorer.ui.exporter import Exporter
@@ -251,9 +252,10 @@ class MainWindow(QMainWindow):
             notify=self.errorShown.emit,
             refuse_while_training=self._refuse_while_training,
         )
-        self.opener = Opener(services, self.training_settings)
+        self.encoder = DatasetEncoder(services)
+        self.opener = Opener(services, self.training_settings, self.encoder)
         self.saver = ModelSaver(services, self._autosave)
-        self.follower = RunFollower(services, self.panel, self.opener.drop_pending_encodes)
+        self.follower = RunFollower(services, self.panel, self.encoder.drop_pending_encodes)
         self.trainer.runningChanged.connect(lambda on: self.follower.stop() if on else None)
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         self.exporter = Exporter(
@@ -385,7 +387,7 @@ class MainWindow(QMainWindow):
     def _training_running(self, running: bool) -> None:
         if running:
             self._run_summary = ""
-            self.opener.drop_pending_encodes()
+            self.encoder.drop_pending_encodes()
             self.saver.run_started()
         elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
             self.saver.autosave(self._run_summary)
