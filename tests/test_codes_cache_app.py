@@ -60,7 +60,7 @@ class Encodes:
 
 @pytest.fixture
 def encodes(monkeypatch, window, tmp_path):
-    window.opener.codes_cache = CodesCache(tmp_path / "cache")  # this test's own
+    window.encoder.codes_cache = CodesCache(tmp_path / "cache")  # this test's own
     counted = Encodes(monkeypatch)
     yield counted
     counted.release()  # (a failed test leaves no encode waiting)

@@ -45,7 +45,7 @@ def with_factors(qtbot, window) -> np.ndarray:
     )
     with qtbot.waitSignal(s.codesChanged, timeout=30_000):
         s.set_dataset(data)
-        window.opener.encode()
+        window.encoder.encode()
     return data.factors
 
 

@@ -1,13 +1,12 @@
 """The main window: wires the session, the views, the training panel and the workers.
 
-It owns every background job; closing the window stops training and waits for the
-others a moment (a write longer), then abandons what never ends (see `shutdown`).
+Its one-off background jobs run through explorer.ui.background_tasks; closing the window
+stops training and lets them end (see `shutdown`).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -30,15 +28,17 @@ from explorer.autosave import Autosave
 from explorer.core.errors import ExplorerError
 from explorer.core.run_folder import RUN_FILE
 from explorer.core.sweep import MANIFEST, load_sweep
-from explorer.core.training import DEFAULT_THREADS, Progress
+from explorer.core.training import Progress
 from explorer.logs import LOGGER
 from explorer.ui import window_layout
 from explorer.ui.actions import shortcut_text
+from explorer.ui.background_tasks import BackgroundTasks
 from explorer.ui.busy_indicator import BusyIndicator
 from explorer.ui.class_view import ClassBar, ClassGridView
 from explorer.ui.compare_view import CompareView
 from explorer.ui.data_point_view import DataPointView
 from explorer.ui.data_warning import DataMismatchBanner
+from explorer.ui.dataset_encoder import DatasetEncoder
 from explorer.ui.decoder_view import DecoderView
 from explorer.ui.direction_view import DirectionView
 from explorer.ui.exporter import Exporter
@@ -71,10 +71,6 @@ from explorer.ui.uncertainty import UncertaintyOverlay
 from explorer.ui.workers import LatestJob, TaskThread
 
 log = logging.getLogger(LOGGER)
-# Seconds closing waits for background work before leaving it behind: an open or an
-# encode is of no use once the window is gone; a write may hold the only copy of a model.
-_TASK_GRACE_S = 1.0
-_WRITE_GRACE_S = 30.0
 
 
 class MainWindow(QMainWindow):
@@ -90,7 +86,6 @@ class MainWindow(QMainWindow):
         self._collector = GuiThreadCollector(self)
         self.session = Session(self)
         self.training_settings = TrainingSettings(self)  # what Train trains, the panel's
-        self._tasks: dict[TaskThread, float] = {}  # running, and how long closing waits
         self._autosave = autosave
         self._closing = False
         self._run_summary = ""  # what the last run did, in words (the status bar's)
@@ -120,12 +115,7 @@ class MainWindow(QMainWindow):
         self.latent_view = LatentView(s)
         self.busy = BusyIndicator()  # what runs in the background: opening, encoding
         self.busy.float_over(self.latent_view)
-        # a job that never ends (a factory that hangs, a file that never ends) is
-        # abandoned from here: its late result is ignored
-        cancel = QPushButton("Cancel", objectName="cancelTaskButton")
-        cancel.setToolTip("Stop waiting for it; what it brings later is ignored")
-        cancel.clicked.connect(self._cancel_task)
-        self.busy.add_button(cancel)
+        self.tasks = BackgroundTasks(self.busy, self.show_error, self.show_status, parent=self)
         self.sliders = LatentSliders(s)
         self.panel = TrainingPanel(s, self.training_settings)
         self.setCentralWidget(self._build_centre())
@@ -218,7 +208,7 @@ class MainWindow(QMainWindow):
                 tabs.indexOf(self.class_grid), s.model is not None and s.model.conditional
             )
         )
-        self.compare_view = CompareView(s, self._run)
+        self.compare_view = CompareView(s, self.tasks.run)
         tabs.addTab(self.compare_view, "Compare")
         self.selection_view = SelectionView(self.latent_view)
         tabs.addTab(self.selection_view, "Selection")
@@ -247,13 +237,14 @@ class MainWindow(QMainWindow):
             recent=self.recent,
             show_error=self.show_error,
             show_status=self.show_status,
-            run_task=self._run,
+            run_task=self.tasks.run,
             notify=self.errorShown.emit,
             refuse_while_training=self._refuse_while_training,
         )
-        self.opener = Opener(services, self.training_settings)
+        self.encoder = DatasetEncoder(services)
+        self.opener = Opener(services, self.training_settings, self.encoder)
         self.saver = ModelSaver(services, self._autosave)
-        self.follower = RunFollower(services, self.panel, self.opener.drop_pending_encodes)
+        self.follower = RunFollower(services, self.panel, self.encoder.drop_pending_encodes)
         self.trainer.runningChanged.connect(lambda on: self.follower.stop() if on else None)
         self.trainer.epochShown.connect(self.saver.epoch_shown)
         self.exporter = Exporter(
@@ -289,40 +280,6 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
-
-    # -- background tasks ------------------------------------------------------------
-    def _run(
-        self, fn, *args, done, error_title: str, busy: str | None = None, write: bool = False
-    ) -> TaskThread:
-        """Run `fn(*args)` in the background. With `busy` (what it does, in words), the
-        busy indicator shows it, with Cancel, and fn gets `progress=` to move its bar.
-        A `write` is waited for longer when the window closes (it may hold the only copy
-        of a model)."""
-        # files and whole datasets (opening is refused while training runs): all cores
-        reports = busy is not None
-        task = TaskThread(fn, *args, threads=DEFAULT_THREADS, reports=reports, parent=self)
-        if self._closing:
-            # never started: a task that ended during shutdown() asks for its next step
-            # (a dataset loaded, then its encoding) after the window waited for its
-            # threads, and would only be left behind
-            return task
-        self._tasks[task] = _WRITE_GRACE_S if write else _TASK_GRACE_S
-        task.succeeded.connect(done)
-        task.failed.connect(lambda msg: self.show_error(error_title, msg))
-        task.finished.connect(lambda: self._tasks.pop(task, None))
-        if reports:
-            self.busy.begin(task, busy)
-            task.progressed.connect(lambda what, f: self.busy.report(task, what, f))
-            task.finished.connect(lambda: self.busy.end(task))
-        task.start()
-        return task
-
-    def _cancel_task(self) -> None:
-        """The busy indicator's Cancel: abandon the job it shows."""
-        task, what = self.busy.current(), self.busy.label.text()
-        if task is not None:
-            task.abandon()  # its `finished` takes it off the indicator
-            self.show_status(f"Cancelled: {what} (what it brings later is ignored)")
 
     # -- opening things (ui/opener.py) -----------------------------------------------
     def open_bundled(self, name: str) -> bool:
@@ -385,7 +342,7 @@ class MainWindow(QMainWindow):
     def _training_running(self, running: bool) -> None:
         if running:
             self._run_summary = ""
-            self.opener.drop_pending_encodes()
+            self.encoder.drop_pending_encodes()
             self.saver.run_started()
         elif not self._closing:  # ended, stopped, diverged or failed: keep it until saved
             self.saver.autosave(self._run_summary)
@@ -434,6 +391,7 @@ class MainWindow(QMainWindow):
                 return
             discard = answer == QMessageBox.StandardButton.Discard
         self._closing = True  # a training stopped by closing is not autosaved again
+        self.tasks.stop_starting()
         self.shutdown()
         if discard:  # after shutdown, so no autosave write is still in flight
             self.saver.discard()
@@ -443,23 +401,12 @@ class MainWindow(QMainWindow):
         self.closed.emit()
 
     def shutdown(self) -> None:
-        """Stop training and let the background work end: a write gets up to
-        `_WRITE_GRACE_S`, anything else `_TASK_GRACE_S`. What still runs then (a model's
-        factory that never returns, a file that never ends) is abandoned: its thread is
-        left to the process, which ends without it."""
+        """Stop training and let the background work end: a write a while, anything else
+        a moment (background_tasks). What still runs then (a model's factory that never
+        returns, a file that never ends) is abandoned: its thread is left to the process,
+        which ends without it."""
         self.trainer.shutdown()
-        start = time.monotonic()
-
-        def left(grace: float) -> float:
-            return max(0.0, start + grace - time.monotonic())
-
-        stuck = [job for job in self.findChildren(LatestJob) if not job.wait(left(_TASK_GRACE_S))]
-        for task, grace in list(self._tasks.items()):
-            if not task.wait(left(grace)):
-                task.abandon()
-                stuck.append(task)
-        if stuck:
-            log.warning("closing with %d background task(s) that never ended", len(stuck))
+        self.tasks.end(self.findChildren(LatestJob))
         self._collector.stop()
 
 

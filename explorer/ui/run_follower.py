@@ -107,7 +107,7 @@ class RunFollower(Controller):
     ):
         super().__init__(services)
         self.panel = panel  # the loss curves and progress show the run
-        self.drop_pending_encodes = drop_pending_encodes  # the opener's: codes come from here
+        self.drop_pending_encodes = drop_pending_encodes  # the encoder's: codes come from here
         self.refuse_while_training = services.refuse_while_training
         self.label = QLabel(objectName="followLabel")  # the status bar's: which run, which epoch
         self.label.setStyleSheet("padding: 0 6px; border-left: 1px solid palette(mid);")
