@@ -1,13 +1,13 @@
 """The live loss curves of a training run (`lossPlot`): total, reconstruction and KL per
-step, smoothed, and the validation loss per epoch; the objectives that have them add the
-total correlation (β-TCVAE, FactorVAE) and the capacity C the KL is held at (AnnealedVAE,
-the capacity schedule), each in the legend only while a run draws it. The legend has
-its own lines above the plot area, where it covers no curve. The previous
-run's total, reconstruction and KL stay, faint, for comparison. A model opened from a
-file, trained elsewhere, shows its recorded history instead (`show_history`: one point
-per epoch, on an epoch axis) until a run starts. The y axis is
-logarithmic by default (`lossLogScale` switches it): a run starts at thousands of nats
-and ends at around a hundred, which a linear axis squeezes into a flat line."""
+step, smoothed (kept by `loss_series`), and the validation loss per epoch; the objectives
+that have them add the total correlation (β-TCVAE, FactorVAE) and the capacity C the KL
+is held at (AnnealedVAE, the capacity schedule), each in the legend only while a run
+draws it. The legend has its own lines above the plot area, where it covers no curve
+(`loss_plot_items`). The previous run's total, reconstruction and KL stay, faint, for
+comparison. A model opened from a file, trained elsewhere, shows its recorded history
+instead (`show_history`: one point per epoch, on an epoch axis) until a run starts. The
+y axis is logarithmic by default (`lossLogScale` switches it): a run starts at thousands
+of nats and ends at around a hundred, which a linear axis squeezes into a flat line."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSizeF, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetrics, QPalette
-from PySide6.QtWidgets import QCheckBox, QSizePolicy
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QCheckBox
 
 from explorer.core.history import Epoch
 from explorer.core.training import Progress
 from explorer.ui.cached import cache_pixmaps
+from explorer.ui.loss_plot_items import LossAxis, RowLegend
+from explorer.ui.loss_series import SERIES, StepSeries
 from explorer.ui.theme import follow_palette, legible_on, style_legend, style_plot
 
-_SMOOTH = 0.9  # exponential smoothing of the per-step curves
-_SERIES = ("step", "total", "recon", "kl", "tc", "capacity")  # the per-step rows kept
 _ALWAYS = ("total", "recon", "kl")  # drawn for every run (and kept for the previous one)
 _EXTRA = {"tc": "total correlation", "capacity": "capacity C"}  # drawn where a run has them
 # Okabe-Ito hues of the reconstruction, KL, TC, C and validation marks; each is drawn
@@ -38,11 +38,8 @@ _HUES = {
     "capacity": "#56B4E9",
     "val": "#009E73",
 }
-_SMOOTHED = ("total", "recon", "kl", "tc")  # C is a schedule: drawn as it is
-_MAX_SHOWN = 2000  # points drawn per curve: a few per pixel column of a wide plot
 _LOG_FLOOR = 1e-2  # nats: values at or below it are drawn at it on the log axis
 _FAINT = 70  # alpha (of 255) of the previous run's curves
-_LEGEND_GAP = 8  # px between the legend's entries on a line
 _MIN_HEIGHT = 140  # px of the widget at least: the insight dock below needs height too
 # px of the curves' own area at least, whatever the legend and axes take: with a
 # β-TCVAE's rows in the training panel on a 768-px screen, the area was 59 px; the
@@ -58,87 +55,9 @@ _HISTORY_TIP = (
 )
 
 
-class _LossAxis(pg.AxisItem):
-    """The loss axis: on a log scale, a label between decades (2, 3, … 9) is left out
-    where it would touch another; pyqtgraph wrote them all, and on a low plot spanning
-    less than a decade (the empty plot's 1 to 10) they piled into one another."""
-
-    def logTickStrings(self, values, scale, spacing) -> list[str]:
-        strings = super().logTickStrings(values, scale, spacing)
-        lo, hi = self.range
-        if hi <= lo or self.height() <= 0:
-            return strings
-        per_unit = self.height() / (hi - lo)  # px per decade
-        room = QFontMetrics(self.style.get("tickFont") or self.font()).height() + 2
-        taken = [float(d) for d in range(math.ceil(lo), math.floor(hi) + 1)]  # decades
-        shown = []
-        for value, text in zip(values, strings, strict=True):
-            if float(value).is_integer():
-                shown.append(text)
-            elif all(abs(value - t) * per_unit >= room for t in taken):
-                taken.append(value)
-                shown.append(text)
-            else:
-                shown.append("")
-        return shown
-
-
-class _RowLegend(pg.LegendItem):
-    """The legend in a row of the plot's layout, above the curves rather than over them.
-    Its entries flow in lines as wide as the plot, each as wide as its own name: a grid's
-    columns, as wide as the longest name, took a third line on a narrow plot."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._width = 0.0  # px the entries flow in: the plot's (`fit_width`)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-
-    def fit_width(self, width: float) -> None:
-        """Flow the entries in lines of `width` px."""
-        self._width = width
-        self.updateSize()
-
-    def _addItemToLayout(self, sample, label) -> None:
-        label.item.document().setDocumentMargin(0)  # lines as high as their text
-        label.updateMin()
-        sample.setParentItem(self)
-        label.setParentItem(self)
-
-    def _removeItemFromLayout(self, *parts) -> None:
-        for part in parts:
-            part.close()
-            if part.scene() is not None:  # PySide keeps a closed item in its scene
-                part.scene().removeItem(part)
-
-    def updateSize(self) -> None:
-        """Place the entries, line by line, and take the height they need. A line is as
-        high as its text; a sample's box is higher, its line or mark in the middle: the
-        legend has room for the first and last lines' boxes above and below."""
-        x = line = widest = 0.0
-        pad = max(((s.height() - t.minimumHeight()) / 2 for s, t in self.items), default=0.0)
-        y = pad
-        for sample, label in self.items:
-            width = sample.width() + _LEGEND_GAP / 2 + label.minimumWidth()
-            if x > 0 and x + width > self._width:
-                x, y, line = 0.0, y + line, 0.0
-            height = label.minimumHeight()
-            sample.setPos(x, y + (height - sample.height()) / 2)
-            label.setGeometry(x + width - label.minimumWidth(), y, label.minimumWidth(), height)
-            widest = max(widest, x + width)
-            x += width + _LEGEND_GAP
-            line = max(line, height)
-        size = QSizeF(widest, y + line + pad)
-        self.setMinimumSize(size)
-        self.setPreferredSize(size)
-        self.setMaximumSize(size)
-
-    def mouseDragEvent(self, ev) -> None:
-        ev.ignore()  # pyqtgraph's legend follows a drag: this one keeps its row
-
-
 class LossCurves(pg.PlotWidget):
     def __init__(self):
-        super().__init__(axisItems={"left": _LossAxis("left")})
+        super().__init__(axisItems={"left": LossAxis("left")})
         self.setObjectName("lossPlot")
         self.setMinimumHeight(_MIN_HEIGHT)  # grown to keep the curves' area: _keep_area
         self.setLabel("bottom", "step")
@@ -148,7 +67,7 @@ class LossCurves(pg.PlotWidget):
         self.legend = legend = self._legend_row()
         self.disableAutoRange()
         # The step curves are bare PlotCurveItems fed from growable arrays, thinned here
-        # (`_shown`): PlotDataItems add their own downsampling and bounds bookkeeping to
+        # (`StepSeries.shown`): PlotDataItems add their own downsampling and bounds bookkeeping to
         # every update of the three, four times a second on a GUI thread that shares the
         # CPU with training (`scripts/bench_ui.py --only train`).
         self.curves = {
@@ -177,7 +96,7 @@ class LossCurves(pg.PlotWidget):
             self.previous[key] = pg.PlotCurveItem(skipFiniteCheck=True)  # pens: _recolour
             self.previous[key].setZValue(-1)
             self.addItem(self.previous[key])
-        self._previous_data: np.ndarray | None = None  # (4, n) drawn rows as in _SERIES
+        self._previous_data: np.ndarray | None = None  # (6, n) drawn rows as in SERIES
         self._previous_name = ""  # its legend entry
         self.log_check = QCheckBox("log", self, objectName="lossLogScale")
         self.log_check.setToolTip(
@@ -207,22 +126,17 @@ class LossCurves(pg.PlotWidget):
         cache_pixmaps(self.getAxis("left"), self.getAxis("bottom"), self.curves["val"].scatter)
         cache_pixmaps(legend)
         self._hint = "#777"
-        self._n = 0  # steps recorded (none: there is no run to keep as the previous one)
+        self._steps = StepSeries()  # none: there is no run to keep as the previous one
         # An opened model's history as drawn, (5, epochs): epoch, loss, validation
         # reconstruction, KL and −ELBO; None while the plot draws runs
         self._history: np.ndarray | None = None
         follow_palette(self, self._recolour)
         self.clear_run()
 
-    def _legend_row(self) -> _RowLegend:
-        """The legend in its own row above the curves (the hidden top axis's): inside the
-        plot, on a low plot, it covered the middle of the curves."""
-        legend = _RowLegend()
-        layout = self.plotItem.layout
-        layout.removeItem(self.getAxis("top"))  # hidden, never shown: its cell is free
-        layout.addItem(legend, 1, 1)
-        layout.setAlignment(legend, Qt.AlignmentFlag.AlignLeft)
-        self.plotItem.legend = legend  # where pyqtgraph adds the entries of named items
+    def _legend_row(self) -> RowLegend:
+        """The legend in its own row above the curves (`RowLegend.above`), fitted to the
+        plot area's width, and the widget's least height kept as the legend takes lines."""
+        legend = RowLegend.above(self.plotItem)
         self.plotItem.vb.sigResized.connect(self._fit_legend)  # as the left axis widens
         # as the legend takes lines; measured once the layout has settled (the legend's
         # new lines reach the curves' area after the resize that wrapped them)
@@ -272,25 +186,23 @@ class LossCurves(pg.PlotWidget):
     def series(self) -> dict[str, np.ndarray]:
         """This run's per-step values so far: "step", the smoothed "total", "recon", "kl"
         and "tc", and "capacity", each (steps,); NaN where the run has no such term."""
-        return {k: self._buf[i, : self._n] for i, k in enumerate(_SERIES)}
+        return self._steps.series
 
     def has_curves(self) -> bool:
         """Whether any run, this one or the previous, drew curves."""
         previous = self.previous["total"].getData()[0]
-        return self._n > 0 or (previous is not None and len(previous) > 0)
+        return self._steps.n > 0 or (previous is not None and len(previous) > 0)
 
     def clear_run(self) -> None:
         """A new run is about to start: the current curves become the previous run's."""
         self._leave_history()
-        if self._n > 0:
+        if self._steps.n > 0:
             self._keep_as_previous()
         self._extra: list[str] = []  # the terms of _EXTRA this run draws
         for key in _EXTRA:
             self.legend.removeItem(self.curves[key])
-        self._buf = np.empty((len(_SERIES), 1024))  # rows as in _SERIES, grown by doubling
-        self._n = 0  # steps recorded
+        self._steps = StepSeries()  # this run's, none yet
         self.val_points: tuple[list[float], list[float]] = ([], [])
-        self._ema: dict[str, float] = {}
         self._x_total: int | None = None  # the x range shown: 0 .. this run's steps
         self._y_extent = (math.inf, -math.inf)  # lowest and highest value drawn
         self._last_beta: float | None = None  # β at the run's latest step
@@ -300,27 +212,15 @@ class LossCurves(pg.PlotWidget):
 
     def add_steps(self, records: list[Progress]) -> None:
         """Step records since the last call: their smoothed losses join the curves."""
-        if self._n + len(records) > self._buf.shape[1]:
-            grown = np.empty((len(_SERIES), 2 * (self._n + len(records))))
-            grown[:, : self._n] = self._buf[:, : self._n]
-            self._buf = grown
-        if self._n == 0:  # the first points of a run
+        if self._steps.n == 0:  # the first points of a run
             self._leave_history()
             self.setTitle(None)
             self._show_extra(records[0])
-        for p in records:
-            self._buf[0, self._n] = p.step
-            values = (p.loss, p.recon, p.kl, p.tc, p.capacity)
-            for row, (key, value) in enumerate(zip(_SERIES[1:], values, strict=True), start=1):
-                if key in _SMOOTHED:
-                    value = _SMOOTH * self._ema.get(key, value) + (1 - _SMOOTH) * value
-                self._ema[key] = value
-                self._buf[row, self._n] = value
-            self._n += 1
+        self._steps.add(records)
         self._last_beta = records[-1].beta
         self._draw_steps()
         drawn = [*_ALWAYS, *self._extra]
-        self._fit_range(records[-1].steps_total, [self._ema[k] for k in drawn])
+        self._fit_range(records[-1].steps_total, [self._steps.ema[k] for k in drawn])
 
     def _show_extra(self, first: Progress) -> None:
         """The terms of _EXTRA the run's first step has join the plot and its legend."""
@@ -385,8 +285,8 @@ class LossCurves(pg.PlotWidget):
             cache_pixmaps(self.legend)
 
     def _draw_steps(self) -> None:
-        shown = self._shown()
-        for row, key in enumerate(_SERIES[1:], start=1):
+        shown = self._steps.shown()
+        for row, key in enumerate(SERIES[1:], start=1):
             if key in _ALWAYS or key in self._extra:
                 self.curves[key].setData(shown[0], self._y(shown[row]))
 
@@ -420,7 +320,7 @@ class LossCurves(pg.PlotWidget):
 
     def _keep_as_previous(self) -> None:
         """This run's curves stay, faint, beside the next run's."""
-        self._previous_data = self._shown().copy()
+        self._previous_data = self._steps.shown().copy()
         beta = "" if self._last_beta is None else f", β {self._last_beta:g}"
         legend = self.plotItem.legend
         if self._previous_name:
@@ -434,7 +334,7 @@ class LossCurves(pg.PlotWidget):
         if self._previous_data is not None:
             x = self._previous_data[0]
             for key in _ALWAYS:
-                row = _SERIES.index(key)
+                row = SERIES.index(key)
                 self.previous[key].setData(x, self._y(self._previous_data[row]))
 
     def resizeEvent(self, event) -> None:
@@ -450,16 +350,6 @@ class LossCurves(pg.PlotWidget):
         self.log_check.setGeometry(
             2, self.height() - hint.height() - 2, hint.width(), hint.height()
         )
-
-    def _shown(self) -> np.ndarray:
-        """The recorded points to draw, (4, ≤ _MAX_SHOWN + 1): every one while they fit,
-        then an even thinning that keeps the first and the latest. The curves are
-        smoothed, so a thinned curve looks the same at a few points per pixel column."""
-        n = self._n
-        if n <= _MAX_SHOWN:
-            return self._buf[:, :n]
-        stride = -(-n // _MAX_SHOWN)
-        return self._buf[:, np.r_[0 : n - 1 : stride, n - 1]]
 
     def _fit_range(self, steps_total: int, new_values: list[float]) -> None:
         """x: the whole run from its start; y: refitted only when the curves leave the
@@ -481,9 +371,9 @@ class LossCurves(pg.PlotWidget):
     def end_run(self) -> None:
         """The run is over: a stopped run's curves fill the x axis, which had room for
         all the steps planned."""
-        if self._n > 0:
+        if self._steps.n > 0:
             self._x_total = None
-            self._fit_range(int(self._buf[0, self._n - 1]), [])
+            self._fit_range(self._steps.last_step(), [])
 
     def add_epoch(self, p: Progress) -> None:
         """An epoch's record: its validation loss joins the validation points."""
