@@ -148,10 +148,11 @@ def _train_and_save(
     """
     from explorer.core import distributed
     from explorer.core.checkpoint import Checkpoint, save_checkpoint
+    from explorer.core.device import pick_device, pick_precision
     from explorer.core.external import short_error
     from explorer.core.history import epoch_of, extend
     from explorer.core.kinds import build_model, describe
-    from explorer.core.training import pick_device, pick_precision, train
+    from explorer.core.training import train
 
     device = pick_device(train_cfg.device)
     print(
@@ -325,7 +326,7 @@ def cmd_train(args) -> int:
     from explorer.core import distributed
     from explorer.core.data import BUILTINS
     from explorer.core.destination import check_destination
-    from explorer.core.training import pick_device
+    from explorer.core.device import pick_device
 
     # before the data is read and the processes wait for each other
     distributed.check_supported(args.kind, distributed.environment())
@@ -358,9 +359,9 @@ def _run_writer(folder: Path | None, model_cfg, train_cfg, dataset):
 
 
 def cmd_sweep(args) -> int:
+    from explorer.core.device import pick_device
     from explorer.core.kind_table import KIND_TABLE, WEIGHT_SYMBOLS, kinds_where
     from explorer.core.sweep import MANIFEST, checkpoint_names
-    from explorer.core.training import pick_device
     from explorer.sweep_runs import SweepJob, SweepTally, run_parallel, run_serial
 
     weight, values = ("beta", args.betas) if args.betas else (args.weight, args.values)
@@ -528,8 +529,8 @@ def _opened(args) -> _Opened:
 def _scored(args, model: LatentModel, dataset: Dataset) -> Report:
     """`model`'s figures on `dataset` with the options of `args` (--k, --max-images,
     --prior-samples); CheckpointError when the model computes non-finite values."""
+    from explorer.core.device import pick_device
     from explorer.core.metrics import report
-    from explorer.core.training import pick_device
 
     rep = report(
         model.to(pick_device("auto")),

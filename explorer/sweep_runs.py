@@ -145,7 +145,7 @@ def run_parallel(
     """
     import multiprocessing
 
-    from explorer.core.training import pick_device
+    from explorer.core.device import pick_device
 
     workers = min(workers, len(jobs))
     context = multiprocessing.get_context("spawn")
