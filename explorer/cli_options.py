@@ -108,7 +108,7 @@ betas = sweep_values("β")
 
 def device(text: str) -> str:
     """A device to train on: auto, cpu, cuda, cuda:N or mps (whether it is here is
-    checked when the command starts, by training.pick_device)."""
+    checked when the command starts, by device.pick_device)."""
     if not _DEVICE.fullmatch(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a device to train on; use auto, cpu, cuda, cuda:N or mps"

@@ -1,7 +1,7 @@
 """The command-line options that open a model trained elsewhere, and what they name.
 
 `--factory`, `--factory-args` and `--adapt` are read by two front ends: the headless
-`evaluate` command (explorer/cli.py) and the window's own command line (explorer/app.py).
+`evaluate` command (explorer/cli_inspect.py) and the window's own command line (explorer/app.py).
 They live here, below both and free of Qt, so neither front end imports the other.
 """
 

@@ -1,9 +1,10 @@
 """How `python -m explorer sweep` trains its models: one after another, or N at once.
 
-Either way each value is trained by the CLI's `sweep_one` (`TrainOne`: the training
-generator, saving and figures of `train`), and the parent process alone keeps the table
-of the folder (`SweepTally`): rewritten after every model that finishes, rows in the
-weight's order whichever finished first, so an interrupted sweep opens in the app as it is.
+Either way each value is trained by the CLI's `cli_sweep.sweep_one` (`TrainOne`: the
+training generator, saving and figures of `train`), and the parent process alone keeps
+the table of the folder (`SweepTally`): rewritten after every model that finishes, rows
+in the weight's order whichever finished first, so an interrupted sweep opens in the app
+as it is.
 
 `--parallel N` trains N values at a time, each in a spawned worker process
 (concurrent.futures.ProcessPoolExecutor with the spawn context: a fresh interpreter,
@@ -91,7 +92,7 @@ class SweepTally:
             print(f"error: {job.label}: {outcome.error}", file=sys.stderr)
             self.failed += 1
             return True
-        if outcome.not_saved:  # _train_and_save said where the model went instead
+        if outcome.not_saved:  # cli_train.train_and_save said where it went instead
             self.not_saved = True
             return False
         if outcome.row is None:
@@ -145,7 +146,7 @@ def run_parallel(
     """
     import multiprocessing
 
-    from explorer.core.training import pick_device
+    from explorer.core.device import pick_device
 
     workers = min(workers, len(jobs))
     context = multiprocessing.get_context("spawn")

@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from explorer.core.config import ModelConfig, TrainConfig  # noqa: E402
 from explorer.core.data import Dataset, open_dataset  # noqa: E402
+from explorer.core.device import pick_precision  # noqa: E402
 from explorer.core.kinds import build_model  # noqa: E402
-from explorer.core.training import pick_precision, train  # noqa: E402
+from explorer.core.training import train  # noqa: E402
 
 BATCH = 128
 

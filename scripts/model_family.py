@@ -39,7 +39,8 @@ from explorer.core.kinds import ModelSettings, build_model, model_config  # noqa
 from explorer.core.metrics import encode, report  # noqa: E402
 from explorer.core.model import images_to_tensor  # noqa: E402
 from explorer.core.sparsity import firing  # noqa: E402
-from explorer.core.training import split_indices, train  # noqa: E402
+from explorer.core.train_split import split_indices  # noqa: E402
+from explorer.core.training import train  # noqa: E402
 
 # name -> (model kind, training settings besides the shared ones)
 FAMILY = {

@@ -9,8 +9,8 @@ import torch
 
 from explorer.cli_options import MAX_THREADS
 from explorer.core.checkpoint import load_checkpoint
+from explorer.core.device import pick_device
 from explorer.core.errors import ConfigError
-from explorer.core.training import pick_device
 from tests.test_cli_save import TINY, last_line, run
 
 HUGE = str(10**12)

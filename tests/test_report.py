@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import cli
+from explorer import cli_inspect
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.history import MAX_EPOCHS_KEPT, Epoch, extend
 from tests.report_page import Page, images, outside_references
@@ -197,7 +197,7 @@ def test_an_unwritable_out_is_one_line_before_any_work(
     def never(*args, **kwargs):
         raise AssertionError("evaluated before the destination was checked")
 
-    monkeypatch.setattr(cli, "_scored", never)
+    monkeypatch.setattr(cli_inspect, "_scored", never)
     code, out, err = run(
         capsys, "report", str(models["digits"]), *DATA, "--out", str(tmp_path / where)
     )

@@ -17,7 +17,8 @@ from explorer.core.kinds import build_model
 from explorer.core.metrics import evaluate
 from explorer.core.model import Weights, images_to_tensor
 from explorer.core.semi_supervised import M2, UNKNOWN, labelled_mask
-from explorer.core.training import labelled_images, split_indices, train
+from explorer.core.train_split import labelled_images, split_indices
+from explorer.core.training import train
 
 K = 3  # classes of the hand-checked model
 

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core.device import native_bf16, pick_precision
 from explorer.core.errors import ConfigError
 from explorer.core.kinds import build_model
-from explorer.core.training import native_bf16, pick_precision, state_snapshot, train
+from explorer.core.training import state_snapshot, train
 
 SMALL = ModelConfig(image_shape=(1, 28, 28), latent_dim=2, hidden=(64,))
 

@@ -169,7 +169,7 @@ class TrainConfig:
     sparsity: float = 1.0  # sparse autoencoders: weight λ of the code's sparsity penalty
     rho: float = 0.05  # sparseae-kl: target mean activation ρ of each sigmoid code unit
     # m2: share of the training images whose label it is told, the same share of each
-    # class, chosen by `seed` (core/training.py: labelled_images says which)
+    # class, chosen by `seed` (core/train_split.py: labelled_images says which)
     labelled: float = 0.1
 
     def validate(self) -> TrainConfig:

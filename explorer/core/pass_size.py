@@ -9,7 +9,7 @@ loaded dataset may take (`files.memory_budget`), counting `_VALUES_PER_PIXEL` fl
 values per input pixel for the layer outputs of a pass: generous, since the app's conv
 network keeps about 16 per pixel and its MLP about 5, and a model from elsewhere cannot
 be counted. Training steps are checked separately, layer by layer
-(`training.check_step_memory`).
+(`train_checks.check_step_memory`).
 """
 
 from __future__ import annotations

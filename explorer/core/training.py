@@ -5,6 +5,10 @@ record, and repeats; after each epoch it yields the validation ELBO. A front end
 drives it however it likes (a terminal progress bar, a Qt worker thread) and stops it
 between steps by setting the `cancel` event or closing the generator.
 
+Its parts elsewhere: what is refused before the first step (`train_checks`), which
+images train and which score each epoch (`train_split`), and the device and precision
+(`device`). Here are the loop, its records, the optimisers and the NaN guard.
+
 Speed: the images live on the device as one uint8 tensor and each batch is a gather
 by a shuffled index (no per-item Python, no DataLoader); the decoder's logits feed
 BCE-with-logits; Adam uses its fused kernel where the device has one; where the device
@@ -20,30 +24,28 @@ Safety: a non-finite loss stops training; the model keeps the last finite weight
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from explorer.core import distributed, files
-from explorer.core.config import ModelConfig, TrainConfig
+from explorer.core import distributed
+from explorer.core.config import TrainConfig
 from explorer.core.corruption import corrupt
 from explorer.core.data import Dataset
 from explorer.core.data.packed import rows_of
-from explorer.core.errors import ConfigError
-from explorer.core.kind_table import KIND_TABLE, beta_in_effect, kinds_where
-from explorer.core.kinds import activations_per_image
-from explorer.core.metrics import Evaluation, dataset_labels, evaluate
+from explorer.core.device import autocast, pick_device, pick_precision
+from explorer.core.kind_table import KIND_TABLE, beta_in_effect
+from explorer.core.metrics import Evaluation, evaluate
 from explorer.core.model import LatentModel, LossTerms, Weights, images_to_tensor
 from explorer.core.objectives import DISCRIMINATOR_BETAS, DISCRIMINATOR_LR
 from explorer.core.pca import PCAModel
 from explorer.core.schedules import Schedule
-from explorer.core.semi_supervised import UNKNOWN, classify_weight, labelled_mask
+from explorer.core.train_checks import check_fit
+from explorer.core.train_split import MAX_EVAL_IMAGES, TrainSplit, split_indices
 
 # torch's own choice of intra-op threads (one per physical core), read when this module
 # is first imported: the app lowers its GUI thread's count to 1 (app.py), and a thread
@@ -51,7 +53,6 @@ from explorer.core.semi_supervised import UNKNOWN, classify_weight, labelled_mas
 DEFAULT_THREADS = torch.get_num_threads()
 
 _SNAPSHOT_EVERY = 50  # steps between copies of known-finite weights for the NaN guard
-_MAX_EVAL_IMAGES = 10_000  # validation images per epoch, bounded so epochs stay quick
 
 
 @dataclass(frozen=True)
@@ -80,82 +81,6 @@ class Progress:
         return self.step / self.steps_total if self.steps_total else 1.0
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    """The device for `name`: "auto" prefers CUDA, then MPS, then the CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as e:
-        raise ConfigError(
-            f"device {name!r} is not a device name (try auto, cpu, cuda or mps)"
-        ) from e
-    if device.type not in ("cpu", "cuda", "mps"):  # meta, xla, ...: nothing trains there
-        raise ConfigError(f"device {name!r} cannot train a model (use auto, cpu, cuda or mps)")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} was asked for but CUDA is not available here")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ConfigError(
-            f"device {name!r} was asked for but this machine has "
-            f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
-            f"cuda:{torch.cuda.device_count() - 1}"
-        )
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError(f"device {name!r} was asked for but MPS is not available here")
-    return device
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether `device` computes bf16 matmuls in hardware (else bf16 is emulated, slower)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        try:  # private but long-standing probes; absent ones mean "no"
-            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-        except AttributeError:
-            return False
-    return False
-
-
-def pick_precision(precision: str, device: torch.device) -> str:
-    """ "bf16" or "fp32" for a TrainConfig.precision on `device`."""
-    if precision == "auto":
-        return "bf16" if native_bf16(device) else "fp32"
-    if precision == "bf16" and device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"bf16 precision is not supported on {device}; use fp32")
-    return precision
-
-
-def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (train, validation) index split; tiny datasets keep everything for training."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = n - train_count(n, val_fraction)
-    return order[n_val:], order[:n_val]
-
-
-def labelled_images(labels: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """The indices of the images (into `labels`, (N,)) whose label an M2 trained with
-    `config` is told: `config.labelled` of each class of the training split (at least
-    one of each), chosen by `config.seed`. The checkpoint's training config says which."""
-    train_idx, _ = split_indices(len(labels), config.val_fraction, config.seed)
-    return train_idx[labelled_mask(labels[train_idx], config.labelled, config.seed)]
-
-
-def train_count(n: int, val_fraction: float) -> int:
-    """How many of `n` images `split_indices` keeps for training."""
-    return n - (round(n * val_fraction) if n >= 10 else 0)
-
-
 def _make_optimizer(params: list, device: torch.device, **settings) -> torch.optim.Adam:
     if device.type in ("cpu", "cuda"):
         try:
@@ -172,72 +97,6 @@ def _finite_params(model: LatentModel) -> bool:
 def state_snapshot(model: LatentModel) -> dict[str, torch.Tensor]:
     """Detached CPU copies of the weights: safe to hand to another thread or save."""
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
-def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None:
-    """Raise ConfigError, in words a user understands, when `model` cannot train on
-    `dataset` with `config` (wrong image shape, no labels for a cvae, PCA corrupted)."""
-    if tuple(model.config.image_shape) != dataset.image_shape:
-        raise ConfigError(
-            f"the model expects images of shape {tuple(model.config.image_shape)} "
-            f"(channels, height, width) but {dataset.name} has {dataset.image_shape}"
-        )
-    if isinstance(model, PCAModel) and config.corruption != "none":
-        raise ConfigError(
-            f"PCA is fitted in closed form; {config.corruption} corruption applies to the "
-            f"trained kinds ({kinds_where(lambda k: k.trained)})"
-        )
-    fitted_on = train_count(len(dataset), config.val_fraction)
-    if isinstance(model, PCAModel) and model.config.latent_dim > fitted_on:
-        raise ConfigError(
-            f"latent size {model.config.latent_dim} is more than the {fitted_on} images PCA "
-            f"is fitted to (of {dataset.name}): it finds at most that many directions"
-        )
-    dataset_labels(model, dataset)
-    distributed.check_supported(model.kind)
-    if config.kl_schedule == "capacity" and KIND_TABLE[model.kind].tc_split:
-        raise ConfigError(
-            f"the capacity schedule holds a single KL term at C; a {KIND_TABLE[model.kind].noun} "
-            f"weighs its KL's parts apart (capacity applies to "
-            f"{kinds_where(lambda k: k.scheduled and not k.tc_split)}; the AnnealedVAE has it)"
-        )
-    if isinstance(model.config, ModelConfig) and KIND_TABLE[model.kind].trained:
-        check_step_memory(model.config, config, fitted_on)
-
-
-# Bytes a training step holds per value a layer outputs: the fp32 activation kept for
-# the backward pass (gradients are freed as the backward pass goes; a step's measured
-# peak is within 10% of this for the mlp and the conv network).
-_STEP_BYTES_PER_VALUE = 4
-# A step may take twice what a dataset may (files.memory_budget(): a quarter of memory):
-# half of the machine's memory, with the data and the model beside it.
-_STEP_BUDGETS = 2
-
-
-def check_step_memory(model: ModelConfig, config: TrainConfig, train_images: int) -> None:
-    """Raise ConfigError naming the batch size when one training step of `model` on
-    batches of `config.batch_size` (at most `train_images`) would need more than half
-    of the machine's memory. Each setting is bounded on its own; together (a large
-    batch of large images through a conv network) they can ask for far more memory
-    than the machine has, and the step would be killed or swap instead of failing."""
-    # an importance-weighted kind decodes k samples per image; M2 an unlabelled one as
-    # every class
-    kind = KIND_TABLE[model.kind]
-    samples = (
-        config.samples if kind.importance_weighted else model.classes if kind.semi_supervised else 1
-    )
-    per_image = activations_per_image(model) * samples
-    batch = min(config.batch_size, max(1, train_images))
-    need, budget = per_image * batch * _STEP_BYTES_PER_VALUE, _STEP_BUDGETS * files.memory_budget()
-    if need > budget:
-        fits = budget // (per_image * _STEP_BYTES_PER_VALUE)
-        c, h, w = model.image_shape
-        advice = f"use a batch size of at most {fits:,}" if fits else "use smaller images"
-        raise ConfigError(
-            f"batch size {batch:,}: one training step of a {model.kind} ({model.architecture}) "
-            f"on {c}×{h}×{w} images needs about {need / 2**30:.1f} GiB, more than the "
-            f"{budget / 2**30:.1f} GiB this machine can spare for it; {advice}"
-        )
 
 
 def train(
@@ -260,7 +119,7 @@ def train(
         return
     group = distributed.current()
     device, precision = _set_up(config, group)
-    split = _Split.place(model, dataset, config, device)
+    split = TrainSplit.place(model, dataset, config, device)
     model.to(device).train()
     objective = group.objective(model)
     optimizer = _make_optimizer(model.objective_parameters(), device, lr=config.lr)
@@ -292,7 +151,7 @@ def train(
                 classify=split.classify,
             )
             inputs = corrupt(x, config.corruption, config.corruption_level)
-            with _autocast(device, precision):
+            with autocast(device, precision):
                 terms = objective(
                     x, run.beta, y=y, inputs=inputs, samples=config.samples, weights=weights
                 )
@@ -313,7 +172,7 @@ def train(
             (terms.total * shard.weight).backward()
             optimizer.step()
             if critic is not None:  # FactorVAE: D learns to tell codes from shuffled ones
-                with _autocast(device, precision):
+                with autocast(device, precision):
                     critic_loss = model.discriminator.loss(terms.codes)
                 critic.zero_grad(set_to_none=True)  # drops what the VAE's loss gave D
                 critic_loss.backward()
@@ -379,40 +238,6 @@ def _figures(terms: LossTerms) -> torch.Tensor:
     if terms.tc is not None:
         values.append(terms.tc)
     return torch.stack([v.detach().float() for v in values])
-
-
-@dataclass(frozen=True)
-class _Split:
-    """The training images on the device, and the validation images that score each epoch."""
-
-    images: torch.Tensor  # (n_train, ...) uint8, or packed binary rows, on the device
-    labels: torch.Tensor | None  # (n_train,) classes on the device, for a conditional model
-    val_images: torch.Tensor  # (n_val, ...) on the CPU, at most _MAX_EVAL_IMAGES
-    val_labels: torch.Tensor | None  # (n_val,)
-    classify: float = 0.0  # M2: weight of a labelled image's cross-entropy (Weights.classify)
-
-    @classmethod
-    def place(
-        cls, model: LatentModel, dataset: Dataset, config: TrainConfig, device: torch.device
-    ) -> _Split:
-        train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
-        all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
-        eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES])
-        all_labels = dataset_labels(model, dataset)
-        labels = None if all_labels is None else all_labels[torch.from_numpy(train_idx)]
-        classify = 0.0
-        if labels is not None and KIND_TABLE[model.kind].semi_supervised:
-            # M2 is told the labels of a share only; the validation labels stay, held out
-            told = torch.from_numpy(labelled_mask(labels.numpy(), config.labelled, config.seed))
-            labels = torch.where(told, labels, UNKNOWN)
-            classify = classify_weight(config.alpha, len(train_idx), int(told.sum()))
-        return cls(
-            images=rows_of(all_images, torch.from_numpy(train_idx)).to(device),
-            labels=None if labels is None else labels.to(device),
-            val_images=all_images[eval_idx],
-            val_labels=None if all_labels is None else all_labels[eval_idx],
-            classify=classify,
-        )
 
 
 class _LastGood:
@@ -508,7 +333,7 @@ def _fit_pca(model: PCAModel, dataset: Dataset, config: TrainConfig) -> Iterator
     t0 = time.perf_counter()
     model.to(device).fit(rows_of(all_images, torch.from_numpy(train_idx)))
     rate = len(train_idx) / max(time.perf_counter() - t0, 1e-9)
-    eval_idx = (val_idx if len(val_idx) else train_idx)[:_MAX_EVAL_IMAGES]
+    eval_idx = (val_idx if len(val_idx) else train_idx)[:MAX_EVAL_IMAGES]
     val = evaluate(model, all_images[torch.from_numpy(eval_idx)])
     model.eval()
     fields = dict(epochs=1, step=1, steps_total=1, loss=val.recon, recon=val.recon, kl=0.0)

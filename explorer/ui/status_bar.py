@@ -7,9 +7,9 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from explorer.core.config import ExternalConfig
+from explorer.core.device import pick_device, pick_precision
 from explorer.core.errors import ExplorerError
 from explorer.core.kind_table import KIND_TABLE
-from explorer.core.training import pick_device, pick_precision
 from explorer.ui.sliders import signed
 from explorer.ui.state import Session
 from explorer.ui.training_controller import TrainingController

@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from explorer.core.device import pick_device
 from explorer.core.errors import ExplorerError
 from explorer.core.history import Epoch, epoch_of, extend
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.kinds import build_model, model_config
-from explorer.core.training import Progress, check_fit, pick_device
+from explorer.core.train_checks import check_fit
+from explorer.core.training import Progress
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.training_settings import TrainingSettings

@@ -24,11 +24,12 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
+from explorer.core.device import pick_device
 from explorer.core.errors import ExplorerError
 from explorer.core.metrics import active_units, dataset_labels, encode
 from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.projection import Plane, pca_plane
-from explorer.core.training import DEFAULT_THREADS, Progress, pick_device, state_snapshot, train
+from explorer.core.training import DEFAULT_THREADS, Progress, state_snapshot, train
 
 # seconds: step records reach the UI in batches, ≤ 4 per second (each batch redraws the
 # loss curves, and more often the GUI's share of the CPU slows training measurably:
