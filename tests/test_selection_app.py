@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QTabWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton, QTabWidget
 
 from explorer.core.selection import sheet
 from explorer.ui.selection_tool import Shape
@@ -17,7 +17,7 @@ from explorer.ui.selection_view import SelectionView
 from tests.gui import pick
 from tests.test_data_point import pixel_of
 from tests.test_latent_density import crowded, grabbed, near, pixel_at  # noqa: F401 (a fixture)
-from tests.test_menus import Dialogs
+from tests.test_menus import Dialogs, press
 from tests.test_selection import inside_one_by_one
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -174,7 +174,11 @@ def test_esc_and_clear_empty_the_selection(qtbot, window):
     view, selection = window.latent_view, window.selection_view.selection
     lasso(window)
     assert len(selection)
-    QTest.keyClick(view, Qt.Key.Key_Escape)
+    # a user clicks another control first: Esc still clears (the plot's own filter missed it)
+    zero = window.findChild(QPushButton, "zeroButton")
+    QTest.mouseClick(zero, LEFT)
+    assert not view.hasFocus()
+    press(qtbot, window, Qt.Key.Key_Escape, on=zero)
     assert len(selection) == 0
     assert window.selection_view.gallery.model().rowCount() == 0
     assert window.selection_view.overlay.points.xy.shape == (0, 2)
@@ -182,6 +186,31 @@ def test_esc_and_clear_empty_the_selection(qtbot, window):
     assert len(selection)
     QTest.mouseClick(window.selection_view.clear_button, LEFT)
     assert len(selection) == 0
+
+
+def test_esc_releases_a_pinned_code_first_then_clears_the_selection(qtbot, window):
+    view, selection = window.latent_view, window.selection_view.selection
+    lasso(window)
+    with qtbot.waitSignal(window.session.pinnedChanged):
+        QTest.mouseClick(view.viewport(), LEFT)
+    kept = len(selection)
+    assert kept and window.session.pinned
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert not window.session.pinned and len(selection) == kept
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert len(selection) == 0
+
+
+def test_clear_selection_from_the_view_menu(qtbot, window):
+    selection = window.selection_view.selection
+    command = ("&View", "Clear &selection")
+    assert not pick(window, command).isEnabled()  # nothing selected yet
+    lasso(window)
+    assert len(selection)
+    action = pick(window, command)
+    assert action.isEnabled() and action.shortcut().toString() == "Esc"
+    action.trigger()
+    assert len(selection) == 0 and not pick(window, command).isEnabled()
 
 
 def test_the_selection_is_exported_through_the_menu(qtbot, window, tmp_path, monkeypatch):

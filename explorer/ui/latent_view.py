@@ -322,7 +322,6 @@ class LatentView(LevelOfDetail, pg.PlotWidget):
         ("Ctrl+Drag", "select the points in a lasso (or a box: Selection tab)"),
         ("Ctrl+Shift+Drag", "add the points in a lasso or box to the selection"),
         ("Ctrl+Alt+Drag", "take the points in a lasso or box out of the selection"),
-        ("Esc", "clear the selection (when no code is pinned)"),
         ("Arrow keys", "nudge a pinned code (with Shift: ten times as far)"),
     )
     _NUDGE: ClassVar[dict[Qt.Key, tuple[int, int]]] = {

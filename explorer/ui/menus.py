@@ -128,7 +128,8 @@ def _build_training_actions(w: MainWindow, menu: QMenu) -> QAction:
 
 
 def _build_view_actions(w: MainWindow, menu: QMenu) -> None:
-    """The manifold map's switch and releasing a pinned code, from the keyboard."""
+    """The manifold map's switch, releasing a pinned code and clearing the selection,
+    from the keyboard."""
     check = w.plane_bar.manifold.check
     shown = add_action(menu, "Manifold &map", check.toggle, shortcut=MAP_SHORTCUT)
     shown.setCheckable(True)
@@ -139,6 +140,19 @@ def _build_view_actions(w: MainWindow, menu: QMenu) -> None:
     )
     release.setEnabled(False)  # until a code is pinned
     w.session.pinnedChanged.connect(release.setEnabled)
+    # Esc clears the selection where no code is pinned, wherever the focus is: a filter on
+    # the plot missed it once another control (a combo, a button) had taken the focus.
+    # The two commands share the key and are never enabled together, so it is never
+    # ambiguous: a pinned code is released first.
+    selection = w.selection_view.selection
+    clear = add_action(menu, "Clear &selection", selection.clear, shortcut="Esc")
+
+    def follow() -> None:
+        clear.setEnabled(len(selection) > 0 and not w.session.pinned)
+
+    follow()
+    selection.changed.connect(follow)
+    w.session.pinnedChanged.connect(follow)
 
 
 def _follow_classes(w: MainWindow, action: QAction) -> None:

@@ -3,9 +3,9 @@
 A plain drag pans, a click pins and Shift+click picks interpolation ends; Ctrl is free on
 the plot, so Ctrl+drag draws the region (a lasso following the cursor, or a box between
 the press and the cursor, whichever `shape` says), Ctrl+Shift+drag adds its points to the
-selection and Ctrl+Alt+drag takes them out. Esc on the plot (with no code pinned: then
-Esc releases it) clears the selection. The tool filters the plot's viewport events ahead
-of the plot, so the view box never sees a selecting drag as a pan.
+selection and Ctrl+Alt+drag takes them out (Esc, the window's View ▸ Clear selection,
+empties it). The tool filters the plot's viewport events ahead of the plot, so the view
+box never sees a selecting drag as a pan.
 """
 
 from __future__ import annotations
@@ -57,16 +57,9 @@ class SelectionTool(QObject):
         view.addItem(self.outline, ignoreBounds=True)
         # (installed after the view's own filter, so ours sees each event first)
         view.viewport().installEventFilter(self)
-        view.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if obj is self.view:
-            escape = kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape
-            if escape and len(self.selection) and not self.view.session.pinned:
-                self.selection.clear()
-                return True
-            return False
         if kind == QEvent.Type.MouseButtonPress:
             ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
             if event.button() == Qt.MouseButton.LeftButton and ctrl:
