@@ -92,3 +92,19 @@ def test_a_model_with_no_recorded_history_leaves_the_plot_as_it_was(
     open_from_menu(qtbot, window, tiny_checkpoint, monkeypatch)
     assert plot.getAxis("bottom").labelText == "step"
     assert plot.plotItem.titleLabel.text == before
+
+
+def test_a_run_s_curves_leave_with_its_model(qtbot, window, tiny_checkpoint, monkeypatch):
+    """Train here, then open a model with no recorded training: the run's curves no longer
+    stand beside the other model's summary as if they were its own (they were left there)."""
+    plot = window.panel.loss_plot
+    window.panel.epochs_spin.setValue(1)
+    window.panel.batch_spin.setValue(64)
+    with qtbot.waitSignal(window.trainer.finished, timeout=60_000):
+        QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.trainer.running)
+    assert len(plot.curves["total"].getData()[0]) > 0
+
+    open_from_menu(qtbot, window, tiny_checkpoint, monkeypatch)
+    assert len(plot.curves["total"].getData()[0]) == 0
+    assert plot.plotItem.titleLabel.text.startswith("Press Train")

@@ -172,7 +172,9 @@ class TrainingPanel(TrainingForm):
         if s.info.kl_per_dim:
             lines.append(kl_line(s.info.kl_per_dim))
         self.summary.setText("<br>".join(lines))
-        if not s.info.live and s.info.history:  # trained elsewhere: how it went
+        # Not this window's run: the curves show how the model was trained (its recorded
+        # history), or nothing; a run's curves left beside another model misled.
+        if not s.info.live:
             self.loss_plot.show_history(s.info.history)
 
     def show_dataset(self) -> None:
