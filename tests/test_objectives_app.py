@@ -128,6 +128,12 @@ def test_annealedvae_shows_the_capacity_it_holds_the_kl_at(qtbot, window):
     choose_kind(window, "annealedvae")
     assert shown(p.c_max_spin) and shown(p.gamma_spin) and not shown(p.schedule_combo)
     assert (p.gamma_spin.value(), p.c_max_spin.value()) == (1000, 25)
+    assert p.capacity_spin.text() == "the whole run"  # 0 epochs: what it means, not "0.0"
+    type_value(p.capacity_spin, "2")
+    assert p.capacity_spin.text() == "2.0 epochs"
+    assert window.training_settings.train.capacity_epochs == 2
+    type_value(p.capacity_spin, "0")
+    assert p.capacity_spin.text() == "the whole run"
     type_value(p.c_max_spin, "8")
     train(qtbot, window)
     assert "capacity C" in legend_names(plot) and "total correlation" not in legend_names(plot)

@@ -133,7 +133,7 @@ KIND_TABLE: dict[str, Kind] = {
             "sparseae-kl",
             "Sparse autoencoder (KL)",
             "sparse autoencoder",
-            "sigmoid code units, each held to a target mean activation ρ by λ·KL(ρ ‖ ρ̂_j)",
+            "sigmoid code units, each held to a target mean activation ρ by λ·KL(ρ ‖ its mean)",
             deterministic=True,
             prior=False,
             fixed_beta=0.0,
@@ -143,7 +143,7 @@ KIND_TABLE: dict[str, Kind] = {
             tips=(
                 (
                     "sparsity",
-                    "Weight λ of Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j unit j's mean activation over the "
+                    "Weight λ of Σ_j KL(ρ ‖ m_j), m_j unit j's mean activation over the "
                     "batch: larger λ holds each unit's mean nearer to ρ (0 = an autoencoder "
                     "with sigmoid units)",
                 ),
@@ -153,7 +153,7 @@ KIND_TABLE: dict[str, Kind] = {
                     "should be on (0.05 is the usual choice; smaller is sparser)",
                 ),
             ),
-            explain="loss = recon + λ·Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j the mean of sigmoid unit j over the "
+            explain="loss = recon + λ·Σ_j KL(ρ ‖ m_j), m_j the mean of sigmoid unit j over the "
             "batch (Ng 2011): each unit on a share ρ of the time on average",
         ),
         Kind(

@@ -247,6 +247,7 @@ class TrainingForm(QWidget):
             objectName="capacityEpochsSpin", minimum=0.0, maximum=10_000.0, decimals=1
         )
         self.capacity_spin.setSuffix(" epochs")
+        self.capacity_spin.setSpecialValueText("the whole run")  # shown at 0: "0.0 epochs" misled
         self.capacity_spin.setToolTip("Epochs over which C grows from 0 to C_max (0 = the run)")
         self._add_row(
             "Capacity",

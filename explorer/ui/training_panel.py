@@ -244,7 +244,10 @@ class TrainingPanel(TrainingForm):
         self._set_progress(p.fraction, status.get(p.status, p.status))
         self.loss_plot.end_run()
         if len(self.loss_plot.series["step"]) == 0:  # PCA's closed form, or stopped at once
-            self.loss_plot.show_note(f"{p.message.rstrip('.')}: no loss curve to draw")
+            # short: the plot's title is clipped at its width (the status bar has the message);
+            # a run that completes without a step is one fitted in closed form
+            why = "Fitted in closed form" if p.status == "completed" else p.message.rstrip(".")
+            self.loss_plot.show_note(f"{why}: no loss curve")
 
     def _set_progress(self, fraction: float, text: str) -> None:
         # QProgressBar.setValue repaints at once (a paint and a flush of its own) when the
