@@ -80,7 +80,9 @@ def test_the_window_follows_a_run_the_cli_trains(qtbot, window, tmp_path, monkey
     assert len(window.panel.loss_plot.val_points[0]) == 3  # every epoch's validation
     assert window.panel.progress.format() == "done"
     ends_on_the_final_model(qtbot, window, folder)
-    assert "to its end: finished after epoch 3 of 3" in window.statusBar().toolTip()
+    told = window.statusBar().toolTip()
+    assert "to its end: finished after epoch 3 of 3 · Trained 3 epochs" in told
+    assert "((" not in told and "))" not in told  # the run's own words, not nested in brackets
 
     pick(window, ("&File", "&Save checkpoint as…")).trigger()
     saved = load_checkpoint(dialogs.saved[0])

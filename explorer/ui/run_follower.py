@@ -346,8 +346,9 @@ class RunFollower(Controller):
             )
         else:
             ended = f"{run.state} after epoch {run.epochs_done} of {run.epochs}"
+            told = f" · {run.message.rstrip('.')}" if run.message else ""  # no nested brackets
             self.show_status(
-                f"Followed {folder} to its end: {ended}{said}; its last model is shown"
+                f"Followed {folder} to its end: {ended}{told}; its last model is shown"
             )
         self.ended.emit(run.state)
 

@@ -57,7 +57,9 @@ class SelectionExporter(Controller):
         except (OSError, ValueError) as e:
             self.show_error("Cannot export the selection", f"{path}: {e}")
             return False
-        self.show_status(f"Exported {min(len(index), SHEET_AT_MOST)} images to {path}")
+        count = min(len(index), SHEET_AT_MOST)
+        of = f" of the {len(index):,} selected" if count < len(index) else ""
+        self.show_status(f"Exported {count:,} images{of} to {path}")
         return True
 
     def ask_export_codes(self) -> None:
