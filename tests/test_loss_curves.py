@@ -86,6 +86,18 @@ def test_a_short_run_draws_every_step(qtbot):
     np.testing.assert_allclose(10**y, ema(0.8 * losses))
 
 
+def test_a_whole_epoch_at_once_is_all_in_view(qtbot):
+    """A followed run's steps come an epoch at a time: the view spans all of them, its
+    first steps' high loss too, not just where the epoch ended."""
+    plot = LossCurves()
+    qtbot.addWidget(plot)
+    losses = np.r_[np.linspace(600, 120, 50), np.full(300, 110.0)]
+    plot.add_steps(step_records(losses, 1000))
+    (_, _), (y0, y1) = plot.plotItem.vb.viewRange()
+    drawn = plot.series
+    assert 10**y0 <= drawn["kl"].min() and 10**y1 >= drawn["total"].max()
+
+
 def drawn_pixels(widget, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
     """(rows, cols) of the widget's pixels close to `colour`."""
     rgb = rgba(widget.grab().toImage())[..., :3]

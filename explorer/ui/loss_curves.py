@@ -219,8 +219,12 @@ class LossCurves(pg.PlotWidget):
         self._steps.add(records)
         self._last_beta = records[-1].beta
         self._draw_steps()
-        drawn = [*_ALWAYS, *self._extra]
-        self._fit_range(records[-1].steps_total, [self._steps.ema[k] for k in drawn])
+        drawn, new = [*_ALWAYS, *self._extra], self._steps.series
+        # every new point, not the latest alone: a followed run's epoch arrives at once, and
+        # its first steps (the highest loss, the lowest KL) fell outside a range fitted to
+        # its last
+        m = len(records)
+        self._fit_range(records[-1].steps_total, [v for k in drawn for v in new[k][-m:]])
 
     def _show_extra(self, first: Progress) -> None:
         """The terms of _EXTRA the run's first step has join the plot and its legend."""
