@@ -208,3 +208,21 @@ def _quick_polls(monkeypatch):
     from explorer.ui import run_follower
 
     monkeypatch.setattr(run_follower, "_POLL_MS", 500)
+
+
+def test_a_run_with_no_epoch_yet_says_what_will_come(qtbot, window, tmp_path, monkeypatch):
+    """Followed before its first epoch, the loss plot says the losses come with the epochs,
+    not 'Press Train' (nothing here is trained by pressing it)."""
+    from explorer.core.config import ModelConfig, TrainConfig
+    from explorer.core.data import make_digits
+    from explorer.core.kinds import build_model
+    from explorer.core.run_folder import RunWriter
+
+    folder = tmp_path / "run"
+    model = build_model(ModelConfig(latent_dim=2, hidden=(16,)))
+    with RunWriter(folder, model.config, TrainConfig(epochs=2), make_digits(64, seed=0)):
+        follow_through_the_menu(window, Dialogs(tmp_path, monkeypatch), folder)
+        assert window.follower.label.text().endswith("waiting for epoch 1 of 2")
+        note = window.panel.loss_plot.plotItem.titleLabel.text
+        assert "after each epoch" in note and "Press Train" not in note
+        window.follower.stop()

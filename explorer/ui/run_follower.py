@@ -172,6 +172,8 @@ class RunFollower(Controller):
         self.watcher.addPath(str(folder))
         self.poll.start()
         self.panel.clear_curves()
+        # not "Press Train": the curves come from the run, after each of its epochs
+        self.panel.loss_plot.show_note("Following: the losses appear after each epoch")
         self.recent.remember(folder)
         self._show_label()
         self.label.show()
