@@ -99,9 +99,11 @@ def test_a_model_of_other_images_is_refused(qtbot, window, other_models):
 def test_the_previous_model_is_one_click_away(qtbot, window):
     """Walk the story: the VAE on screen, then train an autoencoder and compare the two."""
     vae = window.session.model
+    view = window.compare_view
+    assert not view.previous_button.isEnabled()  # the first model: none was shown before
     window.panel.kind_combo.setCurrentIndex(KINDS.index("ae"))
     press_train(qtbot, window)
-    view = window.compare_view
+    assert view.previous_button.isEnabled()
     window.findChild(QTabWidget, "insightTabs").setCurrentWidget(view)
     QTest.mouseClick(view.previous_button, Qt.MouseButton.LeftButton)
     assert view.other is vae and "(previous)" in view.title.text()

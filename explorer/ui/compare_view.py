@@ -162,6 +162,7 @@ class CompareView(LazyView):
         session.codesChanged.connect(self._model_changed)
         session.datasetChanged.connect(self._dataset_changed)
         self._scored_version = -1  # the model version A's figures are for
+        self.previous_button.setEnabled(session.previous is not None)
 
     # -- model B ------------------------------------------------------------------------
     def ask_open(self) -> None:
@@ -229,6 +230,8 @@ class CompareView(LazyView):
 
     # -- following the cursor and the model ----------------------------------------------
     def _model_changed(self) -> None:
+        # greyed out until a model was shown before this one (the first model has none)
+        self.previous_button.setEnabled(self.session.previous is not None)
         self.reports["A"] = None
         self._fill_table()
         self.request()
