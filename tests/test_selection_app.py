@@ -76,10 +76,6 @@ def in_box(window, corners: list[QPoint]) -> np.ndarray:
     return np.flatnonzero(x_in & (xy[:, 1] >= min(y0, y1)) & (xy[:, 1] <= max(y0, y1)))
 
 
-def show_selection_tab(window) -> None:
-    window.findChild(QTabWidget, "insightTabs").setCurrentWidget(window.selection_view)
-
-
 def lasso(window) -> np.ndarray:
     """Ctrl+drag a lasso over the middle of the plot; the points it should hold."""
     view = window.latent_view
@@ -112,8 +108,8 @@ def test_a_lasso_selects_the_points_inside_and_shows_their_images(qtbot, window)
         np.mean([not close(rgb, colour_of[int(i)]) for rgb, i in zip(behind, others, strict=True)])
         > 0.8
     )
-    # the gallery: one thumbnail per selected image, drawn
-    show_selection_tab(window)
+    # the gallery: one thumbnail per selected image, drawn; the lasso brought its tab forward
+    assert window.findChild(QTabWidget, "insightTabs").currentWidget() is window.selection_view
     gallery = window.selection_view.gallery
     qtbot.waitExposed(gallery)
     assert gallery.model().rowCount() == len(expected)
@@ -150,9 +146,17 @@ def test_box_adds_and_lasso_takes_away(qtbot, window):
     np.testing.assert_array_equal(selection.indices, np.setdiff1d(both, taken))
 
 
+def test_a_lasso_leaves_the_direction_tab_in_front(qtbot, window):
+    """Where A and B are being stored, the Direction tab stays while selections are drawn."""
+    tabs = window.findChild(QTabWidget, "insightTabs")
+    tabs.setCurrentWidget(window.direction_view)
+    lasso(window)
+    assert len(window.selection_view.selection)
+    assert tabs.currentWidget() is window.direction_view
+
+
 def test_hovering_a_thumbnail_marks_its_point(qtbot, window):
     expected = lasso(window)
-    show_selection_tab(window)
     gallery = window.selection_view.gallery
     qtbot.waitExposed(gallery)
     marker = window.selection_view.overlay.marker

@@ -215,6 +215,12 @@ class MainWindow(QMainWindow):
         self.direction_view = DirectionView(self.latent_view, self.selection_view.selection)
         tabs.addTab(self.direction_view, "Direction")
         self.class_bar.gridRequested.connect(lambda: tabs.setCurrentWidget(self.class_grid))
+
+        def show_selected() -> None:  # a lasso shows its images, unless A and B are being set
+            if tabs.currentWidget() is not self.direction_view:
+                tabs.setCurrentWidget(self.selection_view)
+
+        self.selection_view.tool.drawn.connect(show_selected)
         self.factors_view.factorChosen.connect(self.plane_bar.show_factor)
         self.uncertainty = UncertaintyOverlay(s, self.latent_view)
         self.data_point_view.subsetChanged.connect(self.uncertainty.set_subset_size)
