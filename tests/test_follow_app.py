@@ -39,12 +39,13 @@ def final_codes(window, folder: Path) -> np.ndarray:
     return mu
 
 
-def ends_on_the_final_model(qtbot, window, folder: Path) -> None:
-    """The plot draws the final checkpoint's codes; the model is kept as opened (savable)."""
+def ends_on_the_final_model(qtbot, window, folder: Path, title: str) -> None:
+    """The plot draws the final checkpoint's codes; the model is kept as opened (savable),
+    named `title` in the status bar."""
     want = final_codes(window, folder)
     np.testing.assert_allclose(window.session.codes, want, atol=1e-5)
     qtbot.waitUntil(lambda: np.allclose(window.latent_view.points.xy, want, atol=1e-5))
-    assert window.statusBar().model_label.text().startswith(f"run {folder.name} ·")
+    assert window.statusBar().model_label.text().startswith(f"{title} ·")
     assert not window.session.info.unsaved and not window.follower.label.isVisible()
 
 
@@ -79,7 +80,7 @@ def test_the_window_follows_a_run_the_cli_trains(qtbot, window, tmp_path, monkey
     assert len(window.session.dataset) == 300  # the run's own data, drawn again
     assert len(window.panel.loss_plot.val_points[0]) == 3  # every epoch's validation
     assert window.panel.progress.format() == "done"
-    ends_on_the_final_model(qtbot, window, folder)
+    ends_on_the_final_model(qtbot, window, folder, "run")
     told = window.statusBar().toolTip()
     assert "to its end: finished after epoch 3 of 3 · Trained 3 epochs" in told
     assert "((" not in told and "))" not in told  # the run's own words, not nested in brackets
@@ -94,8 +95,8 @@ def test_the_window_follows_a_run_the_cli_trains(qtbot, window, tmp_path, monkey
 def test_a_half_written_epoch_is_never_read(qtbot, window, tmp_path, monkeypatch):
     """Mid-run: a line being appended and a checkpoint being written (its temporary file)
     are not read; a checkpoint that fails to load is skipped with a status message and
-    the next epoch's is shown."""
-    folder = tmp_path / "run"
+    the next epoch's is shown. The run is titled by its folder's name."""
+    folder = tmp_path / "beta6"
     run = run_epochs(folder, epochs=3)
     next(run)  # epoch 1 is written; the run goes on when the test says
     errors: list[str] = []
@@ -130,7 +131,7 @@ def test_a_half_written_epoch_is_never_read(qtbot, window, tmp_path, monkeypatch
             pass
     assert not errors
     assert len(window.panel.loss_plot.val_points[0]) == 3
-    ends_on_the_final_model(qtbot, window, folder)
+    ends_on_the_final_model(qtbot, window, folder, "run beta6")
 
 
 def test_a_folder_that_is_no_run_is_named_once(qtbot, window, tmp_path, monkeypatch):
@@ -180,7 +181,7 @@ def test_stop_following_from_the_menu_keeps_the_model(qtbot, window, tmp_path, m
         pass
     assert not looked.signal_triggered
     assert window.session.model is model and window.session.codes is codes
-    assert window.statusBar().model_label.text().startswith("run run ·")
+    assert window.statusBar().model_label.text().startswith("run ·")
 
 
 def test_python_m_explorer_follow_opens_the_window_following(
@@ -197,7 +198,7 @@ def test_python_m_explorer_follow_opens_the_window_following(
     qtbot.waitUntil(
         lambda: w.session.codes is not None and not w.follower.following, timeout=30_000
     )
-    assert w.statusBar().model_label.text().startswith("run run ·")
+    assert w.statusBar().model_label.text().startswith("run ·")
     assert len(w.session.codes) == 256
     w.shutdown()
 

@@ -149,7 +149,7 @@ def shows_map(window) -> None:
 def shows_run(window) -> None:
     """The finished run's model is on screen, and the status bar said so."""
     status = window.statusBar()
-    assert status.model_label.text().startswith("run run ·")
+    assert status.model_label.text().startswith("run ·")
     assert "to its end: finished after epoch 1 of 1" in status.toolTip()
 
 

@@ -290,7 +290,7 @@ class RunFollower(Controller):
             metrics=ckpt.metrics,
             kl_per_dim=ckpt.kl_per_dim,
             path=ckpt.path,
-            source=f"run {e.folder.name}",
+            source=run_title(e.folder),
             trained_on=ckpt.dataset,
             history=tuple(ckpt.history),
             live=True,
@@ -378,3 +378,9 @@ class RunFollower(Controller):
         """Another model or dataset was opened (or trained): following ends."""
         if self.folder is not None and not self._applying:
             self.stop()
+
+
+def run_title(folder: Path) -> str:
+    """What the title bar and status bar call a followed run: its folder's name, said to
+    be a run unless the name says so already ("run beta6", but "run", not "run run")."""
+    return folder.name if "run" in folder.name.lower() else f"run {folder.name}"
