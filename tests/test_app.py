@@ -217,13 +217,16 @@ def test_numpy_blas_has_no_spinning_helper_threads_in_the_app(window):
 
 def test_stop_mid_training(qtbot, window):
     window.panel.epochs_spin.setValue(200)
-    window.panel.batch_spin.setValue(16)
+    window.panel.batch_spin.setValue(4)  # 60 steps an epoch: the stop lands inside one
     with qtbot.waitSignal(window.panel.progress.valueChanged, timeout=30_000):
         QTest.mouseClick(window.panel.train_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(window.trainer.finished, timeout=10_000) as done:
         QTest.mouseClick(window.panel.stop_button, Qt.MouseButton.LeftButton)
-    assert done.args[0].status == "stopped" and done.args[0].step < done.args[0].steps_total
+    stopped = done.args[0]
+    assert stopped.status == "stopped" and stopped.step < stopped.steps_total
     qtbot.waitUntil(lambda: not window.trainer.running)
+    # the summary scores the weights it stopped with, even inside the first epoch
+    assert f"ELBO {stopped.val.elbo:.1f} nats" in window.panel.summary.text()
     assert window.panel.train_button.isEnabled() and not window.panel.stop_button.isEnabled()
     # The stop is shown first; the codes of the final weights follow.
     s = window.session
