@@ -138,7 +138,13 @@ def cmd_report(args) -> int:
         card_of(opened.model, args.model.name)
         if ckpt is None
         else card_of(
-            ckpt.model, args.model.name, ckpt.train_config, ckpt.dataset, ckpt.created, ckpt.history
+            ckpt.model,
+            args.model.name,
+            ckpt.train_config,
+            ckpt.dataset,
+            ckpt.created,
+            ckpt.history,
+            ckpt.world_size,
         )
     )
     write(out, build(opened.model, opened.dataset, rep, card))

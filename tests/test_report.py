@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,28 @@ def test_the_loss_curves_come_from_the_checkpoint(models, tmp_path, capsys):
     )  # fmt: skip
     assert code == 0, err
     assert "No training history is recorded" in out.read_text(encoding="utf-8")
+
+
+def test_a_torchrun_models_page_says_how_many_processes_trained_it(models, tmp_path, capsys):
+    ckpt = load_checkpoint(models["digits"])
+    ckpt.world_size = 2
+    save_checkpoint(tmp_path / "ranks.safetensors", ckpt)
+    out = tmp_path / "r.html"
+    code, _, err = run(
+        capsys, "report", str(tmp_path / "ranks.safetensors"), *DATA, *FIGURES, "--out", str(out)
+    )
+    assert code == 0, err
+    batch = ckpt.train_config.batch_size
+    assert (
+        f"Trained by 2 processes together (torchrun): {batch} images each, a global batch of "
+        f"{2 * batch}."
+    ) in out.read_text(encoding="utf-8")
+    save_checkpoint(tmp_path / "one.safetensors", replace(ckpt, world_size=1))
+    code, _, err = run(
+        capsys, "report", str(tmp_path / "one.safetensors"), *DATA, *FIGURES, "--out", str(out)
+    )
+    assert code == 0, err
+    assert "processes together" not in out.read_text(encoding="utf-8")
 
 
 def test_a_long_history_is_thinned_not_cut():

@@ -165,6 +165,14 @@ class _Objective(nn.Module):
         return self.model.loss(*args, **kwargs)
 
 
+def describe_world(world_size: int, batch_size: int) -> str:
+    """How a model of `world_size` torchrun processes was trained, in words."""
+    return (
+        f"trained by {world_size} processes together (torchrun): {batch_size} images "
+        f"each, a global batch of {world_size * batch_size}"
+    )
+
+
 def launched() -> bool:
     """Whether torchrun started this process as one of several."""
     return environment().active

@@ -29,6 +29,7 @@ from explorer.core.config import ExternalConfig, TrainConfig
 from explorer.core.data.dataset import Dataset
 from explorer.core.destination import check_destination
 from explorer.core.disentanglement import Scores
+from explorer.core.distributed import describe_world
 from explorer.core.errors import ExplorerError
 from explorer.core.files import atomic_write
 from explorer.core.history import Epoch
@@ -54,6 +55,7 @@ class ModelCard:
     trained_on: dict[str, Any] = field(default_factory=dict)  # Dataset.describe() or {}
     created: str = ""  # when its file was written (ISO time), "" when unknown
     history: Sequence[Epoch] = ()  # one entry per epoch, when recorded
+    world_size: int = 1  # processes that trained it together (torchrun)
 
 
 def card_of(
@@ -63,6 +65,7 @@ def card_of(
     trained_on: dict[str, Any] | None = None,
     created: str = "",
     history: Sequence[Epoch] = (),
+    world_size: int = 1,
 ) -> ModelCard:
     """The card of `model`, called `name`, with what its checkpoint (or the window)
     records of its making; for a model from elsewhere, what probing it found."""
@@ -91,6 +94,7 @@ def card_of(
         trained_on=trained_on or {},
         created=created,
         history=tuple(history),
+        world_size=world_size,
     )
 
 
@@ -207,6 +211,9 @@ def _card(card: ModelCard, dataset: Dataset) -> str:
     parts.append(
         _rows(card.train.items()) if card.train else "<p>Not recorded with this model.</p>"
     )
+    if card.train and card.world_size > 1:
+        said = describe_world(card.world_size, card.train["batch_size"])
+        parts.append(f"<p>{escape(said[:1].upper() + said[1:])}.</p>")
     parts += ["<h3>Data</h3>"]
     if data:
         shown = [(k, v) for k, v in data.items() if v not in (None, [], "")]

@@ -205,7 +205,12 @@ class Exporter(Controller):
             return None
         model, dataset, info = s.model_snapshot(), s.dataset, s.info
         card = report.card_of(
-            model, info.source or "model", info.train_config, info.trained_on, history=info.history
+            model,
+            info.source or "model",
+            info.train_config,
+            info.trained_on,
+            history=info.history,
+            world_size=info.world_size,
         )
 
         def job(progress) -> Path:

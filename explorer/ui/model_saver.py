@@ -55,6 +55,7 @@ class ModelSaver(Controller):
             metrics=dict(s.info.metrics),
             kl_per_dim=list(s.info.kl_per_dim),
             history=list(s.info.history),
+            world_size=s.info.world_size,  # kept: the global batch is the ranks' together
         )
 
     # -- "Save as" ---------------------------------------------------------------------

@@ -137,6 +137,7 @@ class Opener(Controller):
             source=source or path.name,
             trained_on=ckpt.dataset,
             history=tuple(ckpt.history),
+            world_size=ckpt.world_size,
         )
         if remember:
             self.recent.remember(path)

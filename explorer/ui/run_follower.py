@@ -293,6 +293,7 @@ class RunFollower(Controller):
             source=run_title(e.folder),
             trained_on=ckpt.dataset,
             history=tuple(ckpt.history),
+            world_size=ckpt.world_size,
             live=True,
         )
         s = self.session

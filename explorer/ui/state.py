@@ -37,6 +37,7 @@ class ModelInfo:
     source: str = ""  # how it came to be: "bundled digits", a file name, "trained"
     trained_on: dict = field(default_factory=dict)  # Dataset.describe() of its data; {}: unknown
     history: tuple[Epoch, ...] = ()  # its training, one entry per epoch, where recorded
+    world_size: int = 1  # processes that trained it together (torchrun), from its file
     # its training is being drawn as it happens (trained in this window, or a followed
     # run): the live curves show it, not the recorded history
     live: bool = False

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from explorer.core.config import ExternalConfig, ModelConfig
+from explorer.core.distributed import describe_world
 from explorer.core.eta import EtaSmoother
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.kinds import describe
@@ -158,6 +159,8 @@ class TrainingPanel(TrainingForm):
             if cfg.flow_steps:
                 chosen["flow_steps"] = cfg.flow_steps
             lines[0] = f"<b>{s.info.source}</b>: {describe(cfg, tc)}"
+        if tc is not None and s.info.world_size > 1:
+            lines.append(describe_world(s.info.world_size, tc.batch_size))
         if isinstance(cfg, ExternalConfig):
             a = cfg.adapters
             lines.append(
