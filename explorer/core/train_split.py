@@ -58,10 +58,10 @@ class TrainSplit:
     def place(
         cls, model: LatentModel, dataset: Dataset, config: TrainConfig, device: torch.device
     ) -> TrainSplit:
-        train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
+        train_idx, _ = split_indices(len(dataset), config.val_fraction, config.seed)
         all_images = images_to_tensor(dataset.images)  # packed binary images stay packed
-        eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:MAX_EVAL_IMAGES])
         all_labels = dataset_labels(model, dataset)
+        val_images, val_labels = validation_split(model, dataset, config)
         labels = None if all_labels is None else all_labels[torch.from_numpy(train_idx)]
         classify = 0.0
         if labels is not None and KIND_TABLE[model.kind].semi_supervised:
@@ -72,7 +72,19 @@ class TrainSplit:
         return cls(
             images=rows_of(all_images, torch.from_numpy(train_idx)).to(device),
             labels=None if labels is None else labels.to(device),
-            val_images=all_images[eval_idx],
-            val_labels=None if all_labels is None else all_labels[eval_idx],
+            val_images=val_images,
+            val_labels=val_labels,
             classify=classify,
         )
+
+
+def validation_split(
+    model: LatentModel, dataset: Dataset, config: TrainConfig
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The images (N, ...) that score a run's epochs, at most MAX_EVAL_IMAGES of them, on
+    the CPU, and their labels (N,) where the model is told the class (all of them: M2's
+    stay held out from training, not from scoring)."""
+    train_idx, val_idx = split_indices(len(dataset), config.val_fraction, config.seed)
+    eval_idx = torch.from_numpy((val_idx if len(val_idx) else train_idx)[:MAX_EVAL_IMAGES])
+    labels = dataset_labels(model, dataset)
+    return images_to_tensor(dataset.images)[eval_idx], None if labels is None else labels[eval_idx]

@@ -159,8 +159,6 @@ def train(
             asked = cancel is not None and cancel.is_set()
             figures, stop = group.agree(_figures(terms), shard.count, asked)
             if stop:
-                if b:  # weights moved since the last validation: the figures are theirs
-                    run.val = group.evaluate(model, split.val_images, split.val_labels)
                 model.eval()
                 yield run.stopped(epoch)
                 return

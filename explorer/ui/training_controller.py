@@ -18,12 +18,13 @@ from explorer.core.errors import ExplorerError
 from explorer.core.history import Epoch, epoch_of, extend
 from explorer.core.kind_table import KIND_TABLE
 from explorer.core.kinds import build_model, model_config
+from explorer.core.metrics import Evaluation
 from explorer.core.train_checks import check_fit
 from explorer.core.training import Progress
 from explorer.ui.state import ModelInfo, Session
 from explorer.ui.training_panel import TrainingPanel
 from explorer.ui.training_settings import TrainingSettings
-from explorer.ui.workers import Snapshot, TrainingThread
+from explorer.ui.workers import FinalCodes, Snapshot, TrainingThread
 
 # The GIL switch interval while a run trains. The training thread needs the GIL back
 # between torch ops (dozens per step); while the GUI thread runs Python (a repaint, an
@@ -137,12 +138,7 @@ class TrainingController(QObject):
             live=True,
         )
         if p.val is not None:
-            v = p.val
-            info.metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl}
-            info.metrics["sq_error"] = v.sq_error
-            if v.accuracy is not None:  # M2's classifier on the validation labels
-                info.metrics["held_out_accuracy"] = v.accuracy
-            info.kl_per_dim = list(v.kl_per_dim)
+            info.metrics, info.kl_per_dim = validation_metrics(kind, p.val)
         if snap.codes is not None:
             info.metrics["active_units"] = int(snap.active.sum())
         elif not self._first_epoch and "active_units" in self.session.info.metrics:
@@ -185,15 +181,18 @@ class TrainingController(QObject):
             self.show_error("Training stopped", p.message)
         self.finished.emit(p)
 
-    def _final_codes(self, posteriors: tuple) -> None:
-        """Codes of a run that stopped early, encoded after its final weights were shown."""
+    def _final_codes(self, final: FinalCodes) -> None:
+        """Codes (and validation figures) of a run that ended early, computed after its
+        final weights were shown."""
         if self.thread is None:
             return
         self._pending = None  # an epoch's codes still waiting are older: drop them
-        codes, logvars = posteriors
-        self.session.set_codes(codes, logvars)
-        metrics = {**self.session.info.metrics, "active_units": int(self.session.active.sum())}
-        self.session.update_info(metrics=metrics)
+        self.session.set_codes(final.mu, final.logvar)
+        metrics, kl_per_dim = dict(self.session.info.metrics), self.session.info.kl_per_dim
+        if final.val is not None:
+            metrics, kl_per_dim = validation_metrics(self.thread.model.kind, final.val)
+        metrics["active_units"] = int(self.session.active.sum())
+        self.session.update_info(metrics=metrics, kl_per_dim=kl_per_dim)
         self.panel.show_model()
 
     def _thread_finished(self) -> None:
@@ -201,3 +200,12 @@ class TrainingController(QObject):
         self.thread = None
         self.panel.set_running(False)
         self.runningChanged.emit(False)
+
+
+def validation_metrics(kind: str, v: Evaluation) -> tuple[dict, list[float]]:
+    """A run's validation figures `v` as the summary and the saved checkpoint hold them:
+    the metrics, and the KL of each dimension."""
+    metrics = {"kind": kind, "elbo": v.elbo, "recon": v.recon, "kl": v.kl, "sq_error": v.sq_error}
+    if v.accuracy is not None:  # M2's classifier on the validation labels
+        metrics["held_out_accuracy"] = v.accuracy
+    return metrics, list(v.kl_per_dim)

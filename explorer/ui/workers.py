@@ -26,9 +26,10 @@ from explorer.core.config import TrainConfig
 from explorer.core.data import Dataset
 from explorer.core.device import pick_device
 from explorer.core.errors import ExplorerError
-from explorer.core.metrics import active_units, dataset_labels, encode
+from explorer.core.metrics import Evaluation, active_units, dataset_labels, encode, evaluate
 from explorer.core.model import LatentModel, images_to_tensor
 from explorer.core.projection import Plane, pca_plane
+from explorer.core.train_split import validation_split
 from explorer.core.training import DEFAULT_THREADS, Progress, state_snapshot, train
 
 # seconds: step records reach the UI in batches, ≤ 4 per second (each batch redraws the
@@ -61,19 +62,31 @@ def _describe(error: BaseException) -> str:
     return f"Unexpected error: {detail}\n\n{traceback.format_exc()}"
 
 
+@dataclass(frozen=True)
+class FinalCodes:
+    """What a run that ended early leaves, computed after its end was reported."""
+
+    mu: np.ndarray  # (N, d) posterior means of the plotted images
+    logvar: np.ndarray  # (N, d)
+    val: Evaluation | None  # validation figures of the final weights; None: an epoch's stand
+
+
 class TrainingThread(QThread):
     """Runs the core's training generator on `model` (owned by this thread from now on).
 
     Stop is reported at once: a run that ends before its last epoch sends its final
-    weights first (`trainingDone`, no codes) and the dataset's codes after encoding them
-    (`codesReady`); a completed run's codes are those of its last epoch. Encoding goes
-    in chunks so a stop (or closing the window) is seen within one chunk.
+    weights first (`trainingDone`, no codes; its validation figures are the last whole
+    epoch's) and then the dataset's codes and the validation figures of those weights,
+    after computing them (`codesReady`): scoring them before the stop was reported
+    took Stop → shown from 0.1 to 0.8 s on sprites (`scripts/bench_ui.py --only stop`).
+    A completed run's codes are those of its last epoch. Encoding goes in chunks so a
+    stop (or closing the window) is seen within one chunk.
     """
 
     stepsReady = Signal(object)  # list[Progress], the steps since the last emit
     epochReady = Signal(object)  # Snapshot after each epoch
     trainingDone = Signal(object)  # Snapshot with the "done" record
-    codesReady = Signal(object)  # (mu, logvar) of the final weights, when the run stopped early
+    codesReady = Signal(object)  # FinalCodes of the weights, when the run stopped early
     failed = Signal(str)
 
     def __init__(self, model: LatentModel, dataset: Dataset, config: TrainConfig, parent=None):
@@ -142,7 +155,12 @@ class TrainingThread(QThread):
                 if p.status != "completed" or not codes_current:
                     codes = self._encode(self._abandon)
                     if codes is not None:
-                        self.codesReady.emit(codes)
+                        val = None
+                        if p.status != "completed":  # weights since the last validation
+                            val = evaluate(
+                                self.model, *validation_split(self.model, self.dataset, self.config)
+                            )
+                        self.codesReady.emit(FinalCodes(*codes, val))
         except Exception as e:
             self.failed.emit(_describe(e))
 
