@@ -425,3 +425,18 @@ def test_file_then_x_opens_the_export_menu(qtbot, window):
     qtbot.waitUntil(export.isVisible)
     export.close()
     file_menu.close()
+
+
+def test_the_model_menu_ticks_the_bundled_model_on_screen(
+    qtbot, window, tmp_path, monkeypatch, small_builtins
+):
+    def ticked() -> list[str]:
+        return [a.text() for a in pick(window, ("&Model",)).menu().actions() if a.isChecked()]
+
+    assert ticked() == []  # a model from a file of the user's own
+    with qtbot.waitSignal(window.session.codesChanged, timeout=60_000):
+        pick(window, ("&Model", "Bundled: sprites")).trigger()
+    assert ticked() == ["Bundled: sprites"]
+    dialogs = Dialogs(tmp_path, monkeypatch)
+    pick(window, ("&File", "&Save checkpoint as…")).trigger()  # now the user's own file
+    assert dialogs.saved[0].exists() and ticked() == []

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from explorer.core.data import BUILTINS
-from explorer.resources import BUNDLED_MODELS
+from explorer.resources import BUNDLED_MODELS, bundled_model
 from explorer.ui.about import show_about
 from explorer.ui.actions import add_action, shortcut_text
 from explorer.ui.kl_directions_view import show_kl_directions
@@ -49,8 +49,7 @@ def build_menu_bar(w: MainWindow) -> QAction:
     bar = w.menuBar()
     _build_file_menu(w, bar.addMenu("&File"))
     models = bar.addMenu("&Model")
-    for name in BUNDLED_MODELS:
-        add_action(models, f"Bundled: {name}", w.open_bundled, name)
+    _build_bundled_actions(w, models)
     models.addSeparator()
     train = _build_training_actions(w, models)
     data = bar.addMenu("&Data")
@@ -62,6 +61,23 @@ def build_menu_bar(w: MainWindow) -> QAction:
     add_action(help_menu, "&Forward vs reverse KL…", lambda: show_kl_directions(w))
     add_action(help_menu, "&About Latent Explorer", lambda: show_about(w))
     return train
+
+
+def _build_bundled_actions(w: MainWindow, menu: QMenu) -> None:
+    """One command per bundled model, the one on screen ticked (from its file, however
+    it was opened; as the menu opens, so a model saved elsewhere since is not)."""
+    bundled = {}
+    for name in BUNDLED_MODELS:
+        bundled[name] = add_action(menu, f"Bundled: {name}", w.open_bundled, name)
+        bundled[name].setCheckable(True)
+
+    def tick() -> None:
+        path = w.session.info.path
+        shown = None if path is None else path.resolve()
+        for name, action in bundled.items():
+            action.setChecked(shown == bundled_model(name).resolve())
+
+    menu.aboutToShow.connect(tick)
 
 
 def _build_file_menu(w: MainWindow, m: QMenu) -> None:
