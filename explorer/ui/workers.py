@@ -68,7 +68,9 @@ class FinalCodes:
 
     mu: np.ndarray  # (N, d) posterior means of the plotted images
     logvar: np.ndarray  # (N, d)
-    val: Evaluation | None  # validation figures of the final weights; None: an epoch's stand
+    # validation figures of the final weights; None for a completed run (its last
+    # epoch's figures are those of its final weights)
+    val: Evaluation | None
 
 
 class TrainingThread(QThread):
@@ -77,10 +79,10 @@ class TrainingThread(QThread):
     Stop is reported at once: a run that ends before its last epoch sends its final
     weights first (`trainingDone`, no codes; its validation figures are the last whole
     epoch's) and then the dataset's codes and the validation figures of those weights,
-    after computing them (`codesReady`): scoring them before the stop was reported
-    took Stop → shown from 0.1 to 0.8 s on sprites (`scripts/bench_ui.py --only stop`).
-    A completed run's codes are those of its last epoch. Encoding goes in chunks so a
-    stop (or closing the window) is seen within one chunk.
+    after computing them (`codesReady`): scored before the stop was reported, they held
+    the report back by a validation pass (`scripts/bench_ui.py --only stop` times Stop →
+    shown). A completed run's codes are those of its last epoch. Encoding goes in chunks
+    so a stop (or closing the window) is seen within one chunk.
     """
 
     stepsReady = Signal(object)  # list[Progress], the steps since the last emit
