@@ -16,6 +16,7 @@ training here or *Stop following* ends following; the model on screen stays.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -383,5 +384,10 @@ class RunFollower(Controller):
 
 def run_title(folder: Path) -> str:
     """What the title bar and status bar call a followed run: its folder's name, said to
-    be a run unless the name says so already ("run beta6", but "run", not "run run")."""
-    return folder.name if "run" in folder.name.lower() else f"run {folder.name}"
+    be a run unless a word of the name says so already ("run beta6", "run truncated",
+    but "run" and "run-3", not "run run")."""
+    return (
+        folder.name
+        if re.search(r"(?<![a-z])run(?![a-z])", folder.name.lower())
+        else f"run {folder.name}"
+    )
