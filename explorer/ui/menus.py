@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from explorer.core.data import BUILTINS
@@ -66,10 +66,13 @@ def build_menu_bar(w: MainWindow) -> QAction:
 def _build_bundled_actions(w: MainWindow, menu: QMenu) -> None:
     """One command per bundled model, the one on screen ticked (from its file, however
     it was opened; as the menu opens, so a model saved elsewhere since is not)."""
+    one_of = QActionGroup(menu)  # drawn as radio items: one model is on screen, or none
+    one_of.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
     bundled = {}
     for name in BUNDLED_MODELS:
         bundled[name] = add_action(menu, f"Bundled: {name}", w.open_bundled, name)
         bundled[name].setCheckable(True)
+        one_of.addAction(bundled[name])
 
     def tick() -> None:
         path = w.session.info.path
