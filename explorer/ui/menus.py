@@ -64,7 +64,7 @@ def build_menu_bar(w: MainWindow) -> QAction:
 
 
 def _build_bundled_actions(w: MainWindow, menu: QMenu) -> None:
-    """One command per bundled model, the one on screen ticked (from its file, however
+    """One command per bundled model, the one on screen marked (from its file, however
     it was opened; as the menu opens, so a model saved elsewhere since is not)."""
     one_of = QActionGroup(menu)  # drawn as radio items: one model is on screen, or none
     one_of.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
