@@ -47,6 +47,12 @@ def _local(nproc: int) -> list[str]:
     )
 
 
+def _failure(stderr: str) -> str:
+    """What a failed launch printed, for the assertion: the ranks' own messages come
+    first and torchrun's long ChildFailedError traceback last, so keep both ends."""
+    return stderr if len(stderr) <= 6000 else f"{stderr[:4000]}\n[…]\n{stderr[-2000:]}"
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(path).model.state_dict()
 
@@ -63,7 +69,7 @@ def test_two_processes_of_batch_64_end_with_the_weights_of_one_process_of_batch_
         text=True,
         timeout=_LAUNCH_TIMEOUT,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, _failure(done.stderr)
     # rank 0 alone reports: one line per epoch, not one per process
     assert done.stderr.count("epoch 1/2") == 1 and f"saved {two}" in done.stdout
     one = tmp_path / "one.safetensors"
@@ -96,7 +102,7 @@ def test_two_nodes_meet_through_the_c10d_rendezvous_and_save_one_model(tmp_path)
         for _ in range(2)
     ]
     results = [node.communicate(timeout=_LAUNCH_TIMEOUT) for node in nodes]
-    assert [node.returncode for node in nodes] == [0, 0], [err[-2000:] for _, err in results]
+    assert [node.returncode for node in nodes] == [0, 0], [_failure(err) for _, err in results]
     assert sum(f"saved {out}" in stdout for stdout, _ in results) == 1  # one rank 0 of two
     saved = load_checkpoint(out)
     assert saved.world_size == 2 and saved.global_batch == 128 and len(saved.history) == 1
