@@ -43,7 +43,12 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
 
 
 def _add_training_options(t: argparse.ArgumentParser) -> None:
-    from explorer.core.config import CORRUPTIONS, DEFAULT_FLOW_STEPS, KL_SCHEDULES
+    from explorer.core.config import (
+        ARCHITECTURES,
+        CORRUPTIONS,
+        DEFAULT_FLOW_STEPS,
+        KL_SCHEDULES,
+    )
     from explorer.core.kind_table import DEFAULT_KIND, KIND_TABLE
 
     t.add_argument(
@@ -57,7 +62,12 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         "--latent-dim", type=opt.latent_dim, default=2, help="size of z, 1..64 (default 2)"
     )
     t.add_argument(
-        "--arch", choices=["mlp", "conv"], default="mlp", help="encoder/decoder (default mlp)"
+        "--arch",
+        choices=ARCHITECTURES,
+        default="mlp",
+        help="encoder/decoder: mlp, conv (strided convolutions), or broadcast (an MLP encoder "
+        "and a spatial broadcast decoder, which lays position out along single dimensions) "
+        "(default mlp)",
     )
     t.add_argument(
         "--flow-steps",

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
-from explorer.core.config import TrainConfig  # noqa: E402
+from explorer.core.config import ARCHITECTURES, TrainConfig  # noqa: E402
 from explorer.core.data import load_dataset  # noqa: E402
 from explorer.core.disentanglement import MetricSettings, score  # noqa: E402
 from explorer.core.kind_table import KIND_TABLE, weight_defaults  # noqa: E402
@@ -151,7 +151,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10, help="--objectives: epochs of --count")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--latent-dim", type=int, default=10)
-    ap.add_argument("--arch", choices=("mlp", "conv"), default="conv")
+    ap.add_argument("--arch", choices=ARCHITECTURES, default="conv")
     ap.add_argument("--hidden", default="256", help="--objectives: hidden sizes, e.g. 512,256")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads per model (0: torch's)")

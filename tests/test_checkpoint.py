@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
 
 from explorer.core import checkpoint as ck
@@ -44,6 +45,19 @@ def test_round_trip_is_bit_exact(tmp_path):
         original.model.eval().decode(torch.ones(2, 3)), loaded.model.decode(torch.ones(2, 3))
     )
     assert x.shape == (2, 1, 8, 8)
+
+
+def test_a_broadcast_decoder_reopens_decoding_identically(tmp_path):
+    """Its pixel grid is rebuilt from the image shape, not stored: the file holds weights."""
+    cfg = ModelConfig(image_shape=(1, 12, 10), latent_dim=3, architecture="broadcast")
+    saved = Checkpoint(model=build_model(cfg, 2), train_config=TrainConfig(), dataset={})
+    path = save_checkpoint(tmp_path / "b.safetensors", saved)
+    loaded = load_checkpoint(path)
+    assert loaded.model.config.architecture == "broadcast"
+    with safe_open(path, "pt") as stored:
+        assert "decoder.grid" not in stored.keys()  # noqa: SIM118 (safe_open is no dict)
+    z = torch.randn(5, 3)
+    assert torch.equal(saved.model.eval().decode(z), loaded.model.decode(z))
 
 
 def test_weights_that_do_not_match_the_config(tmp_path):

@@ -124,6 +124,8 @@ def test_a_large_importance_k_evaluates_in_bounded_batches(capsys, tmp_path, mon
     "options",
     [
         ["--arch", "conv", "--batch-size", "1000"],
+        # the broadcast decoder's largest output: a value per unit for each pixel
+        ["--dataset", "sprites", "--arch", "broadcast", "--batch-size", "1000"],
         ["--kind", "iwae", "--samples", "200", "--batch-size", "200"],
     ],
 )

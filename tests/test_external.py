@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 from torch.distributions import Independent
 
-from explorer.core.config import Adapters, ModelConfig
+from explorer.core.config import ARCHITECTURES, Adapters, ModelConfig
 from explorer.core.errors import ConfigError, ExplorerError
 from explorer.core.export import export_torchscript
 from explorer.core.external import ExternalModel, probe
@@ -55,7 +55,7 @@ def test_a_scripted_model_opens_and_matches_the_original(tmp_path):
 
 
 def test_our_export_reopens_and_decodes_identically(tmp_path):
-    for arch in ("mlp", "conv"):
+    for arch in ARCHITECTURES:
         ours = build_model(ModelConfig(latent_dim=4, architecture=arch, hidden=(32,)), seed=1)
         path = export_torchscript(ours, tmp_path / f"{arch}.pt")
         theirs = open_external(ExternalSource(str(path)))

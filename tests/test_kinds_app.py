@@ -123,3 +123,15 @@ def test_a_batch_too_large_for_memory_is_refused_before_training(qtbot, window, 
         shown.args[0].startswith("batch size ") and "use a batch size of at most" in shown.args[0]
     )
     assert not window.trainer.running and window.session.model is model
+
+
+def test_the_broadcast_network_is_chosen_trained_and_decoded_under_the_cursor(qtbot, window):
+    QTest.keyClicks(window.panel.arch_combo, "broadcast")
+    assert window.panel.arch_combo.currentText() == "broadcast"
+    final = train(qtbot, window)
+    assert final.status == "completed"
+    assert window.session.model.config.architecture == "broadcast"
+    qtbot.waitUntil(lambda: window.session.codes is not None)
+    hover(qtbot, window, QPoint(150, 120))
+    expected = expected_image(window, window.session.z)
+    assert np.array_equal(shown_pixels(window.decoder_view), np.round(255 * expected))

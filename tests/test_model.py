@@ -48,8 +48,10 @@ def test_bernoulli_likelihood_is_bce_of_the_sigmoid():
         ModelConfig(architecture="conv", hidden=(64,), latent_dim=3),
         ModelConfig(image_shape=(1, 64, 64), architecture="conv", hidden=(64,), latent_dim=10),
         ModelConfig(image_shape=(3, 30, 30), architecture="conv", hidden=(32,), latent_dim=4),
+        ModelConfig(image_shape=(1, 64, 64), architecture="broadcast", hidden=(64,), latent_dim=10),
+        ModelConfig(image_shape=(3, 30, 20), architecture="broadcast", hidden=(32,), latent_dim=4),
     ],
-    ids=["mlp-z1", "mlp-z64", "conv28", "conv64", "conv-rgb30"],
+    ids=["mlp-z1", "mlp-z64", "conv28", "conv64", "conv-rgb30", "broadcast64", "broadcast-rgb"],
 )
 def test_shapes(cfg):
     model = build_model(cfg)

@@ -16,7 +16,7 @@ from explorer.core.errors import ConfigError, listed
 from explorer.core.kind_table import DEFAULT_KIND, KIND_NAMES, KIND_TABLE, kinds_where
 
 KINDS = KIND_NAMES  # the model kinds (core/kind_table.py: what each is, what applies to it)
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = ("mlp", "conv", "broadcast")
 LIKELIHOODS = ("bernoulli", "gaussian")
 MAX_LATENT_DIM = 64
 MAX_FLOW_STEPS = 64  # flowvae: its encoder outputs K·(2d + 1) numbers for K steps
@@ -41,8 +41,10 @@ class ModelConfig:
     kind: str = DEFAULT_KIND  # one of KINDS
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the images
     latent_dim: int = 2  # size of z, 1..64
-    architecture: str = "mlp"  # "mlp" (fully connected) or "conv" (strided convolutions)
-    hidden: tuple[int, ...] = (400,)  # MLP: hidden layer widths; conv: width of the dense layer
+    # "mlp" (fully connected), "conv" (strided convolutions) or "broadcast" (the mlp's
+    # encoder, a spatial broadcast decoder: model.BroadcastDecoder)
+    architecture: str = "mlp"
+    hidden: tuple[int, ...] = (400,)  # mlp, broadcast: encoder widths; conv: the dense layer
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE) or "gaussian" (fixed σ)
     gaussian_sigma: float = 0.1  # σ of the Gaussian likelihood, in pixel units of [0, 1]
     classes: int = 0  # cvae: how many classes it is conditioned on (0 for other kinds)

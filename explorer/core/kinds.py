@@ -30,7 +30,7 @@ from explorer.core.pca import PCAModel
 from explorer.core.semi_supervised import M2
 
 # Hidden layer widths when none are given: the MLP's one layer, the conv net's dense layer
-DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,)}
+DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,), "broadcast": (400,)}  # broadcast: its encoder
 
 
 @dataclass(frozen=True)

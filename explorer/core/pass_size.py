@@ -7,9 +7,9 @@ the on-data check's reference set (5,000 images kept whole) would need hundreds 
 the largest images. Passes that only infer take as many images as fit in the budget one
 loaded dataset may take (`files.memory_budget`), counting `_VALUES_PER_PIXEL` float32
 values per input pixel for the layer outputs of a pass: generous, since the app's conv
-network keeps about 16 per pixel and its MLP about 5, and a model from elsewhere cannot
-be counted. Training steps are checked separately, layer by layer
-(`train_checks.check_step_memory`).
+network keeps about 16 per pixel, its MLP about 5 and its broadcast decoder its width
+plus one (model._BROADCAST_WIDTHS), and a model from elsewhere cannot be counted.
+Training steps are checked separately, layer by layer (`train_checks.check_step_memory`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.config import CORRUPTIONS, MAX_CYCLES, MAX_FLOW_STEPS, TrainConfig
+from explorer.core.config import (
+    ARCHITECTURES,
+    CORRUPTIONS,
+    MAX_CYCLES,
+    MAX_FLOW_STEPS,
+    TrainConfig,
+)
 from explorer.core.kind_table import KIND_TABLE, Kind
 from explorer.ui.setting_fields import Field, changed, setter, show_settings
 from explorer.ui.theme import style_sliders
@@ -141,7 +147,7 @@ class TrainingForm(QWidget):
         self.form.addRow(self.kind_explain)
         self.latent_spin = QSpinBox(objectName="latentSpin", minimum=1, maximum=64)
         self.arch_combo = QComboBox(objectName="archCombo")
-        for name in ("mlp", "conv"):
+        for name in ARCHITECTURES:
             self.arch_combo.addItem(name, name)
         self.latent_spin.setToolTip(
             "Dimensions of the code z: 2 are plotted as they are; more reconstruct better "
@@ -149,7 +155,9 @@ class TrainingForm(QWidget):
         )
         self.arch_combo.setToolTip(
             "mlp: fully connected layers, quick on a CPU; conv: convolutions, better for "
-            "larger images and slower"
+            "larger images and slower; broadcast: an mlp encoder and a decoder that draws "
+            "each pixel from z and the pixel's position, which lays an object's x and y "
+            "along dimensions of their own (sprites), slower"
         )
         self._add_row("Latent size", _pair(self.latent_spin, "Network", self.arch_combo))
         self.flow_steps_spin = QSpinBox(
