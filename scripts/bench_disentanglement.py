@@ -15,9 +15,10 @@ encodes and scores: no training, unless asked:
     python scripts/bench_disentanglement.py --objectives [--count 50000 --epochs 10 ...]
 
 also trains β-VAE (β = 4), β-TCVAE, FactorVAE and AnnealedVAE (their papers' weights,
-core/kind_table.py) at one equal budget (the same data, architecture, seed, batch size
-and number of steps), reports MIG, DCI and SAP of each under the first protocol, and
-exits 1 as well when β-TCVAE's MIG does not beat β-VAE's (issue 25's Measure).
+core/kind_table.py) at one equal budget (the same data, architecture (default: the
+bundled model's, a broadcast decoder), seed, batch size and number of steps), reports
+MIG, DCI and SAP of each under the first protocol, and exits 1 as well when β-TCVAE's
+MIG does not beat β-VAE's (issue 25's Measure).
 `--parallel N` trains them N at a time, each in its own process; `--keep DIR` saves each
 trained model there (DIR/beta_tcvae.safetensors, ...) to open in the app.
 """
@@ -151,8 +152,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10, help="--objectives: epochs of --count")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--latent-dim", type=int, default=10)
-    ap.add_argument("--arch", choices=ARCHITECTURES, default="conv")
-    ap.add_argument("--hidden", default="256", help="--objectives: hidden sizes, e.g. 512,256")
+    ap.add_argument("--arch", choices=ARCHITECTURES, default="broadcast")
+    ap.add_argument("--hidden", default="400", help="--objectives: hidden sizes, e.g. 512,256")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads per model (0: torch's)")
     ap.add_argument("--parallel", type=int, default=1, help="--objectives: models trained at once")

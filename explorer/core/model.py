@@ -89,7 +89,7 @@ class BroadcastDecoder(nn.Module):
     Why: position is then the easiest thing to write linearly. A first-layer unit is a
     half-plane of the image whose offset z moves, so a dimension linear in x (and one in
     y) draws the sprite anywhere; a deconvolution learns each position's pixels instead,
-    and folds x and y into several dimensions (docs/performance.md, Disentanglement).
+    and folds x and y into several dimensions (docs/performance.md, "Disentangling position").
 
     (B, in_dim) -> (B, c, h, w) logits.
     """
