@@ -79,7 +79,8 @@ def _add_training_options(t: argparse.ArgumentParser) -> None:
         "--hidden",
         type=opt.hidden_sizes,
         default=None,
-        help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp, 256 for conv)",
+        help="hidden sizes, e.g. 400 or 512,256 (default 400 for mlp and for broadcast's "
+        "encoder, 256 for conv)",
     )
     t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
     t.add_argument("--epochs", type=opt.epochs, default=10)

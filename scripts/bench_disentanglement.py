@@ -42,7 +42,12 @@ from explorer.core.config import ARCHITECTURES, TrainConfig  # noqa: E402
 from explorer.core.data import load_dataset  # noqa: E402
 from explorer.core.disentanglement import MetricSettings, score  # noqa: E402
 from explorer.core.kind_table import KIND_TABLE, weight_defaults  # noqa: E402
-from explorer.core.kinds import ModelSettings, build_model, model_config  # noqa: E402
+from explorer.core.kinds import (  # noqa: E402
+    DEFAULT_HIDDEN,
+    ModelSettings,
+    build_model,
+    model_config,
+)
 from explorer.core.metrics import encode  # noqa: E402
 from explorer.core.model import images_to_tensor  # noqa: E402
 from explorer.core.training import train  # noqa: E402
@@ -153,7 +158,9 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--latent-dim", type=int, default=10)
     ap.add_argument("--arch", choices=ARCHITECTURES, default="broadcast")
-    ap.add_argument("--hidden", default="400", help="--objectives: hidden sizes, e.g. 512,256")
+    ap.add_argument(
+        "--hidden", help="--objectives: hidden sizes, e.g. 512,256 (default: the app's for --arch)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads per model (0: torch's)")
     ap.add_argument("--parallel", type=int, default=1, help="--objectives: models trained at once")
@@ -179,7 +186,11 @@ def main() -> int:
     result["mig_target"] = args.min_mig
     result["pass"] = mig >= args.min_mig
     if args.objectives:
-        hidden = tuple(int(h) for h in args.hidden.split(","))
+        hidden = (
+            tuple(int(h) for h in args.hidden.split(","))
+            if args.hidden
+            else DEFAULT_HIDDEN[args.arch]
+        )
         budget = Budget(
             args.count,
             args.epochs,

@@ -79,6 +79,7 @@ from explorer.app import application, build_main_window
 from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from explorer.core.data import make_sprites
 from explorer.resources import bundled_model
+from explorer.ui.first_run_hint import SHOWN_KEY
 bundled = load_checkpoint(bundled_model("sprites"))
 described = make_sprites(1).describe() | {{"num_images": 737_280}}
 folder = tempfile.mkdtemp()
@@ -86,6 +87,7 @@ path = save_checkpoint(folder + "/grid.safetensors",
                        Checkpoint(bundled.model, bundled.train_config, described))
 app = application()
 settings = QSettings(folder + "/settings.ini", QSettings.Format.IniFormat)
+settings.setValue(SHOWN_KEY, True)  # no first-run hint over the plot to catch the moves
 t0 = time.perf_counter()
 w = build_main_window(path, settings=settings)
 w.resize(1440, 860)

@@ -173,7 +173,7 @@ def hover_times(app, w, moves: int = 400) -> tuple[list[float], list[float]]:
         while not (decoded and painted):
             app.processEvents()
             if time.perf_counter() - t0 > MOVE_TIMEOUT_S:
-                raise SystemExit(f"a mouse move at {pos.x()}, {pos.y()} decoded nothing")
+                raise SystemExit(f"a mouse move at {pos.x()}, {pos.y()} painted no decoded image")
         for _ in range(3):  # the rest of the frame (the scene posts its repaint in steps)
             app.processEvents()
         image.append((painted[0] - t0) * 1000)

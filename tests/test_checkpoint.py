@@ -55,7 +55,7 @@ def test_a_broadcast_decoder_reopens_decoding_identically(tmp_path):
     loaded = load_checkpoint(path)
     assert loaded.model.config.architecture == "broadcast"
     with safe_open(path, "pt") as stored:
-        assert "decoder.grid" not in stored.keys()  # noqa: SIM118 (safe_open is no dict)
+        assert not [k for k in stored.keys() if k.endswith("grid")]  # noqa: SIM118
     z = torch.randn(5, 3)
     assert torch.equal(saved.model.eval().decode(z), loaded.model.decode(z))
 

@@ -120,12 +120,38 @@ def test_a_large_importance_k_evaluates_in_bounded_batches(capsys, tmp_path, mon
     assert decoded and max(decoded) <= metrics._IW_VALUES
 
 
+def test_the_importance_bound_decodes_within_what_an_inference_pass_may_take(
+    capsys, tmp_path, monkeypatch
+):
+    """A broadcast decoder keeps 32 values for every pixel it decodes: k = 20 samples of
+    256 sprites at once would hold 2.8 GB beside the decoded images' 84 MB."""
+    from explorer.core import metrics
+    from explorer.core.pass_size import images_per_pass
+
+    out = tmp_path / "b.safetensors"
+    sprites = ["--dataset", "sprites", "--count", "60"]
+    train = [*sprites, *TINY[2:], "--arch", "broadcast", "--out", str(out)]
+    assert run(capsys, "train", *train)[0] == 0
+    monkeypatch.setattr("explorer.core.pass_size.memory_budget", lambda: 64 << 20)
+    decoded, real = [], metrics.importance_terms
+
+    def importance_terms(model, x, k, y=None, inputs=None):
+        decoded.append(len(x) * k)  # images decoded at once
+        return real(model, x, k, y, inputs)
+
+    monkeypatch.setattr(metrics, "importance_terms", importance_terms)
+    code, _, err = run(capsys, "evaluate", str(out), *sprites, "--k", "20")
+    assert code == 0, err
+    assert decoded and max(decoded) <= images_per_pass((1, 64, 64), 10**9) < 256 * 20
+
+
 @pytest.mark.parametrize(
     "options",
     [
         ["--arch", "conv", "--batch-size", "1000"],
-        # the broadcast decoder's largest output: a value per unit for each pixel
-        ["--dataset", "sprites", "--arch", "broadcast", "--batch-size", "1000"],
+        # a batch the mlp trains with here: the broadcast decoder's pixel layer holds 32
+        # values for each pixel, three times over in a step
+        ["--dataset", "sprites", "--arch", "broadcast", "--batch-size", "100"],
         ["--kind", "iwae", "--samples", "200", "--batch-size", "200"],
     ],
 )

@@ -44,7 +44,9 @@ class ModelConfig:
     # "mlp" (fully connected), "conv" (strided convolutions) or "broadcast" (the mlp's
     # encoder, a spatial broadcast decoder: model.BroadcastDecoder)
     architecture: str = "mlp"
-    hidden: tuple[int, ...] = (400,)  # mlp, broadcast: encoder widths; conv: the dense layer
+    # mlp: the encoder's widths (the decoder's reversed); broadcast: the encoder's; conv:
+    # the dense layer's
+    hidden: tuple[int, ...] = (400,)
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE) or "gaussian" (fixed σ)
     gaussian_sigma: float = 0.1  # σ of the Gaussian likelihood, in pixel units of [0, 1]
     classes: int = 0  # cvae: how many classes it is conditioned on (0 for other kinds)

@@ -29,8 +29,9 @@ from explorer.core.model import VAE, LatentModel
 from explorer.core.pca import PCAModel
 from explorer.core.semi_supervised import M2
 
-# Hidden layer widths when none are given: the MLP's one layer, the conv net's dense layer
-DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,), "broadcast": (400,)}  # broadcast: its encoder
+# Hidden layer widths when none are given: the MLP's one layer (the broadcast network's
+# encoder's), the conv net's dense layer
+DEFAULT_HIDDEN = {"mlp": (400,), "conv": (256,), "broadcast": (400,)}
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,16 @@ def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 def activations_per_image(config: ModelConfig) -> int:
     """Values every layer of a model of `config` outputs for one image in one forward
     pass, found without allocating any (a pass over torch's "meta" device): what a
-    training step keeps per image of its batch for the backward pass."""
+    training step keeps per image of its batch for the backward pass. A layer whose
+    backward pass holds several tensors of its output's size at once says how many in
+    `step_copies` (model._PixelInputs)."""
     config.validate()
     total = 0
 
     def count(module: torch.nn.Module, inputs: object, output: object) -> None:
         nonlocal total
         if isinstance(output, torch.Tensor):
-            total += output.numel()
+            total += output.numel() * getattr(module, "step_copies", 1)
 
     with torch.device("meta"):
         layout = _construct(config)

@@ -48,7 +48,7 @@ from explorer.core.progress import Reporter, quiet
 
 ACTIVE_THRESHOLD = 0.01
 _LOG_2PI = math.log(2 * math.pi)
-_IW_VALUES = 1 << 26  # pixels decoded at once by iw_bound: 256 MB of float32
+_IW_VALUES = 1 << 26  # pixels decoded at once by iw_bound: 256 MB of float32 at most
 
 
 @dataclass(frozen=True)
@@ -257,8 +257,12 @@ def iw_bound(
     was_training = model.training
     model.eval()
     # k decodes per image: fewer images at a time for a large k, so the decoded batch
-    # stays within _IW_VALUES values whatever k the user asks for
-    batch_size = max(1, min(batch_size, _IW_VALUES // (k * math.prod(images.shape[1:]))))
+    # stays within _IW_VALUES values whatever k the user asks for, and the decoder's
+    # layer outputs for it within what any inference pass may take (pass_size: a
+    # broadcast decoder keeps 33 values per pixel it decodes)
+    shape = images.shape[1:]
+    decoded = min(_IW_VALUES // math.prod(shape), images_per_pass(shape, batch_size * k))
+    batch_size = max(1, min(batch_size, decoded // k))
     total = 0.0
     for x, y in image_batches(images, labels, batch_size, model.device):
         if KIND_TABLE[model.kind].semi_supervised:  # on log p(x), every class enumerated

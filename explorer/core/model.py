@@ -38,8 +38,9 @@ _LOG_2PI = math.log(2 * math.pi)
 
 _CONV_CHANNELS = (32, 32, 64, 64)  # widths of the strided conv layers, outermost first
 # The broadcast decoder's per-pixel hidden widths. Each pixel runs this small MLP on z
-# and its coordinates, so a step costs about width values per pixel in time and memory:
-# one layer already draws a convex shape (its output sums half-planes).
+# and its coordinates, so a pass keeps about width values per pixel (a training step
+# about three times that: _PixelInputs.step_copies): one layer already draws a convex
+# shape (its output sums half-planes).
 _BROADCAST_WIDTHS = (32,)
 
 
@@ -68,6 +69,13 @@ class _PixelInputs(nn.Module):
     checks (kinds.activations_per_image hooks every leaf module) count its output: the
     largest tensor of the decoder."""
 
+    # A training step holds three tensors of this output's size at once: the output kept
+    # for the backward pass, the gradient arriving at it and relu's gradient passed on.
+    # Nothing else in the network comes near its size, so the step's memory check
+    # (kinds.activations_per_image) counts it three times; measured, a step's peak is
+    # then within 10% of the check's estimate, as for the mlp and the conv network.
+    step_copies = 3
+
     def __init__(self, in_dim: int, width: int, h: int, w: int):
         super().__init__()
         from_z, from_xy = nn.Linear(in_dim, width), nn.Linear(2, width, bias=False)
@@ -78,7 +86,7 @@ class _PixelInputs(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         per_image = F.linear(z, self.z_weight, self.bias)[:, None, :]
         # in place: the backward pass needs relu's output only, not the sum
-        return (per_image + F.linear(self.grid.to(z.dtype), self.xy_weight)).relu_()
+        return (per_image + F.linear(self.grid, self.xy_weight)).relu_()
 
 
 class BroadcastDecoder(nn.Module):
@@ -182,7 +190,8 @@ class LatentModel(nn.Module):
 class VAE(LatentModel):
     """The neural kinds (all but PCA) for images of `config.image_shape`.
 
-    They share one encoder/decoder layout (MLP or strided convolutions). The VAE's
+    They share one encoder/decoder layout (MLP, strided convolutions, or an MLP encoder
+    with a BroadcastDecoder). The VAE's
     encoder outputs (mu, logvar), 2·d numbers; the autoencoder's outputs the code, d
     numbers. A cvae's encoder takes the one-hot class beside the image features (after
     flattening) and its decoder takes it beside z. The IWAE and the disentangling kinds

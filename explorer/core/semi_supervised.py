@@ -69,8 +69,8 @@ class M2Terms:
 class M2(VAE):
     """The conditional VAE's encoder q(z|x, y) and decoder p(x|y, z), plus a classifier
     q(y|x): (B, C, H, W) -> (B, K) logits, an MLP of the VAE's hidden widths on the
-    encoder's image features (the image itself for the mlp network, the convolutions'
-    output for the conv one, so those are shared with q(z|x, y))."""
+    encoder's image features (the image itself for the mlp and broadcast networks, the
+    convolutions' output for the conv one, so those are shared with q(z|x, y))."""
 
     def __init__(self, config: ModelConfig):
         super().__init__(config)

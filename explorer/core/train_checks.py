@@ -54,7 +54,8 @@ def check_fit(model: LatentModel, dataset: Dataset, config: TrainConfig) -> None
 
 # Bytes a training step holds per value a layer outputs: the fp32 activation kept for
 # the backward pass (gradients are freed as the backward pass goes; a step's measured
-# peak is within 10% of this for the mlp and the conv network).
+# peak is within 10% of this for the mlp, the conv and the broadcast network, whose
+# pixel layer counts its backward pass's copies: kinds.activations_per_image).
 _STEP_BYTES_PER_VALUE = 4
 # A step may take twice what a dataset may (files.memory_budget(): a quarter of memory):
 # half of the machine's memory, with the data and the model beside it.
