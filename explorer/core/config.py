@@ -42,7 +42,7 @@ class ModelConfig:
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width) of the images
     latent_dim: int = 2  # size of z, 1..64
     # "mlp" (fully connected), "conv" (strided convolutions) or "broadcast" (the mlp's
-    # encoder, a spatial broadcast decoder: model.BroadcastDecoder)
+    # encoder, a spatial broadcast decoder: layers.BroadcastDecoder)
     architecture: str = "mlp"
     # mlp: the encoder's widths (the decoder's reversed); broadcast: the encoder's; conv:
     # the dense layer's

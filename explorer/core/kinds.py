@@ -122,7 +122,7 @@ def activations_per_image(config: ModelConfig) -> int:
     pass, found without allocating any (a pass over torch's "meta" device): what a
     training step keeps per image of its batch for the backward pass. A layer whose
     backward pass holds several tensors of its output's size at once says how many in
-    `step_copies` (model._PixelInputs)."""
+    `step_copies` (layers._PixelInputs)."""
     config.validate()
     total = 0
 

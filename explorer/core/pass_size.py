@@ -8,7 +8,7 @@ the largest images. Passes that only infer take as many images as fit in the bud
 loaded dataset may take (`files.memory_budget`), counting `_VALUES_PER_PIXEL` float32
 values per input pixel for the layer outputs of a pass: generous, since the app's conv
 network keeps about 16 per pixel, its MLP about 5 and its broadcast decoder its width
-plus one (model._BROADCAST_WIDTHS), and a model from elsewhere cannot be counted.
+plus one (layers._BROADCAST_WIDTHS), and a model from elsewhere cannot be counted.
 Training steps are checked separately, layer by layer (`train_checks.check_step_memory`).
 """
 

@@ -37,13 +37,13 @@ import torch
 import torch.nn.functional as F
 
 from explorer.core.config import ModelConfig
+from explorer.core.layers import mlp
 from explorer.core.model import (
     VAE,
     LossTerms,
     Weights,
     gaussian_kl,
     importance_terms,
-    mlp,
     reconstruction_nll,
 )
 
