@@ -123,12 +123,11 @@ class VAE(LatentModel):
     """The neural kinds (all but PCA) for images of `config.image_shape`.
 
     They share one encoder/decoder layout (MLP, strided convolutions, or an MLP encoder
-    with a BroadcastDecoder). The VAE's
-    encoder outputs (mu, logvar), 2·d numbers; the autoencoder's outputs the code, d
-    numbers. A cvae's encoder takes the one-hot class beside the image features (after
-    flattening) and its decoder takes it beside z. The IWAE and the disentangling kinds
-    are VAEs trained on other objectives (see `loss`); a FactorVAE also holds its
-    discriminator.
+    with a BroadcastDecoder). The VAE's encoder outputs (mu, logvar), 2·d numbers; the
+    autoencoder's outputs the code, d numbers. A cvae's encoder takes the one-hot class
+    beside the image features (after flattening) and its decoder takes it beside z. The
+    IWAE and the disentangling kinds are VAEs trained on other objectives (see `loss`);
+    a FactorVAE also holds its discriminator.
     """
 
     def __init__(self, config: ModelConfig):
